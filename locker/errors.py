@@ -1,0 +1,49 @@
+"""The error tree. Every error a user can cause is a LockerError with a stable code."""
+
+from __future__ import annotations
+
+
+class LockerError(Exception):
+    """A failure the user can act on. ``str(err)`` is one line, without a traceback."""
+
+    code = "error"
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class UsageError(LockerError):
+    """Bad input on the command line: an amount like ``abc``, a date like ``2025-13-45``."""
+
+    code = "usage"
+    exit_code = 2
+
+
+class NotFound(LockerError):
+    code = "not_found"
+
+
+class Ambiguous(LockerError):
+    code = "ambiguous"
+
+
+class InputRefused(LockerError):
+    """A path that is not a readable, non-empty regular file."""
+
+    code = "refused"
+
+
+class StoreError(LockerError):
+    """The disk failed us: no space, an I/O error, a permission problem."""
+
+    code = "store"
+
+
+class MissingDependency(LockerError):
+    code = "dependency"
