@@ -1,0 +1,103 @@
+"""Named, ordered schema migrations for ``dispute.sqlite``.
+
+Each migration runs in one transaction together with the row that records it
+in ``schema_migrations``; ``PRAGMA user_version`` mirrors the count so that an
+up-to-date database costs one pragma read to check. Never edit a released
+migration: add the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Migration = tuple[str, Callable[[Any], None]]
+
+
+class NewerSchema(Exception):
+    """The database was written by a newer locker than this one."""
+
+
+CUSTODY_DDL = """CREATE TABLE custody (
+    seq INTEGER PRIMARY KEY, v INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"""
+
+
+def m001_initial(cur: Any) -> None:
+    cur.execute(
+        """CREATE TABLE dispute (
+            id TEXT PRIMARY KEY,
+            slug TEXT NOT NULL,
+            title TEXT NOT NULL,
+            platform TEXT, merchant TEXT, merchant_address TEXT, order_id TEXT, item TEXT,
+            amount TEXT, currency TEXT NOT NULL DEFAULT 'CNY', purchased_on TEXT,
+            claim TEXT, summary TEXT,
+            status TEXT NOT NULL DEFAULT 'open',
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"""
+    )
+    cur.execute(
+        """CREATE TABLE exhibit (
+            number INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL, size INTEGER NOT NULL, mime TEXT NOT NULL, kind TEXT NOT NULL,
+            original_name TEXT NOT NULL,
+            title TEXT, source TEXT, purpose TEXT, note TEXT,
+            captured_at TEXT, captured_at_source TEXT, ingested_at TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}', warnings TEXT NOT NULL DEFAULT '[]',
+            withdrawn BOOLEAN NOT NULL DEFAULT 0, withdrawn_reason TEXT)"""
+    )
+    cur.execute("CREATE UNIQUE INDEX ix_exhibit_sha256 ON exhibit (sha256)")
+    cur.execute(
+        """CREATE TABLE event (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, type TEXT NOT NULL DEFAULT 'note',
+            description TEXT NOT NULL, exhibits TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL)"""
+    )
+    cur.execute(CUSTODY_DDL)
+    cur.execute(
+        """CREATE TABLE export (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
+            pages INTEGER NOT NULL, lang TEXT NOT NULL, exhibits TEXT NOT NULL DEFAULT '[]')"""
+    )
+
+
+def h001_profile_log(cur: Any) -> None:
+    """The home database holds only the custody log of profile changes."""
+    cur.execute(CUSTODY_DDL)
+
+
+HOME_MIGRATIONS: list[Migration] = [
+    ("h001_profile_log", h001_profile_log),
+]
+
+MIGRATIONS: list[Migration] = [
+    ("m001_initial", m001_initial),
+]
+
+
+def migrate(dbapi_conn: Any, now: str, migrations: list[Migration] | None = None) -> list[str]:
+    """Bring a raw sqlite3 connection (autocommit mode) up to date; return what was applied."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    cur = dbapi_conn.cursor()
+    (version,) = cur.execute("PRAGMA user_version").fetchone()
+    if version == len(migrations):
+        return []
+    if version > len(migrations):
+        raise NewerSchema(version)
+    applied: list[str] = []
+    cur.execute("BEGIN IMMEDIATE")
+    try:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in cur.execute("SELECT name FROM schema_migrations")}
+        for name, step in migrations:
+            if name in done:
+                continue
+            step(cur)
+            cur.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, now))
+            applied.append(name)
+        cur.execute(f"PRAGMA user_version = {len(migrations)}")
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return applied

@@ -1,0 +1,93 @@
+"""The per-dispute tables (SQLModel). The DDL that creates them lives in migrations.py;
+``tests/test_migrations.py`` checks that the two agree.
+
+Money is exact decimal text, times are ISO 8601 text with an offset: a SQLModel
+``Decimal`` would land in SQLite as REAL and lose digits.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+
+class Dispute(SQLModel, table=True):
+    __tablename__ = "dispute"
+
+    id: str = Field(primary_key=True)
+    slug: str
+    title: str
+    platform: Optional[str] = None
+    merchant: Optional[str] = None
+    merchant_address: Optional[str] = None
+    order_id: Optional[str] = None
+    item: Optional[str] = None
+    amount: Optional[str] = None  # exact decimal text, "199.00"
+    currency: str = "CNY"
+    purchased_on: Optional[str] = None  # YYYY-MM-DD
+    claim: Optional[str] = None
+    summary: Optional[str] = None
+    status: str = "open"
+    created_at: str
+    updated_at: str
+
+
+class Exhibit(SQLModel, table=True):
+    __tablename__ = "exhibit"
+
+    number: int = Field(primary_key=True)
+    sha256: str = Field(index=True)
+    size: int
+    mime: str
+    kind: str
+    original_name: str
+    title: Optional[str] = None
+    source: Optional[str] = None
+    purpose: Optional[str] = None
+    note: Optional[str] = None
+    captured_at: Optional[str] = None
+    captured_at_source: Optional[str] = None
+    ingested_at: str
+    # "metadata" is taken by SQLModel itself, hence the attribute name.
+    meta: str = Field(default="{}", sa_column=Column("metadata", Text, nullable=False, default="{}"))
+    warnings: str = "[]"
+    withdrawn: bool = False
+    withdrawn_reason: Optional[str] = None
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: str
+    type: str = "note"
+    description: str
+    exhibits: str = "[]"  # JSON list of exhibit numbers
+    created_at: str
+
+
+class CustodyEntry(SQLModel, table=True):
+    __tablename__ = "custody"
+
+    seq: int = Field(primary_key=True)
+    v: int
+    at: str
+    actor: str
+    action: str
+    payload: str  # canonical JSON
+    prev_hash: str
+    hash: str
+
+
+class Export(SQLModel, table=True):
+    __tablename__ = "export"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: str
+    path: str
+    sha256: str
+    pages: int
+    lang: str
+    exhibits: str = "[]"

@@ -1,0 +1,276 @@
+"""Content-addressed originals: ``objects/ab/cdef…``, named by their SHA-256.
+
+An object is written in one pass over the source bytes (read → hash → write a
+temp file in the objects folder), made durable, renamed into place and made
+read-only. Nothing here touches the database: the caller records the object
+only after :func:`publish` has returned.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import mmap
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputRefused, StoreError
+
+CHUNK = 256 * 1024  # measured best for read+hash+write here (FIELD-NOTES)
+WRITEBACK_EVERY = 16 * 1024 * 1024  # start writeback early instead of one huge final fsync
+TMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A fully written, not yet published object."""
+
+    tmp: Path
+    sha256: str
+    size: int
+
+
+def _buffer() -> mmap.mmap:
+    # Page-aligned: a plain bytearray makes readinto() pay 3.5x the kernel time.
+    return mmap.mmap(-1, CHUNK)
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file, memory flat in its size."""
+    digest = hashlib.sha256()
+    size = 0
+    buf = _buffer()
+    view = memoryview(buf)
+    try:
+        with open(path, "rb", buffering=0) as src:
+            while n := src.readinto(view):  # type: ignore[attr-defined]
+                digest.update(view[:n])
+                size += n
+    finally:
+        view.release()
+        buf.close()
+    return digest.hexdigest(), size
+
+
+def _os_error(err: OSError, path: Path | str) -> StoreError:
+    if err.errno == errno.ENOSPC:
+        reason = "no space left on the device holding the locker"
+    elif err.errno == errno.EDQUOT:
+        reason = "disk quota exceeded"
+    elif err.errno == errno.EFBIG:
+        reason = "file too large for the locker's file system"
+    else:
+        reason = err.strerror or str(err)
+    return StoreError(reason, path=str(path))
+
+
+def stage(source: Path, objects: Path, *, sync: bool) -> Staged:
+    """Copy ``source`` into a temp file under ``objects`` while hashing it.
+
+    ``sync=True`` fsyncs the temp file before returning; otherwise the caller
+    must make it durable (see :func:`sync_filesystem`) before publishing.
+    A read error on the source is an :class:`InputRefused`; a write error a
+    :class:`StoreError`. Either way no temp file is left behind.
+    """
+    tmp = objects / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+    digest = hashlib.sha256()
+    size = 0
+    buf = _buffer()
+    view = memoryview(buf)
+    try:
+        src_fd = os.open(source, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        view.release()
+        buf.close()
+        raise InputRefused(f"cannot read: {err.strerror}", path=str(source)) from None
+    dst_fd = -1
+    try:
+        info = os.fstat(src_fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputRefused("not a regular file", path=str(source))
+        try:
+            dst_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError as err:
+            raise _os_error(err, objects) from None
+        unsynced = 0
+        while True:
+            try:
+                n = os.readv(src_fd, [view])
+            except OSError as err:
+                raise InputRefused(f"read error after {size} bytes: {err.strerror}", path=str(source)) from None
+            if not n:
+                break
+            chunk = view[:n]
+            digest.update(chunk)
+            try:
+                written = 0
+                while written < n:
+                    written += os.write(dst_fd, chunk[written:])
+            except OSError as err:
+                raise _os_error(err, objects) from None
+            finally:
+                chunk.release()
+            size += n
+            unsynced += n
+            if unsynced >= WRITEBACK_EVERY and hasattr(os, "sync_file_range"):
+                os.sync_file_range(dst_fd, size - unsynced, unsynced, os.SYNC_FILE_RANGE_WRITE)
+                unsynced = 0
+        if size == 0:
+            raise InputRefused("empty file", path=str(source))
+        if sync:
+            try:
+                os.fsync(dst_fd)
+            except OSError as err:
+                raise _os_error(err, objects) from None
+    except BaseException:
+        if dst_fd >= 0:
+            os.close(dst_fd)
+            dst_fd = -1
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(src_fd)
+        if dst_fd >= 0:
+            os.close(dst_fd)
+        view.release()
+        buf.close()
+    return Staged(tmp=tmp, sha256=digest.hexdigest(), size=size)
+
+
+def sync_filesystem(folder: Path) -> None:
+    """Make every written file on ``folder``'s file system durable, in one call.
+
+    ``syncfs`` where the C library has it (Linux), else a global ``sync``.
+    Used to group the durability of many small objects into one flush.
+    """
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        libc = _libc()
+        if libc is not None and libc.syncfs(fd) == 0:
+            return
+        os.sync()
+    finally:
+        os.close(fd)
+
+
+_LIBC: list[object] = []
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not _LIBC:
+        try:
+            lib = ctypes.CDLL(None, use_errno=True)
+            lib.syncfs  # noqa: B018 - probe for the symbol
+            _LIBC.append(lib)
+        except (OSError, AttributeError):
+            _LIBC.append(None)
+    return _LIBC[0]  # type: ignore[return-value]
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the data is synced
+    finally:
+        os.close(fd)
+
+
+def publish(staged: Staged, final: Path) -> bool:
+    """Move a durable staged object to its content address, read-only.
+
+    Returns False when an intact object is already there (the staged copy is
+    dropped, the stored one never rewritten). A stored copy that no longer
+    matches its name is left alone for ``verify`` to report.
+    """
+    parent = final.parent
+    try:
+        parent.mkdir(mode=0o700, exist_ok=True)
+        if final.exists():
+            staged.tmp.unlink(missing_ok=True)
+            return False
+        os.chmod(staged.tmp, 0o444)
+        os.replace(staged.tmp, final)
+    except OSError as err:
+        staged.tmp.unlink(missing_ok=True)
+        raise _os_error(err, final) from None
+    return True
+
+
+def discard(staged: Staged) -> None:
+    staged.tmp.unlink(missing_ok=True)
+
+
+def clean_stale_temps(objects: Path) -> int:
+    """Remove temp files left by processes that died mid-write. Returns how many."""
+    removed = 0
+    try:
+        entries = list(os.scandir(objects))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(TMP_PREFIX):
+            continue
+        pid_text = entry.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if pid_text.isdigit() and _alive(int(pid_text)):
+            continue
+        try:
+            os.unlink(entry.path)
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def iter_objects(objects: Path) -> list[tuple[str, Path]]:
+    """Every stored object as (sha256 from its name, path), temp files excluded."""
+    found = []
+    try:
+        shards = sorted(os.scandir(objects), key=lambda e: e.name)
+    except FileNotFoundError:
+        return []
+    for shard in shards:
+        if shard.name.startswith(".") or not shard.is_dir(follow_symlinks=False):
+            continue
+        for entry in sorted(os.scandir(shard.path), key=lambda e: e.name):
+            found.append((shard.name + entry.name, Path(entry.path)))
+    return found
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` so that a reader sees the old or the new bytes, never half."""
+    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{path.name}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise _os_error(err, path) from None
+    fsync_dir(path.parent)
