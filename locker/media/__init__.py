@@ -1,0 +1,283 @@
+"""What is this file? MIME, kind, capture time and metadata of a stored exhibit.
+
+:func:`probe` reads a few headers of a file (never the whole file, never the
+pixels or frames) and answers with a :class:`Probe`. It never raises for bad
+content; odd or damaged files give warnings. Only
+:class:`~locker.errors.MissingDependency` escapes (no libmagic, Pillow or PyAV).
+
+Heavy libraries (libmagic, Pillow, pillow-heif, PyAV) are imported on first use.
+
+**Capture time** (``captured_at``, ISO 8601 with offset, seconds precision), first found wins:
+
+1. EXIF ``DateTimeOriginal`` (source ``exif``), with ``OffsetTimeOriginal`` when
+   present, else in the user's zone ``tz``;
+2. container creation time of video/audio (source ``container``): an offset in
+   the file (QuickTime ``creationdate``) is kept, UTC times (``creation_time``;
+   a time without offset is UTC by the ISO-BMFF/QuickTime convention) are shown
+   in ``tz``;
+3. a file-name pattern (source ``filename``, see :mod:`locker.media.timefromname`):
+   wall-clock names are put in ``tz``, epoch names converted to ``tz``. A
+   date-only name (``IMG-20250503-WA0001``) gives no captured_at but metadata
+   ``filename_date``;
+4. otherwise None. The file's mtime is never used.
+
+``metadata["captured_at_offset_assumed"]`` is True when the offset is the user's
+zone applied to a time that had none (then ``captured_at_tz`` names the zone).
+Chat exports get no captured_at here: the chat parser, which reads all messages,
+can supply one with source ``chat``.
+
+**Kind**:
+
+* images: ``screenshot`` when the name says so (Screenshot…, 截屏, 截图…) or iOS
+  EXIF says "Screenshot"; else ``photo`` with camera EXIF (Make, Model,
+  DateTimeOriginal, exposure, f-number, ISO, focal length); else ``screenshot``
+  for a PNG (cameras do not write PNG), a phone-screen shape (portrait,
+  height/width ≥ 1.6) or a common desktop resolution; else ``photo`` (most such
+  images are photos whose EXIF a messenger stripped). An image whose header
+  cannot be read at all is ``other``;
+* ``video`` for video/* (``audio`` if the container holds only audio);
+  ``audio`` for audio/*, including WeChat/QQ SILK (``audio/silk``);
+* ``document`` for PDF and office documents;
+* ``chat`` for a recognised chat export (:mod:`locker.media.chatsniff`);
+* ``other`` for everything else.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from locker.errors import MissingDependency
+from locker.media.chatsniff import looks_like_chat
+from locker.media.sniff import read_head, require_libmagic, sniff_mime
+from locker.media.timefromname import time_from_name
+
+if TYPE_CHECKING:
+    from locker.media.images import ImageInfo
+
+__all__ = ["Probe", "probe", "looks_like_chat", "KINDS"]
+
+KINDS = ("screenshot", "photo", "video", "audio", "chat", "document", "other")
+
+
+@dataclass(frozen=True)
+class Probe:
+    mime: str  # e.g. "image/jpeg", from content
+    kind: str  # screenshot | photo | video | audio | chat | document | other
+    captured_at: str | None  # ISO 8601 with offset, seconds precision
+    captured_at_source: str | None  # "exif" | "container" | "filename" | "chat" | None
+    metadata: dict  # JSON-serialisable only
+    warnings: tuple[str, ...] = ()  # one-line, human-readable, English
+
+
+_EXT_CATEGORY = {
+    **dict.fromkeys(
+        ("jpg", "jpeg", "jpe", "png", "heic", "heif", "webp", "gif", "bmp", "tif", "tiff", "avif"),
+        "image",
+    ),
+    **dict.fromkeys(("mp4", "mov", "m4v", "3gp", "mkv", "webm", "avi", "wmv", "flv"), "video"),
+    **dict.fromkeys(
+        ("mp3", "m4a", "aac", "amr", "wav", "ogg", "oga", "opus", "flac", "wma", "silk", "slk"),
+        "audio",
+    ),
+    "pdf": "PDF",
+}
+
+_DOCUMENT_MIMES = frozenset(
+    {
+        "application/pdf",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/rtf",
+        "text/rtf",
+    }
+)
+
+_SCREENSHOT_NAME = re.compile(
+    r"screenshot|screen[ _\-]?shot|截屏|截图|屏幕截图|屏幕快照|snipaste|xnip", re.IGNORECASE
+)
+# Common desktop/laptop screen resolutions (landscape), for images without camera EXIF.
+_DESKTOP_SIZES = frozenset(
+    {(1280, 720), (1280, 800), (1366, 768), (1440, 900), (1536, 864), (1600, 900), (1680, 1050),
+     (1920, 1080), (1920, 1200), (2560, 1440), (2560, 1600), (2880, 1800), (3024, 1964),
+     (3456, 2234), (3840, 2160)}
+)
+_PHONE_ASPECT = 1.6
+
+
+def _extension(name: str) -> str:
+    base = re.split(r"[\\/]", name)[-1]
+    return base.rsplit(".", 1)[-1].lower() if "." in base.strip(".") else ""
+
+
+def _name_mismatch(original_name: str, mime: str) -> str | None:
+    ext = _extension(original_name)
+    category = _EXT_CATEGORY.get(ext)
+    if category is None:
+        return None
+    if category == "image" and mime.startswith("image/"):
+        return None
+    if category in ("video", "audio") and mime.startswith(("video/", "audio/")):
+        return None
+    if category == "PDF" and mime == "application/pdf":
+        return None
+    return f"name says {category} (.{ext}) but content is {mime}"
+
+
+def _image_kind(info: ImageInfo, mime: str, original_name: str) -> str:
+    if _SCREENSHOT_NAME.search(original_name) or info.screenshot_hint:
+        return "screenshot"
+    if info.camera:
+        return "photo"
+    if mime == "image/png":
+        return "screenshot"
+    width, height = info.metadata.get("width"), info.metadata.get("height")
+    orientation = (info.metadata.get("exif") or {}).get("Orientation")
+    if width and height:
+        if orientation in (5, 6, 7, 8):
+            width, height = height, width
+        if height / width >= _PHONE_ASPECT or (width, height) in _DESKTOP_SIZES:
+            return "screenshot"
+    return "photo"
+
+
+def _localize(naive: datetime, tz: tzinfo) -> datetime:
+    localize = getattr(tz, "localize", None)  # pytz zones need localize(), not replace()
+    if callable(localize):
+        return localize(naive)
+    return naive.replace(tzinfo=tz)
+
+
+def _tz_name(tz: tzinfo) -> str:
+    return str(getattr(tz, "key", None) or getattr(tz, "zone", None) or tz)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return None
+    return str(value)
+
+
+def _missing(exc: ImportError) -> MissingDependency:
+    name = exc.name or "a required library"
+    return MissingDependency(f"{name} is not installed: reinstall locker's dependencies ({exc})")
+
+
+def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
+    """Look at a stored file (read-only) and say what it is. Never raises for bad content:
+    damaged/odd files give warnings. Only MissingDependency may escape."""
+    path = Path(path)
+    warnings: list[str] = []
+    metadata: dict[str, Any] = {}
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        require_libmagic()  # a missing libmagic is reported whatever the file
+        return Probe("application/octet-stream", "other", None, None, {},
+                     (f"cannot read file: {exc.strerror or exc}",))
+    mime = sniff_mime(head)
+    mismatch = _name_mismatch(original_name, mime)
+    if mismatch:
+        warnings.append(mismatch)
+
+    kind = "other"
+    taken: datetime | None = None
+    created: datetime | None = None
+    try:
+        if mime.startswith("image/") and mime != "image/svg+xml":
+            from locker.media.images import inspect_image
+
+            image = inspect_image(path, mime)
+            metadata.update(image.metadata)
+            warnings.extend(image.warnings)
+            kind = _image_kind(image, mime, original_name) if image.readable else "other"
+            taken = image.taken
+        elif mime == "audio/silk":
+            kind = "audio"
+            metadata.update({"container": "silk", "audio_codec": "silk_v3"})
+        elif mime.startswith(("video/", "audio/")):
+            from locker.media.av_probe import inspect_av
+
+            media = inspect_av(path, head)
+            metadata.update(media.metadata)
+            warnings.extend(media.warnings)
+            video_only_audio = media.readable and media.has_audio and not media.has_video
+            kind = "video" if mime.startswith("video/") and not video_only_audio else "audio"
+            created = media.created
+        elif mime in _DOCUMENT_MIMES:
+            kind = "document"
+            if mime == "application/pdf":
+                from locker.media.pdf import inspect_pdf
+
+                pdf = inspect_pdf(path)
+                metadata.update(pdf.metadata)
+                warnings.extend(pdf.warnings)
+        else:
+            chat_format = looks_like_chat(path, mime)
+            if chat_format:
+                kind = "chat"
+                metadata["chat_format"] = chat_format
+    except MissingDependency:
+        raise
+    except ImportError as exc:
+        raise _missing(exc) from exc
+    except Exception as exc:  # a bug or a hostile file an extractor did not foresee
+        warnings.append(f"could not inspect the file ({type(exc).__name__}: {exc})"[:200])
+
+    captured: datetime | None = None
+    source: str | None = None
+    assumed = False
+    if taken is not None:
+        source = "exif"
+        if taken.tzinfo is None:
+            captured, assumed = _localize(taken, tz), True
+        else:
+            captured = taken
+    elif created is not None:
+        source = "container"
+        # An offset written in the file is kept; UTC is shown in the user's zone.
+        captured = created.astimezone(tz) if created.utcoffset() == timedelta(0) else created
+    else:
+        named = time_from_name(original_name)
+        if named is not None:
+            metadata["filename_pattern"] = named.pattern
+            if named.kind == "local":
+                assert isinstance(named.value, datetime)
+                captured, assumed, source = _localize(named.value, tz), True, "filename"
+            elif named.kind == "instant":
+                assert isinstance(named.value, datetime)
+                captured, source = named.value.astimezone(tz), "filename"
+            else:
+                metadata["filename_date"] = named.value.isoformat()
+
+    if captured is not None:
+        metadata["captured_at_offset_assumed"] = assumed
+        if assumed:
+            metadata["captured_at_tz"] = _tz_name(tz)
+    captured_at = captured.replace(microsecond=0).isoformat(timespec="seconds") if captured else None
+    return Probe(
+        mime=mime,
+        kind=kind,
+        captured_at=captured_at,
+        captured_at_source=source,
+        metadata=_jsonable(metadata),
+        warnings=tuple(dict.fromkeys(w.replace("\n", " ") for w in warnings)),
+    )

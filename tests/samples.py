@@ -1,0 +1,498 @@
+"""Sample evidence files, generated on the fly for tests (no binary fixtures in the repo).
+
+Every ``make_*`` function writes one file at ``path`` (parents created), returns
+it as a :class:`~pathlib.Path`, and depends only on the project's own
+dependencies (Pillow, pillow-heif, PyAV, reportlab) and the standard library.
+Defaults give a realistic, small file; keyword arguments shape the content.
+
+Times: EXIF times are local wall-clock strings (default "2025:05:03 15:01:02"
+with offset "+08:00", matching a phone's ``IMG_20250503_150102.jpg``);
+container ``creation_time`` is UTC ("…Z"), as phones write it.
+
+``seed``: image makers draw a block of seeded noise when given a seed, so files
+of the same size with different seeds have different bytes (and hashes); without
+a seed the content is a fixed gradient.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import struct
+import zipfile
+import zlib
+from datetime import datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+__all__ = [
+    "camera_exif", "make_jpeg", "make_jpeg_with_exif", "make_png", "make_heic", "make_mp4",
+    "make_m4a", "make_wav", "make_pdf", "make_pdf_with_object_streams", "make_png_bomb",
+    "make_random", "make_truncated", "make_silk", "make_whatsapp_android_chat",
+    "make_whatsapp_ios_chat", "make_whatsapp_ios_zip", "make_plain_chat", "make_telegram_json",
+    "make_memotrace_csv", "make_csv_chat", "video_codec",
+]
+
+DEFAULT_DATETIME = "2025:05:03 15:01:02"
+DEFAULT_GPS = (31.2304, 121.4737, 12.5)  # Shanghai, People's Square
+DEFAULT_CREATION_TIME = "2025-05-03T06:22:10.000000Z"  # = 14:22:10 in Asia/Shanghai
+
+
+def _prepare(path: Path | str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _dms(value: float) -> tuple[Any, Any, Any]:
+    from PIL.TiffImagePlugin import IFDRational
+
+    value = abs(value)
+    degrees = int(value)
+    minutes_full = (value - degrees) * 60
+    minutes = int(minutes_full)
+    seconds = Fraction((minutes_full - minutes) * 60).limit_denominator(10000)
+    return (IFDRational(degrees, 1), IFDRational(minutes, 1),
+            IFDRational(seconds.numerator, seconds.denominator))
+
+
+def camera_exif(
+    *,
+    make: str | None = "Apple",
+    model: str | None = "iPhone 15 Pro",
+    datetime_original: str | None = DEFAULT_DATETIME,
+    offset: str | None = "+08:00",
+    gps: tuple[float, float, float | None] | None = DEFAULT_GPS,
+    software: str | None = None,
+    orientation: int | None = None,
+    exposure_time: Fraction | None = Fraction(1, 120),
+    f_number: float | None = 1.8,
+    user_comment: str | None = None,
+) -> bytes:
+    """EXIF bytes (for ``Image.save(exif=…)``) as a phone camera writes them.
+
+    Pass None to leave a tag out: ``camera_exif(make=None, model=None,
+    datetime_original=None, offset=None, gps=None, exposure_time=None,
+    f_number=None, user_comment="Screenshot")`` is an iOS screenshot's EXIF.
+    """
+    from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational
+
+    exif = Image.Exif()
+    if make is not None:
+        exif[0x010F] = make
+    if model is not None:
+        exif[0x0110] = model
+    if software is not None:
+        exif[0x0131] = software
+    if orientation is not None:
+        exif[0x0112] = orientation
+    sub: dict[int, Any] = {}
+    if datetime_original is not None:
+        sub[0x9003] = datetime_original
+    if offset is not None:
+        sub[0x9011] = offset
+    if exposure_time is not None:
+        sub[0x829A] = IFDRational(exposure_time.numerator, exposure_time.denominator)
+    if f_number is not None:
+        f = Fraction(f_number).limit_denominator(100)
+        sub[0x829D] = IFDRational(f.numerator, f.denominator)
+    if user_comment is not None:
+        sub[0x9286] = b"ASCII\0\0\0" + user_comment.encode("ascii")
+    if sub:
+        exif[0x8769] = sub
+    if gps is not None:
+        lat, lon, alt = gps
+        gps_ifd: dict[int, Any] = {
+            0: b"\x02\x02\x00\x00",
+            1: "N" if lat >= 0 else "S",
+            2: _dms(lat),
+            3: "E" if lon >= 0 else "W",
+            4: _dms(lon),
+        }
+        if alt is not None:
+            a = Fraction(abs(alt)).limit_denominator(100)
+            gps_ifd[5] = b"\x00" if alt >= 0 else b"\x01"
+            gps_ifd[6] = IFDRational(a.numerator, a.denominator)
+        exif[0x8825] = gps_ifd
+    return exif.tobytes()
+
+
+def _picture(width: int, height: int, seed: int | None = None) -> Any:
+    """An RGB gradient; with a seed, a block of seeded noise in its top-left corner."""
+    from PIL import Image
+
+    img = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    if seed is not None:
+        side = max(1, min(32, width, height))
+        noise = random.Random(seed).randbytes(side * side * 3)
+        img.paste(Image.frombytes("RGB", (side, side), noise), (0, 0))
+    return img
+
+
+def make_jpeg(path: Path | str, width: int = 640, height: int = 480, *,
+              exif: bytes | None = None, quality: int = 85, seed: int | None = None) -> Path:
+    """A JPEG, with ``exif`` bytes if given (else no EXIF at all)."""
+    path = _prepare(path)
+    img = _picture(width, height, seed)
+    kwargs: dict[str, Any] = {"quality": quality}
+    if exif:
+        kwargs["exif"] = exif
+    img.save(path, "JPEG", **kwargs)
+    return path
+
+
+def make_jpeg_with_exif(path: Path | str, width: int = 640, height: int = 480, *,
+                        seed: int | None = None, **exif_fields: Any) -> Path:
+    """A JPEG with camera EXIF; other keyword arguments go to :func:`camera_exif`."""
+    return make_jpeg(path, width, height, exif=camera_exif(**exif_fields), seed=seed)
+
+
+def make_png(path: Path | str, width: int = 1080, height: int = 2340, *,
+             exif: bytes | None = None, seed: int | None = None) -> Path:
+    """A PNG (default: an Android phone screenshot's size, no EXIF)."""
+    path = _prepare(path)
+    img = _picture(width, height, seed)
+    if exif:
+        img.save(path, "PNG", exif=exif)
+    else:
+        img.save(path, "PNG")
+    return path
+
+
+def make_heic(path: Path | str, width: int = 640, height: int = 480, *,
+              exif: bytes | None | bool = True, seed: int | None = None,
+              **exif_fields: Any) -> Path:
+    """A HEIC written by pillow-heif; ``exif=True`` adds :func:`camera_exif` (``exif_fields``)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    path = _prepare(path)
+    img = _picture(width, height, seed)
+    data = camera_exif(**exif_fields) if exif is True else (exif or None)
+    if data:
+        img.save(path, "HEIF", exif=data, quality=60)
+    else:
+        img.save(path, "HEIF", quality=60)
+    return path
+
+
+def make_png_bomb(path: Path | str, width: int = 20000, height: int = 20000) -> Path:
+    """A valid 1-bit greyscale PNG of ``width``×``height`` that is tiny on disk.
+
+    20000×20000 (400 MP) is over the locker's 300 MP decode limit; 30000×30000
+    is over twice it (Pillow refuses to open it). Written row by row: the
+    generator itself stays small in memory.
+    """
+    path = _prepare(path)
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed bits
+    compressor = zlib.compressobj(9)
+    parts = []
+    for _ in range(height):
+        chunk = compressor.compress(row)
+        if chunk:
+            parts.append(chunk)
+    parts.append(compressor.flush())
+    idat = b"".join(parts)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
+                     + chunk(b"IEND", b""))
+    return path
+
+
+# --------------------------------------------------------------------------- video and audio
+
+
+def video_codec() -> str:
+    """The H.264 encoder if this PyAV wheel has it, else MPEG-4 Part 2."""
+    import av
+
+    return "libx264" if "libx264" in av.codecs_available else "mpeg4"
+
+
+def _write_audio(container: Any, stream: Any, seconds: float, rate: int) -> None:
+    import av
+
+    frame_size = stream.codec_context.frame_size or 1024
+    total = int(seconds * rate)
+    pts = 0
+    while pts < total:
+        n = min(frame_size, total - pts) if stream.codec_context.name != "aac" else frame_size
+        frame = av.AudioFrame(format="fltp", layout="mono", samples=n)
+        frame.planes[0].update(bytes(frame.planes[0].buffer_size))
+        frame.sample_rate = rate
+        frame.pts = pts
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        pts += n
+    for packet in stream.encode(None):
+        container.mux(packet)
+
+
+def make_mp4(
+    path: Path | str,
+    seconds: float = 2.0,
+    *,
+    width: int = 320,
+    height: int = 240,
+    fps: int = 25,
+    rotation: int = 0,
+    creation_time: str | None = DEFAULT_CREATION_TIME,
+    codec: str | None = None,
+    audio: bool = False,
+    faststart: bool = False,
+) -> Path:
+    """An MP4 video of grey frames made with PyAV.
+
+    ``rotation`` is PyAV's display rotation (degrees counter-clockwise, as
+    ``VideoFrame.rotation`` reads it back); ``creation_time`` is the container
+    tag (UTC); ``faststart`` puts the ``moov`` index before the media data.
+    """
+    import av
+
+    path = _prepare(path)
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", format="mp4", options=options) as container:
+        if creation_time:
+            container.metadata["creation_time"] = creation_time
+        stream = container.add_stream(codec or video_codec(), rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if rotation:
+            stream.set_display_rotation(rotation)
+        audio_stream = container.add_stream("aac", rate=44100, layout="mono") if audio else None
+        for i in range(int(seconds * fps)):
+            frame = av.VideoFrame(width, height, "yuv420p")
+            for plane in frame.planes:
+                plane.update(bytes([(i * 5) % 256]) * plane.buffer_size)
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+        if audio_stream is not None:
+            _write_audio(container, audio_stream, seconds, 44100)
+    return path
+
+
+def make_m4a(path: Path | str, seconds: float = 1.0, *,
+             creation_time: str | None = None) -> Path:
+    """An AAC voice-memo style M4A (silence), optionally with a creation_time tag."""
+    import av
+
+    path = _prepare(path)
+    with av.open(str(path), "w", format="ipod") as container:
+        if creation_time:
+            container.metadata["creation_time"] = creation_time
+        stream = container.add_stream("aac", rate=44100, layout="mono")
+        _write_audio(container, stream, seconds, 44100)
+    return path
+
+
+def make_wav(path: Path | str, seconds: float = 1.0, rate: int = 8000) -> Path:
+    """A 16-bit mono PCM WAV of silence (standard library only)."""
+    import wave
+
+    path = _prepare(path)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\x00\x00" * int(seconds * rate))
+    return path
+
+
+def make_silk(path: Path | str, *, qq: bool = False, size: int = 2048, seed: int = 1) -> Path:
+    """A SILK v3 voice note as WeChat (``#!SILK_V3``) or QQ (0x02 first) writes it."""
+    path = _prepare(path)
+    body = random.Random(seed).randbytes(size)
+    path.write_bytes((b"\x02" if qq else b"") + b"#!SILK_V3" + body)
+    return path
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def make_pdf(path: Path | str, pages: int = 3, *, title: str = "Order 12345") -> Path:
+    """A reportlab PDF with ``pages`` pages of text."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    path = _prepare(path)
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setTitle(title)
+    for n in range(1, pages + 1):
+        c.drawString(72, 770, f"{title}: page {n} of {pages}")
+        c.showPage()
+    c.save()
+    return path
+
+
+def make_pdf_with_object_streams(path: Path | str, pages: int = 2) -> Path:
+    """A PDF 1.5 whose catalog and page tree sit in a compressed object stream (/ObjStm),
+    indexed by a cross-reference stream, as many office suites and pypdf write it."""
+    path = _prepare(path)
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
+    objs = [f"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>"]
+    objs += [f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>" for _ in range(pages)]
+    numbers = list(range(1, len(objs) + 1))
+    offsets, body = [], b""
+    for obj in objs:
+        offsets.append(len(body))
+        body += obj.encode() + b"\n"
+    header = " ".join(f"{n} {o}" for n, o in zip(numbers, offsets)).encode() + b"\n"
+    stream = zlib.compress(header + body)
+    objstm_no = len(objs) + 1
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    objstm_at = len(out)
+    out += (f"{objstm_no} 0 obj\n<< /Type /ObjStm /N {len(objs)} /First {len(header)} "
+            f"/Filter /FlateDecode /Length {len(stream)} >>\nstream\n").encode()
+    out += stream + b"\nendstream\nendobj\n"
+    xref_no = objstm_no + 1
+    rows = [b"\x00\x00\x00\x00\xff"]  # object 0: free
+    rows += [b"\x02" + struct.pack(">H", objstm_no) + struct.pack(">H", i)
+             for i in range(len(objs))]
+    rows += [b"\x01" + struct.pack(">I", objstm_at)[1:] + b"\x00"]
+    rows += [b"\x01" + struct.pack(">I", len(out))[1:] + b"\x00"]
+    xref_data = zlib.compress(b"".join(rows))
+    xref_at = len(out)
+    out += (f"{xref_no} 0 obj\n<< /Type /XRef /Size {xref_no + 1} /W [1 3 1] /Root 1 0 R "
+            f"/Filter /FlateDecode /Length {len(xref_data)} >>\nstream\n").encode()
+    out += xref_data + b"\nendstream\nendobj\n"
+    out += f"startxref\n{xref_at}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path
+
+
+# --------------------------------------------------------------------------- damaged and odd
+
+
+def make_random(path: Path | str, size: int = 4096, seed: int = 0) -> Path:
+    """``size`` reproducible random bytes (name it x.jpg to fake an image)."""
+    path = _prepare(path)
+    path.write_bytes(random.Random(seed).randbytes(size))
+    return path
+
+
+def make_truncated(src: Path | str, dst: Path | str, keep: float = 0.5) -> Path:
+    """A copy of ``src`` cut to ``keep`` of its size (0.5: the first half)."""
+    data = Path(src).read_bytes()
+    dst = _prepare(dst)
+    dst.write_bytes(data[: max(1, int(len(data) * keep))])
+    return dst
+
+
+# --------------------------------------------------------------------------- chats
+
+_CHAT = [
+    ("Anna", "Hi, the parcel arrived damaged"),
+    ("Shop", "Sorry! Please send a photo"),
+    ("Anna", "Sent. I would like a refund"),
+    ("Shop", "Refund approved"),
+]
+_CHAT_ZH = [
+    ("我", "你好，收到的商品是坏的"),
+    ("商家", "抱歉，请发一下照片"),
+    ("我", "已发，我要求退款"),
+    ("商家", "好的，已同意退款"),
+]
+
+
+def _times(start: str, count: int) -> list[datetime]:
+    """``count`` message times one minute apart from ``start`` ("2025-05-05 09:12:30")."""
+    first = datetime.fromisoformat(start)
+    return [first + timedelta(minutes=i) for i in range(count)]
+
+
+def _write_lines(path: Path | str, lines: Iterable[str], encoding: str = "utf-8") -> Path:
+    path = _prepare(path)
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def make_whatsapp_android_chat(path: Path | str,
+                               messages: Sequence[tuple[str, str]] = _CHAT) -> Path:
+    """WhatsApp Android export: ``03/05/2025, 14:22 - Anna: text`` lines."""
+    lines = ["03/05/2025, 14:20 - Messages and calls are end-to-end encrypted."]
+    times = _times("2025-05-03 14:22:10", len(messages))
+    lines += [f"{t:%d/%m/%Y, %H:%M} - {who}: {text}" for t, (who, text) in zip(times, messages)]
+    return _write_lines(path, lines)
+
+
+def _whatsapp_ios_lines(messages: Sequence[tuple[str, str]]) -> list[str]:
+    times = _times("2025-05-03 14:22:10", len(messages))
+    return [f"[{t:%d/%m/%y, %H:%M:%S}] {who}: {text}" for t, (who, text) in zip(times, messages)]
+
+
+def make_whatsapp_ios_chat(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT) -> Path:
+    """WhatsApp iOS ``_chat.txt``: ``[03/05/25, 14:22:10] Anna: text`` lines."""
+    return _write_lines(path, _whatsapp_ios_lines(messages))
+
+
+def make_whatsapp_ios_zip(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT,
+                          *, attachments: int = 1) -> Path:
+    """A WhatsApp iOS export ZIP: ``_chat.txt`` plus small attachment files."""
+    path = _prepare(path)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("_chat.txt", "\n".join(_whatsapp_ios_lines(messages)) + "\n")
+        for i in range(attachments):
+            zf.writestr(f"0000{i}-PHOTO-2025-05-03-14-22-10.jpg", os.urandom(256))
+    return path
+
+
+def make_plain_chat(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT_ZH, *,
+                    encoding: str = "utf-8", colon: str = "：") -> Path:
+    """Plain lines ``2025-05-05 09:12:30 商家：内容`` (``colon`` "：" or ":"; any ``encoding``)."""
+    times = _times("2025-05-05 09:12:30", len(messages))
+    lines = [f"{t:%Y-%m-%d %H:%M:%S} {who}{colon}{text}" for t, (who, text) in zip(times, messages)]
+    return _write_lines(path, lines, encoding)
+
+
+def make_telegram_json(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT) -> Path:
+    """Telegram Desktop ``result.json`` of one personal chat."""
+    path = _prepare(path)
+    doc = {
+        "name": "Shop",
+        "type": "personal_chat",
+        "id": 123456789,
+        "messages": [
+            {"id": i + 1, "type": "message", "date": f"{t:%Y-%m-%dT%H:%M:%S}",
+             "date_unixtime": str(1746253330 + 60 * i), "from": who, "from_id": f"user{i % 2}",
+             "text": text, "text_entities": [{"type": "plain", "text": text}]}
+            for i, (t, (who, text)) in enumerate(
+                zip(_times("2025-05-03 14:22:10", len(messages)), messages))
+        ],
+    }
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def make_memotrace_csv(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT_ZH) -> Path:
+    """A WeChat export by MemoTrace (留痕): CSV with StrTime, IsSender, StrContent… columns."""
+    header = ("localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,"
+              "Remark,NickName,Sender")
+    lines = [header]
+    times = _times("2025-05-05 09:12:30", len(messages))
+    for i, (t, (who, text)) in enumerate(zip(times, messages)):
+        is_sender = 1 if who == "我" else 0
+        lines.append(f"{i + 1},1,1,0,{is_sender},{1746411150 + 60 * i},2,{text},"
+                     f"{t:%Y-%m-%d %H:%M:%S},,{who},{who}")
+    return _write_lines(path, lines, "utf-8-sig")
+
+
+def make_csv_chat(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT_ZH, *,
+                  chinese: bool = True, encoding: str = "utf-8") -> Path:
+    """A generic chat CSV: header 时间,发送人,内容 (or time,sender,message)."""
+    header = "时间,发送人,内容" if chinese else "time,sender,message"
+    times = _times("2025-05-05 09:12:30", len(messages))
+    lines = [header] + [f"{t:%Y-%m-%d %H:%M:%S},{who},{text}" for t, (who, text) in zip(times, messages)]
+    return _write_lines(path, lines, encoding)
