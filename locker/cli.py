@@ -1,0 +1,296 @@
+"""The ``locker`` command line: parse → one core call → render.
+
+Only typer is imported at module level so that ``locker --help`` starts fast;
+the core (SQLModel, Pillow, PyAV, reportlab) is imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, List, Optional
+
+import typer
+
+app = typer.Typer(
+    name="locker",
+    help="Evidence Locker: keep every piece of a refund dispute hashed, dated and provably unaltered.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state: dict[str, Any] = {"home": None, "debug": False}
+
+JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout and nothing else there.")
+
+
+@app.callback()
+def _global(
+    home: Optional[str] = typer.Option(None, "--home", help="Locker home folder (default: $LOCKER_HOME, else the user data folder).", envvar=None),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback when something goes wrong."),
+) -> None:
+    _state["home"] = home
+    _state["debug"] = debug
+
+
+def _home() -> Any:
+    from .paths import Home, resolve_home
+
+    return Home(resolve_home(_state["home"]))
+
+
+def _progress(label: str, json_out: bool) -> Any:
+    if json_out or not sys.stderr.isatty():
+        return None
+    from .render import RichProgress
+
+    return RichProgress(label)
+
+
+@app.command()
+def new(
+    title: str = typer.Argument(..., help="What the dispute is about, e.g. 小红书无线耳机退款."),
+    platform: Optional[str] = typer.Option(None, help="xiaohongshu, taobao, jd, pinduoduo, douyin, …"),
+    merchant: Optional[str] = typer.Option(None, help="The shop or seller's name."),
+    merchant_address: Optional[str] = typer.Option(None, help="The merchant's address or shop link."),
+    order_id: Optional[str] = typer.Option(None, help="The platform's order number."),
+    item: Optional[str] = typer.Option(None, help="What was bought (name, spec, quantity)."),
+    amount: Optional[str] = typer.Option(None, help="Amount paid, exact, e.g. 199.00."),
+    currency: Optional[str] = typer.Option(None, help="Currency code (default CNY)."),
+    purchased_on: Optional[str] = typer.Option(None, help="Purchase date, YYYY-MM-DD."),
+    claim: Optional[str] = typer.Option(None, help="What you ask for (诉求)."),
+    summary: Optional[str] = typer.Option(None, help="The facts in short (事实与理由)."),
+    slug: Optional[str] = typer.Option(None, help="Name the dispute's folder yourself (a-z, 0-9, -)."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Open a dispute and print its name (slug)."""
+    from . import render
+    from .services import disputes
+
+    dispute = disputes.new(
+        _home(), title, slug=slug, platform=platform, merchant=merchant, merchant_address=merchant_address,
+        order_id=order_id, item=item, amount=amount, currency=currency, purchased_on=purchased_on,
+        claim=claim, summary=summary,
+    )
+    render.emit_json(render.new_doc(dispute)) if json_out else render.print_new(dispute)
+
+
+@app.command()
+def add(
+    dispute: str = typer.Argument(..., help="The dispute (its slug or a unique prefix)."),
+    paths: List[str] = typer.Argument(..., help="Files or folders to add (folders are walked in sorted order)."),
+    kind: Optional[str] = typer.Option(None, help="screenshot, photo, video, audio, chat, document or other."),
+    title: Optional[str] = typer.Option(None, help="证据名称: a name for the exhibit."),
+    source: Optional[str] = typer.Option(None, help="证据来源: where it came from."),
+    purpose: Optional[str] = typer.Option(None, help="证明目的: what it proves."),
+    note: Optional[str] = typer.Option(None, help="A note of your own."),
+    captured_at: Optional[str] = typer.Option(None, help="When it was taken, if you know better than the file."),
+    me: Optional[str] = typer.Option(None, help="Your name as it appears in a chat export."),
+    tz: Optional[str] = typer.Option(None, help="Time zone for times without one (default: the profile's)."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Add files or folders to a dispute as exhibits: stored byte for byte, hashed, dated, logged."""
+    from . import render
+    from .services import ingest
+
+    options = ingest.AddOptions(kind=kind, title=title, source=source, purpose=purpose, note=note,
+                                captured_at=captured_at, me=me, tz=tz)
+    bar = _progress("adding", json_out)
+    try:
+        result = ingest.add(_home(), dispute, paths, options, progress=bar)
+    finally:
+        if bar:
+            bar.stop()
+    if json_out:
+        render.emit_json(render.add_doc(result))
+        for note in result.notices:
+            render.print_warning(note)
+        for e in result.errors:
+            render.print_error(f"{e.path}: {e.error}")
+    else:
+        render.print_add(result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    status: Optional[str] = typer.Option(None, help="Only disputes with this status."),
+    platform: Optional[str] = typer.Option(None, help="Only disputes on this platform."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """The disputes, newest first."""
+    from . import render
+    from .services import disputes
+
+    found = disputes.list_all(_home(), status=status, platform=platform)
+    render.emit_json(render.list_doc(found)) if json_out else render.print_list(found)
+
+
+@app.command()
+def show(
+    dispute: str = typer.Argument(..., help="The dispute (its slug or a unique prefix)."),
+    number: Optional[int] = typer.Argument(None, help="One exhibit's number."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """One dispute with its exhibits and timeline, or one exhibit."""
+    from . import render
+    from .services import disputes
+
+    if number is None:
+        detail = disputes.detail(_home(), dispute)
+        render.emit_json(render.show_doc(detail)) if json_out else render.print_show(detail)
+    else:
+        _, exhibit = disputes.exhibit(_home(), dispute, number)
+        render.emit_json(render.show_exhibit_doc(exhibit)) if json_out else render.print_exhibit(exhibit)
+
+
+@app.command()
+def event(
+    dispute: str = typer.Argument(..., help="The dispute."),
+    text: str = typer.Argument(..., help="What happened."),
+    at: str = typer.Option(..., "--at", help="When: 2025-05-03 15:20, or with an offset."),
+    type: str = typer.Option("note", "--type", help="A short word: purchase, delivery, contact, refusal, appeal, …"),
+    exhibit: Optional[List[int]] = typer.Option(None, "--exhibit", help="Exhibit numbers this event refers to (repeatable)."),
+    tz: Optional[str] = typer.Option(None, help="Time zone for --at without one."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Add an event to the dispute's timeline."""
+    from . import render
+    from .services import disputes
+
+    ev = disputes.add_event(_home(), dispute, text, at=at, type=type, exhibits=exhibit or [], tz_name=tz)
+    if json_out:
+        render.emit_json(render.event_doc(ev))
+    else:
+        typer.echo(f"Event added at {ev.at}.")
+
+
+@app.command()
+def status(
+    dispute: str = typer.Argument(..., help="The dispute."),
+    new_status: str = typer.Argument(..., metavar="STATUS",
+                                     help="open, negotiating, appealed, complained, resolved, rejected or closed."),
+    note: Optional[str] = typer.Option(None, help="Why, in a few words."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Move the dispute on to a new status."""
+    from . import render
+    from .services import disputes
+
+    found = disputes.set_status(_home(), dispute, new_status, note)
+    if json_out:
+        render.emit_json({"slug": found.slug, "status": found.status, "updated_at": found.updated_at})
+    else:
+        typer.echo(f"{found.slug} is now {found.status}.")
+
+
+@app.command()
+def withdraw(
+    dispute: str = typer.Argument(..., help="The dispute."),
+    number: int = typer.Argument(..., help="The exhibit's number."),
+    reason: str = typer.Option(..., "--reason", help="Why it is withdrawn."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Withdraw an exhibit: it leaves the pack, but its file and record are kept."""
+    from . import render
+    from .services import disputes
+
+    found = disputes.withdraw(_home(), dispute, number, reason)
+    if json_out:
+        render.emit_json(render.exhibit_doc(found))
+    else:
+        typer.echo(f"Exhibit {found.number} withdrawn; its file and record are kept.")
+
+
+@app.command()
+def verify(
+    dispute: Optional[str] = typer.Argument(None, help="One dispute (default: all)."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Re-hash every object and check every custody chain. Exit 1 on any problem."""
+    from . import render
+    from .services import verify as verifying
+
+    bar = _progress("verifying", json_out)
+    try:
+        report = verifying.verify(_home(), dispute, progress=bar)
+    finally:
+        if bar:
+            bar.stop()
+    render.emit_json(render.verify_doc(report)) if json_out else render.print_verify(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def log(
+    dispute: str = typer.Argument(..., help="The dispute."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """The dispute's custody log, oldest first."""
+    from . import render
+    from .services import disputes
+
+    entries = disputes.log(_home(), dispute)
+    render.emit_json(render.log_doc(entries)) if json_out else render.print_log(entries)
+
+
+@app.command()
+def profile(
+    name: Optional[str] = typer.Option(None, help="Your name (the complainant)."),
+    phone: Optional[str] = typer.Option(None, help="Your phone number."),
+    email: Optional[str] = typer.Option(None, help="Your e-mail address."),
+    address: Optional[str] = typer.Option(None, help="Your postal address."),
+    lang: Optional[str] = typer.Option(None, help="Language of the documents: zh or en."),
+    tz: Optional[str] = typer.Option(None, help="Your time zone, e.g. Asia/Shanghai."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Show, or set, who the claimant is."""
+    from . import render
+    from .services import profile as profiles
+
+    changes = {"name": name, "phone": phone, "email": email, "address": address, "lang": lang, "tz": tz}
+    home = _home()
+    if any(v is not None for v in changes.values()):
+        current = profiles.update(home, changes)
+    else:
+        current = profiles.load(home)
+    render.emit_json(current.as_dict()) if json_out else render.print_profile(current)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point and the one error boundary: no traceback reaches a user without --debug."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="locker")  # typer reports its own usage errors and exits
+        return 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        sys.stderr.write("locker: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 141
+    except Exception as exc:
+        from .errors import LockerError
+
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, LockerError):
+            from .render import print_error
+
+            print_error(str(exc))
+            return exc.exit_code
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        sys.stderr.write(f"locker: internal error: {type(exc).__name__}: {first}"
+                         f"{'' if debug else ' (run with --debug for details)'}\n")
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Human output (rich) and the ``--json`` documents of DESIGN.md.
+
+Every ``*_doc`` function returns the exact JSON document a command prints;
+``tests/test_contract.py`` validates each against its schema in ``schemas/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+from .values import clean_text
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(value: object) -> str:
+    """Text safe to print on a terminal: control characters and escape sequences
+    are shown as ``\\x1b``-style escapes, never interpreted."""
+    text = clean_text(str(value))
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def _loads(text: str | None, default: Any) -> Any:
+    return json.loads(text) if text else default
+
+
+# --- JSON documents -------------------------------------------------------
+
+NEW_KEYS = ("slug", "id", "title", "platform", "merchant", "order_id", "amount", "currency",
+            "purchased_on", "claim", "summary", "status", "created_at")
+DISPUTE_KEYS = ("slug", "id", "title", "platform", "merchant", "merchant_address", "order_id", "item",
+                "amount", "currency", "purchased_on", "claim", "summary", "status", "created_at", "updated_at")
+
+
+def new_doc(dispute: Any) -> dict:
+    return {k: getattr(dispute, k) for k in NEW_KEYS}
+
+
+def add_doc(result: Any) -> dict:
+    return {
+        "added": [
+            {
+                "exhibit": a.exhibit, "sha256": a.sha256, "size": a.size, "mime": a.mime, "kind": a.kind,
+                "original_name": a.original_name, "captured_at": a.captured_at,
+                "captured_at_source": a.captured_at_source, "duplicate": a.duplicate, "warnings": list(a.warnings),
+            }
+            for a in result.added
+        ],
+        "errors": [{"path": clean_text(e.path), "error": e.error} for e in result.errors],
+    }
+
+
+def list_doc(summaries: list[Any]) -> list[dict]:
+    return [
+        {
+            "slug": s.dispute.slug, "title": s.dispute.title, "platform": s.dispute.platform,
+            "merchant": s.dispute.merchant, "status": s.dispute.status, "exhibit_count": s.exhibit_count,
+            "created_at": s.dispute.created_at, "updated_at": s.dispute.updated_at,
+        }
+        for s in summaries
+    ]
+
+
+def exhibit_doc(e: Any) -> dict:
+    return {
+        "exhibit": e.number, "sha256": e.sha256, "size": e.size, "mime": e.mime, "kind": e.kind,
+        "original_name": e.original_name, "title": e.title, "source": e.source, "purpose": e.purpose,
+        "note": e.note, "captured_at": e.captured_at, "captured_at_source": e.captured_at_source,
+        "ingested_at": e.ingested_at, "withdrawn": bool(e.withdrawn), "metadata": _loads(e.meta, {}),
+    }
+
+
+def event_doc(ev: Any) -> dict:
+    return {"at": ev.at, "type": ev.type, "description": ev.description, "exhibits": _loads(ev.exhibits, [])}
+
+
+def show_doc(detail: Any) -> dict:
+    doc = {k: getattr(detail.dispute, k) for k in DISPUTE_KEYS}
+    doc["exhibits"] = [exhibit_doc(e) for e in detail.exhibits]
+    doc["events"] = [event_doc(ev) for ev in detail.events]
+    return doc
+
+
+def show_exhibit_doc(exhibit: Any, messages: list[Any] | None = None) -> dict:
+    return {"exhibit": exhibit_doc(exhibit), "messages": messages or []}
+
+
+def verify_doc(report: Any) -> dict:
+    return {
+        "ok": report.ok,
+        "disputes": [
+            {
+                "slug": d.slug, "ok": d.ok, "objects_checked": d.objects_checked,
+                "problems": [{"exhibit": p.exhibit, "problem": p.problem, "detail": p.detail} for p in d.problems],
+            }
+            for d in report.disputes
+        ],
+    }
+
+
+def log_doc(entries: list[Any]) -> list[dict]:
+    return [
+        {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "payload": json.loads(e.payload),
+         "prev_hash": e.prev_hash, "hash": e.hash}
+        for e in entries
+    ]
+
+
+# --- human output ---------------------------------------------------------
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _text(value: object) -> Any:
+    from rich.text import Text
+
+    return Text("" if value is None else safe(value))
+
+
+def print_new(dispute: Any) -> None:
+    console = _console()
+    console.print(_text(f"Opened dispute {dispute.slug}: {dispute.title}"))
+    console.print(_text(f"Next: locker add {dispute.slug} FILE…"))
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def print_add(result: Any) -> None:
+    from rich.table import Table
+
+    console = _console()
+    if result.added:
+        table = Table(title=_text(f"{result.slug}: exhibits"), title_justify="left")
+        for col in ("No.", "file", "kind", "type", "size", "captured", "sha256", ""):
+            table.add_column(col, overflow="fold")
+        for a in result.added:
+            when = f"{a.captured_at} ({a.captured_at_source})" if a.captured_at else "unknown"
+            flag = "already held" if a.duplicate else ""
+            table.add_row(str(a.exhibit), _text(a.original_name), a.kind, a.mime, _size(a.size), when,
+                          a.sha256[:12], flag)
+        console.print(table)
+    new = sum(1 for a in result.added if not a.duplicate)
+    console.print(f"{new} added, {len(result.added) - new} already held, {len(result.errors)} refused")
+    for a in result.added:
+        for w in a.warnings:
+            print_warning(f"exhibit {a.exhibit} ({safe(a.original_name)}): {w}")
+    for note in result.notices:
+        print_warning(note)
+    for e in result.errors:
+        print_error(f"{safe(e.path)}: {e.error}")
+
+
+def print_warning(message: str) -> None:
+    sys.stderr.write(f"locker: warning: {safe(message)}\n")
+
+
+def print_error(message: str) -> None:
+    sys.stderr.write(f"locker: {safe(message)}\n")
+
+
+def print_list(summaries: list[Any]) -> None:
+    from rich.table import Table
+
+    console = _console()
+    if not summaries:
+        console.print("No disputes yet. Open one with: locker new TITLE")
+        return
+    table = Table()
+    for col in ("dispute", "title", "platform", "merchant", "status", "exhibits", "updated"):
+        table.add_column(col, overflow="fold")
+    for s in summaries:
+        d = s.dispute
+        table.add_row(_text(d.slug), _text(d.title), _text(d.platform), _text(d.merchant), d.status,
+                      str(s.exhibit_count), d.updated_at)
+    console.print(table)
+
+
+def print_show(detail: Any) -> None:
+    from rich.table import Table
+
+    console = _console()
+    d = detail.dispute
+    console.print(_text(f"{d.title}  [{d.slug}]  status: {d.status}"))
+    for label, value in (("platform", d.platform), ("merchant", d.merchant), ("address", d.merchant_address),
+                         ("order", d.order_id), ("item", d.item),
+                         ("amount", f"{d.amount} {d.currency}" if d.amount else None),
+                         ("purchased", d.purchased_on), ("claim", d.claim), ("summary", d.summary)):
+        if value:
+            console.print(_text(f"  {label:<10} {value}"))
+    table = Table(title="exhibits", title_justify="left")
+    for col in ("No.", "file", "kind", "captured", "source of time", "sha256", ""):
+        table.add_column(col, overflow="fold")
+    for e in detail.exhibits:
+        table.add_row(str(e.number), _text(e.title or e.original_name), e.kind, e.captured_at or "unknown",
+                      e.captured_at_source or "-", e.sha256[:12], "withdrawn" if e.withdrawn else "")
+    console.print(table)
+    if detail.events:
+        console.print("timeline")
+        for ev in detail.events:
+            linked = _loads(ev.exhibits, [])
+            suffix = f"  (exhibits {', '.join(map(str, linked))})" if linked else ""
+            console.print(_text(f"  {ev.at}  {ev.type:<10} {ev.description}{suffix}"))
+
+
+def print_exhibit(exhibit: Any) -> None:
+    console = _console()
+    doc = exhibit_doc(exhibit)
+    metadata = doc.pop("metadata")
+    for key, value in doc.items():
+        if value not in (None, ""):
+            console.print(_text(f"{key:<19} {value}"))
+    for w in _loads(exhibit.warnings, []):
+        console.print(_text(f"{'warning':<19} {w}"))
+    if metadata:
+        console.print("metadata")
+        for key, value in sorted(metadata.items()):
+            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+            console.print(_text(f"  {key:<17} {shown}"))
+
+
+def print_verify(report: Any) -> None:
+    console = _console()
+    if not report.disputes:
+        console.print("No disputes to verify.")
+    for d in report.disputes:
+        if d.ok:
+            console.print(_text(f"{d.slug}: OK — {d.objects_checked} objects re-hashed, custody log intact"))
+        else:
+            console.print(_text(f"{d.slug}: {len(d.problems)} problem(s) — {d.objects_checked} objects checked"))
+            for p in d.problems:
+                where = f"exhibit {p.exhibit}" if p.exhibit is not None else "dispute"
+                console.print(_text(f"  {where}: {p.problem}: {p.detail}"))
+
+
+def print_log(entries: list[Any]) -> None:
+    console = _console()
+    for e in entries:
+        console.print(_text(f"{e.seq:>4}  {e.at}  {e.action:<18} {e.hash[:12]}  {e.payload}"))
+
+
+def print_profile(profile: Any) -> None:
+    console = _console()
+    for key, value in profile.as_dict().items():
+        console.print(_text(f"{key:<8} {value if value is not None else '(not set)'}"))
+
+
+class RichProgress:
+    """A byte-based progress bar on stderr; only on a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+        self._task: Any = None
+
+    def start(self, files: int, total_bytes: int) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                             TimeRemainingColumn(), console=_console(stderr=True), transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(f"{self.label} {files} file(s)", total=total_bytes)
+
+    def advance(self, nbytes: int, name: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=nbytes)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

@@ -1,0 +1,1 @@
+"""The use cases. Each takes plain values, returns frozen results, never prints."""

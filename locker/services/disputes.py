@@ -1,0 +1,307 @@
+"""Disputes: open one, find one, list them, move them on, and their timeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from .. import custody, db
+from ..errors import Ambiguous, LockerError, NotFound, UsageError
+from ..paths import SLUG_RE, DisputeDir, Home
+from ..values import now_utc, parse_amount, parse_date, parse_datetime, resolve_tz
+
+STATUSES = ("open", "negotiating", "appealed", "complained", "resolved", "rejected", "closed")
+DISPUTE_FIELDS = (
+    "platform", "merchant", "merchant_address", "order_id", "item",
+    "amount", "currency", "purchased_on", "claim", "summary",
+)
+EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A dispute folder with its migrated database engine."""
+
+    dir: DisputeDir
+    engine: Any
+
+    @property
+    def slug(self) -> str:
+        return self.dir.slug
+
+
+@dataclass(frozen=True)
+class Detail:
+    dispute: Any
+    exhibits: tuple[Any, ...]
+    events: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    dispute: Any
+    exhibit_count: int
+
+
+def slugify(title: str, platform: str | None = None) -> str:
+    words = re.findall(r"[a-z0-9]+", title.lower()) or re.findall(r"[a-z0-9]+", (platform or "").lower())
+    slug = "-".join(words)[:40].strip("-")
+    return slug or "dispute"
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None) -> Any:
+    """Open a dispute: a new folder with its database and a first custody entry."""
+    title = title.strip()
+    if not title:
+        raise UsageError("a dispute needs a title")
+    unknown = set(fields) - set(DISPUTE_FIELDS)
+    if unknown:
+        raise UsageError(f"unknown dispute field: {', '.join(sorted(unknown))}")
+    values = {k: _clean(v) for k, v in fields.items()}
+    if values.get("amount"):
+        values["amount"] = parse_amount(values["amount"])  # type: ignore[arg-type]
+    if values.get("purchased_on"):
+        values["purchased_on"] = parse_date(values["purchased_on"])  # type: ignore[arg-type]
+    values["currency"] = (values.get("currency") or "CNY").upper()
+    if slug is not None and not SLUG_RE.match(slug):
+        raise UsageError(f"a dispute name uses a-z, 0-9 and '-': {slug!r}")
+    home.ensure()
+
+    from ..models import Dispute
+
+    now = now_utc()
+    final = _reserve_name(home, slug or slugify(title, values.get("platform")), exact=slug is not None)
+    staging = DisputeDir(home.disputes / f".new-{secrets.token_hex(6)}")
+    try:
+        for folder in (staging.root, staging.objects, staging.derived, staging.exports):
+            folder.mkdir(mode=0o700)
+        dispute = Dispute(id=str(uuid.uuid4()), slug=final.slug, title=title, status="open",
+                          created_at=now, updated_at=now, **values)
+        engine = db.engine_for(staging.db, create=True)
+        with db.writing(engine) as session:
+            session.add(dispute)
+            session.flush()
+            custody.append(session.connection(), now, [("dispute.created", dispute_payload(dispute))])
+        db.dispose(staging.db)
+        # The finished folder replaces the empty reserved one in one rename.
+        os.replace(staging.root, final.root)
+    except BaseException:
+        shutil.rmtree(staging.root, ignore_errors=True)
+        try:
+            final.root.rmdir()
+        except OSError:
+            pass
+        raise
+    return dispute
+
+
+def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
+    """Create the first free slug's folder, empty (mkdir is atomic: two `new` never share one)."""
+    for n in range(1, 1000):
+        candidate = base if n == 1 else f"{base[:36]}-{n}"
+        target = home.dispute(candidate)
+        try:
+            target.root.mkdir(mode=0o700)
+            return target
+        except FileExistsError:
+            if exact:
+                raise LockerError(f"a dispute named {candidate!r} exists already") from None
+    raise LockerError(f"too many disputes named like {base!r}")
+
+
+def dispute_payload(dispute: Any) -> dict:
+    keys = ("id", "slug", "title", *DISPUTE_FIELDS, "status", "created_at")
+    return {k: getattr(dispute, k) for k in keys}
+
+
+def all_slugs(home: Home) -> list[str]:
+    try:
+        entries = os.scandir(home.disputes)
+    except FileNotFoundError:
+        return []
+    return sorted(e.name for e in entries if SLUG_RE.match(e.name) and os.path.exists(os.path.join(e.path, "dispute.sqlite")))
+
+
+def resolve(home: Home, ref: str) -> Opened:
+    """The dispute named by its slug or a unique prefix of it."""
+    ref = ref.strip()
+    if not ref or not SLUG_RE.match(ref):
+        raise NotFound(f"no dispute named {ref!r}")
+    slugs = all_slugs(home)
+    if ref in slugs:
+        match = ref
+    else:
+        found = [s for s in slugs if s.startswith(ref)]
+        if not found:
+            raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
+        if len(found) > 1:
+            raise Ambiguous(f"{ref!r} could be {', '.join(found[:5])}{' …' if len(found) > 5 else ''}")
+        match = found[0]
+    ddir = home.dispute(match)
+    return Opened(ddir, db.engine_for(ddir.db))
+
+
+def load(opened: Opened) -> Any:
+    from ..models import Dispute
+
+    with db.reading(opened.engine) as session:
+        return _one_dispute(session)
+
+
+def _one_dispute(session: Any) -> Any:
+    from sqlmodel import select
+
+    from ..models import Dispute
+
+    dispute = session.exec(select(Dispute)).first()
+    if dispute is None:
+        raise LockerError("the dispute database has no dispute row")
+    return dispute
+
+
+def detail(home: Home, ref: str) -> Detail:
+    from sqlmodel import select
+
+    from ..models import Event, Exhibit
+
+    opened = resolve(home, ref)
+    with db.reading(opened.engine) as session:
+        dispute = _one_dispute(session)
+        exhibits = session.exec(select(Exhibit).order_by(Exhibit.number)).all()
+        events = session.exec(select(Event).order_by(Event.at, Event.id)).all()
+    return Detail(dispute, tuple(exhibits), tuple(events))
+
+
+def exhibit(home: Home, ref: str, number: int) -> tuple[Any, Any]:
+    """(dispute, exhibit) for ``locker show DISPUTE N``."""
+    from ..models import Exhibit
+
+    opened = resolve(home, ref)
+    with db.reading(opened.engine) as session:
+        dispute = _one_dispute(session)
+        found = session.get(Exhibit, number)
+    if found is None:
+        raise NotFound(f"{opened.slug} has no exhibit {number}")
+    return dispute, found
+
+
+def list_all(home: Home, *, status: str | None = None, platform: str | None = None) -> list[Summary]:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from ..models import Exhibit
+
+    if status and status not in STATUSES:
+        raise UsageError(f"status must be one of {', '.join(STATUSES)}")
+    out = []
+    for slug in all_slugs(home):
+        opened = Opened(home.dispute(slug), db.engine_for(home.dispute(slug).db))
+        with db.reading(opened.engine) as session:
+            dispute = _one_dispute(session)
+            count = session.exec(select(func.count()).select_from(Exhibit)).one()
+        if status and dispute.status != status:
+            continue
+        if platform and (dispute.platform or "").lower() != platform.lower():
+            continue
+        out.append(Summary(dispute, count))
+    out.sort(key=lambda s: (s.dispute.created_at, s.dispute.slug), reverse=True)
+    return out
+
+
+def _touch(session: Any, now: str) -> Any:
+    dispute = _one_dispute(session)
+    dispute.updated_at = now
+    session.add(dispute)
+    return dispute
+
+
+def set_status(home: Home, ref: str, status: str, note: str | None = None) -> Any:
+    if status not in STATUSES:
+        raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    opened = resolve(home, ref)
+    now = now_utc()
+    with db.writing(opened.engine) as session:
+        dispute = _touch(session, now)
+        before = dispute.status
+        if before == status:
+            raise UsageError(f"{opened.slug} is already {status}")
+        dispute.status = status
+        session.flush()
+        custody.append(session.connection(), now, [("dispute.status", {"from": before, "to": status, "note": _clean(note)})])
+    return dispute
+
+
+def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "note",
+              exhibits: list[int] | None = None, tz_name: str | None = None) -> Any:
+    from ..models import Event, Exhibit
+    from . import profile
+
+    description = description.strip()
+    if not description:
+        raise UsageError("an event needs a description")
+    if not EVENT_TYPE_RE.match(type):
+        raise UsageError(f"an event type is a short lower-case word, not {type!r}")
+    tz = resolve_tz(tz_name or profile.load(home).tz)
+    when = parse_datetime(at, tz)
+    numbers = sorted(set(exhibits or []))
+    opened = resolve(home, ref)
+    now = now_utc()
+    with db.writing(opened.engine) as session:
+        for n in numbers:
+            if session.get(Exhibit, n) is None:
+                raise NotFound(f"{opened.slug} has no exhibit {n}")
+        event = Event(at=when, type=type, description=description, exhibits=json.dumps(numbers), created_at=now)
+        session.add(event)
+        _touch(session, now)
+        session.flush()
+        custody.append(session.connection(), now, [(
+            "event.added",
+            {"event": event.id, "at": when, "type": type, "description": description, "exhibits": numbers},
+        )])
+    return event
+
+
+def withdraw(home: Home, ref: str, number: int, reason: str) -> Any:
+    from ..models import Exhibit
+
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("say why the exhibit is withdrawn (--reason)")
+    opened = resolve(home, ref)
+    now = now_utc()
+    with db.writing(opened.engine) as session:
+        found = session.get(Exhibit, number)
+        if found is None:
+            raise NotFound(f"{opened.slug} has no exhibit {number}")
+        if found.withdrawn:
+            raise UsageError(f"exhibit {number} of {opened.slug} is already withdrawn")
+        found.withdrawn = True
+        found.withdrawn_reason = reason
+        session.add(found)
+        _touch(session, now)
+        session.flush()
+        custody.append(session.connection(), now, [("exhibit.withdrawn", {"exhibit": number, "reason": reason})])
+    return found
+
+
+def log(home: Home, ref: str) -> list[Any]:
+    from sqlmodel import select
+
+    from ..models import CustodyEntry
+
+    opened = resolve(home, ref)
+    with db.reading(opened.engine) as session:
+        return list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())

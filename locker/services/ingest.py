@@ -1,0 +1,394 @@
+"""``locker add``: files and folders in, exhibits out.
+
+The pipeline, per call:
+
+1. collect — walk the paths (folders in sorted order) and refuse, with a
+   reason, what is not a readable non-empty regular file;
+2. stage — two worker threads copy each file into a temp file under
+   ``objects/`` while hashing it (one pass over the bytes), then probe the
+   copy for its type, time and metadata;
+3. commit, in groups — one file-system sync makes the whole group durable,
+   each object is renamed to its content address, and one short transaction
+   writes the exhibit rows with their custody entries.
+
+Only then is a file reported as added. Grouping the syncs and the
+transactions is what keeps 2,000 screenshots close to the speed of ``cp -r``
+plus ``sync``; an fsync and a commit per file runs at about three times that.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .. import custody, db, store
+from ..errors import InputRefused, UsageError
+from ..paths import Home
+from ..values import clean_text, now_utc, parse_datetime, resolve_tz
+from . import disputes, profile
+
+KINDS = ("screenshot", "photo", "video", "audio", "chat", "document", "other")
+GROUP_FILES = 256
+GROUP_BYTES = 256 * 1024 * 1024
+GROUP_SECONDS = 2.0
+WORKERS = 2
+AHEAD = 16  # staged files in flight beyond the one being committed
+SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+@dataclass(frozen=True)
+class AddOptions:
+    kind: str | None = None
+    title: str | None = None
+    source: str | None = None
+    purpose: str | None = None
+    note: str | None = None
+    captured_at: str | None = None  # as typed by the user
+    me: str | None = None
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class Added:
+    exhibit: int
+    sha256: str
+    size: int
+    mime: str
+    kind: str
+    original_name: str
+    captured_at: str | None
+    captured_at_source: str | None
+    duplicate: bool
+    warnings: tuple[str, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    path: str
+    error: str
+
+
+@dataclass(frozen=True)
+class AddResult:
+    slug: str
+    added: tuple[Added, ...]
+    errors: tuple[Refused, ...]
+    notices: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Progress(Protocol):
+    def start(self, files: int, total_bytes: int) -> None: ...
+    def advance(self, nbytes: int, name: str) -> None: ...
+
+
+@dataclass
+class _Candidate:
+    path: Path
+    size: int
+
+
+@dataclass
+class _Staged:
+    candidate: _Candidate
+    staged: store.Staged | None = None
+    probe: Any = None
+    error: str | None = None
+
+
+@dataclass
+class _Collected:
+    files: list[_Candidate] = field(default_factory=list)
+    errors: list[Refused] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def _kind_of_mode(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def _stat_error(err: OSError) -> str:
+    if err.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if err.errno == errno.ENOENT:
+        return "no such file or folder"
+    if err.errno == errno.EACCES:
+        return "permission denied"
+    return err.strerror or str(err)
+
+
+def _consider_file(path: Path, info: os.stat_result, out: _Collected) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        out.errors.append(Refused(str(path), f"not a regular file ({_kind_of_mode(info.st_mode)})"))
+    elif info.st_size == 0:
+        out.errors.append(Refused(str(path), "empty file"))
+    elif not os.access(path, os.R_OK):
+        out.errors.append(Refused(str(path), "unreadable: permission denied"))
+    else:
+        out.files.append(_Candidate(path, info.st_size))
+
+
+def _sorted_entries(folder: Path, out: _Collected) -> Any:
+    try:
+        return iter(sorted(os.scandir(folder), key=lambda e: e.name))
+    except OSError as err:
+        out.errors.append(Refused(str(folder), _stat_error(err)))
+        return iter(())
+
+
+def _walk(top: Path, out: _Collected) -> None:
+    """Files and sub-folders together in name order, as a file list sorted by path reads.
+    Iterative, so that no nesting depth can exhaust the stack."""
+    stack = [_sorted_entries(top, out)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        path = Path(entry.path)
+        try:
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                path.stat()  # raises ELOOP for a loop, ENOENT for a dangling link
+                out.notices.append(f"{path}: skipped symbolic link inside a folder")
+                continue
+        except OSError as err:
+            out.errors.append(Refused(str(path), _stat_error(err)))
+            continue
+        if entry.name in SKIP_NAMES or entry.name.startswith("._"):
+            out.notices.append(f"{path}: skipped system file")
+        elif stat.S_ISDIR(info.st_mode):
+            if entry.name.startswith("."):
+                out.notices.append(f"{path}: skipped hidden folder")
+            else:
+                stack.append(_sorted_entries(path, out))
+        else:
+            _consider_file(path, info, out)
+
+
+def collect(paths: Sequence[str | os.PathLike[str]]) -> _Collected:
+    """Expand the command line into files, in order; refuse what cannot be evidence."""
+    out = _Collected()
+    for raw in paths:
+        path = Path(raw)
+        try:
+            info = path.stat()  # a symlink named on the command line is followed
+        except OSError as err:
+            out.errors.append(Refused(str(path), _stat_error(err)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            _walk(path, out)
+        else:
+            _consider_file(path, info, out)
+    return out
+
+
+def _stage_one(candidate: _Candidate, objects: Path, tz: Any) -> _Staged:
+    from .. import media
+
+    try:
+        staged = store.stage(candidate.path, objects, sync=False)
+    except InputRefused as err:
+        return _Staged(candidate, error=err.message)
+    try:
+        found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
+    except BaseException:
+        store.discard(staged)
+        raise
+    return _Staged(candidate, staged=staged, probe=found)
+
+
+def add(
+    home: Home,
+    ref: str,
+    paths: Sequence[str | os.PathLike[str]],
+    options: AddOptions = AddOptions(),
+    progress: Progress | None = None,
+) -> AddResult:
+    if not paths:
+        raise UsageError("name at least one file or folder to add")
+    if options.kind is not None and options.kind not in KINDS:
+        raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {options.kind!r}")
+    opened = disputes.resolve(home, ref)
+    tz = resolve_tz(options.tz or profile.load(home).tz)
+    user_time = parse_datetime(options.captured_at, tz) if options.captured_at else None
+
+    collected = collect(paths)
+    objects = opened.dir.objects
+    objects.mkdir(mode=0o700, exist_ok=True)
+    store.clean_stale_temps(objects)
+    if progress:
+        progress.start(len(collected.files), sum(c.size for c in collected.files))
+
+    added: list[Added] = []
+    errors = list(collected.errors)
+    group: list[_Staged] = []
+    group_bytes = 0
+    group_started = time.monotonic()
+    pending: deque[Future[_Staged]] = deque()
+    todo = iter(collected.files)
+
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest") as pool:
+        try:
+            for candidate in _take(todo, AHEAD):
+                pending.append(pool.submit(_stage_one, candidate, objects, tz))
+            while pending:
+                item = pending.popleft().result()
+                for candidate in _take(todo, 1):
+                    pending.append(pool.submit(_stage_one, candidate, objects, tz))
+                if progress:
+                    progress.advance(item.candidate.size, item.candidate.path.name)
+                if item.error is not None:
+                    errors.append(Refused(str(item.candidate.path), item.error))
+                    continue
+                group.append(item)
+                group_bytes += item.candidate.size
+                if (len(group) >= GROUP_FILES or group_bytes >= GROUP_BYTES
+                        or time.monotonic() - group_started >= GROUP_SECONDS):
+                    added.extend(_commit(opened, group, options, user_time))
+                    group, group_bytes, group_started = [], 0, time.monotonic()
+            if group:
+                added.extend(_commit(opened, group, options, user_time))
+                group = []
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            for future in pending:
+                if not future.cancelled():
+                    try:
+                        leftover = future.result()
+                    except BaseException:
+                        continue
+                    if leftover.staged:
+                        store.discard(leftover.staged)
+            for item in group:
+                if item.staged:
+                    store.discard(item.staged)
+            raise
+    order = {str(c.path): i for i, c in enumerate(collected.files)}
+    errors.sort(key=lambda e: order.get(e.path, -1))
+    return AddResult(opened.slug, tuple(added), tuple(errors), tuple(collected.notices))
+
+
+def _take(iterator: Any, n: int) -> list[Any]:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(next(iterator))
+        except StopIteration:
+            break
+    return out
+
+
+def _commit(opened: disputes.Opened, group: list[_Staged], options: AddOptions, user_time: str | None) -> list[Added]:
+    """Make a group durable, publish its objects, then record them in one transaction."""
+    from sqlalchemy import insert, select
+
+    from ..models import Exhibit
+
+    objects = opened.dir.objects
+    store.sync_filesystem(objects)
+    shards = set()
+    try:
+        for item in group:
+            assert item.staged is not None
+            final = opened.dir.object_path(item.staged.sha256)
+            store.publish(item.staged, final)
+            shards.add(final.parent)
+    except BaseException:
+        for item in group:
+            if item.staged:
+                store.discard(item.staged)
+        raise
+    for shard in sorted(shards):
+        store.fsync_dir(shard)
+    store.fsync_dir(objects)
+
+    now = now_utc()
+    results: list[Added] = []
+    with db.writing(opened.engine) as session:
+        conn = session.connection()
+        shas = sorted({item.staged.sha256 for item in group if item.staged})
+        known = {row.sha256: row for row in conn.execute(select(Exhibit.__table__).where(Exhibit.sha256.in_(shas)))}
+        number = (conn.exec_driver_sql("SELECT COALESCE(MAX(number), 0) FROM exhibit").scalar() or 0) + 1
+        rows: list[dict] = []
+        entries: list[tuple[str, dict]] = []
+        for item in group:
+            staged, found = item.staged, item.probe
+            assert staged is not None
+            path = clean_text(str(item.candidate.path))
+            if staged.sha256 in known:
+                row = known[staged.sha256]
+                results.append(Added(
+                    row.number, row.sha256, row.size, row.mime, row.kind, row.original_name,
+                    row.captured_at, row.captured_at_source, True, tuple(json.loads(row.warnings)), path,
+                ))
+                continue
+            kind = options.kind or found.kind
+            captured_at, source = (user_time, "user") if user_time else (found.captured_at, found.captured_at_source)
+            metadata = dict(found.metadata)
+            if options.me and kind == "chat":
+                metadata["me"] = options.me
+            row = {
+                "number": number, "sha256": staged.sha256, "size": staged.size, "mime": found.mime,
+                "kind": kind, "original_name": clean_text(item.candidate.path.name), "title": options.title,
+                "source": options.source, "purpose": options.purpose, "note": options.note,
+                "captured_at": captured_at, "captured_at_source": source, "ingested_at": now,
+                "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True),
+                "warnings": json.dumps(list(found.warnings), ensure_ascii=False),
+                "withdrawn": False, "withdrawn_reason": None,
+            }
+            rows.append(row)
+            entries.append(("exhibit.added", exhibit_payload(row)))
+            known[staged.sha256] = _RowView(row)
+            results.append(Added(
+                number, staged.sha256, staged.size, found.mime, kind, row["original_name"],
+                captured_at, source, False, tuple(found.warnings), path,
+            ))
+            number += 1
+        if rows:
+            conn.execute(insert(Exhibit.__table__), rows)
+            conn.exec_driver_sql("UPDATE dispute SET updated_at = ?", (now,))
+            custody.append(conn, now, entries)
+    return results
+
+
+class _RowView:
+    """Attribute access to a row dict written earlier in the same group."""
+
+    def __init__(self, row: dict) -> None:
+        self.__dict__.update(row)
+
+
+PAYLOAD_FIELDS = (
+    "number", "sha256", "size", "mime", "kind", "original_name", "title", "source", "purpose", "note",
+    "captured_at", "captured_at_source", "ingested_at",
+)
+
+
+def exhibit_payload(row: dict) -> dict:
+    """What the custody entry of an added exhibit records (and what verify checks rows against)."""
+    payload = {k: row[k] for k in PAYLOAD_FIELDS}
+    payload["exhibit"] = payload.pop("number")
+    return payload

@@ -1,0 +1,78 @@
+"""The claimant's profile (``locker.toml`` in the home) and its change log."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass
+
+from .. import custody, db
+from ..errors import LockerError, UsageError
+from ..migrations import HOME_MIGRATIONS
+from ..paths import Home
+from ..store import write_atomic
+from ..values import now_utc, resolve_tz
+
+FIELDS = ("name", "phone", "email", "address", "lang", "tz")
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    lang: str | None = None
+    tz: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+def load(home: Home) -> Profile:
+    try:
+        raw = home.profile_path.read_bytes()
+    except FileNotFoundError:
+        return Profile()
+    except OSError as err:
+        raise LockerError(f"cannot read the profile: {err.strerror}", path=str(home.profile_path)) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise LockerError(f"the profile is not valid TOML: {err}", path=str(home.profile_path)) from None
+    section = data.get("profile", data)
+    return Profile(**{k: str(section[k]) for k in FIELDS if section.get(k) not in (None, "")})
+
+
+def _to_toml(profile: Profile) -> bytes:
+    lines = ["# The claimant's profile, written by `locker profile`.", "[profile]"]
+    for key, value in profile.as_dict().items():
+        if value is not None:
+            # A JSON string with ensure_ascii=False is a valid TOML basic string.
+            lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def update(home: Home, changes: dict[str, str | None]) -> Profile:
+    """Set the given fields (an empty string clears one) and log the change."""
+    unknown = set(changes) - set(FIELDS)
+    if unknown:
+        raise UsageError(f"unknown profile field: {', '.join(sorted(unknown))}")
+    current = load(home).as_dict()
+    for key, value in changes.items():
+        if value is None:
+            continue
+        value = value.strip()
+        if key == "lang" and value and value not in LANGS:
+            raise UsageError(f"language must be one of {', '.join(LANGS)}, not {value!r}")
+        if key == "tz" and value:
+            resolve_tz(value)
+        current[key] = value or None
+    profile = Profile(**current)
+    home.ensure()
+    engine = db.engine_for(home.root / "home.sqlite", create=True, migrations=HOME_MIGRATIONS)
+    with db.writing(engine) as session:
+        custody.append(session.connection(), now_utc(), [("profile.updated", profile.as_dict())])
+        write_atomic(home.profile_path, _to_toml(profile))
+    return profile

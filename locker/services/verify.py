@@ -1,0 +1,155 @@
+"""``locker verify``: re-hash every object, check the custody chain, and check that
+the exhibit rows say what the chain recorded. Every problem is reported, not
+only the first.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .. import custody, db, store
+from ..errors import LockerError
+from ..paths import Home
+from . import disputes
+from .ingest import PAYLOAD_FIELDS, exhibit_payload
+
+
+@dataclass(frozen=True)
+class Problem:
+    exhibit: int | None
+    problem: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DisputeCheck:
+    slug: str
+    objects_checked: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    disputes: tuple[DisputeCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(d.ok for d in self.disputes)
+
+
+def verify(home: Home, ref: str | None = None, progress: Any = None) -> VerifyReport:
+    slugs = [disputes.resolve(home, ref).slug] if ref else disputes.all_slugs(home)
+    return VerifyReport(tuple(check_dispute(home, slug, progress) for slug in slugs))
+
+
+def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
+    from sqlmodel import select
+
+    from ..models import CustodyEntry, Dispute, Exhibit
+
+    ddir = home.dispute(slug)
+    try:
+        engine = db.engine_for(ddir.db)
+        with db.reading(engine) as session:
+            dispute = session.exec(select(Dispute)).first()
+            exhibits = list(session.exec(select(Exhibit).order_by(Exhibit.number)).all())
+            chain = list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
+    except LockerError as err:
+        return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
+    except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
+        return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", str(err).splitlines()[0]),))
+
+    problems: list[Problem] = []
+    problems += [Problem(None, p.problem, p.detail) for p in custody.check_chain(chain)]
+    problems += _rows_against_chain(dispute, exhibits, chain)
+    objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
+    problems += object_problems
+    return DisputeCheck(slug, objects_checked, tuple(problems))
+
+
+def _check_objects(ddir: Any, exhibits: list[Any], progress: Any) -> tuple[int, list[Problem]]:
+    problems: list[Problem] = []
+    expected = {e.sha256: e for e in exhibits}
+    on_disk = dict(store.iter_objects(ddir.objects))
+    if progress:
+        progress.start(len(exhibits), sum(e.size for e in exhibits))
+
+    def check(exhibit: Any) -> Problem | None:
+        path = on_disk.get(exhibit.sha256)
+        if path is None:
+            return Problem(exhibit.number, "object_missing", f"{exhibit.original_name}: object {exhibit.sha256[:12]}… is gone")
+        try:
+            digest, size = store.hash_file(path)
+        except OSError as err:
+            return Problem(exhibit.number, "object_unreadable", f"{exhibit.original_name}: {err.strerror}")
+        if digest != exhibit.sha256:
+            return Problem(
+                exhibit.number, "hash_mismatch",
+                f"{exhibit.original_name}: expected {exhibit.sha256}, found {digest}",
+            )
+        if size != exhibit.size:
+            return Problem(exhibit.number, "size_mismatch", f"{exhibit.original_name}: expected {exhibit.size} bytes, found {size}")
+        return None
+
+    checked = 0
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="locker-verify") as pool:
+        for exhibit, problem in zip(exhibits, pool.map(check, exhibits)):
+            checked += 1
+            if problem:
+                problems.append(problem)
+            if progress:
+                progress.advance(exhibit.size, exhibit.original_name)
+    for sha, path in on_disk.items():
+        if sha not in expected:
+            problems.append(Problem(None, "object_unexpected", f"objects/{sha[:2]}/{sha[2:]} belongs to no exhibit"))
+    return checked, problems
+
+
+def _rows_against_chain(dispute: Any, exhibits: list[Any], chain: list[Any]) -> list[Problem]:
+    """Each exhibit row must say what its custody entry recorded, and vice versa."""
+    problems: list[Problem] = []
+    added: dict[int, dict] = {}
+    withdrawn: dict[int, str] = {}
+    status = None
+    for entry in chain:
+        try:
+            payload = json.loads(entry.payload)
+        except ValueError:
+            continue  # already reported by the chain check
+        if entry.action == "exhibit.added":
+            added[payload.get("exhibit")] = payload
+        elif entry.action == "exhibit.withdrawn":
+            withdrawn[payload.get("exhibit")] = payload.get("reason")
+        elif entry.action == "dispute.created":
+            status = payload.get("status")
+        elif entry.action == "dispute.status":
+            status = payload.get("to")
+    if dispute is None:
+        problems.append(Problem(None, "dispute_missing", "the dispute row is gone"))
+    elif status is not None and dispute.status != status:
+        problems.append(Problem(None, "row_altered", f"status is {dispute.status!r}, the custody log says {status!r}"))
+    for exhibit in exhibits:
+        record = added.pop(exhibit.number, None)
+        if record is None:
+            problems.append(Problem(exhibit.number, "row_unrecorded", "no custody entry records this exhibit"))
+            continue
+        row = {k: getattr(exhibit, k) for k in PAYLOAD_FIELDS}
+        current = exhibit_payload(row)
+        changed = sorted(k for k in current if current[k] != record.get(k))
+        if changed:
+            problems.append(Problem(
+                exhibit.number, "row_altered",
+                "differs from its custody entry in " + ", ".join(changed),
+            ))
+        if bool(exhibit.withdrawn) != (exhibit.number in withdrawn):
+            problems.append(Problem(exhibit.number, "row_altered", "withdrawn flag differs from the custody log"))
+    for number in sorted(added):
+        problems.append(Problem(number, "row_missing", "the custody log records this exhibit but its row is gone"))
+    return problems
