@@ -1,0 +1,103 @@
+"""The commands around ingest, through the real entry point: output, exit codes, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO, run_locker
+
+
+def test_new_list_show(cli) -> None:  # noqa: ANN001
+    ran = cli("new", "小红书无线耳机退款", "--platform", "xiaohongshu", "--amount", "12345678901234567.89", "--json")
+    assert ran.code == 0, ran.err
+    slug = ran.json["slug"]
+    assert slug == "xiaohongshu" and ran.json["amount"] == "12345678901234567.89"
+    assert ran.json["status"] == "open" and ran.json["currency"] == "CNY"
+    second = cli("new", "Earbuds refund", "--platform", "taobao", "--json").json["slug"]
+    assert second == "earbuds-refund"
+    listed = cli("list", "--json").json
+    assert {d["slug"] for d in listed} == {slug, second}
+    assert [d["slug"] for d in cli("list", "--platform", "taobao", "--json").json] == [second]
+    shown = cli("show", "xiao", "--json").json
+    assert shown["title"] == "小红书无线耳机退款" and shown["exhibits"] == [] and shown["events"] == []
+    human = cli("show", slug)
+    assert human.code == 0 and "小红书无线耳机退款" in human.out
+
+
+def test_bad_values_get_one_clear_line(cli) -> None:  # noqa: ANN001
+    ran = cli("new", "x", "--amount", "abc")
+    assert (ran.code, ran.err) == (2, "locker: not an amount: 'abc' (write it like 199.00)\n")
+    ran = cli("new", "x", "--purchased-on", "2025-13-45")
+    assert (ran.code, ran.err) == (2, "locker: not a date: '2025-13-45' (write it like 2025-05-01)\n")
+    ran = cli("show", "nothing-here")
+    assert ran.code == 1 and ran.err == "locker: no dispute named 'nothing-here' (see `locker list`)\n"
+    ran = cli("status", "nothing-here", "flying")
+    assert ran.code == 2 and "status must be one of" in ran.err
+
+
+def test_ambiguous_prefix(cli) -> None:  # noqa: ANN001
+    cli("new", "refund one", "--slug", "refund-one")
+    cli("new", "refund two", "--slug", "refund-two")
+    ran = cli("show", "refund")
+    assert ran.code == 1 and "could be refund-one, refund-two" in ran.err
+
+
+def test_events_status_withdraw_and_log(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    from tests import samples
+
+    cli("add", dispute, samples.make_png(tmp_path / "a.png", 100, 200))
+    ran = cli("event", dispute, "商家拒绝退款", "--at", "2025-05-03 15:21", "--tz", "Asia/Shanghai", "--exhibit", "1")
+    assert ran.code == 0, ran.err
+    ran = cli("event", dispute, "x", "--at", "2025-05-03", "--exhibit", "7")
+    assert ran.code == 1 and "has no exhibit 7" in ran.err
+    assert cli("status", dispute, "negotiating", "--note", "merchant answered").code == 0
+    assert cli("status", dispute, "negotiating").code == 2
+    ran = cli("withdraw", dispute, "1", "--reason", "wrong file")
+    assert ran.code == 0, ran.err
+    assert cli("withdraw", dispute, "1", "--reason", "again").code == 2
+    shown = cli("show", dispute, "--json").json
+    assert shown["status"] == "negotiating" and shown["exhibits"][0]["withdrawn"] is True
+    assert shown["events"] == [{"at": "2025-05-03T15:21:00+08:00", "type": "note",
+                                "description": "商家拒绝退款", "exhibits": [1]}]
+    actions = [e["action"] for e in cli("log", dispute, "--json").json]
+    assert actions == ["dispute.created", "exhibit.added", "event.added", "dispute.status", "exhibit.withdrawn"]
+    assert cli("verify", dispute).code == 0
+
+
+def test_profile_round_trip(cli, home) -> None:  # noqa: ANN001
+    ran = cli("profile", "--name", "张三", "--phone", "13800000000", "--tz", "Asia/Shanghai", "--lang", "zh", "--json")
+    assert ran.code == 0, ran.err
+    assert cli("profile", "--json").json == {"name": "张三", "phone": "13800000000", "email": None,
+                                             "address": None, "lang": "zh", "tz": "Asia/Shanghai"}
+    assert (home / "locker.toml").read_text(encoding="utf-8").count("张三") == 1
+    assert cli("profile", "--lang", "fr").code == 2
+    assert cli("profile", "--tz", "Nowhere/Land").code == 2
+
+
+def test_help_is_fast_to_import(home) -> None:  # noqa: ANN001
+    code = ("import sys; from locker.cli import main; rc = main(['--help']);"
+            "heavy = [m for m in ('sqlmodel', 'sqlalchemy', 'av', 'PIL', 'reportlab', 'magic') if m in sys.modules];"
+            "print(heavy)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_console_script_and_module_entry(home) -> None:  # noqa: ANN001
+    proc = run_locker("--help", home=home)
+    assert proc.returncode == 0 and "verify" in proc.stdout
+    proc = run_locker("show", "missing", home=home)
+    assert proc.returncode == 1 and proc.stderr == "locker: no dispute named 'missing' (see `locker list`)\n"
+    proc = run_locker("--debug", "show", "missing", home=home)
+    assert "Traceback" in proc.stderr
+
+
+def test_control_characters_in_names_are_printed_safely(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    from tests import samples
+
+    evil = samples.make_png(tmp_path / "evil\x1b[31mred\nline.png", 100, 200)
+    ran = cli("add", dispute, evil)
+    assert ran.code == 0, ran.err
+    assert "\x1b" not in ran.out and "\\x1b" in ran.out
+    shown = cli("show", dispute, "1")
+    assert "\x1b" not in shown.out and "evil\\x1b[31mred\\nline.png" in shown.out

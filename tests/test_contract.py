@@ -1,0 +1,65 @@
+"""The --json documents of DESIGN.md, pinned: each is validated against its schema."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+
+@cache
+def schema(name: str) -> dict:
+    doc = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(doc)
+    return doc
+
+
+def check(doc: object, name: str) -> None:
+    jsonschema.Draft202012Validator(schema(name), format_checker=jsonschema.FormatChecker()).validate(doc)
+
+
+def test_every_schema_is_valid() -> None:
+    names = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
+    assert names, "no schemas"
+    for name in names:
+        schema(name)
+
+
+def test_every_json_document_matches_its_schema(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    from tests import samples
+
+    ran = cli("new", "耳机退款 earbuds", "--amount", "199", "--purchased-on", "2025-05-01", "--json")
+    assert ran.code == 0, ran.err
+    check(ran.json, "new")
+    assert set(ran.json) == set(schema("new")["properties"])
+    slug = ran.json["slug"]
+
+    photo = samples.make_jpeg_with_exif(tmp_path / "IMG_20250503_150102.jpg")
+    shot = samples.make_png(tmp_path / "Screenshot_20250503-142210.png", 1080, 2340)
+    ran = cli("add", slug, photo, shot, tmp_path / "missing.png", "--json")
+    assert ran.code == 1
+    check(ran.json, "add")
+    assert [a["exhibit"] for a in ran.json["added"]] == [1, 2]
+    assert ran.json["errors"][0]["error"] == "no such file or folder"
+
+    ran = cli("event", slug, "商家拒绝退款", "--at", "2025-05-03 15:21", "--type", "refusal", "--exhibit", "1", "--json")
+    assert ran.code == 0, ran.err
+    check(ran.json, "event")
+
+    for args, name in ((("list",), "list"), (("show", slug), "show"), (("show", slug, "1"), "show-exhibit"),
+                       (("verify",), "verify"), (("log", slug), "log"), (("profile", "--name", "张三"), "profile")):
+        ran = cli(*args, "--json")
+        assert ran.code == 0, (args, ran.err)
+        check(ran.json, name)
+
+
+@pytest.mark.parametrize("name", ["new", "add", "list", "show", "show-exhibit", "verify", "log", "event", "profile"])
+def test_schemas_reject_extra_keys(name: str) -> None:
+    doc = schema(name)
+    target = doc["items"] if doc.get("type") == "array" else doc
+    assert target.get("additionalProperties") is False
