@@ -119,7 +119,10 @@ def log_doc(entries: list[Any]) -> list[dict]:
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output has no width to respect; 120 columns keep tables from folding file names.
+    width = None if stream.isatty() else 120
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def _text(value: object) -> Any:
@@ -143,22 +146,47 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def print_add(result: Any) -> None:
+def _when(value: str | None, source: str | None = None, *, offset: bool = True) -> str:
+    """``2025-05-03T14:22:10+08:00`` shown as ``2025-05-03 14:22:10 +08:00 (exif)``;
+    tables leave the offset out (``show N`` and ``--json`` have it)."""
+    if not value:
+        return "unknown"
+    shown = value.replace("T", " ", 1)
+    if len(shown) > 19 and shown[19] in "+-Z":
+        shown = f"{shown[:19]} {shown[19:]}" if offset else shown[:16]
+    return f"{shown} ({source})" if source else shown
+
+
+_MIN_WIDTH = {"sha256": 10, "file": 20}
+
+
+def _table(*columns: str, title: str | None = None) -> Any:
+    """A compact table: fixed-width columns never wrap, the first text column folds."""
+    from rich import box
     from rich.table import Table
 
+    table = Table(title=_text(title) if title else None, title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for name in columns:
+        folding = name in ("file", "title", "merchant", "description")
+        table.add_column(name, overflow="fold" if folding else "ellipsis", no_wrap=not folding,
+                         ratio=1 if folding else None, min_width=_MIN_WIDTH.get(name, 16 if folding else None))
+    return table
+
+
+def print_add(result: Any) -> None:
     console = _console()
     if result.added:
-        table = Table(title=_text(f"{result.slug}: exhibits"), title_justify="left")
-        for col in ("No.", "file", "kind", "type", "size", "captured", "sha256", ""):
-            table.add_column(col, overflow="fold")
+        table = _table("No.", "file", "kind", "size", "captured", "sha256", title=f"{result.slug}:")
         for a in result.added:
-            when = f"{a.captured_at} ({a.captured_at_source})" if a.captured_at else "unknown"
-            flag = "already held" if a.duplicate else ""
-            table.add_row(str(a.exhibit), _text(a.original_name), a.kind, a.mime, _size(a.size), when,
-                          a.sha256[:12], flag)
+            number = f"{a.exhibit}" + (" (held)" if a.duplicate else "")
+            table.add_row(number, _text(a.original_name), a.kind, _size(a.size),
+                          _when(a.captured_at, a.captured_at_source, offset=False), a.sha256[:10])
         console.print(table)
     new = sum(1 for a in result.added if not a.duplicate)
-    console.print(f"{new} added, {len(result.added) - new} already held, {len(result.errors)} refused")
+    held = len(result.added) - new
+    console.print(f"{new} added" + (f", {held} already held (same content)" if held else "")
+                  + (f", {len(result.errors)} refused" if result.errors else ""))
     for a in result.added:
         for w in a.warnings:
             print_warning(f"exhibit {a.exhibit} ({safe(a.original_name)}): {w}")
@@ -177,47 +205,52 @@ def print_error(message: str) -> None:
 
 
 def print_list(summaries: list[Any]) -> None:
-    from rich.table import Table
-
     console = _console()
     if not summaries:
         console.print("No disputes yet. Open one with: locker new TITLE")
         return
-    table = Table()
-    for col in ("dispute", "title", "platform", "merchant", "status", "exhibits", "updated"):
-        table.add_column(col, overflow="fold")
+    table = _table("dispute", "title", "platform", "status", "exhibits", "updated")
     for s in summaries:
         d = s.dispute
-        table.add_row(_text(d.slug), _text(d.title), _text(d.platform), _text(d.merchant), d.status,
-                      str(s.exhibit_count), d.updated_at)
+        table.add_row(_text(d.slug), _text(d.title), _text(d.platform or ""), d.status,
+                      str(s.exhibit_count), _when(d.updated_at)[:16])
     console.print(table)
+
+
+def _fields(rows: list[tuple[str, object]]) -> Any:
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(overflow="fold")
+    for label, value in rows:
+        if value not in (None, ""):
+            grid.add_row(label, _text(value))
+    return grid
 
 
 def print_show(detail: Any) -> None:
-    from rich.table import Table
-
     console = _console()
     d = detail.dispute
     console.print(_text(f"{d.title}  [{d.slug}]  status: {d.status}"))
-    for label, value in (("platform", d.platform), ("merchant", d.merchant), ("address", d.merchant_address),
-                         ("order", d.order_id), ("item", d.item),
-                         ("amount", f"{d.amount} {d.currency}" if d.amount else None),
-                         ("purchased", d.purchased_on), ("claim", d.claim), ("summary", d.summary)):
-        if value:
-            console.print(_text(f"  {label:<10} {value}"))
-    table = Table(title="exhibits", title_justify="left")
-    for col in ("No.", "file", "kind", "captured", "source of time", "sha256", ""):
-        table.add_column(col, overflow="fold")
+    console.print(_fields([
+        ("platform", d.platform), ("merchant", d.merchant), ("address", d.merchant_address),
+        ("order", d.order_id), ("item", d.item), ("amount", f"{d.amount} {d.currency}" if d.amount else None),
+        ("purchased", d.purchased_on), ("claim", d.claim), ("summary", d.summary),
+    ]))
+    table = _table("No.", "file", "kind", "captured", "sha256", title="exhibits")
     for e in detail.exhibits:
-        table.add_row(str(e.number), _text(e.title or e.original_name), e.kind, e.captured_at or "unknown",
-                      e.captured_at_source or "-", e.sha256[:12], "withdrawn" if e.withdrawn else "")
+        name = (e.title or e.original_name) + ("  [withdrawn]" if e.withdrawn else "")
+        table.add_row(str(e.number), _text(name), e.kind, _when(e.captured_at, e.captured_at_source, offset=False),
+                      e.sha256[:10])
     console.print(table)
     if detail.events:
-        console.print("timeline")
+        table = _table("when", "type", "description", title="timeline")
         for ev in detail.events:
             linked = _loads(ev.exhibits, [])
-            suffix = f"  (exhibits {', '.join(map(str, linked))})" if linked else ""
-            console.print(_text(f"  {ev.at}  {ev.type:<10} {ev.description}{suffix}"))
+            suffix = f"  (exhibit {', '.join(map(str, linked))})" if linked else ""
+            table.add_row(_when(ev.at, offset=False), ev.type, _text(ev.description + suffix))
+        console.print(table)
 
 
 def print_exhibit(exhibit: Any) -> None:

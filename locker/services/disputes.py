@@ -135,11 +135,11 @@ def all_slugs(home: Home) -> list[str]:
     return sorted(e.name for e in entries if SLUG_RE.match(e.name) and os.path.exists(os.path.join(e.path, "dispute.sqlite")))
 
 
-def resolve(home: Home, ref: str) -> Opened:
-    """The dispute named by its slug or a unique prefix of it."""
+def locate(home: Home, ref: str) -> DisputeDir:
+    """The folder of the dispute named by its slug or a unique prefix of it."""
     ref = ref.strip()
     if not ref or not SLUG_RE.match(ref):
-        raise NotFound(f"no dispute named {ref!r}")
+        raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
     slugs = all_slugs(home)
     if ref in slugs:
         match = ref
@@ -150,15 +150,13 @@ def resolve(home: Home, ref: str) -> Opened:
         if len(found) > 1:
             raise Ambiguous(f"{ref!r} could be {', '.join(found[:5])}{' …' if len(found) > 5 else ''}")
         match = found[0]
-    ddir = home.dispute(match)
+    return home.dispute(match)
+
+
+def resolve(home: Home, ref: str) -> Opened:
+    """The dispute named by its slug or a unique prefix of it, with its database open."""
+    ddir = locate(home, ref)
     return Opened(ddir, db.engine_for(ddir.db))
-
-
-def load(opened: Opened) -> Any:
-    from ..models import Dispute
-
-    with db.reading(opened.engine) as session:
-        return _one_dispute(session)
 
 
 def _one_dispute(session: Any) -> Any:

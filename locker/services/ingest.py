@@ -230,12 +230,19 @@ def add(
         raise UsageError("name at least one file or folder to add")
     if options.kind is not None and options.kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {options.kind!r}")
-    opened = disputes.resolve(home, ref)
+    ddir = disputes.locate(home, ref)
     tz = resolve_tz(options.tz or profile.load(home).tz)
     user_time = parse_datetime(options.captured_at, tz) if options.captured_at else None
 
+    # Opening the database imports SQLAlchemy and SQLModel (a few hundred ms):
+    # do it on a thread of its own while the first files are hashed.
+    opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locker-open")
+    engine_future = opener.submit(db.engine_for, ddir.db)
+    opener.shutdown(wait=False)
+    opened = _LazyOpened(ddir, engine_future)
+
     collected = collect(paths)
-    objects = opened.dir.objects
+    objects = ddir.objects
     objects.mkdir(mode=0o700, exist_ok=True)
     store.clean_stale_temps(objects)
     if progress:
@@ -286,9 +293,22 @@ def add(
                 if item.staged:
                     store.discard(item.staged)
             raise
+    engine_future.result()  # a database that cannot be opened fails the call even with nothing to add
     order = {str(c.path): i for i, c in enumerate(collected.files)}
     errors.sort(key=lambda e: order.get(e.path, -1))
-    return AddResult(opened.slug, tuple(added), tuple(errors), tuple(collected.notices))
+    return AddResult(ddir.slug, tuple(added), tuple(errors), tuple(collected.notices))
+
+
+@dataclass(frozen=True)
+class _LazyOpened:
+    """A dispute whose database is being opened on another thread."""
+
+    dir: Any
+    future: Future[Any]
+
+    @property
+    def engine(self) -> Any:
+        return self.future.result()
 
 
 def _take(iterator: Any, n: int) -> list[Any]:
@@ -301,7 +321,7 @@ def _take(iterator: Any, n: int) -> list[Any]:
     return out
 
 
-def _commit(opened: disputes.Opened, group: list[_Staged], options: AddOptions, user_time: str | None) -> list[Added]:
+def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: str | None) -> list[Added]:
     """Make a group durable, publish its objects, then record them in one transaction."""
     from sqlalchemy import insert, select
 

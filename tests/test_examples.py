@@ -1,0 +1,42 @@
+"""The README's first command: the sample dispute runs end to end and verifies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, run_locker
+
+
+def test_sample_evidence_is_deterministic(tmp_path: Path) -> None:
+    digests = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        subprocess.run([sys.executable, REPO / "examples" / "make_evidence.py", out], check=True, capture_output=True)
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
+    assert digests[0] == digests[1]
+    assert set(digests[0]) == {"Screenshot_20250503-142210.png", "IMG_20250503_150102.jpg",
+                               "VID_20250503_150530.mp4", "chat_merchant.txt", "invoice.pdf"}
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proc = subprocess.run([sys.executable, REPO / "examples" / "run_demo.py", "--home", home,
+                           "--evidence", tmp_path / "evidence"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "earbuds: OK — 5 objects re-hashed, custody log intact" in proc.stdout
+    shown = json.loads(run_locker("show", "earbuds", "--json", home=home, check=True).stdout)
+    kinds = {e["original_name"]: (e["kind"], e["captured_at"], e["captured_at_source"]) for e in shown["exhibits"]}
+    assert kinds == {
+        "Screenshot_20250503-142210.png": ("screenshot", "2025-05-03T14:22:10+08:00", "filename"),
+        "IMG_20250503_150102.jpg": ("photo", "2025-05-03T15:01:02+08:00", "exif"),
+        "VID_20250503_150530.mp4": ("video", "2025-05-03T15:05:30+08:00", "container"),
+        "chat_merchant.txt": ("chat", None, None),
+        "invoice.pdf": ("document", None, None),
+    }
+    assert shown["amount"] == "199.00" and shown["order_id"] == "250501123456789"
+    photo = next(e for e in shown["exhibits"] if e["kind"] == "photo")
+    assert photo["metadata"]["exif"]["Make"] == "Xiaomi"
