@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Set up everything locker needs on this machine: system packages (libmagic, a
+# CJK TrueType font, poppler-utils and qpdf for the PDF tests), a virtual
+# environment in .venv and the project installed into it with its test extra.
+# Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+missing_apt() {
+  local pkg missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  printf '%s\n' "${missing[@]}"
+}
+
+if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
+  mapfile -t missing < <(missing_apt | sed '/^$/d')
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+      say "installing system packages: ${missing[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null
+      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      say "installing system packages with sudo: ${missing[*]}"
+      sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+      sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      say "these system packages are missing; run this, then run me again:"
+      printf '  sudo apt-get install -y %s\n' "${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+elif [ "$(uname -s)" = "Darwin" ]; then
+  if ! command -v brew >/dev/null 2>&1 || ! brew list libmagic >/dev/null 2>&1; then
+    say "on macOS, run this first, then run me again:"
+    printf '  brew install libmagic poppler qpdf\n' >&2
+    exit 1
+  fi
+else
+  say "unknown system: install libmagic, a CJK TrueType font (WenQuanYi Micro Hei), poppler-utils and qpdf yourself"
+fi
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  say "locker needs Python 3.11 or newer; found: $("$PYTHON" --version 2>&1 || echo none)"
+  say "set PYTHON=/path/to/python3.11 and run me again"
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+
+# Reinstall only when pyproject.toml changed since the last install.
+stamp=.venv/.locker-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import locker' 2>/dev/null; then
+  say "installing locker and its dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v 'is ignored' >&2 || true
+  .venv/bin/python -c 'import locker, magic, av, pillow_heif, sqlmodel, reportlab' || {
+    say "the install did not complete; see the messages above"; exit 1; }
+  echo "$want" > "$stamp"
+fi
+say "ready: .venv/bin/locker"
