@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
@@ -74,7 +74,7 @@ def find_cjk_font() -> tuple[str, int]:
     return found[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(FONT[0], size, index=FONT[1])
 

@@ -41,12 +41,12 @@ class Home:
     def profile_path(self) -> Path:
         return self.root / "locker.toml"
 
-    def dispute(self, slug: str) -> "DisputeDir":
+    def dispute(self, slug: str) -> DisputeDir:
         if not SLUG_RE.match(slug):
             raise UsageError(f"not a dispute name: {slug!r}")
         return DisputeDir(self.disputes / slug)
 
-    def ensure(self) -> "Home":
+    def ensure(self) -> Home:
         """Create the home (0700: it holds personal evidence) and its disputes folder."""
         try:
             for folder in (self.root, self.disputes):

@@ -21,7 +21,7 @@ from pathlib import Path
 from .errors import InputRefused, StoreError
 
 CHUNK = 256 * 1024  # measured best for read+hash+write here (FIELD-NOTES)
-WRITEBACK_EVERY = 32 * 1024 * 1024  # start writeback early instead of one huge final flush
+WRITEBACK_EVERY = 128 * 1024 * 1024  # start writeback early instead of one huge final flush
 TMP_PREFIX = ".tmp-"
 
 

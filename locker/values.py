@@ -7,7 +7,7 @@ ISO 8601 strings with an offset; instants the locker itself records are UTC.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 from .errors import UsageError
@@ -66,16 +66,16 @@ def iso(value: datetime) -> str:
 
 
 def now_utc() -> str:
-    return iso(datetime.now(timezone.utc))
+    return iso(datetime.now(UTC))
 
 
 def resolve_tz(name: str | None) -> tzinfo:
     """The named IANA zone, or the machine's local zone when ``name`` is empty."""
     if not name:
         local = datetime.now().astimezone().tzinfo
-        return local or timezone.utc
+        return local or UTC
     if name.upper() in ("UTC", "Z"):
-        return timezone.utc
+        return UTC
     offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
     if offset:
         sign = 1 if offset.group(1) == "+" else -1

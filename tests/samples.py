@@ -342,8 +342,8 @@ def make_pdf_with_object_streams(path: Path | str, pages: int = 2) -> Path:
     indexed by a cross-reference stream, as many office suites and pypdf write it."""
     path = _prepare(path)
     kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
-    objs = [f"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>"]
-    objs += [f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>" for _ in range(pages)]
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>"]
+    objs += ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>" for _ in range(pages)]
     numbers = list(range(1, len(objs) + 1))
     offsets, body = [], b""
     for obj in objs:

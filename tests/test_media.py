@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,8 +21,7 @@ except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys
     import samples
 
 from locker.errors import MissingDependency
-from locker.media import Probe, probe
-from locker.media import sniff
+from locker.media import Probe, probe, sniff
 from locker.media.chatsniff import decode_text, looks_like_chat
 from locker.media.timefromname import time_from_name
 
@@ -417,10 +416,10 @@ def test_zip_bomb_member_is_read_only_64k(tmp_path: Path) -> None:
 def test_decode_text_order() -> None:
     gbk = "商家：你好".encode("gb18030")
     assert decode_text(gbk) == "商家：你好"
-    assert decode_text("商家：你好".encode("utf-8")) == "商家：你好"
+    assert decode_text("商家：你好".encode()) == "商家：你好"
     assert decode_text("\ufeff商家".encode("utf-8")) == "商家"
     assert decode_text("商家".encode("utf-16")) == "商家"
-    cut = "商家：你好".encode("utf-8")[:-1]  # a character cut by the 64 KiB window
+    cut = "商家：你好".encode()[:-1]  # a character cut by the 64 KiB window
     assert decode_text(cut, final=False) == "商家：你"
 
 
@@ -446,9 +445,9 @@ def test_decode_text_order() -> None:
         ("20250503_142210.jpg", "local", datetime(2025, 5, 3, 14, 22, 10)),
         ("/sdcard/DCIM/Screenshot_20250503-142210.png", "local", datetime(2025, 5, 3, 14, 22, 10)),
         ("C:\\Users\\a\\IMG_20250503_142210.jpg", "local", datetime(2025, 5, 3, 14, 22, 10)),
-        ("mmexport1714717330000.jpg", "instant", datetime(2024, 5, 3, 6, 22, 10, tzinfo=timezone.utc)),
+        ("mmexport1714717330000.jpg", "instant", datetime(2024, 5, 3, 6, 22, 10, tzinfo=UTC)),
         ("wx_camera_1714717330000.jpg", "instant",
-         datetime(2024, 5, 3, 6, 22, 10, tzinfo=timezone.utc)),
+         datetime(2024, 5, 3, 6, 22, 10, tzinfo=UTC)),
         ("IMG-20250503-WA0001.jpg", "date", date(2025, 5, 3)),
         ("PTT-20250503-WA0002.opus", "date", date(2025, 5, 3)),
         ("Screenshot_20251303-142210.png", None, None),  # month 13

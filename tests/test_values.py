@@ -1,4 +1,4 @@
-from datetime import timezone
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -45,7 +45,7 @@ def test_datetimes_get_the_zone() -> None:
     shanghai = resolve_tz("Asia/Shanghai")
     assert parse_datetime("2025-05-03 14:22", shanghai) == "2025-05-03T14:22:00+08:00"
     assert parse_datetime("2025-05-03T06:22:00Z", shanghai) == "2025-05-03T06:22:00+00:00"
-    assert parse_datetime("2025-05-03", timezone.utc) == "2025-05-03T00:00:00+00:00"
+    assert parse_datetime("2025-05-03", UTC) == "2025-05-03T00:00:00+00:00"
     assert resolve_tz("+08:00").utcoffset(None).total_seconds() == 8 * 3600
     with pytest.raises(UsageError):
         parse_datetime("2025-13-45 10:00", shanghai)

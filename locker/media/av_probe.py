@@ -20,7 +20,7 @@ import math
 import re
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
@@ -155,7 +155,7 @@ def parse_media_time(text: str | None) -> datetime | None:
         return None
     zone = (m[7] or "Z").upper()
     if zone in ("Z", "UTC"):
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     digits = zone[1:].replace(":", "")
     minutes = int(digits[:2]) * 60 + int(digits[2:])
     if minutes > 14 * 60:

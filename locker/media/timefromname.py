@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Literal
 
 MIN_YEAR = 2000
@@ -87,7 +87,7 @@ def time_from_name(name: str) -> NameTime | None:
         stamp = int(m["stamp"])
         seconds = stamp / 1000 if len(m["stamp"]) == 13 else float(stamp)
         try:
-            instant = datetime.fromtimestamp(seconds, tz=timezone.utc).replace(microsecond=0)
+            instant = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=0)
         except (OverflowError, OSError, ValueError):
             return None
         if not _plausible_year(instant.year):

@@ -106,7 +106,7 @@ def _check_objects(ddir: Any, exhibits: list[Any], progress: Any) -> tuple[int, 
                 problems.append(problem)
             if progress:
                 progress.advance(exhibit.size, exhibit.original_name)
-    for sha, path in on_disk.items():
+    for sha in on_disk:
         if sha not in expected:
             problems.append(Problem(None, "object_unexpected", f"objects/{sha[:2]}/{sha[2:]} belongs to no exhibit"))
     return checked, problems
