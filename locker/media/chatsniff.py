@@ -5,13 +5,15 @@ Recognised formats (the names :func:`looks_like_chat` returns):
 * ``whatsapp_android``: ``DD/MM/YYYY, HH:MM - Name: text``
 * ``whatsapp_ios``: ``[DD/MM/YY, HH:MM:SS] Name: text``
 * ``whatsapp_ios_zip``: a ZIP whose ``_chat.txt`` is a WhatsApp iOS chat
-  (``whatsapp_android_zip`` if that member holds an Android-style chat)
+  (``whatsapp_android_zip`` if that member, or the ZIP's only ``.txt``, holds an Android-style chat)
 * ``telegram_json``: Telegram Desktop ``result.json`` (object with a ``messages`` list
   and ``name``/``type``)
 * ``wechat_memotrace_csv``: MemoTrace CSV (header with StrTime, IsSender, StrContent)
 * ``csv_chat``: a CSV whose header names a time, a sender and a message column
   (English or Chinese: 时间, 发送人/发送者, 内容/消息)
 * ``plain_lines``: ``2025-05-05 09:12:30 商家：内容`` (half- or full-width colon)
+* and whatever else the parsers of :mod:`locker.chats` recognise (``wechat_memotrace_txt``,
+  ``locker_chat_json``, plug-ins), asked last
 
 Line formats need at least 2 matching lines, and at least a third of the non-empty
 lines must match (messages may run over several lines); a CSV needs its header
@@ -24,43 +26,31 @@ import codecs
 import csv
 import json
 import re
-import struct
 from pathlib import Path
+
+from locker.chats import detect_text
+from locker.chats.csvchat import header_roles as _header_roles
+from locker.chats.plain import LOG_LEVELS as _LOG_LEVELS
+from locker.chats.plain import PLAIN_LINE as _PLAIN
+from locker.chats.whatsapp import ANDROID_LINE as _WHATSAPP_ANDROID
+from locker.chats.whatsapp import IOS_LINE as _WHATSAPP_IOS
+from locker.chats.whatsapp import chat_member, zip_directory_is_sane
 
 SNIFF_BYTES = 64 * 1024
 _MAX_ZIP_ENTRIES = 50_000
-_MAX_ZIP_DIRECTORY = 16 * 1024 * 1024
 
 _TEXT_MIMES = frozenset(
     {"application/json", "application/csv", "application/x-csv", "application/x-ndjson"}
 )
 _ZIP_MIMES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
 
-_AMPM = r"(?:[\s\u202f\u00a0]?[AaPp]\.?\s?[Mm]\.?)?"
-_WHATSAPP_ANDROID = re.compile(
-    r"^\u200e?\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4},? \d{1,2}:\d{2}" + _AMPM + r" [-–] [^:]{1,100}: "
-)
-_WHATSAPP_IOS = re.compile(
-    r"^\u200e?\[\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4},? \d{1,2}:\d{2}(?::\d{2})?" + _AMPM
-    + r"\] [^:]{1,100}: "
-)
-_PLAIN = re.compile(
-    r"^\d{4}[-/.年](?:0?[1-9]|1[0-2])[-/.月](?:0?[1-9]|[12]\d|3[01])日?[ T\u3000]+"
-    r"\d{1,2}:\d{2}(?::\d{2})?\s+(?P<name>[^:：\s][^:：]{0,63}?)\s*[:：]"
-)
-_LOG_LEVELS = frozenset({"trace", "debug", "info", "notice", "warn", "warning", "error",
-                         "critical", "fatal", "severe"})
+# The line forms (and the CSV header words) are those of the parsers in locker.chats.
 
 _LINE_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("whatsapp_android", _WHATSAPP_ANDROID),
     ("whatsapp_ios", _WHATSAPP_IOS),
     ("plain_lines", _PLAIN),
 )
-
-_TIME_HEADERS = {"time", "date", "datetime", "date_time", "timestamp", "sent_at", "createtime",
-                 "create_time"}
-_SENDER_HEADERS = {"sender", "from", "author", "name", "user", "nickname", "talker"}
-_MESSAGE_HEADERS = {"message", "text", "content", "body", "msg"}
 
 
 def decode_text(data: bytes, final: bool = True) -> str | None:
@@ -102,19 +92,6 @@ def _telegram(text: str, complete: bool) -> bool:
         and re.search(r'"(?:name|type)"\s*:', text)
         and re.search(r'"date"\s*:\s*"\d{4}-\d{2}-\d{2}T', text)
     )
-
-
-def _header_roles(header: list[str]) -> set[str]:
-    roles: set[str] = set()
-    for raw in header:
-        h = raw.strip().strip("\ufeff\"'").strip().lower()
-        if h in _TIME_HEADERS or "时间" in h or "日期" in h:
-            roles.add("time")
-        elif h in _SENDER_HEADERS or any(k in h for k in ("发送人", "发送者", "发言人", "发送方", "昵称")):
-            roles.add("sender")
-        elif h in _MESSAGE_HEADERS or "内容" in h or "消息" in h:
-            roles.add("message")
-    return roles
 
 
 def _csv_chat(lines: list[str]) -> str | None:
@@ -159,36 +136,18 @@ def sniff_text(text: str, complete: bool = True) -> str | None:
     """The chat format of ``text`` (the start of a file; ``complete`` if it is all of it)."""
     stripped = text.lstrip()
     if stripped.startswith("{"):
-        return "telegram_json" if _telegram(stripped, complete) else None
+        return "telegram_json" if _telegram(stripped, complete) else detect_text(text, complete)
     lines = text.splitlines()
     if not complete and lines:
         lines = lines[:-1]  # the last line may be cut
-    return _csv_chat(lines) or _line_format(lines)
+    # then the formats only the parsers know (MemoTrace TXT, our normalized JSON, plug-ins)
+    return _csv_chat(lines) or _line_format(lines) or detect_text(text, complete)
 
 
 def _zip_directory_is_sane(path: Path, size: int) -> bool:
     """Check the end-of-central-directory record before zipfile loads the directory."""
     with open(path, "rb") as f:
-        f.seek(max(0, size - (65535 + 22)))
-        tail = f.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or at + 22 > len(tail):
-        return False
-    entries, directory_size = struct.unpack("<HI", tail[at + 10 : at + 16])
-    if entries == 0xFFFF or directory_size == 0xFFFFFFFF:  # ZIP64: the real sizes are elsewhere
-        loc = tail.rfind(b"PK\x06\x07", 0, at)
-        if loc < 0 or loc + 16 > len(tail):
-            return False
-        record_at = struct.unpack("<Q", tail[loc + 8 : loc + 16])[0]
-        if record_at + 56 > size:
-            return False
-        with open(path, "rb") as f:
-            f.seek(record_at)
-            record = f.read(56)
-        if record[:4] != b"PK\x06\x06":
-            return False
-        entries, directory_size = struct.unpack("<QQ", record[32:48])
-    return entries <= _MAX_ZIP_ENTRIES and directory_size <= _MAX_ZIP_DIRECTORY
+        return zip_directory_is_sane(f, size)
 
 
 def _zip_chat(path: Path) -> str | None:
@@ -201,11 +160,7 @@ def _zip_chat(path: Path) -> str | None:
         infos = zf.infolist()
         if len(infos) > _MAX_ZIP_ENTRIES:
             return None
-        member = next(
-            (i for i in infos if i.filename.replace("\\", "/").rsplit("/", 1)[-1] == "_chat.txt"
-             and i.filename.count("/") <= 1),
-            None,
-        )
+        member = chat_member(infos)  # _chat.txt (iOS), else the one .txt (Android)
         if member is None or member.flag_bits & 0x1:  # absent or encrypted
             return None
         if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):

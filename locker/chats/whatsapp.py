@@ -1,0 +1,440 @@
+"""WhatsApp chat exports: Android and iOS text, and the export ZIP.
+
+* Android: ``03/05/2025, 14:22 - Anna: text`` (US: ``5/3/25, 2:22 PM - …``;
+  Chinese: ``2025/5/3 下午2:22 - …``; German: ``03.05.25, 14:22 - …``).
+* iOS: ``[03/05/25, 14:22:10] Anna: text`` (US: ``[5/3/25, 2:22:10 PM]``, with a
+  narrow no-break space before PM; Finnish: ``[12.3.2022 klo 14.08.18]``).
+* The export ZIP holds ``_chat.txt`` (iOS) or ``WhatsApp Chat with X.txt``
+  (Android) and the attachments: only the chat member is read, in memory, after
+  checks against ZIP bombs.
+
+A line that does not start with a date and a time continues the message above
+(multi-line messages). A line that starts with a date and a time but cannot be
+read (a missing separator, 31/02, 25:61) is kept as an ``unparsed`` entry.
+Lines without ``Name: `` are the app's own (``Messages and calls are end-to-end
+encrypted``): kind ``service``, no sender. iOS marks the text of its own lines
+and of media placeholders with a leading U+200E: that mark is removed; such
+lines with a sender are ``service`` unless they are media placeholders.
+
+**Day/month order**: a year-first date (``2025/5/3``) is unambiguous. Otherwise
+``date_order`` decides when given; else the data: if only one of dmy/mdy gives
+valid dates for every line (a day above 12 appears), that one; if both do,
+dotted dates (``03.05.25``: no locale writes month.day) mean dmy, and if only
+one order keeps the dates in chronological order (exports are chronological),
+that one; else :class:`~locker.chats.AmbiguousDates` asks for the option.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import struct
+from typing import TYPE_CHECKING, BinaryIO
+
+from locker.chats import (
+    DIRECTION_MARKS,
+    MAX_TEXT_BYTES,
+    MEDIA_PREFIXES,
+    MEDIA_SUFFIXES,
+    SNIFF_BYTES,
+    AmbiguousDates,
+    ChatError,
+    ChatParse,
+    Clock,
+    Message,
+    Options,
+    Sample,
+    Source,
+    build,
+    clean_name,
+    hour24,
+    is_media_placeholder,
+    register,
+    split_lines,
+)
+
+if TYPE_CHECKING:
+    from zipfile import ZipInfo
+
+__all__ = ["ANDROID_LINE", "IOS_LINE", "chat_member", "parse_text", "read_zip_member", "zip_directory_is_sane"]
+
+_M = f"[{DIRECTION_MARKS}]*"
+_SP = "[ \u00a0\u202f]"
+_DATE = r"\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
+_CN_AMPM = "上午|下午|凌晨|早上|中午|晚上|午前|午後|오전|오후"
+_TIME = (
+    rf"(?:(?:{_CN_AMPM}){_SP}?)?\d{{1,2}}[:.]\d{{2}}(?:[:.]\d{{2}})?"
+    rf"(?:{_SP}?[AaPp]\.?{_SP}?[Mm]\.?)?"
+)
+_WHEN = rf"(?P<date>{_DATE})\.?,?{_SP}{{1,3}}(?:klo{_SP})?(?P<time>{_TIME})"
+_SENDER = r"(?:(?P<name>[^:\n]{1,100}): )?(?P<text>.*)"
+
+#: ``03/05/2025, 14:22 - Anna: text``. Groups: date time name text (use ``match``).
+ANDROID_LINE = re.compile(rf"{_M}{_WHEN}{_SP}{{1,2}}[-–]{_SP}{_SENDER}")
+#: ``[03/05/25, 14:22:10] Anna: text``. Same groups.
+IOS_LINE = re.compile(rf"{_M}\[{_WHEN}\]{_SP}?{_SENDER}")
+_DATE_PARTS = re.compile(r"(\d+)([/.\-])(\d+)[/.\-](\d+)")
+_TIME_PARTS = re.compile(
+    rf"(?:({_CN_AMPM}){_SP}?)?(\d{{1,2}})[:.](\d{{2}})(?:[:.](\d{{2}}))?(?:{_SP}?([AaPp])\.?{_SP}?[Mm]\.?)?"
+)
+#: A line that starts like a message (a date, then a time) in either style.
+_LOOKS_LIKE_START = re.compile(
+    rf"{_M}\[?\d{{1,4}}[/.\-]\d{{1,2}}[/.\-]\d{{1,4}}\.?,?{_SP}{{1,3}}\S{{0,4}}{_SP}?\d{{1,2}}[:.]\d{{2}}"
+)
+
+_MAX_ZIP_ENTRIES = 50_000
+_MAX_ZIP_DIRECTORY = 16 * 1024 * 1024
+_MAX_RATIO = 200               # uncompressed/compressed, for members over _RATIO_FLOOR
+_RATIO_FLOOR = 16 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def _score(lines: list[str], pattern: re.Pattern[str]) -> float:
+    """Like chatsniff: at least 2 matching lines and a third of the non-empty lines."""
+    if not lines:
+        return 0.0
+    count = sum(1 for line in lines if pattern.match(line))
+    if count >= 2 and count * 3 >= len(lines):
+        return 0.6 + 0.4 * count / len(lines)
+    return 0.0
+
+
+def _style(text: str) -> str | None:
+    """"ios" or "android" by which line form the start of ``text`` has more of."""
+    lines = [line for line in text[:SNIFF_BYTES].splitlines()[:2000] if line.strip()]
+    ios = sum(1 for line in lines if IOS_LINE.match(line))
+    android = sum(1 for line in lines if ANDROID_LINE.match(line))
+    if not ios and not android:
+        return None
+    return "ios" if ios >= android else "android"
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def _valid(y: int, m: int, d: int) -> bool:
+    return 1 <= m <= 12 and 1 <= d <= calendar.monthrange(y, m)[1] if 1 <= y <= 9999 else False
+
+
+def _ymd(date: str, order: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of a date string as the line regex captured it, read in ``order``."""
+    m = _DATE_PARTS.fullmatch(date)
+    if m is None:
+        return None
+    d1, _sep, d2, d3 = m.groups()
+    if len(d1) == 4:
+        return int(d1), int(d2), int(d3)
+    if order == "ymd":
+        return None
+    a, b, c = int(d1), int(d2), int(d3)
+    year = c + 2000 if len(d3) <= 2 else c
+    return (year, b, a) if order == "dmy" else (year, a, b)
+
+
+def _year_first(date: str) -> bool:
+    return date[4:5] in ("/", ".", "-") and date[:4].isdigit()
+
+
+def _backwards(seq: list[str], order: str) -> int:
+    """How often the date goes back in time along the export under ``order``."""
+    count = 0
+    previous = None
+    for key in seq:
+        date = _ymd(key, order)
+        if date is not None and previous is not None and date < previous:
+            count += 1
+        previous = date or previous
+    return count
+
+
+def resolve_date_order(seq: list[str], given: str | None) -> str:
+    """The day/month order of the dates ``seq`` (distinct consecutive date strings, in file order)."""
+    if given is not None:
+        return given
+    distinct = {date for date in seq if not _year_first(date)}
+    if not distinct:
+        return "ymd"
+    seq = [date for date in seq if date in distinct]
+    dotted = any("." in date for date in distinct)
+
+    def valid(date: str, order: str) -> bool:
+        ymd = _ymd(date, order)
+        return ymd is not None and _valid(*ymd)
+
+    dmy = sum(1 for date in distinct if valid(date, "dmy"))
+    mdy = sum(1 for date in distinct if valid(date, "mdy"))
+    total = len(distinct)
+    if dmy == total and mdy < total:
+        return "dmy"
+    if mdy == total and dmy < total:
+        return "mdy"
+    if dmy == mdy:
+        if dotted or not dmy:
+            return "dmy"
+        if dmy == total:
+            back_dmy, back_mdy = _backwards(seq, "dmy"), _backwards(seq, "mdy")
+            if back_dmy == 0 < back_mdy:
+                return "dmy"
+            if back_mdy == 0 < back_dmy:
+                return "mdy"
+        raise AmbiguousDates(
+            "the dates could be day/month or month/day (no day is above 12): "
+            "the date order (dmy or mdy) must be given"
+        )
+    return "dmy" if dmy > mdy else "mdy"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_text(text: str, encoding: str, options: Options, fmt: str) -> ChatParse:
+    """Parse the text of a WhatsApp export; ``fmt`` is one of the whatsapp_* names."""
+    pattern = IOS_LINE if "ios" in fmt else ANDROID_LINE
+    match = pattern.match
+    looks_like_start = _LOOKS_LIKE_START.match
+    rows: list[re.Match[str] | str] = []  # the match of a message line, or an unparsed line
+    extras: dict[int, list[str]] = {}
+    seq: list[str] = []  # the dates, without consecutive repeats
+    last_date = None
+    for line in split_lines(text):
+        m = match(line)
+        if m is not None:
+            date = m[1]
+            if date != last_date:
+                last_date = date
+                seq.append(date)
+            rows.append(m)
+        elif rows and not looks_like_start(line):
+            index = len(rows) - 1
+            more = extras.get(index)
+            if more is None:
+                extras[index] = [line]
+            else:
+                more.append(line)
+        elif line.strip():
+            rows.append(line)
+    del text
+    no_messages = ChatError(f"no line reads as a {fmt.replace('_zip', '')} message")
+    if not any(type(row) is not str for row in rows):
+        raise no_messages
+    order = resolve_date_order(seq, options.date_order)
+    messages = _messages(rows, extras, order, options)
+    if not any(m.kind != "unparsed" for m in messages):
+        raise no_messages
+    return build(fmt, encoding, options, messages, date_order=order)
+
+
+_MISSING = object()
+
+
+def _messages(rows: list, extras: dict[int, list[str]], order: str, options: Options) -> list[Message]:
+    me = options.me
+    clock = Clock(options.tz)
+    days: dict[str, tuple[str, str | None, tuple[int, int, int]] | None] = {}
+    times: dict[str, tuple[str, tuple[int, int, int]] | None] = {}
+    senders: dict[str, str | None] = {}
+    media = is_media_placeholder
+    media_first = MEDIA_PREFIXES
+    media_endings = MEDIA_SUFFIXES
+    messages: list[Message] = []
+    append = messages.append
+    for i, row in enumerate(rows):
+        more = None
+        if i in extras:
+            more = extras[i]
+            while more and not more[-1].strip():
+                more.pop()
+        if type(row) is str:
+            append(Message(i, None, None, row + "\n" + "\n".join(more) if more else row, False, "unparsed"))
+            continue
+        date, time, name, text = row.groups()
+        day = days.get(date, _MISSING)
+        if day is _MISSING:
+            day = days[date] = _day(date, order, clock)
+        hms = times.get(time, _MISSING)
+        if hms is _MISSING:
+            hms = times[time] = _time(time)
+        if day is None or hms is None:  # 31/02/2025, 25:61: a broken line, kept as written
+            line = row.string
+            append(Message(i, None, None, line + "\n" + "\n".join(more) if more else line, False, "unparsed"))
+            continue
+        offset = day[1]
+        at = day[0] + hms[0] + offset if offset is not None else clock.at(*day[2], *hms[1])
+        body = text + "\n" + "\n".join(more) if more else text
+        if name is None:
+            append(Message(i, at, None, body.lstrip("\u200e"), False, "service"))
+            continue
+        sender = senders.get(name, _MISSING)
+        if sender is _MISSING:
+            sender = senders[name] = clean_name(name)
+        if text.startswith("\u200e"):  # iOS marks the app's own lines and media placeholders
+            text = text.lstrip("\u200e")
+            body = body.lstrip("\u200e")
+            kind = "media" if media(text) else "service"
+        elif (text.startswith(media_first) or text.endswith(media_endings)) and media(text):
+            kind = "media"
+        else:
+            kind = "message"
+        append(Message(i, at, sender, body, sender is not None and sender == me, kind))
+    return messages
+
+
+def _day(date: str, order: str, clock: Clock) -> tuple[str, str | None, tuple[int, int, int]] | None:
+    ymd = _ymd(date, order)
+    if ymd is None or not _valid(*ymd):
+        return None
+    found = clock.day(*ymd)
+    return None if found is None else (found[0], found[1], ymd)
+
+
+def _time(time: str) -> tuple[str, tuple[int, int, int]] | None:
+    m = _TIME_PARTS.fullmatch(time)
+    if m is None:
+        return None
+    cn, hh, mm, ss, ap = m.groups()
+    h = hour24(int(hh), cn or ap)
+    mi, s = int(mm), int(ss or 0)
+    if h is None or mi > 59 or s > 59:
+        return None
+    return f"T{h:02d}:{mi:02d}:{s:02d}", (h, mi, s)
+
+
+# --------------------------------------------------------------------------- ZIP
+
+
+def zip_directory_is_sane(f: BinaryIO, size: int) -> bool:
+    """Check the end-of-central-directory record before zipfile loads the directory:
+    at most 50,000 entries and a 16 MiB directory."""
+    f.seek(max(0, size - (65535 + 22)))
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return False
+    entries, directory_size = struct.unpack("<HI", tail[at + 10: at + 16])
+    if entries == 0xFFFF or directory_size == 0xFFFFFFFF:  # ZIP64: the real sizes are elsewhere
+        loc = tail.rfind(b"PK\x06\x07", 0, at)
+        if loc < 0 or loc + 16 > len(tail):
+            return False
+        record_at = struct.unpack("<Q", tail[loc + 8: loc + 16])[0]
+        if record_at + 56 > size:
+            return False
+        f.seek(record_at)
+        record = f.read(56)
+        if record[:4] != b"PK\x06\x06":
+            return False
+        entries, directory_size = struct.unpack("<QQ", record[32:48])
+    f.seek(0)
+    return entries <= _MAX_ZIP_ENTRIES and directory_size <= _MAX_ZIP_DIRECTORY
+
+
+def chat_member(infos: list[ZipInfo]) -> ZipInfo | None:
+    """``_chat.txt`` (at the top or one folder down), else the only ``.txt`` there."""
+    candidates = []
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        if name.count("/") <= 1 and not name.endswith("/"):
+            candidates.append((name.rsplit("/", 1)[-1], info))
+    chats = [info for base, info in candidates if base == "_chat.txt"]
+    if chats:
+        return chats[0]
+    texts = [info for base, info in candidates if base.lower().endswith(".txt")]
+    return texts[0] if len(texts) == 1 else None
+
+
+def read_zip_member(source: Source, limit: int = MAX_TEXT_BYTES) -> tuple[bytes, bool]:
+    """(bytes, complete) of the chat member of a WhatsApp export ZIP, reading at most ``limit``
+    bytes of it. Never extracts to disk. Raises ChatError."""
+    import zipfile
+
+    with source.open() as f:
+        if not zip_directory_is_sane(f, source.size()):
+            raise ChatError("not a ZIP this version can read (damaged, or more than 50,000 entries)")
+        with zipfile.ZipFile(f) as zf:
+            info = chat_member(zf.infolist())
+            if info is None:
+                raise ChatError("no _chat.txt (or single .txt chat) in this ZIP")
+            if info.flag_bits & 0x1:
+                raise ChatError(f"{info.filename} is encrypted")
+            full_read = limit > SNIFF_BYTES  # (the first 64 KiB are read for detection whatever the size)
+            if full_read and info.file_size > MAX_TEXT_BYTES:
+                raise ChatError(f"{info.filename} is too large ({info.file_size // (1024 * 1024)} MiB; "
+                                f"the limit is {MAX_TEXT_BYTES // (1024 * 1024)} MiB)")
+            if (full_read and info.file_size > _RATIO_FLOOR
+                    and info.file_size > _MAX_RATIO * max(1, info.compress_size)):
+                raise ChatError(f"{info.filename} expands {info.file_size // max(1, info.compress_size)}-fold: "
+                                "refused as a possible ZIP bomb")
+            want = min(limit, info.file_size)
+            with zf.open(info) as member:
+                chunks = []
+                got = 0
+                while got < want:
+                    chunk = member.read(min(1 << 20, want - got))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    got += len(chunk)
+            data = b"".join(chunks)
+    return data, want >= info.file_size and got >= info.file_size
+
+
+# --------------------------------------------------------------------------- the parsers
+
+
+class WhatsAppText:
+    """``whatsapp_android`` or ``whatsapp_ios``: the exported .txt."""
+
+    def __init__(self, name: str, pattern: re.Pattern[str]) -> None:
+        self.name = name
+        self.pattern = pattern
+
+    def detect(self, sample: Sample) -> float:
+        return _score(sample.lines(), self.pattern)
+
+    def parse(self, source: Source, options: Options) -> ChatParse:
+        return parse_text(*source.take_text(), options, self.name)
+
+
+class WhatsAppZip:
+    """``whatsapp_ios_zip`` / ``whatsapp_android_zip``: the export ZIP with attachments.
+
+    The format reported follows the chat member's content (an Android-style chat in a ZIP is
+    ``whatsapp_android_zip`` whichever of the two was asked for)."""
+
+    def __init__(self, name: str, style: str) -> None:
+        self.name = name
+        self.style = style
+
+    def detect(self, sample: Sample) -> float:
+        if sample.source is None or not sample.head.startswith(b"PK\x03\x04"):
+            return 0.0
+        try:
+            data, complete = read_zip_member(sample.source, SNIFF_BYTES)
+        except Exception:  # a damaged or hostile ZIP is simply not a chat
+            return 0.0
+        from locker.chats.encoding import decode_head
+
+        text = decode_head(data, complete)
+        if not text:
+            return 0.0
+        lines = text.splitlines()
+        if not complete and lines:
+            lines.pop()
+        lines = [line for line in lines if line.strip()]
+        return _score(lines, IOS_LINE if self.style == "ios" else ANDROID_LINE)
+
+    def parse(self, source: Source, options: Options) -> ChatParse:
+        from locker.chats.encoding import decode_text
+
+        data, _ = read_zip_member(source)
+        text, encoding = decode_text(data)
+        del data
+        style = _style(text) or self.style
+        return parse_text(text, encoding, options, f"whatsapp_{style}_zip")
+
+
+register(WhatsAppText("whatsapp_android", ANDROID_LINE))
+register(WhatsAppText("whatsapp_ios", IOS_LINE))
+register(WhatsAppZip("whatsapp_ios_zip", "ios"))
+register(WhatsAppZip("whatsapp_android_zip", "android"))
