@@ -32,7 +32,9 @@ __all__ = [
     "make_m4a", "make_wav", "make_pdf", "make_pdf_with_object_streams", "make_png_bomb",
     "make_random", "make_truncated", "make_silk", "make_whatsapp_android_chat",
     "make_whatsapp_ios_chat", "make_whatsapp_ios_zip", "make_plain_chat", "make_telegram_json",
-    "make_memotrace_csv", "make_csv_chat", "video_codec",
+    "make_memotrace_csv", "make_csv_chat", "video_codec", "make_whatsapp_android_zip",
+    "make_memotrace_txt", "make_numbered_video", "frame_code_cells",
+    "FRAME_CODE_BITS", "make_oriented_image", "upright_marker_picture", "make_long_screenshot",
 ]
 
 DEFAULT_DATETIME = "2025:05:03 15:01:02"
@@ -210,6 +212,110 @@ def make_png_bomb(path: Path | str, width: int = 20000, height: int = 20000) -> 
     return path
 
 
+# Orientation: the Pillow transpose that turns the stored pixels upright (as
+# ImageOps.exif_transpose applies it), and the one that stores an upright picture.
+_ORIENTATION_OPS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+                    6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
+_INVERSE_OPS = {**_ORIENTATION_OPS, 6: "ROTATE_90", 8: "ROTATE_270"}
+
+
+def upright_marker_picture(width: int = 400, height: int = 300) -> Any:
+    """An upright RGB test picture: grey, a red square top-left, a blue square top-right.
+
+    Wherever a derivative shows red top-left and blue top-right, it is upright and
+    not mirrored.
+    """
+    from PIL import Image
+
+    img = Image.new("RGB", (width, height), (128, 128, 128))
+    side = max(4, min(width, height) // 5)
+    img.paste((255, 0, 0), (0, 0, side, side))
+    img.paste((0, 0, 255), (width - side, 0, width, side))
+    return img
+
+
+def make_oriented_image(path: Path | str, orientation: int = 6, width: int = 400, height: int = 300,
+                        *, picture: Any = None, quality: int = 90) -> Path:
+    """An image whose *upright* view is ``picture`` (default :func:`upright_marker_picture`
+    of ``width``×``height``), stored as a camera stores it: pixels turned by the inverse
+    of EXIF ``orientation`` (1–8), with the Orientation tag set.
+
+    The format follows the suffix: .jpg/.jpeg (JPEG), .heic/.heif (pillow-heif,
+    which turns the tag into the HEIF ``irot``/``imir`` transform), .png, .webp.
+    """
+    from PIL import Image
+
+    path = _prepare(path)
+    upright = picture if picture is not None else upright_marker_picture(width, height)
+    op = _INVERSE_OPS.get(orientation)
+    stored = upright.transpose(getattr(Image.Transpose, op)) if op else upright.copy()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    suffix = path.suffix.lower()
+    if suffix in (".heic", ".heif"):
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+        stored.save(path, "HEIF", exif=exif.tobytes(), quality=quality)
+    elif suffix == ".png":
+        stored.save(path, "PNG", exif=exif.tobytes())
+    elif suffix == ".webp":
+        stored.save(path, "WEBP", exif=exif.tobytes(), quality=quality)
+    else:
+        stored.save(path, "JPEG", exif=exif.tobytes(), quality=quality)
+    return path
+
+
+def make_long_screenshot(path: Path | str, width: int = 1080, height: int = 6000, *,
+                         blank_rows: bool = True, seed: int = 0) -> Path:
+    """A long (scrolling) chat screenshot: message bubbles of 34 px text lines.
+
+    ``blank_rows=True``: a white page where bubbles (a coloured box with text) are
+    separated by blank rows of 24–90 px; the rows between text lines inside a
+    bubble are *not* blank (bubble colour and page white side by side).
+    ``blank_rows=False``: the same over a left-to-right gradient, so no row of the
+    image has a uniform colour.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    path = _prepare(path)
+    rng = random.Random(seed)
+    if blank_rows:
+        img = Image.new("RGB", (width, height), (255, 255, 255))
+    else:
+        img = Image.linear_gradient("L").rotate(90).resize((width, height)).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=34)
+    words = ["refund", "order", "parcel", "damaged", "photo", "seller", "12345", "approved",
+             "please", "send", "the", "box", "was", "broken", "when", "it", "arrived"]
+    max_text = width * 3 // 4 - 36
+    y = rng.randint(20, 60)
+    while True:
+        count = rng.randint(1, 4)
+        bubble_h = 16 + count * 44 + 8
+        if y + bubble_h > height - 10:
+            break
+        lines = []
+        for _ in range(count):
+            text = rng.choice(words)
+            for _ in range(rng.randint(2, 8)):
+                longer = f"{text} {rng.choice(words)}"
+                if draw.textlength(longer, font=font) > max_text:
+                    break
+                text = longer
+            lines.append(text)
+        bubble_w = int(max(draw.textlength(t, font=font) for t in lines)) + 36
+        mine = rng.random() < 0.5
+        x0 = width - 30 - bubble_w if mine else 30
+        colour = (149, 236, 105) if mine else (237, 237, 237)
+        draw.rounded_rectangle((x0, y, x0 + bubble_w, y + bubble_h), radius=12, fill=colour)
+        for n, text in enumerate(lines):
+            draw.text((x0 + 18, y + 16 + n * 44), text, fill=(20, 20, 20), font=font)
+        y += bubble_h + rng.randint(24, 90)
+    img.save(path, "PNG")
+    return path
+
+
 # --------------------------------------------------------------------------- video and audio
 
 
@@ -281,6 +387,85 @@ def make_mp4(
             container.mux(packet)
         if audio_stream is not None:
             _write_audio(container, audio_stream, seconds, 44100)
+    return path
+
+
+FRAME_CODE_BITS = 12
+"""Bits of the frame number drawn by :func:`make_numbered_video` (frames 0–4095)."""
+
+
+def frame_code_cells(width: int, height: int, bits: int = FRAME_CODE_BITS) -> list[tuple[int, int, int, int]]:
+    """The boxes (left, top, right, bottom) of the frame-number blocks in an upright frame of
+    ``width``×``height``, most significant bit first: white block = 1, black = 0."""
+    margin = width * 0.04
+    cell = (width - 2 * margin) / bits
+    top, bottom = round(height * 0.40), round(height * 0.62)
+    return [(round(margin + i * cell), top, round(margin + (i + 1) * cell), bottom) for i in range(bits)]
+
+
+def _numbered_picture(n: int, width: int, height: int) -> Any:
+    from PIL import ImageDraw, ImageFont
+
+    img = upright_marker_picture(width, height)
+    draw = ImageDraw.Draw(img)
+    for bit, (left, top, right, bottom) in enumerate(frame_code_cells(width, height)):
+        on = (n >> (FRAME_CODE_BITS - 1 - bit)) & 1
+        draw.rectangle((left + 2, top, right - 3, bottom), fill=(255, 255, 255) if on else (0, 0, 0))
+    font = ImageFont.load_default(size=max(10, height // 6))
+    draw.text((width * 0.04, height * 0.68), f"frame {n}", fill=(0, 0, 0), font=font)
+    return img
+
+
+def make_numbered_video(
+    path: Path | str,
+    seconds: float = 10.0,
+    fps: int = 10,
+    gop: int = 50,
+    rotation: int = 0,
+    *,
+    width: int = 320,
+    height: int = 240,
+    codec: str | None = None,
+    container_format: str = "mp4",
+) -> Path:
+    """An MP4 (or ``container_format``: "matroska", "mpegts"…) whose frame number ``n``
+    (time ``n / fps``) is in the picture.
+
+    The *upright* picture (``width``×``height``) is :func:`upright_marker_picture`
+    (red top-left, blue top-right) with ``n`` as a row of 12 big black/white blocks
+    (:func:`frame_code_cells`, survives H.264 and MPEG-4 compression) and as text.
+    A key frame every ``gop`` frames exactly (no scene-cut key frames), B-frames as
+    the encoder's defaults make them. ``rotation`` (PyAV's convention, degrees
+    counter-clockwise) is written as the display matrix and the frames are stored
+    turned the other way, so a player that applies the matrix shows them upright.
+    """
+    import av
+    from PIL import Image
+
+    path = _prepare(path)
+    codec = codec or video_codec()
+    rotation %= 360
+    store_op = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
+                270: Image.Transpose.ROTATE_90}.get(rotation)
+    stored_w, stored_h = (height, width) if rotation in (90, 270) else (width, height)
+    options = {"x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0"} if codec == "libx264" else {}
+    with av.open(str(path), "w", format=container_format) as container:
+        container.metadata["creation_time"] = DEFAULT_CREATION_TIME
+        stream = container.add_stream(codec, rate=fps, options=options)
+        stream.width, stream.height, stream.pix_fmt = stored_w, stored_h, "yuv420p"
+        stream.codec_context.gop_size = gop
+        if rotation:
+            stream.set_display_rotation(rotation)
+        for n in range(round(seconds * fps)):
+            picture = _numbered_picture(n, width, height)
+            if store_op is not None:
+                picture = picture.transpose(store_op)
+            frame = av.VideoFrame.from_image(picture).reformat(format="yuv420p")
+            frame.pts = n
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
     return path
 
 
@@ -419,13 +604,18 @@ def _write_lines(path: Path | str, lines: Iterable[str], encoding: str = "utf-8"
     return path
 
 
-def make_whatsapp_android_chat(path: Path | str,
-                               messages: Sequence[tuple[str, str]] = _CHAT) -> Path:
-    """WhatsApp Android export: ``03/05/2025, 14:22 - Anna: text`` lines."""
+def _whatsapp_android_lines(messages: Sequence[tuple[str, str]]) -> list[str]:
     lines = ["03/05/2025, 14:20 - Messages and calls are end-to-end encrypted."]
     times = _times("2025-05-03 14:22:10", len(messages))
     lines += [f"{t:%d/%m/%Y, %H:%M} - {who}: {text}" for t, (who, text) in zip(times, messages)]
-    return _write_lines(path, lines)
+    return lines
+
+
+def make_whatsapp_android_chat(path: Path | str,
+                               messages: Sequence[tuple[str, str]] = _CHAT, *,
+                               encoding: str = "utf-8") -> Path:
+    """WhatsApp Android export: ``03/05/2025, 14:22 - Anna: text`` lines."""
+    return _write_lines(path, _whatsapp_android_lines(messages), encoding)
 
 
 def _whatsapp_ios_lines(messages: Sequence[tuple[str, str]]) -> list[str]:
@@ -433,9 +623,10 @@ def _whatsapp_ios_lines(messages: Sequence[tuple[str, str]]) -> list[str]:
     return [f"[{t:%d/%m/%y, %H:%M:%S}] {who}: {text}" for t, (who, text) in zip(times, messages)]
 
 
-def make_whatsapp_ios_chat(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT) -> Path:
+def make_whatsapp_ios_chat(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT, *,
+                           encoding: str = "utf-8") -> Path:
     """WhatsApp iOS ``_chat.txt``: ``[03/05/25, 14:22:10] Anna: text`` lines."""
-    return _write_lines(path, _whatsapp_ios_lines(messages))
+    return _write_lines(path, _whatsapp_ios_lines(messages), encoding)
 
 
 def make_whatsapp_ios_zip(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT,
@@ -476,7 +667,15 @@ def make_telegram_json(path: Path | str, messages: Sequence[tuple[str, str]] = _
     return path
 
 
-def make_memotrace_csv(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT_ZH) -> Path:
+def _csv_field(value: str) -> str:
+    """A CSV field quoted the way csv.writer quotes it (only when it must be)."""
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def make_memotrace_csv(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT_ZH, *,
+                       encoding: str = "utf-8-sig") -> Path:
     """A WeChat export by MemoTrace (留痕): CSV with StrTime, IsSender, StrContent… columns."""
     header = ("localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,"
               "Remark,NickName,Sender")
@@ -484,9 +683,9 @@ def make_memotrace_csv(path: Path | str, messages: Sequence[tuple[str, str]] = _
     times = _times("2025-05-05 09:12:30", len(messages))
     for i, (t, (who, text)) in enumerate(zip(times, messages)):
         is_sender = 1 if who == "我" else 0
-        lines.append(f"{i + 1},1,1,0,{is_sender},{1746411150 + 60 * i},2,{text},"
-                     f"{t:%Y-%m-%d %H:%M:%S},,{who},{who}")
-    return _write_lines(path, lines, "utf-8-sig")
+        lines.append(f"{i + 1},1,1,0,{is_sender},{1746411150 + 60 * i},2,{_csv_field(text)},"
+                     f"{t:%Y-%m-%d %H:%M:%S},,{_csv_field(who)},{_csv_field(who)}")
+    return _write_lines(path, lines, encoding)
 
 
 def make_csv_chat(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT_ZH, *,
@@ -494,5 +693,30 @@ def make_csv_chat(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT_
     """A generic chat CSV: header 时间,发送人,内容 (or time,sender,message)."""
     header = "时间,发送人,内容" if chinese else "time,sender,message"
     times = _times("2025-05-05 09:12:30", len(messages))
-    lines = [header] + [f"{t:%Y-%m-%d %H:%M:%S},{who},{text}" for t, (who, text) in zip(times, messages)]
+    lines = [header] + [f"{t:%Y-%m-%d %H:%M:%S},{_csv_field(who)},{_csv_field(text)}"
+                        for t, (who, text) in zip(times, messages)]
     return _write_lines(path, lines, encoding)
+
+
+def make_whatsapp_android_zip(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT,
+                              *, attachments: int = 1) -> Path:
+    """A WhatsApp Android export ZIP: ``WhatsApp Chat with Shop.txt`` plus attachment files."""
+    path = _prepare(path)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("WhatsApp Chat with Shop.txt", "\n".join(_whatsapp_android_lines(messages)) + "\n")
+        for i in range(attachments):
+            zf.writestr(f"IMG-20250503-WA000{i}.jpg", os.urandom(256))
+    return path
+
+
+def make_memotrace_txt(path: Path | str, messages: Sequence[tuple[str, str]] = _CHAT_ZH, *,
+                       encoding: str = "utf-8", system: str | None = None) -> Path:
+    """A WeChat export by MemoTrace (留痕) as TXT: ``2025-05-05 09:12:30 商家`` then the text and a
+    blank line; ``system`` adds a system message (one line) after the first message."""
+    times = _times("2025-05-05 09:12:30", len(messages))
+    blocks = [f"{t:%Y-%m-%d %H:%M:%S} {who}\n{text}\n\n" for t, (who, text) in zip(times, messages)]
+    if system is not None:
+        blocks.insert(1, f"{times[0]:%Y-%m-%d %H:%M:%S} {system}\n\n")
+    path = _prepare(path)
+    path.write_bytes("".join(blocks).encode(encoding))
+    return path
