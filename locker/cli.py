@@ -88,6 +88,8 @@ def add(
     captured_at: Optional[str] = typer.Option(None, help="When it was taken, if you know better than the file."),
     me: Optional[str] = typer.Option(None, help="Your name as it appears in a chat export."),
     tz: Optional[str] = typer.Option(None, help="Time zone for times without one (default: the profile's)."),
+    chat_format: Optional[str] = typer.Option(None, help="Read the files as this chat format (default: detected)."),
+    date_order: Optional[str] = typer.Option(None, help="dmy or mdy: day/month order of a chat's dates, when they cannot tell."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Add files or folders to a dispute as exhibits: stored byte for byte, hashed, dated, logged."""
@@ -95,7 +97,8 @@ def add(
     from .services import ingest
 
     options = ingest.AddOptions(kind=kind, title=title, source=source, purpose=purpose, note=note,
-                                captured_at=captured_at, me=me, tz=tz)
+                                captured_at=captured_at, me=me, tz=tz, chat_format=chat_format,
+                                date_order=date_order)
     bar = _progress("adding", json_out)
     try:
         result = ingest.add(_home(), dispute, paths, options, progress=bar)
@@ -142,8 +145,11 @@ def show(
         detail = disputes.detail(_home(), dispute)
         render.emit_json(render.show_doc(detail)) if json_out else render.print_show(detail)
     else:
-        _, exhibit = disputes.exhibit(_home(), dispute, number)
-        render.emit_json(render.show_exhibit_doc(exhibit)) if json_out else render.print_exhibit(exhibit)
+        found = disputes.exhibit(_home(), dispute, number)
+        if json_out:
+            render.emit_json(render.show_exhibit_doc(found.exhibit, found.messages))
+        else:
+            render.print_exhibit(found.exhibit, found.messages, found.derived)
 
 
 @app.command()
@@ -221,6 +227,26 @@ def verify(
             bar.stop()
     render.emit_json(render.verify_doc(report)) if json_out else render.print_verify(report)
     if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def rebuild(
+    dispute: str = typer.Argument(..., help="The dispute."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Make the derived files again (video key frames, image renditions, slice plans) from the originals."""
+    from . import render
+    from .services import derivatives
+
+    bar = _progress("rebuilding", json_out)
+    try:
+        result = derivatives.rebuild(_home(), dispute, progress=bar)
+    finally:
+        if bar:
+            bar.stop()
+    render.emit_json(render.rebuild_doc(result)) if json_out else render.print_rebuild(result)
+    if result.failed:
         raise typer.Exit(1)
 
 

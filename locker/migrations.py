@@ -68,8 +68,22 @@ HOME_MIGRATIONS: list[Migration] = [
     ("h001_profile_log", h001_profile_log),
 ]
 
+def m002_chat_messages(cur: Any) -> None:
+    """Messages parsed from chat exports, one row each, in the order of the export."""
+    cur.execute(
+        """CREATE TABLE chat_message (
+            id INTEGER PRIMARY KEY,
+            exhibit INTEGER NOT NULL REFERENCES exhibit (number),
+            position INTEGER NOT NULL,
+            at TEXT, sender TEXT, text TEXT NOT NULL,
+            me BOOLEAN NOT NULL DEFAULT 0, kind TEXT NOT NULL DEFAULT 'message',
+            UNIQUE (exhibit, position))"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_initial", m001_initial),
+    ("m002_chat_messages", m002_chat_messages),
 ]
 
 

@@ -57,6 +57,19 @@ class Exhibit(SQLModel, table=True):
     withdrawn_reason: Optional[str] = None
 
 
+class ChatMessage(SQLModel, table=True):
+    __tablename__ = "chat_message"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    exhibit: int = Field(foreign_key="exhibit.number")
+    position: int
+    at: Optional[str] = None
+    sender: Optional[str] = None
+    text: str
+    me: bool = False
+    kind: str = "message"  # message | media | service | unparsed
+
+
 class Event(SQLModel, table=True):
     __tablename__ = "event"
 

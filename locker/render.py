@@ -89,8 +89,12 @@ def show_doc(detail: Any) -> dict:
     return doc
 
 
+def message_doc(m: Any) -> dict:
+    return {"at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me)}
+
+
 def show_exhibit_doc(exhibit: Any, messages: list[Any] | None = None) -> dict:
-    return {"exhibit": exhibit_doc(exhibit), "messages": messages or []}
+    return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []]}
 
 
 def verify_doc(report: Any) -> dict:
@@ -103,6 +107,15 @@ def verify_doc(report: Any) -> dict:
             }
             for d in report.disputes
         ],
+    }
+
+
+def rebuild_doc(result: Any) -> dict:
+    return {
+        "slug": result.slug,
+        "made": [{"exhibit": d.exhibit, "key": d.key, "folder": str(d.folder), "type": d.manifest.get("type")}
+                 for d in result.made],
+        "failed": [{"exhibit": n, "error": reason} for n, reason in result.failed],
     }
 
 
@@ -253,7 +266,7 @@ def print_show(detail: Any) -> None:
         console.print(table)
 
 
-def print_exhibit(exhibit: Any) -> None:
+def print_exhibit(exhibit: Any, messages: Any = (), derived: Any = None) -> None:
     console = _console()
     doc = exhibit_doc(exhibit)
     metadata = doc.pop("metadata")
@@ -267,6 +280,16 @@ def print_exhibit(exhibit: Any) -> None:
         for key, value in sorted(metadata.items()):
             shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
             console.print(_text(f"  {key:<17} {shown}"))
+    if derived is not None:
+        console.print(_text(f"{'derived files':<19} {derived.folder}"))
+        for frame in derived.manifest.get("frames", []):
+            console.print(_text(f"  {frame['timecode']}  {frame['file']}  {frame['width']}×{frame['height']}"))
+    if messages:
+        console.print(f"messages ({len(messages)})")
+        for m in messages:
+            who = m.sender or ("(unparsed)" if m.kind == "unparsed" else "(service)")
+            mark = "▶" if m.me else " "
+            console.print(_text(f"{mark} {_when(m.at, offset=False) if m.at else '?':<16}  {who}: {m.text}"))
 
 
 def print_verify(report: Any) -> None:
@@ -281,6 +304,18 @@ def print_verify(report: Any) -> None:
             for p in d.problems:
                 where = f"exhibit {p.exhibit}" if p.exhibit is not None else "dispute"
                 console.print(_text(f"  {where}: {p.problem}: {p.detail}"))
+
+
+def print_rebuild(result: Any) -> None:
+    console = _console()
+    for d in result.made:
+        what = (f"{len(d.manifest.get('frames', []))} key frames" if d.manifest.get("type") == "video_frames"
+                else "display rendition and thumbnail" + (f", {len(d.manifest['slices'])} page slices"
+                                                           if d.manifest.get("slices") else ""))
+        console.print(_text(f"exhibit {d.exhibit}: {what}"))
+    console.print(f"{len(result.made)} exhibit(s) rebuilt, {result.skipped} without derived files")
+    for number, reason in result.failed:
+        print_error(f"exhibit {number}: {reason}")
 
 
 def print_log(entries: list[Any]) -> None:

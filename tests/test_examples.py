@@ -34,9 +34,14 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "Screenshot_20250503-142210.png": ("screenshot", "2025-05-03T14:22:10+08:00", "filename"),
         "IMG_20250503_150102.jpg": ("photo", "2025-05-03T15:01:02+08:00", "exif"),
         "VID_20250503_150530.mp4": ("video", "2025-05-03T15:05:30+08:00", "container"),
-        "chat_merchant.txt": ("chat", None, None),
+        "chat_merchant.txt": ("chat", "2025-05-03T15:20:01+08:00", "chat"),
         "invoice.pdf": ("document", None, None),
     }
     assert shown["amount"] == "199.00" and shown["order_id"] == "250501123456789"
     photo = next(e for e in shown["exhibits"] if e["kind"] == "photo")
     assert photo["metadata"]["exif"]["Make"] == "Xiaomi"
+    chat = json.loads(run_locker("show", "earbuds", "4", "--json", home=home, check=True).stdout)
+    assert len(chat["messages"]) == 13
+    assert chat["messages"][2] == {"at": "2025-05-03T15:21:40+08:00", "sender": "优品数码旗舰店",
+                                   "text": "亲，不支持退款哦", "me": False}
+    assert all(m["me"] == (m["sender"] == "我") for m in chat["messages"])

@@ -183,17 +183,27 @@ def detail(home: Home, ref: str) -> Detail:
     return Detail(dispute, tuple(exhibits), tuple(events))
 
 
-def exhibit(home: Home, ref: str, number: int) -> tuple[Any, Any]:
-    """(dispute, exhibit) for ``locker show DISPUTE N``."""
+@dataclass(frozen=True)
+class ExhibitDetail:
+    dispute: Any
+    exhibit: Any
+    messages: tuple[Any, ...]
+    derived: Any  # a derivatives.Derivation, or None when none was made yet
+
+
+def exhibit(home: Home, ref: str, number: int) -> ExhibitDetail:
+    """One exhibit for ``locker show DISPUTE N``: with its messages if a chat, and its derived files."""
     from ..models import Exhibit
+    from . import chat, derivatives
 
     opened = resolve(home, ref)
     with db.reading(opened.engine) as session:
         dispute = _one_dispute(session)
         found = session.get(Exhibit, number)
-    if found is None:
-        raise NotFound(f"{opened.slug} has no exhibit {number}")
-    return dispute, found
+        if found is None:
+            raise NotFound(f"{opened.slug} has no exhibit {number}")
+        messages = chat.load(session, number) if found.kind == "chat" else []
+    return ExhibitDetail(dispute, found, tuple(messages), derivatives.existing(opened.dir, found))
 
 
 def list_all(home: Home, *, status: str | None = None, platform: str | None = None) -> list[Summary]:

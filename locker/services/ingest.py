@@ -34,7 +34,7 @@ from .. import custody, db, store
 from ..errors import InputRefused, UsageError
 from ..paths import Home
 from ..values import clean_text, now_utc, parse_datetime, resolve_tz
-from . import disputes, profile
+from . import chat, disputes, profile
 
 KINDS = ("screenshot", "photo", "video", "audio", "chat", "document", "other")
 GROUP_FILES = 256
@@ -55,6 +55,8 @@ class AddOptions:
     captured_at: str | None = None  # as typed by the user
     me: str | None = None
     tz: str | None = None
+    chat_format: str | None = None
+    date_order: str | None = None  # "dmy" or "mdy", for chats whose dates cannot tell
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class _Staged:
     candidate: _Candidate
     staged: store.Staged | None = None
     probe: Any = None
+    chat: Any = None  # a chat.ChatImport for chat exports
+    warnings: tuple[str, ...] = ()
     error: str | None = None
 
 
@@ -204,7 +208,7 @@ def collect(paths: Sequence[str | os.PathLike[str]]) -> _Collected:
     return out
 
 
-def _stage_one(candidate: _Candidate, objects: Path, tz: Any) -> _Staged:
+def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOptions) -> _Staged:
     from .. import media
 
     try:
@@ -213,10 +217,34 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any) -> _Staged:
         return _Staged(candidate, error=err.message)
     try:
         found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
+        item = _Staged(candidate, staged=staged, probe=found, warnings=tuple(found.warnings))
+        forced = options.kind == "chat" or options.chat_format is not None
+        if forced or (found.kind == "chat" and options.kind is None):
+            _read_chat(item, tz, options)
     except BaseException:
         store.discard(staged)
         raise
-    return _Staged(candidate, staged=staged, probe=found)
+    if item.error is not None:
+        store.discard(staged)
+        item.staged = None
+    return item
+
+
+def _read_chat(item: _Staged, tz: Any, options: AddOptions) -> None:
+    from ..chats import AmbiguousDates, ChatError
+    from . import chat
+
+    assert item.staged is not None
+    try:
+        item.chat = chat.read(item.staged.tmp, tz=tz, me=options.me, fmt=options.chat_format,
+                              date_order=options.date_order)
+    except AmbiguousDates as err:
+        # Nothing is stored: the same file added again with --date-order must be parsed then.
+        item.error = f"{err.message} with --date-order"
+    except ChatError as err:
+        item.warnings += (f"could not read it as a chat: {err.message}",)
+    else:
+        item.warnings += item.chat.warnings
 
 
 def add(
@@ -259,11 +287,11 @@ def add(
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest") as pool:
         try:
             for candidate in _take(todo, AHEAD):
-                pending.append(pool.submit(_stage_one, candidate, objects, tz))
+                pending.append(pool.submit(_stage_one, candidate, objects, tz, options))
             while pending:
                 item = pending.popleft().result()
                 for candidate in _take(todo, 1):
-                    pending.append(pool.submit(_stage_one, candidate, objects, tz))
+                    pending.append(pool.submit(_stage_one, candidate, objects, tz, options))
                 if progress:
                     progress.advance(item.candidate.size, item.candidate.path.name)
                 if item.error is not None:
@@ -354,6 +382,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
         number = (conn.exec_driver_sql("SELECT COALESCE(MAX(number), 0) FROM exhibit").scalar() or 0) + 1
         rows: list[dict] = []
         entries: list[tuple[str, dict]] = []
+        chats: list[tuple[int, list[Any]]] = []
         for item in group:
             staged, found = item.staged, item.probe
             assert staged is not None
@@ -365,30 +394,43 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
                     row.captured_at, row.captured_at_source, True, tuple(json.loads(row.warnings)), path,
                 ))
                 continue
-            kind = options.kind or found.kind
-            captured_at, source = (user_time, "user") if user_time else (found.captured_at, found.captured_at_source)
+            chat_import = item.chat
+            kind = options.kind or ("chat" if chat_import else found.kind)
+            if kind == "chat" and found.kind == "chat" and chat_import is None:
+                kind = "other"  # it looked like a chat but could not be read as one (see its warning)
+            captured_at, source = found.captured_at, found.captured_at_source
+            if chat_import and chat_import.captured_at:
+                captured_at, source = chat_import.captured_at, "chat"
+            if user_time:
+                captured_at, source = user_time, "user"
             metadata = dict(found.metadata)
-            if options.me and kind == "chat":
-                metadata["me"] = options.me
+            if chat_import:
+                metadata.update(chat_import.metadata)
             row = {
                 "number": number, "sha256": staged.sha256, "size": staged.size, "mime": found.mime,
                 "kind": kind, "original_name": clean_text(item.candidate.path.name), "title": options.title,
                 "source": options.source, "purpose": options.purpose, "note": options.note,
                 "captured_at": captured_at, "captured_at_source": source, "ingested_at": now,
                 "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True),
-                "warnings": json.dumps(list(found.warnings), ensure_ascii=False),
+                "warnings": json.dumps(list(item.warnings), ensure_ascii=False),
                 "withdrawn": False, "withdrawn_reason": None,
             }
             rows.append(row)
-            entries.append(("exhibit.added", exhibit_payload(row)))
+            payload = exhibit_payload(row)
+            if chat_import:
+                payload["messages"] = {"count": len(chat_import.messages), "sha256": chat_import.digest}
+                chats.append((number, chat_import.messages))
+            entries.append(("exhibit.added", payload))
             known[staged.sha256] = _RowView(row)
             results.append(Added(
                 number, staged.sha256, staged.size, found.mime, kind, row["original_name"],
-                captured_at, source, False, tuple(found.warnings), path,
+                captured_at, source, False, item.warnings, path,
             ))
             number += 1
         if rows:
             conn.execute(insert(Exhibit.__table__), rows)
+            for number_, messages in chats:
+                chat.insert(conn, number_, messages)
             conn.exec_driver_sql("UPDATE dispute SET updated_at = ?", (now,))
             custody.append(conn, now, entries)
     return results

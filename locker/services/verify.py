@@ -13,7 +13,7 @@ from typing import Any
 from .. import custody, db, store
 from ..errors import LockerError
 from ..paths import Home
-from . import disputes
+from . import chat, disputes
 from .ingest import PAYLOAD_FIELDS, exhibit_payload
 
 
@@ -61,6 +61,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             dispute = session.exec(select(Dispute)).first()
             exhibits = list(session.exec(select(Exhibit).order_by(Exhibit.number)).all())
             chain = list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
+            messages = chat.stored_digests(session.connection())
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
@@ -68,7 +69,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
 
     problems: list[Problem] = []
     problems += [Problem(None, p.problem, p.detail) for p in custody.check_chain(chain)]
-    problems += _rows_against_chain(dispute, exhibits, chain)
+    problems += _rows_against_chain(dispute, exhibits, chain, messages)
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
@@ -112,8 +113,9 @@ def _check_objects(ddir: Any, exhibits: list[Any], progress: Any) -> tuple[int, 
     return checked, problems
 
 
-def _rows_against_chain(dispute: Any, exhibits: list[Any], chain: list[Any]) -> list[Problem]:
-    """Each exhibit row must say what its custody entry recorded, and vice versa."""
+def _rows_against_chain(dispute: Any, exhibits: list[Any], chain: list[Any],
+                        messages: dict[int, tuple[int, str]]) -> list[Problem]:
+    """Each exhibit row (and a chat's messages) must say what its custody entry recorded, and vice versa."""
     problems: list[Problem] = []
     added: dict[int, dict] = {}
     withdrawn: dict[int, str] = {}
@@ -148,8 +150,19 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], chain: list[Any]) -> 
                 exhibit.number, "row_altered",
                 "differs from its custody entry in " + ", ".join(changed),
             ))
+        recorded = record.get("messages")
+        stored = messages.pop(exhibit.number, (0, None))
+        if recorded and (stored[0], stored[1]) != (recorded.get("count"), recorded.get("sha256")):
+            problems.append(Problem(
+                exhibit.number, "messages_altered",
+                f"{stored[0]} stored chat messages do not match the {recorded.get('count')} the custody log recorded",
+            ))
+        elif not recorded and stored[0]:
+            problems.append(Problem(exhibit.number, "messages_altered", "chat messages that no custody entry records"))
         if bool(exhibit.withdrawn) != (exhibit.number in withdrawn):
             problems.append(Problem(exhibit.number, "row_altered", "withdrawn flag differs from the custody log"))
     for number in sorted(added):
         problems.append(Problem(number, "row_missing", "the custody log records this exhibit but its row is gone"))
+    for number in sorted(messages):
+        problems.append(Problem(number, "messages_altered", "chat messages of an exhibit that does not exist"))
     return problems

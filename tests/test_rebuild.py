@@ -1,0 +1,61 @@
+"""Derived files: made from the originals, reused, rebuilt, never needed by verify."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests import samples
+
+
+def test_rebuild_makes_frames_renditions_and_slices(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    video = samples.make_numbered_video(tmp_path / "VID_20250503_150530.mp4", seconds=4, fps=10)
+    photo = samples.make_oriented_image(tmp_path / "IMG_1.jpg", 6, 400, 300)
+    long_shot = samples.make_long_screenshot(tmp_path / "Screenshot_long.png", 1080, 6000)
+    chat = samples.make_plain_chat(tmp_path / "chat.txt")
+    assert cli("add", dispute, video, photo, long_shot, chat).code == 0
+
+    ran = cli("rebuild", dispute, "--json")
+    assert ran.code == 0, ran.err
+    made = {m["exhibit"]: m for m in ran.json["made"]}
+    assert set(made) == {1, 2, 3} and ran.json["failed"] == []
+
+    def manifest(n: int) -> dict:
+        folder = Path(made[n]["folder"])
+        assert folder.is_relative_to(home / "disputes" / dispute / "derived")
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+    frames = manifest(1)["frames"]
+    assert len(frames) == 9 and frames[0]["timecode"].startswith("00:00:00")
+    photo_manifest = manifest(2)
+    # The camera stored 300x400 pixels with Orientation 6; upright, the picture is 400x300.
+    assert (photo_manifest["width"], photo_manifest["height"]) == (400, 300)
+    slices = manifest(3)["slices"]
+    assert len(slices) >= 4 and slices[0]["top"] == 0 and slices[-1]["bottom"] == 6000
+
+    shown = cli("show", dispute, "1")
+    assert "derived files" in shown.out and "frame-00.jpg" in shown.out
+
+
+def test_derived_files_are_not_evidence(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    cli("add", dispute, samples.make_oriented_image(tmp_path / "a.jpg", 1, 200, 100))
+    assert cli("rebuild", dispute).code == 0
+    derived = home / "disputes" / dispute / "derived"
+    shutil.rmtree(derived)
+    assert cli("verify", dispute).code == 0
+    again = cli("rebuild", dispute, "--json")
+    assert again.code == 0 and len(again.json["made"]) == 1
+    assert any(derived.rglob("display.jpg"))
+
+
+def test_undecodable_original_is_reported_not_fatal(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    whole = samples.make_numbered_video(tmp_path / "v.mp4", seconds=2, fps=10).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: len(whole) // 3])
+    good = samples.make_oriented_image(tmp_path / "ok.jpg", 1, 200, 100)
+    cli("add", dispute, cut, good)
+    ran = cli("rebuild", dispute, "--json")
+    assert ran.code == 1
+    assert [m["exhibit"] for m in ran.json["made"]] == [2]
+    assert [f["exhibit"] for f in ran.json["failed"]] == [1]
