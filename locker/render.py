@@ -318,10 +318,30 @@ def print_rebuild(result: Any) -> None:
         print_error(f"exhibit {number}: {reason}")
 
 
+def _log_summary(action: str, payload: dict) -> str:
+    """One line of what a custody entry says; `log --json` has all of it."""
+    if action == "exhibit.added":
+        extra = f", {payload['messages']['count']} messages" if payload.get("messages") else ""
+        return f"exhibit {payload.get('exhibit')}: {payload.get('original_name')} sha256 {payload.get('sha256', '')[:12]}{extra}"
+    if action == "exhibit.withdrawn":
+        return f"exhibit {payload.get('exhibit')}: {payload.get('reason')}"
+    if action == "dispute.status":
+        note = f" ({payload['note']})" if payload.get("note") else ""
+        return f"{payload.get('from')} → {payload.get('to')}{note}"
+    if action == "event.added":
+        return f"{payload.get('at')} {payload.get('type')}: {payload.get('description')}"
+    if action == "dispute.created":
+        return f"{payload.get('slug')}: {payload.get('title')}"
+    if action == "export.created":
+        return f"{payload.get('path')} sha256 {str(payload.get('sha256', ''))[:12]}"
+    return json.dumps(payload, ensure_ascii=False)[:120]
+
+
 def print_log(entries: list[Any]) -> None:
     console = _console()
     for e in entries:
-        console.print(_text(f"{e.seq:>4}  {e.at}  {e.action:<18} {e.hash[:12]}  {e.payload}"))
+        summary = _log_summary(e.action, json.loads(e.payload))
+        console.print(_text(f"{e.seq:>4}  {_when(e.at)}  {e.action:<18} {e.hash[:12]}  {summary}"), soft_wrap=True)
 
 
 def print_profile(profile: Any) -> None:
