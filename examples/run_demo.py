@@ -3,8 +3,9 @@
 Reads examples/dispute.toml, generates the evidence (examples/make_evidence.py)
 if it is not there yet, and then, in a fresh locker home under examples/home/,
 runs and prints each command: profile, new, add (one file each, with its
-source and purpose), event, status, show, verify. Every command is shown as a
-person would type it.
+source and purpose), event, status, show, verify, and finally export, which
+writes the dispute's PDF evidence pack; its path is printed last. Every command
+is shown as a person would type it.
 """
 
 from __future__ import annotations
@@ -64,7 +65,14 @@ def main() -> None:
     locker("status", "earbuds", "negotiating", "--note", "商家拒绝退款")
     locker("show", "earbuds")
     locker("verify", "earbuds")
+    exports = HOME / "disputes" / "earbuds" / "exports"
+    before = set(exports.glob("*.pdf"))
+    locker("export", "earbuds")
+    made = sorted(set(exports.glob("*.pdf")) - before)
+    if len(made) != 1:
+        sys.exit("demo: `locker export earbuds` did not write one pack")
     print(f"\nThe sample dispute lives in {HOME / 'disputes' / 'earbuds'}", flush=True)
+    print(f"The evidence pack: {made[0]}", flush=True)
 
 
 if __name__ == "__main__":

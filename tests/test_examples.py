@@ -45,3 +45,22 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert chat["messages"][2] == {"at": "2025-05-03T15:21:40+08:00", "sender": "优品数码旗舰店",
                                    "text": "亲，不支持退款哦", "me": False}
     assert all(m["me"] == (m["sender"] == "我") for m in chat["messages"])
+
+
+def test_demo_ends_by_writing_the_evidence_pack(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proc = subprocess.run([sys.executable, REPO / "examples" / "run_demo.py", "--home", home,
+                           "--evidence", tmp_path / "evidence"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("The evidence pack: "), proc.stdout[-500:]
+    pack = Path(last.removeprefix("The evidence pack: "))
+    assert pack.is_file() and pack.parent == home / "disputes" / "earbuds" / "exports"
+    text = subprocess.run(["pdftotext", pack, "-"], capture_output=True, text=True, check=True).stdout
+    assert "证据目录" in text and "250501123456789" in text and "亲，不支持退款哦" in text
+    shown = json.loads(run_locker("show", "earbuds", "--json", home=home, check=True).stdout)
+    assert all(e["sha256"] in text for e in shown["exhibits"])
+    log = json.loads(run_locker("log", "earbuds", "--json", home=home, check=True).stdout)
+    assert log[-1]["action"] == "export.created"
+    assert log[-1]["payload"]["sha256"] == hashlib.sha256(pack.read_bytes()).hexdigest()
+    assert "earbuds: OK" in run_locker("verify", "earbuds", home=home, check=True).stdout

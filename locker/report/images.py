@@ -1,0 +1,292 @@
+"""Picture renditions sized for the page: about 200 dpi at the size they are placed.
+
+The layout pass decides where and how large each picture is placed; then every
+picture gets a JPEG made for exactly that size (never larger than its source:
+nothing is upscaled) and is drawn from its file, so reportlab embeds it
+byte for byte (DCTDecode) instead of decoding and re-compressing it.
+
+* a whole picture: :func:`_whole`, with the helpers of
+  :mod:`locker.media.derive` (EXIF orientation applied, alpha flattened; a JPEG
+  already upright and small enough is copied as it is), from the display
+  rendition when one was made already, else from the original;
+* a slice of a long screenshot: the rows of the display rendition in the slice
+  plan, scaled to the page width;
+* a video key frame: the frame JPEG, scaled to its grid cell.
+
+Renditions are cached under the dispute's ``derived/`` folder, named by the
+object's SHA-256 and the rendition's size and quality, so a second export is
+quick. Work is spread over a few processes (Pillow's decoders hold the GIL for
+part of their time).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ..errors import LockerError
+
+CACHE_VERSION = "pack-v2"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One image-quality setting; --max-size walks down the list."""
+
+    dpi: int
+    quality: int
+
+    def describe(self) -> str:
+        return f"{self.dpi} dpi, JPEG quality {self.quality}"
+
+
+STEPS = (Step(200, 80), Step(170, 70), Step(144, 60), Step(120, 50), Step(96, 42), Step(72, 35), Step(60, 28))
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str  # unique in the pack, e.g. "3:img", "3:slice2", "4:frame7"
+    kind: str  # "image" | "slice" | "frame"
+    source: Path
+    sha256: str  # of the exhibit (cache folder)
+    width: int  # target pixel size (never above the source's)
+    height: int
+    quality: int
+    top: int = 0  # slices: rows of the source
+    bottom: int = 0
+    text: bool = False  # text-heavy (screenshots): keep full colour resolution
+
+    def cache_name(self) -> str:
+        if self.kind == "image":
+            return f"img-{self.width}x{self.height}-q{self.quality}.jpg"
+        if self.kind == "slice":
+            return f"slice-{self.top}-{self.bottom}-{self.width}-q{self.quality}.jpg"
+        return f"{self.source.stem}-{self.width}-q{self.quality}.jpg"
+
+
+@dataclass(frozen=True)
+class Made:
+    key: str
+    path: Path | None
+    width: int
+    height: int
+    error: str | None = None
+
+
+def oriented_size(path: Path) -> tuple[int, int]:
+    """Width and height of a picture as shown (EXIF orientation applied), from its header."""
+    from ..media import derive
+
+    img = derive._open_image(path)
+    try:
+        width, height = img.size
+        if img.format == "PNG":
+            # getexif() on a PNG decodes the whole picture when no eXIf chunk came before the pixels;
+            # only the header's is looked at here (render_size() checks the result afterwards).
+            orientation = 1
+            raw = img.info.get("exif")
+            if raw:
+                from PIL import Image
+
+                exif = Image.Exif()
+                try:
+                    exif.load(raw if isinstance(raw, bytes) else bytes(raw))
+                    orientation = exif.get(0x0112, 1)
+                except Exception:
+                    orientation = 1
+        else:
+            orientation = derive._orientation(img)
+        if orientation in (5, 6, 7, 8):
+            width, height = height, width
+    finally:
+        img.close()
+    return width, height
+
+
+def render_size(path: Path) -> tuple[int, int]:
+    """Width and height of a rendition JPEG (its header only)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.size
+
+
+def _cache_path(cache_dir: Path | None, job: Job) -> Path | None:
+    if cache_dir is None:
+        return None
+    return cache_dir / job.sha256[:2] / job.sha256 / CACHE_VERSION / job.cache_name()
+
+
+def _publish(temp: Path, final: Path) -> None:
+    final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.replace(temp, final)
+
+
+def make_one(job: Job, cache_dir: Path | None, scratch: Path) -> Made:
+    """Make (or find in the cache) one rendition. Never raises for a bad picture: the error is returned."""
+    final = _cache_path(cache_dir, job)
+    if final is not None and final.is_file():
+        return Made(job.key, final, *render_size(final))
+    out = final if final is not None else scratch / f"{job.key.replace(':', '-')}-{job.cache_name()}"
+    work = Path(tempfile.mkdtemp(prefix=".tmp-pack-", dir=scratch))
+    try:
+        if job.kind == "slice":
+            temp = _slice(job, work)
+        else:
+            temp = _whole(job, work)
+        try:
+            _publish(temp, out)
+        except OSError:
+            if final is None:
+                raise
+            out = scratch / f"{job.key.replace(':', '-')}-{job.cache_name()}"  # cache not writable: keep it here
+            _publish(temp, out)
+        return Made(job.key, out, *render_size(out))
+    except (LockerError, OSError, ValueError, MemoryError) as exc:
+        reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        return Made(job.key, None, job.width, job.height, reason.splitlines()[0][:200])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _whole(job: Job, work: Path) -> Path:
+    """A JPEG of the whole picture at the job's size, as shown (EXIF orientation applied).
+
+    Like :func:`locker.media.derive.image_rendition` (same helpers: pixel limit, HEIF, orientation,
+    alpha flattened on white), but made for speed at one size: a JPEG is decoded at a reduced scale
+    and kept in YCbCr (no colour conversion either way), photos are resampled bilinearly and
+    screenshots bicubically (sharper text), and no thumbnail is made. An upright JPEG that needs no
+    scaling is copied byte for byte."""
+    from PIL import Image
+
+    from ..media import derive
+
+    img = derive._open_image(job.source)
+    try:
+        fmt = str(img.format or "")
+        orientation = derive._orientation(img)
+        turned = orientation in (5, 6, 7, 8)
+        store = (job.height, job.width) if turned else (job.width, job.height)
+        if fmt == "JPEG" and orientation == 1 and img.mode in ("RGB", "L") and img.size == store \
+                and _reportlab_reads(job.source):
+            temp = work / "copy.jpg"
+            shutil.copyfile(job.source, temp)
+            return temp
+        if fmt in ("JPEG", "MPO") and img.size != store:
+            img.draft("YCbCr" if img.mode == "RGB" else img.mode, store)
+        img.load()
+        out = img if img.mode in ("RGB", "L", "YCbCr") else derive._flatten(img)
+        if out.size != store:
+            resample = Image.Resampling.BICUBIC if job.text else Image.Resampling.BILINEAR
+            out = out.resize(store, resample, reducing_gap=3.0)
+        op = derive._ORIENTATION_OPS.get(orientation)
+        if op:
+            out = out.transpose(getattr(Image.Transpose, op))
+        options: dict[str, Any] = {"quality": job.quality}
+        icc = derive._icc_for(img, "L" if out.mode == "L" else "RGB")
+        if icc:
+            options["icc_profile"] = icc
+        if fmt in derive._LOSSLESS_FORMATS or job.text:
+            options["subsampling"] = 0  # 4:4:4 keeps coloured text sharp
+        temp = work / "picture.jpg"
+        out.save(temp, "JPEG", **options)
+    except (LockerError, MemoryError):
+        raise
+    except Exception as exc:  # truncated or damaged pixel data, decoder errors
+        from ..media.derive import DerivationError
+
+        raise DerivationError(f"cannot decode the image: {derive._short(exc)}", path=str(job.source)) from exc
+    finally:
+        img.close()
+    return temp
+
+
+def _reportlab_reads(path: Path) -> bool:
+    """reportlab embeds baseline, extended and progressive JPEGs as they are; not lossless/arithmetic ones."""
+    try:
+        from reportlab.pdfbase.pdfutils import readJPEGInfo
+
+        with open(path, "rb") as f:
+            readJPEGInfo(f)
+        return True
+    except Exception:
+        return False
+
+
+def _slice(job: Job, work: Path) -> Path:
+    from PIL import Image
+
+    from ..media import derive
+
+    img = derive._open_image(job.source)
+    try:
+        img.load()
+        piece = img.crop((0, job.top, img.width, job.bottom))
+        piece = derive._flatten(piece)
+        if piece.width > job.width:
+            height = max(1, round(piece.height * job.width / piece.width))
+            piece = piece.resize((job.width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        temp = work / f"slice-{secrets.token_hex(4)}.jpg"
+        piece.save(temp, "JPEG", quality=job.quality, subsampling=0 if job.text else -1)
+    finally:
+        img.close()
+    return temp
+
+
+def _worker(args: tuple[Job, Path | None, Path]) -> Made:
+    return make_one(*args)
+
+
+def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, workers: int = 2,
+             on_done: Callable[[Made], None] | None = None) -> dict[str, Made]:
+    """Every rendition, in ``workers`` processes when there is enough work to pay for them."""
+    todo = list(jobs)
+    results: dict[str, Made] = {}
+    pending = []
+    for job in todo:
+        final = _cache_path(cache_dir, job)
+        if final is not None and final.is_file():
+            made = Made(job.key, final, *render_size(final))
+            results[job.key] = made
+            if on_done:
+                on_done(made)
+        else:
+            pending.append(job)
+    if workers > 1 and len(pending) >= 4:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+            for made in pool.map(_worker, [(job, cache_dir, scratch) for job in pending], chunksize=1):
+                results[made.key] = made
+                if on_done:
+                    on_done(made)
+    else:
+        for job in pending:
+            made = make_one(job, cache_dir, scratch)
+            results[made.key] = made
+            if on_done:
+                on_done(made)
+    return results
+
+
+def _context() -> Any:
+    import multiprocessing
+    import sys
+
+    # fork starts workers in milliseconds; elsewhere (macOS, Windows) spawn is the safe default.
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def default_workers() -> int:
+    try:
+        count = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    return max(1, min(4, count))

@@ -1,0 +1,294 @@
+"""Every fixed word the pack prints, in Simplified Chinese and English.
+
+``Labels(lang)[key]`` is the text; ``Labels(lang).f(key, **values)`` formats
+it. Keys missing in one language are a bug caught by ``tests/test_export.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("zh", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    # running header, footer, stamp
+    "pack": ("证据材料", "Evidence pack"),
+    "page_of": ("第 {page} 页 / 共 {total} 页", "Page {page} of {total}"),
+    "exhibit_n": ("证据 {n}", "Exhibit {n}"),
+    "inserted_page": ("证据 {n} · 原件第 {k}/{count} 页", "Exhibit {n} · its page {k} of {count}"),
+    "fingerprint_short": ("包指纹 {short}", "pack fingerprint {short}"),
+    # sections and bookmarks
+    "cover": ("封面", "Cover"),
+    "letter": ("投诉书", "Letter of complaint"),
+    "facts": ("事实与理由、诉求", "Facts and claim"),
+    "index": ("证据目录", "Exhibit index"),
+    "timeline": ("时间线", "Timeline"),
+    "exhibits": ("证据", "Exhibits"),
+    "appendix": ("附录", "Appendix"),
+    "manifest": ("哈希清单", "Hash manifest"),
+    "custody": ("保管记录（监管链日志）", "Custody log"),
+    "fingerprint": ("证据包指纹", "Pack fingerprint"),
+    "howto": ("如何核对哈希值", "How to check a hash"),
+    "claim_scope": ("本证据包能证明什么", "What this pack proves"),
+    # cover
+    "cover_title": ("证 据 材 料", "EVIDENCE PACK"),
+    "claimant": ("申请人", "Claimant"),
+    "phone": ("联系电话", "Phone"),
+    "email": ("电子邮箱", "E-mail"),
+    "address": ("地址", "Address"),
+    "merchant": ("商家（被申请人）", "Merchant (respondent)"),
+    "merchant_address": ("商家地址 / 店铺", "Merchant's address / shop"),
+    "platform": ("平台", "Platform"),
+    "order_id": ("订单编号", "Order number"),
+    "item": ("商品", "Item"),
+    "amount": ("金额", "Amount"),
+    "purchased_on": ("购买日期", "Purchase date"),
+    "status": ("纠纷状态", "Status"),
+    "exhibit_count": ("证据数量", "Exhibits"),
+    "exhibit_count_value": ("{n} 份，共 {pages} 页", "{n}, {pages} pages in all"),
+    "generated_at": ("生成时间", "Generated"),
+    "times_in": ("本材料中的时间除特别注明外均为 {tz} 时间。", "Times are in {tz} unless shown otherwise."),
+    "fingerprint_cover_note": ("按证据编号顺序对各证据 SHA-256 清单计算的 SHA-256，计算方法见附录。",
+                               "SHA-256 over the list of the exhibits' SHA-256 hashes; see the appendix for how."),
+    "contents": ("目录", "Contents"),
+    "not_given": ("（未填写）", "(not given)"),
+    "missing": ("【未填写：{what}】", "[missing: {what}]"),
+    # facts
+    "summary": ("事实与理由", "Facts"),
+    "claim": ("诉求", "Claim"),
+    "order": ("订单信息", "The order"),
+    "no_summary": ("（未填写事实经过。可用 locker new --summary 填写。）",
+                   "(No summary of the facts was given; see locker new --summary.)"),
+    "no_claim": ("（未填写诉求。）", "(No claim was given.)"),
+    # index
+    "col_no": ("序号", "No."),
+    "col_name": ("证据名称", "Exhibit"),
+    "col_source": ("证据来源", "Source"),
+    "col_purpose": ("证明目的", "What it proves"),
+    "col_when_hash": ("形成时间 / SHA-256", "Captured / SHA-256"),
+    "col_pages": ("页码", "Pages"),
+    "index_total": ("本证据包共 {total} 页：证据 {first}–{last} 页，附录 {a}–{b} 页。",
+                    "This pack has {total} pages: exhibits on pages {first}–{last}, appendix on pages {a}–{b}."),
+    "index_total_none": ("本证据包共 {total} 页，附录 {a}–{b} 页。",
+                         "This pack has {total} pages; appendix on pages {a}–{b}."),
+    "left_out": ("未列入本证据包的证据：", "Exhibits of this dispute not in this pack:"),
+    "left_out_withdrawn": ("证据 {n}（{name}）已撤回：{reason}", "Exhibit {n} ({name}) was withdrawn: {reason}"),
+    "left_out_excluded": ("证据 {n}（{name}）：提交人选择不列入", "Exhibit {n} ({name}): left out by the claimant"),
+    "no_exhibits": ("本证据包不含证据。", "This pack holds no exhibits."),
+    "signature": ("提交人（签名）：", "Submitted by (signature):"),
+    "date_line": ("日期：＿＿＿＿年＿＿月＿＿日", "Date: ＿＿＿＿＿＿"),
+    "withdrawn_mark": ("（已撤回）", " (withdrawn)"),
+    # timeline
+    "col_time": ("时间", "Time"),
+    "col_what": ("类别", "What"),
+    "col_detail": ("内容", "Details"),
+    "col_sender": ("发送人", "Sender"),
+    "col_message": ("消息内容", "Message"),
+    "tl_event": ("事件", "Event"),
+    "tl_capture": ("证据形成", "Evidence made"),
+    "tl_status": ("状态变更", "Status change"),
+    "tl_capture_text": ("证据 {n}「{name}」形成（时间来源：{source}）", "Exhibit {n} “{name}” captured (time from: {source})"),
+    "tl_status_text": ("纠纷状态：{before} → {after}", "Status: {before} → {after}"),
+    "tl_linked": ("（见证据 {numbers}）", " (see exhibit {numbers})"),
+    "timeline_empty": ("时间线暂无记录。", "The timeline is empty."),
+    # exhibit sections
+    "meta_title": ("证据名称", "Title"),
+    "meta_file": ("文件名", "File name"),
+    "meta_type": ("类型", "Type"),
+    "meta_size": ("大小", "Size"),
+    "meta_size_value": ("{n} 字节（{human}）", "{n} bytes ({human})"),
+    "meta_sha": ("SHA-256", "SHA-256"),
+    "meta_captured": ("形成时间", "Captured at"),
+    "meta_ingested": ("入库时间", "Entered the locker"),
+    "meta_source": ("证据来源", "Source"),
+    "meta_purpose": ("证明目的", "What it proves"),
+    "meta_note": ("备注", "Note"),
+    "meta_device": ("设备 / EXIF", "Device / EXIF"),
+    "meta_location": ("拍摄地点（GPS）", "Location (GPS)"),
+    "meta_pixels": ("画面尺寸", "Picture size"),
+    "meta_warnings": ("注意", "Warnings"),
+    "meta_original": ("原件", "Original"),
+    "meta_withdrawn": ("撤回", "Withdrawn"),
+    "original_in_locker": ("存于证据库 {ref}（SHA-256 即文件名）", "kept in the locker at {ref} (named by its SHA-256)"),
+    "original_attached": ("；已作为附件「{name}」嵌入本 PDF", "; attached to this PDF as “{name}”"),
+    "unknown_time": ("未知（无可信来源）", "unknown (no trustworthy source)"),
+    "time_source": ("来源：{source}", "from: {source}"),
+    "image_caption": ("原图 {w}×{h} 像素", "original {w}×{h} px"),
+    "slices_note": ("本截图较长（{w}×{h} 像素），按页面高度分为 {n} 段，每段以完整宽度单独成页，相邻两段在空白处切分或略有重叠。",
+                    "This screenshot is long ({w}×{h} px): it is shown at full width in {n} parts, one per page, "
+                    "cut at blank rows or with a small overlap."),
+    "slice_label": ("证据 {n} · 第 {k}/{count} 段", "Exhibit {n} · part {k} of {count}"),
+    "video_facts": ("视频信息", "Video"),
+    "video_line": ("时长 {duration} · 分辨率 {res} · 编码 {codecs}{fps}", "duration {duration} · {res} · codecs {codecs}{fps}"),
+    "video_frames_note": ("下列关键帧按时间均匀抽取，时间码为距视频开头的时间。",
+                          "Key frames taken evenly over the video; time codes count from its start."),
+    "audio_facts": ("音频信息", "Audio"),
+    "audio_line": ("时长 {duration} · 编码 {codec}", "duration {duration} · codec {codec}"),
+    "chat_facts": ("聊天记录：{count} 条消息，{first} 至 {last}；参与者：{people}",
+                   "Chat: {count} messages, {first} to {last}; participants: {people}"),
+    "chat_me": ("（本人）", " (me)"),
+    "chat_me_note": ("底色标出的是申请人本人发出的消息。", "Shaded rows are the claimant's own messages."),
+    "chat_service": ("（系统消息）", "(service message)"),
+    "chat_unparsed": ("（未能解析的行）", "(line not understood)"),
+    "chat_tz": ("时区：{tz}", "time zone: {tz}"),
+    "chat_none": ("（没有读出消息。）", "(No messages were read.)"),
+    "chat_continued": ("（续）", "(cont.)"),
+    "pdf_pages_note": ("以下 {count} 页为该文件自身的页面，按原样缩放置入，每页标注证据编号及其原页码。",
+                       "The next {count} pages are the document's own pages, placed as they are (scaled), each "
+                       "stamped with the exhibit number and its own page number."),
+    "pdf_unreadable": ("无法读取该 PDF 的页面（{reason}），未能置入；原件见下。",
+                       "The pages of this PDF could not be read ({reason}); see below for the original."),
+    "image_unreadable": ("无法显示该图片（{reason}）；原件见下。", "This picture cannot be shown ({reason}); see below for the original."),
+    "video_unreadable": ("无法抽取关键帧（{reason}）；原件见下。", "No key frames could be taken ({reason}); see below for the original."),
+    "obtain_original": ("获取原件：本页只列出该文件的元数据。原件未被改动，存于证据库 {ref}；"
+                        "可用 locker export --attach-originals 导出带原件附件的证据包，再用 PDF 阅读器的附件面板或 "
+                        "pdfdetach -saveall 提取，并按附录所述核对 SHA-256。",
+                        "How to obtain the original: this page lists the file's metadata only. The original is "
+                        "unchanged in the locker at {ref}; export with --attach-originals to carry it inside this PDF, "
+                        "extract it from the PDF reader's attachment panel or with pdfdetach -saveall, and check its "
+                        "SHA-256 as the appendix shows."),
+    "obtain_attached": ("获取原件：原件已作为附件「{name}」嵌入本 PDF，可在 PDF 阅读器的附件面板中保存，"
+                        "或用 pdfdetach -saveall 提取，并按附录所述核对 SHA-256。",
+                        "How to obtain the original: it is attached to this PDF as “{name}”; save it from the PDF "
+                        "reader's attachment panel or with pdfdetach -saveall, and check its SHA-256 as the appendix "
+                        "shows."),
+    # appendix
+    "col_file": ("文件名", "File"),
+    "col_size": ("大小（字节）", "Size (bytes)"),
+    "col_seq": ("序号", "Seq."),
+    "col_action": ("操作", "Action"),
+    "col_entry_hash": ("记录哈希（前 16 位）", "Entry hash (first 16)"),
+    "custody_intro": ("证据库对每一次操作都记一条日志，每条记录的哈希包含上一条的哈希，构成哈希链；改动任一条都会被 locker verify 发现。",
+                      "The locker logs every action; each entry's hash covers the one before it, so a change to any "
+                      "entry is found by locker verify."),
+    "custody_last": ("日志末条记录的完整哈希：", "Full hash of the last entry:"),
+    "fingerprint_how": ("计算方法：按证据编号从小到大，每份证据写一行“编号、一个空格、SHA-256（小写十六进制）”，每行以换行符（LF）结尾，"
+                        "对全部内容（UTF-8）计算 SHA-256。即对下面的文本计算：",
+                        "How it is computed: one line per exhibit in number order — the number, one space, its "
+                        "SHA-256 in lower-case hex — each line ending in a line feed (LF); the SHA-256 of all of it "
+                        "(UTF-8). That is, of this text:"),
+    "fingerprint_check": ("将上面的文本原样存为 manifest.txt（每行以 LF 结尾）后运行 sha256sum manifest.txt，结果应为：",
+                          "Save the text above as manifest.txt (each line ending in LF) and run sha256sum "
+                          "manifest.txt; it should print:"),
+    "howto_intro": ("SHA-256 是文件内容的“指纹”：文件改动哪怕一个字节，指纹就完全不同。取得原件后（证据库中或本 PDF 的附件），"
+                    "用下列任一命令计算其 SHA-256，与哈希清单中的值比对：",
+                    "A SHA-256 is a fingerprint of a file's content: change one byte and it is entirely different. "
+                    "With the original in hand (from the locker, or attached to this PDF), compute its SHA-256 with "
+                    "one of these commands and compare it with the manifest:"),
+    "howto_linux": ("Linux：", "Linux:"),
+    "howto_mac": ("macOS：", "macOS:"),
+    "howto_windows": ("Windows（命令提示符）：", "Windows (Command Prompt):"),
+    "howto_attachments": ("提取本 PDF 的附件：pdfdetach -saveall 证据包.pdf（poppler-utils），或在 PDF 阅读器的附件面板中保存。",
+                          "To extract this PDF's attachments: pdfdetach -saveall pack.pdf (poppler-utils), or save "
+                          "them from the PDF reader's attachment panel."),
+    "honest_claim": ("本证据包能证明的是：上列每个文件自其在所示时间进入证据库以来未被改动（其 SHA-256 与入库时记录的一致，"
+                     "且保管记录的哈希链完整）。入库时间由本机时钟记录；要向第三方证明文件在该时间已经存在，"
+                     "需要外部可信时间戳（例如 RFC 3161 时间戳或公证、存证服务）。本证据包不证明文件内容本身的真实性，"
+                     "也不证明文件在进入证据库之前未被改动。",
+                     "What this pack shows: each file listed is unchanged since it entered the locker at the time "
+                     "shown (its SHA-256 equals the one recorded then, and the custody log's hash chain is intact). "
+                     "The entry time comes from this computer's clock; to prove to a third party that a file "
+                     "existed at that time, an external time-stamp is needed (an RFC 3161 time-stamp token, or a "
+                     "notary or evidence-preservation service). The pack does not prove that a file's content is "
+                     "true, nor that it was unchanged before it entered the locker."),
+    "generated_by": ("本证据包由 locker {version} 离线生成。", "Made offline by locker {version}."),
+    # letter
+    "letter_title": ("投 诉 书", "LETTER OF COMPLAINT"),
+    "letter_to": ("致：消费者协会 / 市场监督管理部门（12315）", "To: the consumer association / market regulator (12315)"),
+    "complainant": ("投诉人", "Complainant"),
+    "respondent": ("被投诉人", "Respondent"),
+    "l_name": ("姓名", "Name"),
+    "l_shop": ("名称", "Name"),
+    "l_order": ("购买商品", "The purchase"),
+    "l_quantity_price": ("商品（规格、数量）", "Item (spec, quantity)"),
+    "l_price": ("实付金额", "Price paid"),
+    "demand": ("投诉请求", "What I ask for"),
+    "negotiation": ("与商家协商经过", "Dealings with the merchant"),
+    "no_negotiation": ("（时间线中没有记录与商家的协商。）", "(The timeline records no dealings with the merchant.)"),
+    "evidence_list": ("证据清单", "Evidence"),
+    "letter_evidence_line": ("证据 {n}：{name}（第 {pages} 页）", "Exhibit {n}: {name} (page {pages})"),
+    "closing": ("此致", "Yours faithfully,"),
+    "closing_to": ("消费者协会 / 市场监督管理部门", "the consumer association / market regulator"),
+    "letter_sign": ("投诉人（签名）：", "Complainant (signature):"),
+    "letter_date": ("日期：{date}", "Date: {date}"),
+    "field_name": ("投诉人姓名", "complainant's name"),
+    "field_phone": ("投诉人联系电话", "complainant's phone"),
+    "field_address": ("投诉人地址", "complainant's address"),
+    "field_merchant": ("被投诉人名称", "respondent's name"),
+    "field_merchant_address": ("被投诉人地址", "respondent's address"),
+    "field_item": ("商品", "item"),
+    "field_amount": ("金额", "price"),
+    "field_order_id": ("订单编号", "order number"),
+    "field_purchased_on": ("购买日期", "purchase date"),
+    "field_claim": ("投诉请求", "demand"),
+    "field_summary": ("事实与理由", "facts"),
+}
+
+KINDS = {
+    "screenshot": ("截图", "screenshot"), "photo": ("照片", "photo"), "video": ("视频", "video"),
+    "audio": ("音频", "audio"), "chat": ("聊天记录", "chat"), "document": ("文件", "document"),
+    "other": ("其他", "other"),
+}
+TIME_SOURCES = {
+    "exif": ("照片 EXIF", "photo EXIF"), "container": ("音视频文件元数据", "media container"),
+    "filename": ("文件名", "file name"), "chat": ("聊天记录", "chat log"), "user": ("用户填写", "given by the user"),
+}
+STATUSES = {
+    "open": ("待处理", "open"), "negotiating": ("协商中", "negotiating"), "appealed": ("已申请平台介入", "appealed"),
+    "complained": ("已投诉", "complained"), "resolved": ("已解决", "resolved"), "rejected": ("被驳回", "rejected"),
+    "closed": ("已结束", "closed"),
+}
+EVENT_TYPES = {
+    "purchase": ("购买", "purchase"), "delivery": ("收货", "delivery"), "contact": ("联系商家", "contact"),
+    "refusal": ("商家拒绝", "refusal"), "offer": ("商家提议", "offer"), "appeal": ("申诉", "appeal"),
+    "complaint": ("投诉", "complaint"), "refund": ("退款", "refund"), "return": ("退货", "return"),
+    "note": ("备注", "note"),
+}
+PLATFORMS = {
+    "xiaohongshu": ("小红书", "Xiaohongshu"), "taobao": ("淘宝", "Taobao"), "tmall": ("天猫", "Tmall"),
+    "jd": ("京东", "JD.com"), "pinduoduo": ("拼多多", "Pinduoduo"), "douyin": ("抖音", "Douyin"),
+    "kuaishou": ("快手", "Kuaishou"), "meituan": ("美团", "Meituan"), "xianyu": ("闲鱼", "Xianyu"),
+}
+CUSTODY_ACTIONS = {
+    "dispute.created": ("创建纠纷", "dispute opened"), "exhibit.added": ("证据入库", "exhibit added"),
+    "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "event.added": ("添加事件", "event added"),
+    "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
+}
+
+
+class Labels:
+    def __init__(self, lang: str) -> None:
+        if lang not in LANGS:
+            raise ValueError(f"language must be one of {', '.join(LANGS)}")
+        self.lang = lang
+        self._i = LANGS.index(lang)
+
+    def __getitem__(self, key: str) -> str:
+        return TEXT[key][self._i]
+
+    def f(self, key: str, **values: Any) -> str:
+        return TEXT[key][self._i].format(**values)
+
+    def _pick(self, table: dict[str, tuple[str, str]], key: str | None, default: str = "") -> str:
+        if not key:
+            return default
+        found = table.get(key)
+        return found[self._i] if found else key
+
+    def kind(self, key: str | None) -> str:
+        return self._pick(KINDS, key)
+
+    def time_source(self, key: str | None) -> str:
+        return self._pick(TIME_SOURCES, key, self["unknown_time"])
+
+    def status(self, key: str | None) -> str:
+        return self._pick(STATUSES, key)
+
+    def event_type(self, key: str | None) -> str:
+        return self._pick(EVENT_TYPES, key)
+
+    def platform(self, key: str | None) -> str:
+        return self._pick(PLATFORMS, key.lower() if key else key)
+
+    def action(self, key: str) -> str:
+        return self._pick(CUSTODY_ACTIONS, key)

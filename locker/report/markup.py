@@ -1,0 +1,126 @@
+"""Turning user text into reportlab Paragraph markup that prints literally.
+
+Everything a user typed (titles, notes, chat messages, file names) may contain
+``<``, ``&`` or text that looks like markup (``<br/>``, ``<font>``): it is
+escaped with :func:`xml.sax.saxutils.escape`, so it prints as typed. Characters
+the font has no glyph for (emoji, rare scripts) are written as ``[U+1F600]``
+instead of drawing an empty box; invisible joiners and variation selectors the
+font lacks are dropped. Control characters become ``\\xNN``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+from typing import Any, Callable
+from xml.sax.saxutils import escape
+
+from ..values import clean_text
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_INVISIBLE = frozenset([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)])
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+class Text:
+    """Escapes user text for one registered font."""
+
+    def __init__(self, has_glyph: Callable[[int], bool]) -> None:
+        self._has = has_glyph
+        self._cache: dict[str, bool] = {}
+
+    def _ok(self, ch: str) -> bool:
+        hit = self._cache.get(ch)
+        if hit is None:
+            hit = self._cache[ch] = self._has(ord(ch))
+        return hit
+
+    def plain(self, value: Any) -> str:
+        """Text the font can draw, not yet escaped (for canvas.drawString)."""
+        text = clean_text("" if value is None else str(value))
+        text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+        out = []
+        for ch in text:
+            if ch in "\n\t" or self._ok(ch):
+                out.append(ch)
+            elif ord(ch) in _INVISIBLE:
+                continue
+            else:
+                out.append(f"[U+{ord(ch):04X}]")
+        return "".join(out)
+
+    def __call__(self, value: Any) -> str:
+        """Paragraph markup that prints ``value`` literally; line breaks kept."""
+        text = escape(self.plain(value))
+        text = text.replace("\t", "    ")
+        # Runs of spaces would collapse: keep them with no-break spaces.
+        text = re.sub(r"  +", lambda m: " " + "\u00a0" * (len(m.group()) - 1), text)
+        return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br/>")
+
+
+def has_cjk(value: Any) -> bool:
+    return bool(value) and bool(_CJK.search(str(value)))
+
+
+def human_size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def show_time(value: str | None, tz: tzinfo | None = None, *, seconds: bool = True, offset: bool = False) -> str:
+    """``2025-05-03T06:22:10+00:00`` → ``2025-05-03 14:22:10`` in ``tz`` (the stored offset when None)."""
+    when = parse_time(value)
+    if when is None:
+        return value or ""
+    if tz is not None:
+        when = when.astimezone(tz)
+    text = when.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    if offset:
+        text += " " + utc_offset(when)
+    return text
+
+
+def utc_offset(when: datetime) -> str:
+    delta = when.utcoffset()
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def amount(value: str | None, currency: str | None) -> str:
+    if not value:
+        return ""
+    cur = (currency or "CNY").upper()
+    if cur in ("CNY", "RMB"):
+        return f"¥{value}"
+    return f"{value} {cur}"
+
+
+def duration(seconds: Any) -> str:
+    try:
+        total = float(seconds)
+    except (TypeError, ValueError):
+        return ""
+    whole = int(total)
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    frac = total - whole
+    tail = f"{s:02d}" + (f".{int(round(frac * 10)) % 10}" if frac >= 0.05 else "")
+    return f"{h}:{m:02d}:{tail}" if h else f"{m}:{tail}"
