@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests import samples
 
@@ -92,3 +97,19 @@ def test_whatsapp_zip_export(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN
     messages = cli("show", dispute, "1", "--json").json["messages"]
     assert [m["sender"] for m in messages] == ["Anna", "Shop", "Anna", "Shop"]
     assert [m["me"] for m in messages] == [True, False, True, False]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=10**6), st.one_of(st.none(), st.text()), st.one_of(st.none(), st.text()),
+       st.text(), st.booleans(), st.sampled_from(["message", "media", "service", "unparsed"]))
+def test_message_digest_is_the_documented_canonical_form(position, at, sender, text, me, kind) -> None:  # noqa: ANN001
+    """One `json.dumps(row, ensure_ascii=False, separators=(",", ":"))` line per message, hashed."""
+    from locker.services.chat import digest_rows
+
+    row = [position, at, sender, text, me, kind]
+    line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        expected = hashlib.sha256(line.encode("utf-8")).hexdigest()
+    except UnicodeEncodeError:  # lone surrogates cannot be stored in SQLite text either
+        return
+    assert digest_rows([row]) == expected
