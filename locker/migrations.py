@@ -81,9 +81,19 @@ def m002_chat_messages(cur: Any) -> None:
     )
 
 
+def m003_search(cur: Any) -> None:
+    """The dispute's own search index (see locker/search/index.py), filled with what the
+    database holds already; PDF text is read later by `locker reindex`."""
+    from .search import index
+
+    index.create_schema(cur)
+    index.index_all(cur)
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_initial", m001_initial),
     ("m002_chat_messages", m002_chat_messages),
+    ("m003_search", m003_search),
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from .. import custody, db
 from ..errors import Ambiguous, LockerError, NotFound, UsageError
 from ..paths import SLUG_RE, DisputeDir, Home
+from ..search import index as search_index
 from ..values import now_utc, parse_amount, parse_date, parse_datetime, resolve_tz
 
 STATUSES = ("open", "negotiating", "appealed", "complained", "resolved", "rejected", "closed")
@@ -95,6 +96,7 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
             session.add(dispute)
             session.flush()
             custody.append(session.connection(), now, [("dispute.created", dispute_payload(dispute))])
+            search_index.index_dispute(session.connection(), dispute)
         db.dispose(staging.db)
         # The finished folder replaces the empty reserved one in one rename.
         os.replace(staging.root, final.root)
@@ -249,6 +251,7 @@ def set_status(home: Home, ref: str, status: str, note: str | None = None) -> An
         dispute.status = status
         session.flush()
         custody.append(session.connection(), now, [("dispute.status", {"from": before, "to": status, "note": _clean(note)})])
+        search_index.index_status_note(session.connection(), _clean(note), now)
     return dispute
 
 
@@ -279,6 +282,7 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
             "event.added",
             {"event": event.id, "at": when, "type": type, "description": description, "exhibits": numbers},
         )])
+        search_index.index_event(session.connection(), event)
     return event
 
 
@@ -302,6 +306,7 @@ def withdraw(home: Home, ref: str, number: int, reason: str) -> Any:
         _touch(session, now)
         session.flush()
         custody.append(session.connection(), now, [("exhibit.withdrawn", {"exhibit": number, "reason": reason})])
+        search_index.index_withdrawal(session.connection(), number, reason, now)
     return found
 
 

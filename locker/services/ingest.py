@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from .. import custody, db, store
 from ..errors import InputRefused, UsageError
 from ..paths import Home
+from ..search import index as search_index
 from ..values import clean_text, now_utc, parse_datetime, resolve_tz
 from . import chat, disputes, profile
 
@@ -109,6 +110,7 @@ class _Staged:
     staged: store.Staged | None = None
     probe: Any = None
     chat: Any = None  # a chat.ChatImport for chat exports
+    pages: tuple[str, ...] = ()  # the text layer of a PDF, for search
     warnings: tuple[str, ...] = ()
     error: str | None = None
 
@@ -218,6 +220,8 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
     try:
         found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
         item = _Staged(candidate, staged=staged, probe=found, warnings=tuple(found.warnings))
+        if found.mime == search_index.PDF_MIME:
+            item.pages = search_index.pdf_pages(staged.tmp)
         forced = options.kind == "chat" or options.chat_format is not None
         if forced or (found.kind == "chat" and options.kind is None):
             _read_chat(item, tz, options)
@@ -383,6 +387,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
         rows: list[dict] = []
         entries: list[tuple[str, dict]] = []
         chats: list[tuple[int, list[Any]]] = []
+        pages: dict[int, tuple[str, ...]] = {}
         for item in group:
             staged, found = item.staged, item.probe
             assert staged is not None
@@ -420,6 +425,8 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             if chat_import:
                 payload["messages"] = {"count": len(chat_import.messages), "sha256": chat_import.digest}
                 chats.append((number, chat_import.messages))
+            if item.pages:
+                pages[number] = item.pages
             entries.append(("exhibit.added", payload))
             known[staged.sha256] = _RowView(row)
             results.append(Added(
@@ -431,6 +438,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             conn.execute(insert(Exhibit.__table__), rows)
             for number_, messages in chats:
                 chat.insert(conn, number_, messages)
+            search_index.index_exhibits(conn, rows, pages)
             conn.exec_driver_sql("UPDATE dispute SET updated_at = ?", (now,))
             custody.append(conn, now, entries)
     return results

@@ -1,0 +1,223 @@
+"""``locker search`` and ``locker reindex``: find text across every dispute, rebuild the catalog.
+
+Searching all disputes goes through the catalog in the home (one FTS5 index,
+refreshed first from whatever changed); ``--dispute`` searches that dispute's
+own index. Both go through the same query, filters and ranking. When the home
+cannot hold a catalog (a read-only copy, say), every dispute's own index is
+searched in turn: slower, same answers.
+
+Only the standard library's sqlite3 is used here: a search never imports
+SQLAlchemy or SQLModel (about 0.8 s of start-up).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..paths import Home
+from ..search import catalog, index
+from ..search import text as search_text
+from ..values import parse_date
+from . import disputes
+
+DEFAULT_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    dispute: str
+    dispute_title: str | None
+    exhibit: int | None
+    field: str
+    at: str | None
+    snippet: tuple[tuple[str, bool], ...]  # (text, is_match) segments
+    withdrawn: bool = False
+
+    @property
+    def snippet_text(self) -> str:
+        return "".join(segment for segment, _ in self.snippet)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: tuple[Hit, ...]
+    more: bool  # there were more hits than the limit
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReindexResult:
+    disputes: int
+    documents: int
+    pdfs_read: int
+    seconds: float
+    catalog: Path
+    problems: tuple[tuple[str, str], ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _filters(platform: str | None, status: str | None, kind: str | None, since: str | None,
+             until: str | None) -> catalog.Filters:
+    if status and status not in disputes.STATUSES:
+        raise UsageError(f"status must be one of {', '.join(disputes.STATUSES)}, not {status!r}")
+    if kind:
+        from .ingest import KINDS  # imported only here: ingest brings threads and ctypes
+
+        if kind not in KINDS:
+            raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    since = parse_date(since) if since else None
+    until = parse_date(until) if until else None
+    if since and until and since > until:
+        raise UsageError(f"--since {since} is after --until {until}")
+    return catalog.Filters(platform=(platform or "").strip() or None, status=status, kind=kind,
+                           since=since, until=until)
+
+
+def parse_query(query: str) -> search_text.Query:
+    """The query, or a UsageError saying why there is nothing to search for."""
+    q = search_text.parse(query)
+    if not query.strip():
+        raise UsageError("nothing to search for: give a word, a number or some Chinese characters")
+    if not q.fts:
+        raise UsageError(f"nothing to search for in {query!r}: a search needs letters, digits or CJK characters")
+    return q
+
+
+def search(home: Home, query: str, *, platform: str | None = None, status: str | None = None,
+           kind: str | None = None, since: str | None = None, until: str | None = None,
+           dispute: str | None = None, limit: int = DEFAULT_LIMIT) -> SearchResult:
+    if limit < 1:
+        raise UsageError(f"--limit must be 1 or more, not {limit}")
+    filters = _filters(platform, status, kind, since, until)
+    q = parse_query(query)
+    notices: list[str] = []
+    if dispute is not None:
+        found, more = _in_one(home, disputes.locate(home, dispute).slug, q, filters, limit)
+    else:
+        found, more = _everywhere(home, q, filters, limit, notices)
+    hits = tuple(Hit(f.slug, f.dispute_title, f.exhibit, f.field, f.at, search_text.snippet(f.text, q), f.withdrawn)
+                 for f in found)
+    return SearchResult(query, hits, more, tuple(notices))
+
+
+def _in_one(home: Home, slug: str, q: search_text.Query, filters: catalog.Filters,
+            limit: int) -> tuple[list[catalog.Found], bool]:
+    dcon = catalog.open_dispute(home.dispute(slug).db)
+    try:
+        dcon.execute("BEGIN")
+        if index.meta(dcon).get("tokenizer") == search_text.TOKENIZER_VERSION:
+            return catalog.query_dispute(dcon, slug, q, filters, limit)
+    finally:
+        dcon.close()
+    # Its index was built by another version of locker (`locker reindex` rebuilds it): the catalog has it right.
+    con = catalog.open_catalog(home)
+    try:
+        catalog.refresh(con, home, only=[slug])
+        return catalog.query(con, q, filters, limit, only={slug})
+    finally:
+        con.close()
+
+
+def _everywhere(home: Home, q: search_text.Query, filters: catalog.Filters, limit: int,
+                notices: list[str]) -> tuple[list[catalog.Found], bool]:
+    try:
+        con = catalog.open_catalog(home)
+    except (OSError, sqlite3.Error) as err:
+        notices.append(f"{catalog.folder(home)}: cannot keep the search catalog ({err}); searching each dispute")
+        return _each_dispute(home, q, filters, limit, notices)
+    try:
+        refreshed = catalog.refresh(con, home)
+        notices += [f"{slug}: not searched: {problem}" for slug, problem in refreshed.problems]
+        return catalog.query(con, q, filters, limit)
+    except sqlite3.OperationalError as err:  # a read-only or full disk, say: still answer
+        notices.append(f"{catalog.folder(home)}: cannot update the search catalog ({err}); searching each dispute")
+        return _each_dispute(home, q, filters, limit, notices)
+    finally:
+        con.close()
+
+
+def _each_dispute(home: Home, q: search_text.Query, filters: catalog.Filters, limit: int,
+                  notices: list[str]) -> tuple[list[catalog.Found], bool]:
+    found: list[catalog.Found] = []
+    more = False
+    for slug in disputes.all_slugs(home):
+        try:
+            dcon = catalog.open_dispute(home.dispute(slug).db)
+        except Exception as err:  # noqa: BLE001 - one unreadable dispute does not stop the others
+            notices.append(f"{slug}: not searched: {getattr(err, 'message', err)}")
+            continue
+        try:
+            dcon.execute("BEGIN")
+            hits, extra = catalog.query_dispute(dcon, slug, q, filters, limit)
+        except sqlite3.DatabaseError as err:
+            notices.append(f"{slug}: not searched: {err}")
+            continue
+        finally:
+            dcon.close()
+        found += hits
+        more = more or extra
+    found.sort(key=lambda f: (index.tier_of(f.row_id), f.created_at or "", f.row_id), reverse=True)
+    return found[:limit], more or len(found) > limit
+
+
+def reindex(home: Home, progress: Any = None) -> ReindexResult:
+    """Bring every dispute's own index up to date (another tokenizer version, PDF text not read
+    yet), then build a new catalog from all of them and switch to it."""
+    started = time.perf_counter()
+    slugs = disputes.all_slugs(home)
+    if progress is not None:
+        progress.start(len(slugs), sum(_size(home.dispute(s).db) for s in slugs))
+    problems: list[tuple[str, str]] = []
+    pdfs = 0
+    for slug in slugs:
+        try:
+            pdfs += _update_dispute_index(home, slug)
+        except Exception as err:  # noqa: BLE001 - reported per dispute, the others go on
+            problems.append((slug, getattr(err, "message", None) or str(err)))
+    path, documents, catalog_problems = catalog.rebuild(home, slugs, progress)
+    reported = {slug for slug, _ in problems}
+    problems += [(slug, problem) for slug, problem in catalog_problems if slug not in reported]
+    indexed = len(slugs) - len({slug for slug, _ in problems})
+    return ReindexResult(indexed, documents, pdfs, time.perf_counter() - started, path, tuple(problems))
+
+
+def _update_dispute_index(home: Home, slug: str) -> int:
+    ddir = home.dispute(slug)
+    dcon = catalog.open_dispute(ddir.db)  # migrates (and so indexes) a database made before search
+    try:
+        if index.meta(dcon).get("tokenizer") != search_text.TOKENIZER_VERSION:
+            _in_transaction(dcon, index.rebuild_fts, dcon)
+        read = 0
+        for number, sha256 in index.todo(dcon):
+            pages = index.pdf_pages(ddir.object_path(sha256))  # outside the transaction: it can take a while
+            _in_transaction(dcon, index.fill_pdf, dcon, number, pages)
+            read += 1
+        return read
+    finally:
+        dcon.close()
+
+
+def _in_transaction(con: sqlite3.Connection, work: Any, *args: Any) -> None:
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        work(*args)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
