@@ -153,6 +153,42 @@ def show(
 
 
 @app.command()
+def export(
+    dispute: str = typer.Argument(..., help="The dispute (its slug or a unique prefix)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output",
+                                         help="Write the pack here (a file, or a folder for the dated name). "
+                                              "Default: the dispute's exports/ folder."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="zh or en (default: the profile's language, else zh)."),
+    letter: bool = typer.Option(False, "--letter", help="Begin with a letter of complaint (投诉书) for 12315 / a consumer association."),
+    max_size: Optional[str] = typer.Option(None, "--max-size", help="Fit the pack in this size, e.g. 10MB, by lowering picture quality step by step."),
+    attach_originals: bool = typer.Option(False, "--attach-originals", help="Embed the original files as PDF attachments, to be extracted and re-hashed."),
+    include: Optional[List[str]] = typer.Option(None, "--include", help="Only these exhibits, e.g. 1,3 or 2-5 (repeatable); a withdrawn exhibit named here is included."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Leave these exhibits out, e.g. 4 or 2-3 (repeatable)."),
+    font: Optional[str] = typer.Option(None, "--font", help="A CJK TrueType font file to use (PATH, or PATH#N for face N of a .ttc). Default: $LOCKER_FONT, the profile's font, else one found on the system."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Write the PDF evidence pack: cover, facts, 证据目录, timeline, every exhibit, hash appendix."""
+    from . import render
+    from .services import export as exporting
+
+    options = exporting.ExportOptions(output=output, lang=lang, letter=letter, max_size=max_size,
+                                      attach_originals=attach_originals, include=tuple(include or ()),
+                                      exclude=tuple(exclude or ()), font=font)
+    bar = _progress("rendering", json_out)
+    try:
+        result = exporting.export(_home(), dispute, options, progress=bar)
+    finally:
+        if bar:
+            bar.stop()
+    if json_out:
+        render.emit_json(render.export_doc(result))
+        for warning in result.warnings:
+            render.print_warning(warning)
+    else:
+        render.print_export(result)
+
+
+@app.command()
 def event(
     dispute: str = typer.Argument(..., help="The dispute."),
     text: str = typer.Argument(..., help="What happened."),
@@ -261,6 +297,46 @@ def log(
 
     entries = disputes.log(_home(), dispute)
     render.emit_json(render.log_doc(entries)) if json_out else render.print_log(entries)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Words, numbers or Chinese to find; every word must match (退款, 8 digits of an order number…)."),
+    platform: Optional[str] = typer.Option(None, help="Only disputes on this platform."),
+    status: Optional[str] = typer.Option(None, help="Only disputes with this status."),
+    kind: Optional[str] = typer.Option(None, help="Only in exhibits of this kind (chat, document, screenshot, …)."),
+    since: Optional[str] = typer.Option(None, help="Only what is dated on or after this day, YYYY-MM-DD (a message's time, an event's, an exhibit's capture)."),
+    until: Optional[str] = typer.Option(None, help="Only what is dated on or before this day, YYYY-MM-DD."),
+    dispute: Optional[str] = typer.Option(None, "--dispute", help="Only in this dispute (its slug or a unique prefix)."),
+    limit: int = typer.Option(20, "--limit", help="At most this many hits."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Find text across every dispute: fields, exhibit notes, chat messages, events, PDF text."""
+    from . import render
+    from .services import search as searching
+
+    result = searching.search(_home(), query, platform=platform, status=status, kind=kind, since=since,
+                              until=until, dispute=dispute, limit=limit)
+    for note in result.notices:
+        render.print_warning(note)
+    render.emit_json(render.search_doc(result)) if json_out else render.print_search(result)
+
+
+@app.command()
+def reindex(json_out: bool = JsonOpt) -> None:
+    """Rebuild the search catalog (a cache in the home) from every dispute's own index."""
+    from . import render
+    from .services import search as searching
+
+    bar = _progress("reindexing", json_out)
+    try:
+        result = searching.reindex(_home(), progress=bar)
+    finally:
+        if bar:
+            bar.stop()
+    render.emit_json(render.reindex_doc(result)) if json_out else render.print_reindex(result)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

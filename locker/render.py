@@ -127,6 +127,27 @@ def log_doc(entries: list[Any]) -> list[dict]:
     ]
 
 
+def export_doc(result: Any) -> dict:
+    return {"path": str(result.path), "sha256": result.sha256, "pages": result.pages,
+            "exhibits": list(result.exhibits), "lang": result.lang}
+
+
+def search_doc(result: Any) -> dict:
+    return {
+        "query": clean_text(result.query),
+        "hits": [{"dispute": h.dispute, "exhibit": h.exhibit, "field": h.field, "snippet": h.snippet_text}
+                 for h in result.hits],
+    }
+
+
+def reindex_doc(result: Any) -> dict:
+    return {
+        "disputes": result.disputes, "documents": result.documents, "pdfs_read": result.pdfs_read,
+        "seconds": round(result.seconds, 3), "catalog": str(result.catalog),
+        "problems": [{"dispute": slug, "problem": problem} for slug, problem in result.problems],
+    }
+
+
 # --- human output ---------------------------------------------------------
 
 def _console(stderr: bool = False) -> Any:
@@ -337,6 +358,27 @@ def _log_summary(action: str, payload: dict) -> str:
     return json.dumps(payload, ensure_ascii=False)[:120]
 
 
+def print_export(result: Any) -> None:
+    console = _console()
+    console.print(_text(f"Wrote the evidence pack of {result.slug}: {result.path}"))
+    grid = _fields([
+        ("pages", str(result.pages)),
+        ("exhibits", ", ".join(map(str, result.exhibits)) or "none"),
+        ("language", result.lang),
+        ("size", f"{_size(result.size)} (pictures at {result.image_quality})"),
+        ("sha256", result.sha256),
+        ("fingerprint", result.fingerprint),
+        ("font", result.font),
+        ("attached", f"{len(result.attachments)} original(s)" if result.attachments else None),
+    ])
+    console.print(grid)
+    for left in result.left_out:
+        why = f"withdrawn: {left.reason}" if left.withdrawn else "left out"
+        console.print(_text(f"not in the pack: exhibit {left.number} ({left.name}) — {why}"))
+    for warning in result.warnings:
+        print_warning(warning)
+
+
 def print_log(entries: list[Any]) -> None:
     console = _console()
     for e in entries:
@@ -348,6 +390,43 @@ def print_profile(profile: Any) -> None:
     console = _console()
     for key, value in profile.as_dict().items():
         console.print(_text(f"{key:<8} {value if value is not None else '(not set)'}"))
+
+
+_FIELD_NAMES = {"original_name": "file name", "order_id": "order id", "merchant_address": "merchant address",
+                "pdf_text": "document text", "status_note": "status note", "withdrawn_reason": "withdrawal reason"}
+
+
+def print_search(result: Any) -> None:
+    """Each hit: where it is, then its snippet with the matches highlighted. User text goes in
+    as rich Text (never as markup), through ``safe`` for control characters."""
+    from rich.text import Text
+
+    console = _console()
+    if not result.hits:
+        console.print(_text(f"No matches for {result.query}."))
+        return
+    for h in result.hits:
+        where = f"exhibit {h.exhibit}" if h.exhibit is not None else "dispute"
+        field = _FIELD_NAMES.get(h.field, h.field)
+        head = Text()
+        head.append(safe(h.dispute), style="bold")
+        head.append(safe(f"  {where} · {field}" + (f" · {_when(h.at, offset=False)}" if h.at else "")
+                         + ("  [withdrawn]" if h.withdrawn else "")), style="dim")
+        console.print(head)
+        line = Text("  ")
+        for segment, is_match in h.snippet:
+            line.append(safe(segment), style="bold reverse" if is_match else None)
+        console.print(line)
+    shown = f"{len(result.hits)} hit(s)"
+    console.print(f"{shown}; more with --limit" if result.more else shown)
+
+
+def print_reindex(result: Any) -> None:
+    console = _console()
+    console.print(_text(f"{result.disputes} dispute(s), {result.documents} searchable rows indexed in "
+                        f"{result.seconds:.1f} s" + (f"; text read from {result.pdfs_read} PDF(s)" if result.pdfs_read else "")))
+    for slug, problem in result.problems:
+        print_error(f"{slug}: {problem}")
 
 
 class RichProgress:

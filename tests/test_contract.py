@@ -63,3 +63,38 @@ def test_schemas_reject_extra_keys(name: str) -> None:
     doc = schema(name)
     target = doc["items"] if doc.get("type") == "array" else doc
     assert target.get("additionalProperties") is False
+
+
+def test_export_document_matches_its_schema(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    from tests import samples
+
+    photo = samples.make_jpeg_with_exif(tmp_path / "IMG_20250503_150102.jpg")
+    assert cli("add", dispute, photo).code == 0
+    ran = cli("export", dispute, "-o", tmp_path / "pack.pdf", "--json")
+    assert ran.code == 0, ran.err
+    check(ran.json, "export")
+    assert set(ran.json) == set(schema("export")["properties"])
+    assert ran.json["exhibits"] == [1] and ran.json["lang"] == "zh" and ran.json["path"].endswith("pack.pdf")
+    assert schema("export").get("additionalProperties") is False
+
+
+def test_search_and_reindex_documents_match_their_schemas(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    from tests import samples
+
+    chat = samples.make_plain_chat(tmp_path / "chat.txt")
+    assert cli("add", dispute, chat, "--note", "商家同意退款", "--json").code == 0
+    assert cli("event", dispute, "商家拒绝退款", "--at", "2025-05-03 15:21", "--json").code == 0
+    ran = cli("search", "退款", "--json")
+    assert ran.code == 0, ran.err
+    check(ran.json, "search")
+    assert set(ran.json) == set(schema("search")["properties"])
+    assert {(h["exhibit"], h["field"]) for h in ran.json["hits"]} >= {(None, "title"), (1, "note"), (None, "event"),
+                                                                     (1, "message")}
+    assert cli("search", "没有这样的话", "--json").json == {"query": "没有这样的话", "hits": []}
+    ran = cli("reindex", "--json")
+    assert ran.code == 0, ran.err
+    check(ran.json, "reindex")
+    assert set(ran.json) == set(schema("reindex")["properties"])
+    for name in ("search", "reindex"):
+        assert schema(name)["additionalProperties"] is False
+    assert schema("search")["properties"]["hits"]["items"]["additionalProperties"] is False
