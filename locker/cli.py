@@ -347,13 +347,15 @@ def profile(
     address: Optional[str] = typer.Option(None, help="Your postal address."),
     lang: Optional[str] = typer.Option(None, help="Language of the documents: zh or en."),
     tz: Optional[str] = typer.Option(None, help="Your time zone, e.g. Asia/Shanghai."),
+    font: Optional[str] = typer.Option(None, help="A CJK TrueType font for the PDF pack (PATH or PATH#N)."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Show, or set, who the claimant is."""
     from . import render
     from .services import profile as profiles
 
-    changes = {"name": name, "phone": phone, "email": email, "address": address, "lang": lang, "tz": tz}
+    changes = {"name": name, "phone": phone, "email": email, "address": address, "lang": lang, "tz": tz,
+               "font": font}
     home = _home()
     if any(v is not None for v in changes.values()):
         current = profiles.update(home, changes)

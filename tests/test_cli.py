@@ -69,10 +69,15 @@ def test_profile_round_trip(cli, home) -> None:  # noqa: ANN001
     ran = cli("profile", "--name", "张三", "--phone", "13800000000", "--tz", "Asia/Shanghai", "--lang", "zh", "--json")
     assert ran.code == 0, ran.err
     assert cli("profile", "--json").json == {"name": "张三", "phone": "13800000000", "email": None,
-                                             "address": None, "lang": "zh", "tz": "Asia/Shanghai"}
+                                             "address": None, "lang": "zh", "tz": "Asia/Shanghai", "font": None}
     assert (home / "locker.toml").read_text(encoding="utf-8").count("张三") == 1
     assert cli("profile", "--lang", "fr").code == 2
     assert cli("profile", "--tz", "Nowhere/Land").code == 2
+    assert cli("profile", "--font", "/no/such/font.ttc#0").code == 2
+    font = home.parent / "font.ttf"
+    font.write_bytes(b"not really a font, but a file")
+    assert cli("profile", "--font", str(font), "--json").json["font"] == str(font)
+    assert cli("profile", "--json").json["name"] == "张三"  # other fields are kept
 
 
 def test_help_is_fast_to_import(home) -> None:  # noqa: ANN001

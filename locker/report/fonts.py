@@ -7,7 +7,7 @@ So the search, in order:
 
 1. ``--font PATH`` (``PATH#N`` picks face N of a .ttc collection), or
    ``$LOCKER_FONT`` (the export service passes either as ``explicit``);
-2. the profile's ``font`` key in ``locker.toml`` (same syntax; set by hand);
+2. the profile's font (``locker profile --font``, kept in ``locker.toml``; same syntax);
 3. fontconfig on Linux/BSD: ``fc-list ':lang=zh-cn:fontformat=TrueType'``;
 4. the usual places on Linux, macOS and Windows.
 

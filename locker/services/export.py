@@ -17,7 +17,6 @@ import json
 import os
 import re
 import secrets
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +45,7 @@ class ExportOptions:
     include: tuple[str, ...] = ()  # exhibit numbers: "3", "1,4", "2-5"
     exclude: tuple[str, ...] = ()
     font: str | None = None  # a TrueType font file, "path#index" for a face of a .ttc; else $LOCKER_FONT,
-    # else the profile's ``font`` key (locker.toml), else the system's fonts
+    # else the profile's font (locker profile --font), else the system's fonts
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     max_size = parse_size(options.max_size) if options.max_size not in (None, "") else None
     if options.include and options.exclude:
         raise UsageError("use --include or --exclude, not both")
-    font = fonts.find(options.font or os.environ.get("LOCKER_FONT") or None, _profile_font(home))
+    font = fonts.find(options.font or os.environ.get("LOCKER_FONT") or None, prof.font)
 
     opened = disputes.resolve(home, ref)
     ddir = opened.dir
@@ -343,17 +342,6 @@ def _loads(text: str | None, default: Any) -> Any:
         return json.loads(text) if text else default
     except ValueError:
         return default
-
-
-def _profile_font(home: Home) -> str | None:
-    """The ``font`` key of locker.toml (set it by hand: ``font = "/path/to/font.ttc#0"``)."""
-    try:
-        data = tomllib.loads(home.profile_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    section = data.get("profile", data)
-    value = section.get("font") if isinstance(section, dict) else None
-    return str(value) if value else None
 
 
 def _local_offset() -> str:

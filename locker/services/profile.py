@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from .. import custody, db
 from ..errors import LockerError, UsageError
@@ -13,7 +14,7 @@ from ..paths import Home
 from ..store import write_atomic
 from ..values import now_utc, resolve_tz
 
-FIELDS = ("name", "phone", "email", "address", "lang", "tz")
+FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font")
 LANGS = ("zh", "en")
 
 
@@ -25,6 +26,7 @@ class Profile:
     address: str | None = None
     lang: str | None = None
     tz: str | None = None
+    font: str | None = None  # a CJK TrueType font for the PDF pack: PATH, or PATH#N for face N of a .ttc
 
     def as_dict(self) -> dict[str, str | None]:
         return asdict(self)
@@ -68,6 +70,8 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
             raise UsageError(f"language must be one of {', '.join(LANGS)}, not {value!r}")
         if key == "tz" and value:
             resolve_tz(value)
+        if key == "font" and value and not Path(value.rsplit("#", 1)[0]).expanduser().is_file():
+            raise UsageError(f"no font file at {value.rsplit('#', 1)[0]!r}")
         current[key] = value or None
     profile = Profile(**current)
     home.ensure()
