@@ -45,13 +45,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert chat["messages"][2] == {"at": "2025-05-03T15:21:40+08:00", "sender": "优品数码旗舰店",
                                    "text": "亲，不支持退款哦", "me": False}
     assert all(m["me"] == (m["sender"] == "我") for m in chat["messages"])
-
-
-def test_demo_ends_by_writing_the_evidence_pack(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    proc = subprocess.run([sys.executable, REPO / "examples" / "run_demo.py", "--home", home,
-                           "--evidence", tmp_path / "evidence"], capture_output=True, text=True, cwd=REPO)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    # The Quick start ends by writing the pack and printing its path.
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("The evidence pack: "), proc.stdout[-500:]
     pack = Path(last.removeprefix("The evidence pack: "))
