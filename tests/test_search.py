@@ -149,8 +149,7 @@ def test_hits_in_chats_events_notes_pdf_text_and_fields(cli, dispute, tmp_path) 
 
 def test_chinese_pdf_text_is_found(cli, dispute, tmp_path) -> None:  # noqa: ANN001
     font = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-    if not font.exists():
-        pytest.skip("no WenQuanYi Micro Hei font to draw Chinese with")
+    assert font.exists(), "scripts/setup.sh installs fonts-wqy-microhei, needed to draw Chinese"
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
