@@ -15,6 +15,7 @@ import mmap
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,15 +72,18 @@ def _os_error(err: OSError, path: Path | str) -> StoreError:
 PIPELINE_MIN = 8 * 1024 * 1024  # files this large hash and write on two threads
 PIPE_CHUNK = 512 * 1024
 PIPE_BUFFERS = 16
+PROGRESS_EVERY = 16 * 1024 * 1024
 
 
-def stage(source: Path, objects: Path, *, sync: bool) -> Staged:
+def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int], None] | None = None) -> Staged:
     """Copy ``source`` into a temp file under ``objects`` while hashing it.
 
     ``sync=True`` fsyncs the temp file before returning; otherwise the caller
     must make it durable (see :func:`sync_filesystem`) before publishing.
     A read error on the source is an :class:`InputRefused`; a write error a
-    :class:`StoreError`. Either way no temp file is left behind.
+    :class:`StoreError`. Either way no temp file is left behind. A large file
+    reports its progress (bytes copied since the last call) to ``on_progress``
+    every PROGRESS_EVERY bytes, from this thread.
     """
     tmp = objects / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
     try:
@@ -96,7 +100,7 @@ def stage(source: Path, objects: Path, *, sync: bool) -> Staged:
         except OSError as err:
             raise _os_error(err, objects) from None
         copy = _copy_pipelined if info.st_size >= PIPELINE_MIN else _copy_simple
-        sha256, size = copy(src_fd, dst_fd, source, objects)
+        sha256, size = copy(src_fd, dst_fd, source, objects, on_progress)
         if size == 0:
             raise InputRefused("empty file", path=str(source))
         if sync:
@@ -132,8 +136,10 @@ def _write_all(dst_fd: int, chunk: memoryview, objects: Path) -> None:
         raise _os_error(err, objects) from None
 
 
-def _copy_simple(src_fd: int, dst_fd: int, source: Path, objects: Path) -> tuple[str, int]:
-    """Read, hash, write: one thread, one buffer. Right for the many small files of a phone."""
+def _copy_simple(src_fd: int, dst_fd: int, source: Path, objects: Path,
+                 on_progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """Read, hash, write: one thread, one buffer. Right for the many small files of a phone
+    (too small to report progress within a file: ``on_progress`` is not called)."""
     digest = hashlib.sha256()
     size = 0
     buf = _buffer()
@@ -150,7 +156,8 @@ def _copy_simple(src_fd: int, dst_fd: int, source: Path, objects: Path) -> tuple
     return digest.hexdigest(), size
 
 
-def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path) -> tuple[str, int]:
+def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path,
+                    on_progress: Callable[[int], None] | None = None) -> tuple[str, int]:
     """Read and hash on this thread while a writer thread writes the previous chunks.
 
     hashlib, read and write all release the GIL, so on two cores hashing and
@@ -188,7 +195,7 @@ def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path) -> tu
     thread = threading.Thread(target=writer, name="locker-writer", daemon=True)
     thread.start()
     digest = hashlib.sha256()
-    size = 0
+    size = reported = 0
     try:
         while not failure:
             index = free.get()
@@ -204,6 +211,9 @@ def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path) -> tu
             finally:
                 view.release()
             size += n
+            if on_progress is not None and size - reported >= PROGRESS_EVERY:
+                on_progress(size - reported)
+                reported = size
     finally:
         filled.put(None)
         thread.join()

@@ -177,3 +177,17 @@ def test_large_file_memory_stays_flat(dispute, home, tmp_path) -> None:  # noqa:
     assert proc.returncode == 0, proc.stderr
     rss_mb = int(proc.stderr.split("MAXRSS=")[1].split()[0]) / 1024
     assert rss_mb < 150, f"peak RSS {rss_mb:.0f} MB for a 300 MB file"
+
+
+def test_large_file_reports_progress_while_it_is_copied(tmp_path) -> None:  # noqa: ANN001
+    from locker import store
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(40 * 1024 * 1024))
+    objects = tmp_path / "objects"
+    objects.mkdir()
+    steps: list[int] = []
+    staged = store.stage(big, objects, sync=True, on_progress=steps.append)
+    assert len(steps) >= 2 and sum(steps) <= staged.size == big.stat().st_size
+    assert staged.tmp.read_bytes() == big.read_bytes()
+    assert staged.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()

@@ -113,6 +113,7 @@ class _Staged:
     pages: tuple[str, ...] = ()  # the text layer of a PDF, for search
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    reported: int = 0  # bytes already shown on the progress bar while it was copied
 
 
 @dataclass
@@ -210,16 +211,24 @@ def collect(paths: Sequence[str | os.PathLike[str]]) -> _Collected:
     return out
 
 
-def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOptions) -> _Staged:
+def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOptions,
+               progress: Progress | None = None) -> _Staged:
     from .. import media
 
+    shown = [0]
+
+    def advance(nbytes: int) -> None:  # a large file moves the bar while it is copied
+        shown[0] += nbytes
+        if progress is not None:
+            progress.advance(nbytes, candidate.path.name)
+
     try:
-        staged = store.stage(candidate.path, objects, sync=False)
+        staged = store.stage(candidate.path, objects, sync=False, on_progress=advance)
     except InputRefused as err:
-        return _Staged(candidate, error=err.message)
+        return _Staged(candidate, error=err.message, reported=shown[0])
     try:
         found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
-        item = _Staged(candidate, staged=staged, probe=found, warnings=tuple(found.warnings))
+        item = _Staged(candidate, staged=staged, probe=found, warnings=tuple(found.warnings), reported=shown[0])
         if found.mime == search_index.PDF_MIME:
             item.pages = search_index.pdf_pages(staged.tmp)
         forced = options.kind == "chat" or options.chat_format is not None
@@ -291,13 +300,13 @@ def add(
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest") as pool:
         try:
             for candidate in _take(todo, AHEAD):
-                pending.append(pool.submit(_stage_one, candidate, objects, tz, options))
+                pending.append(pool.submit(_stage_one, candidate, objects, tz, options, progress))
             while pending:
                 item = pending.popleft().result()
                 for candidate in _take(todo, 1):
-                    pending.append(pool.submit(_stage_one, candidate, objects, tz, options))
+                    pending.append(pool.submit(_stage_one, candidate, objects, tz, options, progress))
                 if progress:
-                    progress.advance(item.candidate.size, item.candidate.path.name)
+                    progress.advance(item.candidate.size - item.reported, item.candidate.path.name)
                 if item.error is not None:
                     errors.append(Refused(str(item.candidate.path), item.error))
                     continue
