@@ -6,6 +6,7 @@ the core (SQLModel, Pillow, PyAV, reportlab) is imported inside the commands.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, List, Optional
 
@@ -368,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point and the one error boundary: no traceback reaches a user without --debug."""
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
+    # Evidence is personal: whatever the locker creates (databases and their -wal/-shm
+    # files, temp files, exports, derived files) is the user's alone.
+    previous_umask = os.umask(0o077)
     try:
         app(args=args, prog_name="locker")  # typer reports its own usage errors and exits
         return 0
@@ -394,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"locker: internal error: {type(exc).__name__}: {first}"
                          f"{'' if debug else ' (run with --debug for details)'}\n")
         return 70
+    finally:
+        os.umask(previous_umask)
 
 
 if __name__ == "__main__":

@@ -106,3 +106,23 @@ def test_control_characters_in_names_are_printed_safely(cli, dispute, tmp_path) 
     assert "\x1b" not in ran.out and "\\x1b" in ran.out
     shown = cli("show", dispute, "1")
     assert "\x1b" not in shown.out and "evil\\x1b[31mred\\nline.png" in shown.out
+
+
+def test_what_the_locker_writes_is_private(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    import os
+    import stat
+
+    from tests import samples
+
+    assert cli("add", dispute, samples.make_plain_chat(tmp_path / "chat.txt")).code == 0
+    folder = home / "disputes" / dispute
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    for path in folder.rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if path.is_dir():
+            assert mode == 0o700, path
+        elif path.parent.parent.name == "objects":
+            assert mode == 0o444, path
+        else:
+            assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+    assert os.umask(0o022) == 0o022  # the caller's umask is given back
