@@ -268,6 +268,19 @@ def verify(
 
 
 @app.command()
+def gc(
+    dispute: str = typer.Argument(..., help="The dispute."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Remove orphaned objects: intact files that no exhibit names, left by an interrupted add."""
+    from . import render
+    from .services import verify as verifying
+
+    result = verifying.remove_orphans(_home(), dispute)
+    render.emit_json(render.gc_doc(result)) if json_out else render.print_gc(result)
+
+
+@app.command()
 def rebuild(
     dispute: str = typer.Argument(..., help="The dispute."),
     json_out: bool = JsonOpt,

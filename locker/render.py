@@ -320,6 +320,8 @@ def print_verify(report: Any) -> None:
     for d in report.disputes:
         if d.ok:
             console.print(_text(f"{d.slug}: OK — {d.objects_checked} objects re-hashed, custody log intact"))
+            for p in d.problems:  # warnings only: e.g. an object an interrupted add left behind
+                console.print(_text(f"  warning: {p.problem}: {p.detail}"))
         else:
             console.print(_text(f"{d.slug}: {len(d.problems)} problem(s) — {d.objects_checked} objects checked"))
             for p in d.problems:
@@ -453,3 +455,16 @@ class RichProgress:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+def gc_doc(result: Any) -> dict:
+    return {"slug": result.slug, "removed": list(result.removed), "bytes_freed": result.bytes_freed}
+
+
+def print_gc(result: Any) -> None:
+    console = _console()
+    if not result.removed:
+        console.print(_text(f"{result.slug}: no orphaned objects"))
+    else:
+        console.print(_text(f"{result.slug}: removed {len(result.removed)} orphaned object(s), "
+                            f"{_size(result.bytes_freed)} freed"))

@@ -357,3 +357,60 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
         tmp.unlink(missing_ok=True)
         raise _os_error(err, path) from None
     fsync_dir(path.parent)
+
+
+class ObjectsLock:
+    """An advisory lock on the objects folder itself (``flock`` on its directory fd).
+
+    ``locker add`` holds it shared for its whole run, so that any number of adds
+    proceed together; removing orphaned objects holds it exclusive, so that it never
+    deletes an object an add has published but not yet recorded. The kernel drops
+    the lock when its holder dies, so a killed add never leaves it held.
+    """
+
+    def __init__(self, objects: Path, *, exclusive: bool, wait: bool = True) -> None:
+        self.objects = objects
+        self.exclusive = exclusive
+        self.wait = wait
+        self.fd = -1
+
+    def __enter__(self) -> ObjectsLock:
+        import fcntl
+
+        self.fd = os.open(self.objects, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        flags = fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH
+        if not self.wait:
+            flags |= fcntl.LOCK_NB
+        try:
+            fcntl.flock(self.fd, flags)
+        except OSError as err:
+            os.close(self.fd)
+            self.fd = -1
+            if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise StoreError("another locker command is adding files to this dispute; try again when it ends",
+                                 path=str(self.objects)) from None
+            raise _os_error(err, self.objects) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing the descriptor releases the lock
+            self.fd = -1
+
+
+def is_object_name(sha256: str) -> bool:
+    return len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)
+
+
+def remove_object(path: Path) -> None:
+    """Delete one stored object (only ever an orphan: see ``verify.remove_orphans``)."""
+    try:
+        os.chmod(path, 0o600)
+    except OSError:
+        pass
+    path.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+    try:
+        path.parent.rmdir()  # an emptied shard goes too
+    except OSError:
+        pass

@@ -22,6 +22,7 @@ import errno
 import json
 import os
 import stat
+import sys
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import custody, db, store
-from ..errors import InputRefused, UsageError
+from ..errors import InputRefused, StoreError, UsageError
 from ..paths import Home
 from ..search import index as search_index
 from ..values import clean_text, now_utc, parse_datetime, resolve_tz
@@ -297,7 +298,9 @@ def add(
     pending: deque[Future[_Staged]] = deque()
     todo = iter(collected.files)
 
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest") as pool:
+    stopped: StoreError | None = None
+    with store.ObjectsLock(objects, exclusive=False), \
+            ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest") as pool:
         try:
             for candidate in _take(todo, AHEAD):
                 pending.append(pool.submit(_stage_one, candidate, objects, tz, options, progress))
@@ -333,11 +336,27 @@ def add(
             for item in group:
                 if item.staged:
                     store.discard(item.staged)
-            raise
-    engine_future.result()  # a database that cannot be opened fails the call even with nothing to add
+            if not (added and isinstance(sys.exc_info()[1], StoreError)):
+                raise
+            # The disk failed after earlier groups were recorded: report those, and what was not added.
+            stopped = sys.exc_info()[1]  # type: ignore[assignment]
+    engine_future.result()
+    if stopped is not None:
+        errors.append(_not_added(collected.files, added, errors, stopped))  # a database that cannot be opened fails the call even with nothing to add
     order = {str(c.path): i for i, c in enumerate(collected.files)}
     errors.sort(key=lambda e: order.get(e.path, -1))
     return AddResult(ddir.slug, tuple(added), tuple(errors), tuple(collected.notices))
+
+
+def _not_added(files: list[_Candidate], added: list[Added], errors: list[Refused], err: StoreError) -> Refused:
+    """One error for a storage failure part-way: names the first file not recorded and counts the rest."""
+    done = {a.path for a in added} | {e.path for e in errors}
+    left = [c for c in files if clean_text(str(c.path)) not in done and str(c.path) not in done]
+    where = f" ({err.path})" if err.path else ""
+    if not left:
+        return Refused(err.path or "", f"{err.message}{where}")
+    more = f", nor the {len(left) - 1} file(s) after it" if len(left) > 1 else ""
+    return Refused(str(left[0].path), f"not added{more}: {err.message}{where}")
 
 
 @dataclass(frozen=True)

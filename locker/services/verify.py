@@ -22,6 +22,13 @@ class Problem:
     exhibit: int | None
     problem: str
     detail: str
+    severity: str = "error"  # "warning": reported, but the dispute still verifies (see WARNINGS)
+
+
+# An object whose bytes match its name but that no exhibit names: what a crash between
+# publishing an object and committing its row leaves (or a verify that ran while an add was
+# between the two). Content-addressed, so harmless and not tampering; `locker gc` removes them.
+WARNINGS = frozenset({"object_orphaned"})
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ class DisputeCheck:
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not any(p.severity == "error" for p in self.problems)
 
 
 @dataclass(frozen=True)
@@ -107,10 +114,64 @@ def _check_objects(ddir: Any, exhibits: list[Any], progress: Any) -> tuple[int, 
                 problems.append(problem)
             if progress:
                 progress.advance(exhibit.size, exhibit.original_name)
-    for sha in on_disk:
+    for sha, path in on_disk.items():
         if sha not in expected:
-            problems.append(Problem(None, "object_unexpected", f"objects/{sha[:2]}/{sha[2:]} belongs to no exhibit"))
+            problems.append(_unreferenced(sha, path))
     return checked, problems
+
+
+def _unreferenced(sha: str, path: Any) -> Problem:
+    """An object no exhibit names: an orphan (warning) if its bytes match its name, else planted or corrupt."""
+    where = f"objects/{sha[:2]}/{sha[2:]}"
+    if store.is_object_name(sha) and path.is_file():
+        try:
+            digest, _ = store.hash_file(path)
+        except OSError:
+            digest = None
+        if digest == sha:
+            return Problem(None, "object_orphaned",
+                           f"{where} belongs to no exhibit (left by an interrupted add; `locker gc` removes it)",
+                           severity="warning")
+    return Problem(None, "object_unexpected", f"{where} belongs to no exhibit and its bytes do not match its name")
+
+
+@dataclass(frozen=True)
+class Collected:
+    slug: str
+    removed: tuple[str, ...]  # sha256 of each orphan removed
+    bytes_freed: int
+
+
+def remove_orphans(home: Home, ref: str) -> Collected:
+    """Delete the orphaned objects of one dispute: intact, unreferenced, and (under the objects lock,
+    held exclusive) not an object some running add has published but not yet recorded.
+    An unreferenced object whose bytes do not match its name is evidence of tampering and is kept."""
+    from sqlmodel import select
+
+    from ..models import Exhibit
+
+    ddir = disputes.locate(home, ref)
+    objects = ddir.objects
+    if not objects.is_dir():
+        return Collected(ddir.slug, (), 0)
+    removed: list[str] = []
+    freed = 0
+    with store.ObjectsLock(objects, exclusive=True, wait=False):
+        store.clean_stale_temps(objects)
+        engine = db.engine_for(ddir.db)
+        with db.reading(engine) as session:
+            named = set(session.exec(select(Exhibit.sha256)).all())
+        for sha, path in store.iter_objects(objects):
+            if sha in named:
+                continue
+            problem = _unreferenced(sha, path)
+            if problem.problem != "object_orphaned":
+                continue
+            size = path.stat().st_size
+            store.remove_object(path)
+            removed.append(sha)
+            freed += size
+    return Collected(ddir.slug, tuple(removed), freed)
 
 
 def _rows_against_chain(dispute: Any, exhibits: list[Any], chain: list[Any],
