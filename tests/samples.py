@@ -35,6 +35,8 @@ __all__ = [
     "make_memotrace_csv", "make_csv_chat", "video_codec", "make_whatsapp_android_zip",
     "make_memotrace_txt", "make_numbered_video", "frame_code_cells",
     "FRAME_CODE_BITS", "make_oriented_image", "upright_marker_picture", "make_long_screenshot",
+    "make_webp", "make_gif", "make_corrupt", "make_jpeg_bomb", "make_heic_bomb", "make_pdf_broken_xref",
+    "make_zip_bomb_chat", "make_huge_line_chat",
 ]
 
 DEFAULT_DATETIME = "2025:05:03 15:01:02"
@@ -719,4 +721,109 @@ def make_memotrace_txt(path: Path | str, messages: Sequence[tuple[str, str]] = _
         blocks.insert(1, f"{times[0]:%Y-%m-%d %H:%M:%S} {system}\n\n")
     path = _prepare(path)
     path.write_bytes("".join(blocks).encode(encoding))
+    return path
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def make_webp(path: Path | str, width: int = 320, height: int = 240, *, seed: int | None = None) -> Path:
+    """A lossy WebP."""
+    path = _prepare(path)
+    _picture(width, height, seed).save(path, "WEBP", quality=70)
+    return path
+
+
+def make_gif(path: Path | str, width: int = 320, height: int = 240, *, frames: int = 3,
+             seed: int | None = None) -> Path:
+    """An animated GIF of ``frames`` frames."""
+    path = _prepare(path)
+    first = _picture(width, height, seed).convert("P")
+    more = [_picture(width, height, (seed or 0) + i + 1).convert("P") for i in range(frames - 1)]
+    first.save(path, "GIF", save_all=True, append_images=more, duration=100, loop=0)
+    return path
+
+
+def make_corrupt(src: Path | str, dst: Path | str, *, start: float = 0.3, length: int = 512,
+                 seed: int = 0) -> Path:
+    """A copy of ``src`` with ``length`` bytes from ``start`` (fraction of the size) replaced by
+    seeded noise: header intact, body garbage."""
+    data = bytearray(Path(src).read_bytes())
+    at = int(len(data) * start)
+    noise = random.Random(seed).randbytes(min(length, max(0, len(data) - at)))
+    data[at:at + len(noise)] = noise
+    dst = _prepare(dst)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def make_jpeg_bomb(path: Path | str, width: int = 60000, height: int = 60000) -> Path:
+    """A small JPEG whose frame header (SOF0) claims ``width``×``height`` pixels (≤ 65535)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (16, 16), 128).save(buf, "JPEG", quality=50)
+    data = bytearray(buf.getvalue())
+    at = data.index(b"\xff\xc0")
+    data[at + 5:at + 9] = struct.pack(">HH", height, width)
+    path = _prepare(path)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def make_heic_bomb(path: Path | str, width: int = 60000, height: int = 60000) -> Path:
+    """A small HEIC whose image spatial extents (``ispe``) claim ``width``×``height``."""
+    path = make_heic(path, 64, 64, exif=False)
+    data = bytearray(path.read_bytes())
+    at = 0
+    while (at := data.find(b"ispe", at)) != -1:
+        data[at + 8:at + 16] = struct.pack(">II", width, height)  # after version/flags
+        at += 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+def make_pdf_broken_xref(path: Path | str) -> Path:
+    """A reportlab PDF whose ``startxref`` points into the middle of nowhere and whose xref
+    table's offsets are garbage."""
+    path = make_pdf(path, pages=2)
+    data = path.read_bytes()
+    head, _, _ = data.rpartition(b"startxref")
+    xref_at = head.rfind(b"\nxref")
+    body = head[:xref_at] + b"\nxref\n0 9\n" + b"9999999999 00000 n \n" * 9 + b"trailer\n<< /Root 99 0 R >>\n"
+    path.write_bytes(body + b"startxref\n123456789\n%%EOF\n")
+    return path
+
+
+def make_zip_bomb_chat(path: Path | str, member_size: int = 1 << 30, members: int = 4) -> Path:
+    """A WhatsApp-style export ZIP whose ``_chat.txt`` and other members each inflate to
+    ``member_size`` bytes (of zeros) from a few kB; written in streaming fashion."""
+    path = _prepare(path)
+    block = b"\x00" * (1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n in range(members):
+            name = "_chat.txt" if n == 0 else f"0000{n}-PHOTO-2025-05-03-14-22-10.jpg"
+            info = zipfile.ZipInfo(name, (2025, 5, 3, 14, 22, 10))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as out:
+                for _ in range(member_size // len(block)):
+                    out.write(block)
+    return path
+
+
+def make_huge_line_chat(path: Path | str, line_bytes: int = 50 * 1024 * 1024) -> Path:
+    """A WhatsApp Android chat whose second message is one line of ``line_bytes`` bytes."""
+    path = _prepare(path)
+    lines = _whatsapp_android_lines(_CHAT[:2])
+    with path.open("wb") as out:
+        out.write(("\n".join(lines) + "\n").encode())
+        out.write(b"03/05/2025, 14:30 - Anna: ")
+        chunk = b"x" * (1 << 20)
+        left = line_bytes
+        while left > 0:
+            out.write(chunk[: min(left, len(chunk))])
+            left -= len(chunk)
+        out.write(b"\n03/05/2025, 14:31 - Shop: ok\n")
     return path

@@ -418,5 +418,6 @@ def inspect_image(path: Path, mime: str) -> ImageInfo:
 
 
 def _short(exc: object) -> str:
-    text = " ".join(str(exc).split())
+    # Pillow names the file it could not identify: that is the locker's own temp file, not the user's.
+    text = " ".join(re.sub(r"image file '[^']*'", "image file", str(exc)).split())
     return (text[:160] + "…") if len(text) > 160 else (text or type(exc).__name__)

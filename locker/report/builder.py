@@ -53,6 +53,7 @@ CELL_PAD = 3.5  # left/right padding of table cells
 CELL_SIZE = 8.5  # font size of table cells
 CHAT_CHUNK = 40  # messages per transcript table (tables are split per page; small ones split fast)
 CHAT_PIECE = 700  # characters of one message per table row (a row must fit on a page)
+CHAT_MESSAGE_MAX = 20 * CHAT_PIECE  # characters of one message printed (a 50 MB line would be 13,000 pages)
 MAX_PT_PER_PX = 1.0  # never show a picture larger than 72 dpi: small pictures stay small
 
 
@@ -874,7 +875,10 @@ class Layout:
         rows: list[tuple[Message, str, bool]] = []
         for m in messages:
             text = m.text or ""
-            pieces = [text[i:i + CHAT_PIECE] for i in range(0, len(text), CHAT_PIECE)] or [""]
+            shown = text[:CHAT_MESSAGE_MAX]
+            pieces = [shown[i:i + CHAT_PIECE] for i in range(0, len(shown), CHAT_PIECE)] or [""]
+            if len(text) > len(shown):
+                pieces.append(L.f("chat_cut", more=f"{len(text) - len(shown):,}"))
             for k, piece in enumerate(pieces):
                 rows.append((m, piece, k > 0))
         widths = [31 * MM, 30 * MM, FRAME_W - 61 * MM]

@@ -133,6 +133,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "chat_tz": ("时区：{tz}", "time zone: {tz}"),
     "chat_none": ("（没有读出消息。）", "(No messages were read.)"),
     "chat_continued": ("（续）", "(cont.)"),
+    "chat_cut": ("（此消息另有 {more} 个字符未打印，全文见原始文件。）",
+                 "({more} more characters of this message are not printed; the full text is in the original file.)"),
     "pdf_pages_note": ("以下 {count} 页为该文件自身的页面，按原样缩放置入，每页标注证据编号及其原页码。",
                        "The next {count} pages are the document's own pages, placed as they are (scaled), each "
                        "stamped with the exhibit number and its own page number."),
