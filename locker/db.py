@@ -102,8 +102,3 @@ def dispose(path: Path) -> None:
     if engine is not None:
         engine.dispose()
 
-
-def dispose_all() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()

@@ -143,7 +143,3 @@ def sniff_mime(head: bytes) -> str:
             return better
     return mime
 
-
-def sniff_file(path: Path) -> str:
-    """The MIME type of the file at ``path`` (reads only its first 64 KiB)."""
-    return sniff_mime(read_head(path))

@@ -317,7 +317,7 @@ class Layout:
             def draw(self) -> None:
                 state.map.placements[key] = (self.w, self.h)
                 x = (self.width - self.w) / 2
-                layout._draw_picture(self.canv, state, key, x, cap, self.w, self.h, "")
+                layout._draw_picture(self.canv, state, key, x, cap, self.w, self.h)
                 if caption:
                     self.canv.setFont(layout.fonts.regular, 8.5)
                     self.canv.setFillColor(GREY)
@@ -332,8 +332,7 @@ class Layout:
 
         return stringWidth(caption, self.fonts.regular, 8.5) + 4
 
-    def _draw_picture(self, canv: Any, state: _State, key: str, x: float, y: float, w: float, h: float,
-                      problem_text: str) -> None:
+    def _draw_picture(self, canv: Any, state: _State, key: str, x: float, y: float, w: float, h: float) -> None:
         if not state.draw_images:
             return
         made = state.renditions.get(key)
@@ -381,7 +380,7 @@ class Layout:
                     y = top - self.cell_h + (self.cell_h - ph) / 2
                     key = f"{plan.exhibit.number}:frame{i}"
                     state.map.placements[key] = (pw, ph)
-                    layout._draw_picture(canv, state, key, x, y, pw, ph, "")
+                    layout._draw_picture(canv, state, key, x, y, pw, ph)
                     canv.setFont(layout.fonts.mono, 8)
                     canv.setFillColor(INK)
                     canv.drawCentredString(x0 + self.cell_w / 2, top - self.cell_h - cap + 3.5, code)

@@ -14,8 +14,6 @@ from json.encoder import encode_basestring as _encode_string  # the C encoder, e
 from pathlib import Path
 from typing import Any
 
-MESSAGE_FIELDS = ("position", "at", "sender", "text", "me", "kind")
-
 
 @dataclass(frozen=True)
 class ChatImport:
@@ -26,10 +24,6 @@ class ChatImport:
     captured_at: str | None
     warnings: tuple[str, ...]
     digest: str
-
-
-class NeedsOption(Exception):
-    """The chat cannot be read without an option from the user (say, --date-order)."""
 
 
 def read(path: Path, *, tz: Any, me: str | None, fmt: str | None, date_order: str | None) -> ChatImport:

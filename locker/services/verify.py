@@ -22,13 +22,11 @@ class Problem:
     exhibit: int | None
     problem: str
     detail: str
-    severity: str = "error"  # "warning": reported, but the dispute still verifies (see WARNINGS)
-
-
-# An object whose bytes match its name but that no exhibit names: what a crash between
-# publishing an object and committing its row leaves (or a verify that ran while an add was
-# between the two). Content-addressed, so harmless and not tampering; `locker gc` removes them.
-WARNINGS = frozenset({"object_orphaned"})
+    # "warning": reported, but the dispute still verifies. The one warning is object_orphaned:
+    # an object whose bytes match its name but that no exhibit names, what a crash between
+    # publishing an object and committing its row leaves (or a verify that ran while an add was
+    # between the two). Content-addressed, so harmless and not tampering; `locker gc` removes it.
+    severity: str = "error"
 
 
 @dataclass(frozen=True)
