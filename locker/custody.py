@@ -10,6 +10,13 @@ where ``canonical`` is JSON with sorted keys, compact separators ``,`` and
 ``:``, UTF-8 without ASCII escaping, and the first entry's ``prev_hash`` is 64
 zeros. ``schemas/custody-entry.schema.json`` describes the hashed document.
 Entries are written in the same transaction as the change they record.
+
+The chain cannot show on its own that its newest entries were cut off, or that
+the whole database was swapped for an older copy. So after every commit the
+newest entry's ``seq`` and ``hash`` are also written beside the database, in
+``custody-head.json`` (see :func:`publish_head`); ``verify`` checks that the
+chain still contains that entry. The head may lag the database by one commit
+(a crash between the two writes), never lead it.
 """
 
 from __future__ import annotations
@@ -17,12 +24,15 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
 GENESIS = "0" * 64
+HEAD_NAME = "custody-head.json"
 
 
 def canonical(value: Any) -> bytes:
@@ -106,3 +116,101 @@ def check_chain(rows: Sequence[Any]) -> list[ChainProblem]:
         prev = row.hash
         expected_seq = row.seq + 1
     return problems
+
+
+# --------------------------------------------------------------------------- the head outside the database
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str
+    at: str
+
+
+class HeadUnreadable(ValueError):
+    pass
+
+
+def read_head(folder: Path) -> Head | None:
+    """The head record of the dispute in ``folder``; None if there is none (older lockers wrote none)."""
+    try:
+        raw = (folder / HEAD_NAME).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise HeadUnreadable(f"{HEAD_NAME} cannot be read: {err.strerror}") from None
+    try:
+        doc = json.loads(raw)
+        head = Head(seq=doc["seq"], hash=doc["hash"], at=doc["at"])
+    except (ValueError, KeyError, TypeError):
+        raise HeadUnreadable(f"{HEAD_NAME} is not a head record") from None
+    if not (type(head.seq) is int and head.seq >= 1 and isinstance(head.hash, str) and len(head.hash) == 64
+            and isinstance(head.at, str)):
+        raise HeadUnreadable(f"{HEAD_NAME} is not a head record")
+    return head
+
+
+def publish_head(folder: Path, engine: Any) -> None:
+    """After a commit: record the chain's newest entry in ``folder/custody-head.json``.
+
+    Serialised by ``flock`` on the folder, and only ever moved forward along the
+    same chain: if the database no longer holds the recorded head (rolled back or
+    rewritten), the record is left as it is, for ``verify`` to report. A failure
+    here loses nothing (the change is committed; a lagging head is valid), so it
+    is not raised.
+    """
+    import fcntl
+
+    from . import store
+
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = engine.raw_connection()
+        try:
+            cur = raw.driver_connection.execute("SELECT seq, hash, at FROM custody ORDER BY seq DESC LIMIT 1")
+            newest = cur.fetchone()
+            try:
+                known = read_head(folder)
+            except HeadUnreadable:
+                return
+            if newest is None or (known is not None and known.seq >= newest[0]):
+                return
+            if known is not None:
+                at_known = raw.driver_connection.execute(
+                    "SELECT hash FROM custody WHERE seq = ?", (known.seq,)).fetchone()
+                if at_known is None or at_known[0] != known.hash:
+                    return
+        finally:
+            raw.close()
+        doc = {"v": FORMAT_VERSION, "seq": newest[0], "hash": newest[1], "at": newest[2]}
+        store.write_atomic(folder / HEAD_NAME, canonical(doc) + b"\n")
+    except (OSError, store.StoreError):
+        return
+    finally:
+        os.close(fd)
+
+
+def check_head(head: Head | None, rows: Sequence[Any]) -> list[ChainProblem]:
+    """Does the chain in the database still contain the head recorded outside it?"""
+    if head is None:
+        return [ChainProblem(None, "custody_head_missing",
+                             f"no {HEAD_NAME} beside the database, so a rollback of the database cannot be "
+                             "detected (disputes made before locker recorded it have none; the next change writes it)")]
+    last = rows[-1].seq if rows else 0
+    if head.seq > last:
+        return [ChainProblem(head.seq, "database_rolled_back",
+                             f"the custody log ends at entry {last}, but entry {head.seq} was written on {head.at}: "
+                             "the database is an older copy, or its newest entries were removed")]
+    for row in rows:
+        if row.seq == head.seq:
+            if row.hash != head.hash:
+                return [ChainProblem(head.seq, "custody_head_mismatch",
+                                     f"entry {head.seq} is not the entry written on {head.at} "
+                                     f"(hash {head.hash[:12]}…): the log was rewritten or the database replaced")]
+            return []
+    return [ChainProblem(head.seq, "custody_head_mismatch", f"entry {head.seq} is not in the custody log")]

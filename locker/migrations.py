@@ -90,10 +90,19 @@ def m003_search(cur: Any) -> None:
     index.index_all(cur)
 
 
+def m004_custody_head(cur: Any) -> None:
+    """From here on every commit also writes custody-head.json beside the database (see
+    locker/custody.py). The row says from which entry on: a dispute that has changed since
+    must have that file, while one made by an older locker and untouched since may lack it."""
+    cur.execute("CREATE TABLE custody_head_kept (since_seq INTEGER NOT NULL)")
+    cur.execute("INSERT INTO custody_head_kept (since_seq) SELECT COALESCE(MAX(seq), 0) FROM custody")
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_initial", m001_initial),
     ("m002_chat_messages", m002_chat_messages),
     ("m003_search", m003_search),
+    ("m004_custody_head", m004_custody_head),
 ]
 
 
@@ -122,6 +131,7 @@ def migrate(dbapi_conn: Any, now: str, migrations: list[Migration] | None = None
         cur.execute(f"PRAGMA user_version = {len(migrations)}")
         cur.execute("COMMIT")
     except BaseException:
-        cur.execute("ROLLBACK")
+        if dbapi_conn.in_transaction:  # SQLite ends it itself on some errors (a full disk): keep that error
+            cur.execute("ROLLBACK")
         raise
     return applied

@@ -115,9 +115,14 @@ def test_what_the_locker_writes_is_private(cli, dispute, home, tmp_path) -> None
     from tests import samples
 
     assert cli("add", dispute, samples.make_plain_chat(tmp_path / "chat.txt")).code == 0
+    assert cli("export", dispute).code == 0
+    assert cli("search", "退款").code == 0
+    assert cli("profile", "--name", "张三").code == 0
     folder = home / "disputes" / dispute
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
-    for path in folder.rglob("*"):
+    assert stat.S_IMODE((folder / "dispute.sqlite").stat().st_mode) == 0o600
+    assert any((home / "search").iterdir()) and any((folder / "exports").iterdir())
+    for path in home.rglob("*"):
         mode = stat.S_IMODE(path.stat().st_mode)
         if path.is_dir():
             assert mode == 0o700, path

@@ -8,10 +8,12 @@ import re
 import secrets
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .. import custody, db
+from .. import custody, db, store
 from ..errors import Ambiguous, LockerError, NotFound, UsageError
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
@@ -35,6 +37,15 @@ class Opened:
     @property
     def slug(self) -> str:
         return self.dir.slug
+
+
+@contextmanager
+def recording(opened: Opened) -> Iterator[Any]:
+    """A write transaction of one dispute; once it commits, the custody head outside the
+    database moves to the newest entry (see :func:`locker.custody.publish_head`)."""
+    with db.writing(opened.engine) as session:
+        yield session
+    custody.publish_head(opened.dir.root, opened.engine)
 
 
 @dataclass(frozen=True)
@@ -97,15 +108,18 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
             session.flush()
             custody.append(session.connection(), now, [("dispute.created", dispute_payload(dispute))])
             search_index.index_dispute(session.connection(), dispute)
+        custody.publish_head(staging.root, engine)
         db.dispose(staging.db)
         # The finished folder replaces the empty reserved one in one rename.
         os.replace(staging.root, final.root)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging.root, ignore_errors=True)
         try:
             final.root.rmdir()
         except OSError:
             pass
+        if isinstance(exc, OSError):  # no space (or no inode) for a folder: one line, not an internal error
+            raise store._os_error(exc, home.disputes) from None
         raise
     return dispute
 
@@ -121,6 +135,8 @@ def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
         except FileExistsError:
             if exact:
                 raise LockerError(f"a dispute named {candidate!r} exists already") from None
+        except OSError as err:
+            raise store._os_error(err, home.disputes) from None
     raise LockerError(f"too many disputes named like {base!r}")
 
 
@@ -243,7 +259,7 @@ def set_status(home: Home, ref: str, status: str, note: str | None = None) -> An
         raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
     opened = resolve(home, ref)
     now = now_utc()
-    with db.writing(opened.engine) as session:
+    with recording(opened) as session:
         dispute = _touch(session, now)
         before = dispute.status
         if before == status:
@@ -270,7 +286,7 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
     numbers = sorted(set(exhibits or []))
     opened = resolve(home, ref)
     now = now_utc()
-    with db.writing(opened.engine) as session:
+    with recording(opened) as session:
         for n in numbers:
             if session.get(Exhibit, n) is None:
                 raise NotFound(f"{opened.slug} has no exhibit {n}")
@@ -294,7 +310,7 @@ def withdraw(home: Home, ref: str, number: int, reason: str) -> Any:
         raise UsageError("say why the exhibit is withdrawn (--reason)")
     opened = resolve(home, ref)
     now = now_utc()
-    with db.writing(opened.engine) as session:
+    with recording(opened) as session:
         found = session.get(Exhibit, number)
         if found is None:
             raise NotFound(f"{opened.slug} has no exhibit {number}")

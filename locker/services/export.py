@@ -146,7 +146,7 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     try:
         from ..models import Export
 
-        with db.writing(opened.engine) as session:
+        with disputes.recording(opened) as session:
             row = Export(at=now, path=str(final), sha256=sha256, pages=result.pages, lang=lang,
                          exhibits=json.dumps(list(numbers)))
             session.add(row)
@@ -293,7 +293,7 @@ def _derive_star(args: tuple[DisputeDir, _Ref]) -> tuple[int, Any, str | None]:
 
 def _derive(ddir: DisputeDir, exhibits: list[Any]) -> dict[int, Any]:
     """Derived files for the pack: existing ones are reused, missing ones made (in parallel when many)."""
-    from ..report.images import _context, default_workers
+    from ..report.images import _context, default_workers, exit_with_parent
     from ..report.snapshot import Derived, KeyFrame, Slice
     from . import derivatives
 
@@ -311,7 +311,7 @@ def _derive(ddir: DisputeDir, exhibits: list[Any]) -> dict[int, Any]:
     if workers > 1 and len(todo) >= 3:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=exit_with_parent) as pool:
             results = list(pool.map(_derive_star, [(ddir, r) for r in todo]))
     else:
         results = [_derive_one(ddir, r) for r in todo]

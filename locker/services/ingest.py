@@ -407,7 +407,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
 
     now = now_utc()
     results: list[Added] = []
-    with db.writing(opened.engine) as session:
+    with disputes.recording(opened) as session:
         conn = session.connection()
         shas = sorted({item.staged.sha256 for item in group if item.staged})
         known = {row.sha256: row for row in conn.execute(select(Exhibit.__table__).where(Exhibit.sha256.in_(shas)))}

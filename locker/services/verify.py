@@ -67,6 +67,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             exhibits = list(session.exec(select(Exhibit).order_by(Exhibit.number)).all())
             chain = list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
             messages = chat.stored_digests(session.connection())
+            kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
@@ -74,10 +75,24 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
 
     problems: list[Problem] = []
     problems += [Problem(None, p.problem, p.detail) for p in custody.check_chain(chain)]
+    problems += _check_head(ddir, chain, kept_since)
     problems += _rows_against_chain(dispute, exhibits, chain, messages)
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
+
+
+def _check_head(ddir: Any, chain: list[Any], kept_since: int | None) -> list[Problem]:
+    """The chain must still hold the newest entry recorded outside the database."""
+    try:
+        head = custody.read_head(ddir.root)
+    except custody.HeadUnreadable as err:
+        return [Problem(None, "custody_head_unreadable", str(err))]
+    found = custody.check_head(head, chain)
+    if head is None and chain and (kept_since is None or chain[-1].seq <= kept_since):
+        # Made by a locker that kept no head, and unchanged since: nothing to compare with yet.
+        return [Problem(None, p.problem, p.detail, severity="warning") for p in found]
+    return [Problem(None, p.problem, p.detail) for p in found]
 
 
 def _check_objects(ddir: Any, exhibits: list[Any], progress: Any) -> tuple[int, list[Problem]]:
