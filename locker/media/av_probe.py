@@ -31,6 +31,14 @@ _ISO_TOP_LEVEL = frozenset(
 )
 _MAX_BOXES = 4096
 
+SAFE_VIDEO_PIXELS = 40_000_000
+"""FFmpeg's ``max_pixels`` for every decoder the locker opens: an 8K frame (8192×4320, 35 MP) passes.
+Opening a file decodes a frame or two to learn the streams' parameters; without this a 1.5 KB MOV
+whose PNG frame header claims 15000×15000 made FFmpeg allocate over a gigabyte."""
+
+DECODER_OPTIONS = {"max_pixels": str(SAFE_VIDEO_PIXELS)}
+"""Options for ``av.open`` (they reach the decoders FFmpeg runs while probing the streams)."""
+
 _MEDIA_TIME = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?\s*"
     r"(Z|UTC|[+-]\d{2}:?\d{2})?\s*$",
@@ -207,7 +215,7 @@ def _read_container(path: Path, info: AVInfo) -> None:
     import av
 
     try:
-        container = av.open(str(path), mode="r", metadata_errors="replace")
+        container = av.open(str(path), mode="r", metadata_errors="replace", options=dict(DECODER_OPTIONS))
     except Exception as exc:  # av.error.InvalidDataError, "moov atom not found", OSError…
         reason = getattr(exc, "strerror", None) or exc  # FFmpegError: without errno and path
         info.warnings.append(f"cannot read the media container: {_short(reason)}")

@@ -375,8 +375,10 @@ def video_frames(src: Path, out_dir: Path, count: int = 9, *, max_side: int = 12
                               path=str(src))
     import av
 
+    from locker.media.av_probe import DECODER_OPTIONS
+
     try:
-        container = av.open(str(src), mode="r", metadata_errors="replace")
+        container = av.open(str(src), mode="r", metadata_errors="replace", options=dict(DECODER_OPTIONS))
     except Exception as exc:  # InvalidDataError, "moov atom not found", OSError…
         raise DerivationError(f"cannot read the video: {_short(exc)}", path=str(src)) from exc
     outputs = _Outputs(out_dir)
@@ -399,12 +401,15 @@ def video_frames(src: Path, out_dir: Path, count: int = 9, *, max_side: int = 12
 
 def _extract(container: Any, outputs: _Outputs, count: int, rotation: int | None, max_side: int,
              quality: int) -> list[Frame]:
+    from locker.media.av_probe import DECODER_OPTIONS
+
     stream = next((s for s in container.streams.video
                    if not (int(s.disposition) & 0x400)), None)  # AV_DISPOSITION_ATTACHED_PIC
     if stream is None:
         raise DerivationError("no video stream")
     ctx = stream.codec_context
     ctx.thread_type = "AUTO"  # frame + slice threads
+    ctx.options = {**(ctx.options or {}), **DECODER_OPTIONS}  # no frame buffer above the pixel limit
     tb = Fraction(stream.time_base) if stream.time_base else Fraction(1, 90_000)
     start = int(stream.start_time) if stream.start_time is not None else 0
     duration = _video_duration(container, stream, tb)
@@ -489,6 +494,9 @@ def _open_image(src: Path) -> Any:
         except ImportError:
             pass  # then Pillow cannot identify it: reported below
     with _warnings_lock, warnings.catch_warnings():
+        # Pillow's warnings about damaged headers ("Corrupt EXIF data"…) would be printed on the
+        # user's terminal with a source line; the damage shows as a DerivationError or not at all.
+        warnings.simplefilter("ignore")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             img = Image.open(src)
@@ -504,8 +512,14 @@ def _open_image(src: Path) -> Any:
 
 
 def _orientation(img: Any) -> int:
+    import warnings
+
+    from locker.media.images import _warnings_lock
+
     try:
-        value = img.getexif().get(0x0112)
+        with _warnings_lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data…": not for the user's terminal
+            value = img.getexif().get(0x0112)
     except Exception:  # damaged EXIF: show the pixels as stored
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
