@@ -14,10 +14,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import LockerError
+from .errors import LockerError, StoreError
 from .values import now_utc
 
 BUSY_TIMEOUT_MS = 60_000
+# SQLite's ways of saying the disk is full: a page that cannot be written, and the shared-memory
+# index of a WAL database (the -shm file, 32 KiB, needed even to read) that cannot be grown.
+NO_SPACE_CODES = (13, 4874)  # SQLITE_FULL, SQLITE_IOERR_SHMSIZE
+NO_SPACE = "no space left on the device holding the locker"
+
+
+def no_space(err: BaseException) -> bool:
+    """Whether a sqlite3 error (or SQLAlchemy's wrapper of one) means the disk is full."""
+    return getattr(getattr(err, "orig", err), "sqlite_errorcode", None) in NO_SPACE_CODES
 
 
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -70,6 +79,8 @@ def engine_for(path: Path, *, create: bool = False, migrations: Any = None) -> A
             f"this dispute was written by a newer locker (schema {err.args[0]}); upgrade locker", path=str(path)
         ) from None
     except sqlite3.DatabaseError as err:
+        if no_space(err):
+            raise StoreError(NO_SPACE, path=str(path)) from None
         raise LockerError(f"cannot open the dispute database: {err}", path=str(path)) from None
     if create:
         path.chmod(0o600)
@@ -80,21 +91,33 @@ def engine_for(path: Path, *, create: bool = False, migrations: Any = None) -> A
 @contextmanager
 def writing(engine: Any) -> Iterator[Any]:
     """A short write transaction (a Session) holding the database lock from its start."""
+    from sqlalchemy.exc import OperationalError
     from sqlmodel import Session
 
-    with Session(engine.execution_options(immediate=True), expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    try:
+        with Session(engine.execution_options(immediate=True), expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+    except OperationalError as err:  # rolled back; "database or disk is full" becomes one clear line
+        if no_space(err):
+            raise StoreError(NO_SPACE, path=engine.url.database) from None
+        raise
 
 
 @contextmanager
 def reading(engine: Any) -> Iterator[Any]:
     """A consistent read snapshot (a Session)."""
+    from sqlalchemy.exc import OperationalError
     from sqlmodel import Session
 
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+    except OperationalError as err:
+        if no_space(err):
+            raise StoreError(NO_SPACE, path=engine.url.database) from None
+        raise
 
 
 def dispose(path: Path) -> None:

@@ -129,11 +129,15 @@ def _read(src_fd: int, view: memoryview, source: Path, done: int) -> int:
 
 
 def _write_all(dst_fd: int, chunk: memoryview, objects: Path) -> None:
+    rest = chunk
     try:
-        while chunk:
-            chunk = chunk[os.write(dst_fd, chunk):]
+        while rest:
+            rest = rest[os.write(dst_fd, rest):]
     except OSError as err:
         raise _os_error(err, objects) from None
+    finally:
+        if rest is not chunk:  # a slice kept alive by the traceback would pin the mmap (BufferError on close)
+            rest.release()
 
 
 def _copy_simple(src_fd: int, dst_fd: int, source: Path, objects: Path,

@@ -262,13 +262,18 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
 def _copy_checked(item: Attachment, out: BinaryIO) -> None:
     digest = hashlib.sha256()
     copied = 0
+    writing = False
     try:
         with open(item.path, "rb") as src:
             while chunk := src.read(CHUNK):
                 digest.update(chunk)
+                writing = True
                 out.write(chunk)
+                writing = False
                 copied += len(chunk)
     except OSError as exc:
+        if writing:  # the pack could not be written (a full disk): the export reports it against the pack
+            raise
         raise PackError(f"cannot read the original to attach it: {exc.strerror or exc}", path=str(item.path)) from exc
     if copied != item.size or digest.hexdigest() != item.sha256:
         raise PackError("the stored original no longer matches its SHA-256 (run `locker verify`); not attached",
