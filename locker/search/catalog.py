@@ -341,9 +341,10 @@ def sync(con: sqlite3.Connection, home: Home, slug: str, sig: str, *, settled: b
         for _attempt in range(100):  # each retry means another search copied meanwhile: it ends
             k = _known_one(con, slug)
             try:
-                if state is None:
-                    dcon.execute("BEGIN")  # one read snapshot for everything below
-                    state = index.state(dcon)
+                if state is not None:  # another search copied a newer snapshot meanwhile: read after it,
+                    dcon.execute("ROLLBACK")  # not take ours for another folder and copy it all again
+                dcon.execute("BEGIN")  # one read snapshot for everything below
+                state = index.state(dcon)
                 plan = _plan(dcon, k, state)
             except sqlite3.DatabaseError as err:
                 raise LockerError(f"cannot read the dispute database: {err}", path=str(db)) from None
@@ -529,7 +530,19 @@ def query(con: sqlite3.Connection, q: Query, filters: Filters, limit: int,
           only: set[str] | None = None) -> tuple[list[Found], bool]:
     """Best-placed first (the dispute's own fields, then exhibit fields and notes, then events
     and documents, then chat messages; newer disputes first within each); at most ``limit``
-    hits, and whether there were more."""
+    hits, and whether there were more. Read in one snapshot: another search may copy a dispute
+    into the catalog meanwhile, whose rows the list of disputes read first would not know."""
+    if con.in_transaction:
+        return _query(con, q, filters, limit, only)
+    con.execute("BEGIN")
+    try:
+        return _query(con, q, filters, limit, only)
+    finally:
+        con.execute("COMMIT")
+
+
+def _query(con: sqlite3.Connection, q: Query, filters: Filters, limit: int,
+           only: set[str] | None) -> tuple[list[Found], bool]:
     disputes = {r[0]: _Listed(*r) for r in con.execute(
         "SELECT no, slug, title, platform, status, created_at FROM dispute").fetchall()}
     allowed = [no for no, k in disputes.items()
