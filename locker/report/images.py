@@ -260,7 +260,7 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
     if workers > 1 and len(pending) >= 4:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=exit_with_parent) as pool:
             for made in pool.map(_worker, [(job, cache_dir, scratch) for job in pending], chunksize=1):
                 results[made.key] = made
                 if on_done:
@@ -272,6 +272,22 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
             if on_done:
                 on_done(made)
     return results
+
+
+def exit_with_parent() -> None:
+    """Initializer of worker processes: end as soon as the process that started them is gone (a killed
+    export), instead of waiting for work forever with its files open."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="locker-parent-watch", daemon=True).start()
 
 
 def _context() -> Any:

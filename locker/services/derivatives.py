@@ -97,6 +97,7 @@ def ensure(ddir: DisputeDir, exhibit: Any, *, force: bool = False) -> Derivation
     source = ddir.object_path(exhibit.sha256)
     final = folder_for(ddir, exhibit.sha256, key)
     final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _clean_stale(final.parent)
     work = final.parent / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
     try:
@@ -121,6 +122,18 @@ def _make(family: str, source: Path, work: Path) -> dict:
     if rendition.height >= LONG_RATIO * rendition.width:
         manifest["slices"] = [asdict(s) for s in derive.slice_plan(work / rendition.display)]
     return manifest
+
+
+def _clean_stale(folder: Path) -> None:
+    """Work folders (``.tmp-PID-…``) and replaced ones (``.old-PID-…``) left by a process killed while it
+    derived; those of a process still running are its own business."""
+    from .. import store
+
+    for entry in folder.iterdir():
+        if entry.name.startswith((".tmp-", ".old-")) and entry.is_dir():
+            pid = entry.name[5:].split("-", 1)[0]
+            if not (pid.isdigit() and store._alive(int(pid))):
+                shutil.rmtree(entry, ignore_errors=True)
 
 
 def _swap_in(work: Path, final: Path) -> None:

@@ -5,10 +5,11 @@
    :class:`~locker.report.snapshot.Snapshot`; make sure of the derived files
    the pack needs (video key frames, slice plans of long screenshots).
 2. Have :func:`locker.report.pack.build` write the PDF under a temporary name
-   in the target folder; fsync it, hash it, and rename it into place, so that a
-   killed export never leaves a half-written PDF under the final name.
+   in the target folder; fsync it and hash it.
 3. Record it: an ``Export`` row and a custody entry ``export.created`` with
-   the PDF's SHA-256, in one transaction.
+   the PDF's SHA-256, in one transaction; then rename it into place. A killed
+   export never leaves under the final name a half-written PDF, nor one that
+   the custody log does not record (tests/test_crash_export_search.py).
 """
 
 from __future__ import annotations
@@ -133,14 +134,12 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
         result = build(snap, temp, pack_options, progress=progress)
         _fsync(temp)
         sha256, size = store.hash_file(temp)
-        os.replace(temp, final)
     except OSError as err:  # no space, no permission: one line naming the file
         temp.unlink(missing_ok=True)
         raise store._os_error(err, final) from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    store.fsync_dir(final.parent)
 
     now = now_utc()
     try:
@@ -157,8 +156,19 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
                 "attachments": len(result.attachments),
             })])
     except BaseException:
-        final.unlink(missing_ok=True)  # a pack the custody log does not record is not left behind
+        temp.unlink(missing_ok=True)  # a pack the custody log does not record is not left behind
         raise
+    # Renamed into place only once recorded: a process killed in between leaves a temp file (removed by the
+    # next export), never a pack under the final name that no export.created entry records.
+    try:
+        os.replace(temp, final)
+    except OSError as err:
+        temp.unlink(missing_ok=True)
+        raise store._os_error(err, final) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    store.fsync_dir(final.parent)
     return ExportResult(
         slug=ddir.slug, path=final, sha256=sha256, size=size, pages=result.pages, exhibits=tuple(numbers),
         lang=lang, left_out=snap.left_out, attachments=result.attachments, fingerprint=result.fingerprint,
