@@ -120,6 +120,8 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
             pass
         if isinstance(exc, OSError):  # no space (or no inode) for a folder: one line, not an internal error
             raise store._os_error(exc, home.disputes) from None
+        if isinstance(exc, LockerError) and exc.path and staging.root.name in exc.path:
+            exc.path = str(home.disputes)  # not the staging folder, which is gone by now
         raise
     return dispute
 
