@@ -6,7 +6,11 @@ PYTEST ?= .venv/bin/pytest
 test:
 	$(PYTEST) -q -x
 
-# The long trials of the crash harness (>= 50 SIGKILLs x 200 files), the fault tests, and the
-# issue #6 concurrency scenario (4 adders x 100 files, an exporter, a searcher) five times over.
+# The long versions of the issue #6 trials: SIGKILLs of add (>= 50 x 200 files), export and
+# search (>= 50 each), the concurrency scenario (4 adders x 100 files, an exporter, searchers)
+# five times over, the fault tests, 400 random tamper edits and ten times the fuzz examples.
+STRESS_TESTS = tests/test_crash.py tests/test_faults.py tests/test_enospc.py tests/test_concurrency.py \
+	tests/test_crash_export_search.py tests/test_tamper.py tests/test_fuzz_media.py
+
 stress:
-	LOCKER_STRESS=1 $(PYTEST) -q -s tests/test_crash.py tests/test_faults.py tests/test_concurrency.py tests/test_crash_export_search.py
+	LOCKER_STRESS=1 $(PYTEST) -q -s $(STRESS_TESTS)
