@@ -59,3 +59,35 @@ def test_undecodable_original_is_reported_not_fatal(cli, dispute, tmp_path) -> N
     assert ran.code == 1
     assert [m["exhibit"] for m in ran.json["made"]] == [2]
     assert [f["exhibit"] for f in ran.json["failed"]] == [1]
+
+
+def test_derived_files_are_durable_before_they_take_their_name(cli, dispute, home, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """After a power cut a derived folder is whole or absent: every file in the work folder is
+    fsynced before the folder is renamed into place."""
+    import os
+
+    from locker.services import derivatives
+
+    photo = samples.make_oriented_image(tmp_path / "IMG_1.jpg", 6, 400, 300)
+    long_shot = samples.make_long_screenshot(tmp_path / "Screenshot_long.png", 1080, 6000)
+    assert cli("add", dispute, photo, long_shot).code == 0
+    synced: set[str] = set()
+    renamed: list[tuple[list[str], set[str]]] = []
+    real_fsync, real_rename = os.fsync, os.rename
+
+    def fsync(fd: int) -> None:
+        synced.add(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def rename(src, dst) -> None:  # noqa: ANN001
+        if Path(src).name.startswith(".tmp-"):
+            renamed.append(([str(p) for p in Path(src).iterdir()], set(synced)))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(derivatives.os, "fsync", fsync)
+    monkeypatch.setattr(derivatives.os, "rename", rename)
+    ran = cli("rebuild", dispute, "--json")
+    assert ran.code == 0, ran.err
+    assert len(renamed) == 2
+    for files, synced_then in renamed:
+        assert len(files) >= 3 and set(files) <= synced_then, (files, synced_then)

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import store
 from ..errors import LockerError
 from ..paths import DisputeDir, Home
 from . import disputes
@@ -104,7 +105,9 @@ def ensure(ddir: DisputeDir, exhibit: Any, *, force: bool = False) -> Derivation
         manifest = _make(family, source, work)
         manifest.update({"exhibit_sha256": exhibit.sha256, "key": key})
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        _make_durable(work)
         _swap_in(work, final)
+        store.fsync_dir(final.parent)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -124,11 +127,21 @@ def _make(family: str, source: Path, work: Path) -> dict:
     return manifest
 
 
+def _make_durable(work: Path) -> None:
+    """fsync the finished files before the folder is renamed into place: after a power cut a
+    derived folder is whole or absent, never a right-named folder of empty pictures."""
+    for path in work.iterdir():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    store.fsync_dir(work)
+
+
 def _clean_stale(folder: Path) -> None:
     """Work folders (``.tmp-PID-…``) and replaced ones (``.old-PID-…``) left by a process killed while it
     derived; those of a process still running are its own business."""
-    from .. import store
-
     for entry in folder.iterdir():
         if entry.name.startswith((".tmp-", ".old-")) and entry.is_dir():
             pid = entry.name[5:].split("-", 1)[0]
