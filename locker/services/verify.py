@@ -57,7 +57,7 @@ def verify(home: Home, ref: str | None = None, progress: Any = None) -> VerifyRe
 def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     from sqlmodel import select
 
-    from ..models import CustodyEntry, Dispute, Exhibit
+    from ..models import CustodyEntry, Dispute, Event, Exhibit, Export
 
     ddir = home.dispute(slug)
     try:
@@ -65,6 +65,8 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
         with db.reading(engine) as session:
             dispute = session.exec(select(Dispute)).first()
             exhibits = list(session.exec(select(Exhibit).order_by(Exhibit.number)).all())
+            events = list(session.exec(select(Event).order_by(Event.id)).all())
+            exports = list(session.exec(select(Export).order_by(Export.id)).all())
             chain = list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
             messages = chat.stored_digests(session.connection())
             kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
@@ -77,6 +79,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     problems += [Problem(None, p.problem, p.detail) for p in custody.check_chain(chain)]
     problems += _check_head(ddir, chain, kept_since)
     problems += _rows_against_chain(dispute, exhibits, chain, messages)
+    problems += _records_against_chain(dispute, events, exports, chain)
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
@@ -235,8 +238,72 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], chain: list[Any],
             problems.append(Problem(exhibit.number, "messages_altered", "chat messages that no custody entry records"))
         if bool(exhibit.withdrawn) != (exhibit.number in withdrawn):
             problems.append(Problem(exhibit.number, "row_altered", "withdrawn flag differs from the custody log"))
+        elif exhibit.withdrawn and exhibit.withdrawn_reason != withdrawn[exhibit.number]:
+            problems.append(Problem(exhibit.number, "row_altered", "withdrawal reason differs from the custody log"))
     for number in sorted(added):
         problems.append(Problem(number, "row_missing", "the custody log records this exhibit but its row is gone"))
     for number in sorted(messages):
         problems.append(Problem(number, "messages_altered", "chat messages of an exhibit that does not exist"))
     return problems
+
+
+def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any], chain: list[Any]) -> list[Problem]:
+    """The dispute's details, its timeline events and its export records must say what the custody
+    log recorded when they were made (the pack prints all three); none may lack an entry."""
+    problems: list[Problem] = []
+    created: dict | None = None
+    recorded_events: dict[Any, dict] = {}
+    recorded_exports: dict[Any, tuple[str, dict]] = {}
+    for entry in chain:
+        try:
+            payload = json.loads(entry.payload)
+        except ValueError:
+            continue  # already reported by the chain check
+        if not isinstance(payload, dict):
+            continue
+        if entry.action == "dispute.created":
+            created = payload
+        elif entry.action == "event.added":
+            recorded_events[payload.get("event")] = payload
+        elif entry.action == "export.created":
+            recorded_exports[payload.get("export")] = (entry.at, payload)
+    if dispute is not None and created is not None:
+        changed = sorted(k for k, v in created.items() if k != "status" and getattr(dispute, k, v) != v)
+        if changed:
+            problems.append(Problem(None, "row_altered", "the dispute's " + ", ".join(changed)
+                                    + " differ from its custody entry"))
+    for event in events:
+        record = recorded_events.pop(event.id, None)
+        if record is None:
+            problems.append(Problem(None, "row_unrecorded", f"no custody entry records timeline event {event.id}"))
+            continue
+        row = {"at": event.at, "type": event.type, "description": event.description,
+               "exhibits": _loads_list(event.exhibits)}
+        changed = sorted(k for k in row if row[k] != record.get(k))
+        if changed:
+            problems.append(Problem(None, "row_altered", f"timeline event {event.id} differs from its custody entry in "
+                                    + ", ".join(changed)))
+    for number in sorted(recorded_events, key=str):
+        problems.append(Problem(None, "row_missing", f"the custody log records timeline event {number} but its row is gone"))
+    for export in exports:
+        found = recorded_exports.pop(export.id, None)
+        if found is None:
+            problems.append(Problem(None, "row_unrecorded", f"no custody entry records export {export.id}"))
+            continue
+        at, record = found
+        row = {"at": export.at, "path": export.path, "sha256": export.sha256, "pages": export.pages,
+               "lang": export.lang, "exhibits": _loads_list(export.exhibits)}
+        changed = sorted(k for k in row if row[k] != (at if k == "at" else record.get(k)))
+        if changed:
+            problems.append(Problem(None, "row_altered", f"export {export.id} differs from its custody entry in "
+                                    + ", ".join(changed)))
+    for number in sorted(recorded_exports, key=str):
+        problems.append(Problem(None, "row_missing", f"the custody log records export {number} but its row is gone"))
+    return problems
+
+
+def _loads_list(text: str | None) -> Any:
+    try:
+        return json.loads(text or "[]")
+    except ValueError:
+        return text
