@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 
@@ -56,6 +57,10 @@ def test_every_json_document_matches_its_schema(cli, tmp_path: Path) -> None:  #
         ran = cli(*args, "--json")
         assert ran.code == 0, (args, ran.err)
         check(ran.json, name)
+
+    head = json.loads((Path(os.environ["LOCKER_HOME"]) / "disputes" / slug / "custody-head.json").read_text())
+    check(head, "custody-head")
+    assert head["seq"] == len(cli("log", slug, "--json").json)
 
 
 @pytest.mark.parametrize("name", ["new", "add", "list", "show", "show-exhibit", "verify", "log", "event", "profile"])
