@@ -304,10 +304,7 @@ def clean_stale_temps(objects: Path) -> int:
     except FileNotFoundError:
         return 0
     for entry in entries:
-        if not entry.name.startswith(TMP_PREFIX):
-            continue
-        pid_text = entry.name[len(TMP_PREFIX):].split("-", 1)[0]
-        if pid_text.isdigit() and _alive(int(pid_text)):
+        if not left_by_dead_process(entry.name):
             continue
         try:
             os.unlink(entry.path)
@@ -315,6 +312,14 @@ def clean_stale_temps(objects: Path) -> int:
         except OSError:
             pass
     return removed
+
+
+def left_by_dead_process(name: str, prefix: str = TMP_PREFIX) -> bool:
+    """Is ``name`` a temp name (``PREFIX<pid>-…``) whose process is no longer running?"""
+    if not name.startswith(prefix):
+        return False
+    pid = name[len(prefix):].split("-", 1)[0]
+    return not (pid.isdigit() and _alive(int(pid)))
 
 
 def _alive(pid: int) -> bool:

@@ -162,7 +162,7 @@ def check_derive(path: Path, work: Path, *, video: bool = True) -> None:
         _derive_failed(err, path, out)
     else:
         assert {p.name for p in out.iterdir()} == {"display.jpg", "thumb.jpg"}
-        assert 1 <= rendition.width <= 400 and rendition.height >= 1, rendition
+        assert 0 < rendition.width <= 400 and rendition.height > 0, rendition
         if rendition.height < derive.LONG_RATIO * rendition.width:
             assert rendition.height <= 400, rendition
     try:

@@ -143,10 +143,8 @@ def _clean_stale(folder: Path) -> None:
     """Work folders (``.tmp-PID-…``) and replaced ones (``.old-PID-…``) left by a process killed while it
     derived; those of a process still running are its own business."""
     for entry in folder.iterdir():
-        if entry.name.startswith((".tmp-", ".old-")) and entry.is_dir():
-            pid = entry.name[5:].split("-", 1)[0]
-            if not (pid.isdigit() and store._alive(int(pid))):
-                shutil.rmtree(entry, ignore_errors=True)
+        if entry.is_dir() and any(store.left_by_dead_process(entry.name, p) for p in (".tmp-", ".old-")):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _swap_in(work: Path, final: Path) -> None:

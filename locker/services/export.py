@@ -391,8 +391,7 @@ def _clean_stale(folder: Path) -> None:
 
     store.clean_stale_temps(folder)
     for entry in folder.glob(f"{store.TMP_PREFIX}*-export-*"):
-        pid = entry.name[len(store.TMP_PREFIX):].split("-", 1)[0]
-        if entry.is_dir() and pid.isdigit() and not store._alive(int(pid)):
+        if entry.is_dir() and store.left_by_dead_process(entry.name):
             shutil.rmtree(entry, ignore_errors=True)
 
 
