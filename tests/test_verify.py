@@ -100,3 +100,11 @@ def test_every_problem_is_reported_not_only_the_first(cli, dispute, filled) -> N
         path.write_bytes(path.read_bytes() + b"\0")
     code, found = problems(cli, dispute)
     assert code == 1 and found == [(1, "hash_mismatch"), (2, "hash_mismatch"), (3, "hash_mismatch")]
+
+
+@pytest.mark.parametrize("payload", ["[1]", "null", "\"text\"", "42"])
+def test_a_payload_that_is_json_but_not_an_object_is_reported_not_a_crash(cli, dispute, filled, payload) -> None:  # noqa: ANN001
+    folder, _ = filled
+    _sql(folder, "UPDATE custody SET payload = ? WHERE seq = 2", payload)
+    code, found = problems(cli, dispute)
+    assert code == 1 and (None, "custody_entry_altered") in found and (1, "row_unrecorded") in found

@@ -78,8 +78,9 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     problems: list[Problem] = []
     problems += [Problem(None, p.problem, p.detail) for p in custody.check_chain(chain)]
     problems += _check_head(ddir, chain, kept_since)
-    problems += _rows_against_chain(dispute, exhibits, chain, messages)
-    problems += _records_against_chain(dispute, events, exports, chain)
+    recorded = _payloads(chain)
+    problems += _rows_against_chain(dispute, exhibits, recorded, messages)
+    problems += _records_against_chain(dispute, events, exports, recorded)
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
@@ -190,18 +191,28 @@ def remove_orphans(home: Home, ref: str) -> Collected:
     return Collected(ddir.slug, tuple(removed), freed)
 
 
-def _rows_against_chain(dispute: Any, exhibits: list[Any], chain: list[Any],
+def _payloads(chain: list[Any]) -> list[tuple[Any, dict]]:
+    """Each entry with its parsed payload, read once. One that is not a JSON object is left out: the
+    chain check has reported it already (its hash no longer matches)."""
+    parsed = []
+    for entry in chain:
+        try:
+            payload = json.loads(entry.payload)
+        except ValueError:
+            continue
+        if isinstance(payload, dict):
+            parsed.append((entry, payload))
+    return parsed
+
+
+def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: list[tuple[Any, dict]],
                         messages: dict[int, tuple[int, str]]) -> list[Problem]:
     """Each exhibit row (and a chat's messages) must say what its custody entry recorded, and vice versa."""
     problems: list[Problem] = []
     added: dict[int, dict] = {}
     withdrawn: dict[int, str] = {}
     status = None
-    for entry in chain:
-        try:
-            payload = json.loads(entry.payload)
-        except ValueError:
-            continue  # already reported by the chain check
+    for entry, payload in recorded:
         if entry.action == "exhibit.added":
             added[payload.get("exhibit")] = payload
         elif entry.action == "exhibit.withdrawn":
@@ -247,20 +258,15 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], chain: list[Any],
     return problems
 
 
-def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any], chain: list[Any]) -> list[Problem]:
+def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any],
+                           recorded: list[tuple[Any, dict]]) -> list[Problem]:
     """The dispute's details, its timeline events and its export records must say what the custody
     log recorded when they were made (the pack prints all three); none may lack an entry."""
     problems: list[Problem] = []
     created: dict | None = None
     recorded_events: dict[Any, dict] = {}
     recorded_exports: dict[Any, tuple[str, dict]] = {}
-    for entry in chain:
-        try:
-            payload = json.loads(entry.payload)
-        except ValueError:
-            continue  # already reported by the chain check
-        if not isinstance(payload, dict):
-            continue
+    for entry, payload in recorded:
         if entry.action == "dispute.created":
             created = payload
         elif entry.action == "event.added":
