@@ -89,13 +89,12 @@ def engine_for(path: Path, *, create: bool = False, migrations: Any = None) -> A
 
 
 @contextmanager
-def writing(engine: Any) -> Iterator[Any]:
-    """A short write transaction (a Session) holding the database lock from its start."""
+def _transaction(engine: Any) -> Iterator[Any]:
     from sqlalchemy.exc import OperationalError
     from sqlmodel import Session
 
     try:
-        with Session(engine.execution_options(immediate=True), expire_on_commit=False) as session:
+        with Session(engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
     except OperationalError as err:  # rolled back; "database or disk is full" becomes one clear line
@@ -104,20 +103,14 @@ def writing(engine: Any) -> Iterator[Any]:
         raise
 
 
-@contextmanager
-def reading(engine: Any) -> Iterator[Any]:
-    """A consistent read snapshot (a Session)."""
-    from sqlalchemy.exc import OperationalError
-    from sqlmodel import Session
+def writing(engine: Any) -> Any:
+    """A short write transaction (a Session) holding the database lock from its start."""
+    return _transaction(engine.execution_options(immediate=True))
 
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
-    except OperationalError as err:
-        if no_space(err):
-            raise StoreError(NO_SPACE, path=engine.url.database) from None
-        raise
+
+def reading(engine: Any) -> Any:
+    """A consistent read snapshot (a Session)."""
+    return _transaction(engine)
 
 
 def dispose(path: Path) -> None:

@@ -258,6 +258,15 @@ def _libc() -> ctypes.CDLL | None:
     return _LIBC[0]  # type: ignore[return-value]
 
 
+def fsync_file(path: Path) -> None:
+    """Make a finished file's bytes durable (before it is renamed into place)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)

@@ -131,11 +131,7 @@ def _make_durable(work: Path) -> None:
     """fsync the finished files before the folder is renamed into place: after a power cut a
     derived folder is whole or absent, never a right-named folder of empty pictures."""
     for path in work.iterdir():
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        store.fsync_file(path)
     store.fsync_dir(work)
 
 

@@ -132,7 +132,7 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
                                workers=default_workers(), version=__version__)
     try:
         result = build(snap, temp, pack_options, progress=progress)
-        _fsync(temp)
+        store.fsync_file(temp)
         sha256, size = store.hash_file(temp)
     except OSError as err:  # no space, no permission: one line naming the file
         temp.unlink(missing_ok=True)
@@ -393,11 +393,3 @@ def _clean_stale(folder: Path) -> None:
     for entry in folder.glob(f"{store.TMP_PREFIX}*-export-*"):
         if entry.is_dir() and store.left_by_dead_process(entry.name):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
