@@ -1,7 +1,7 @@
 PY ?= .venv/bin/python
 PYTEST ?= .venv/bin/pytest
 
-.PHONY: test stress
+.PHONY: test stress latest lock
 
 test:
 	$(PYTEST) -q -x
@@ -14,3 +14,11 @@ STRESS_TESTS = tests/test_crash.py tests/test_faults.py tests/test_enospc.py tes
 
 stress:
 	LOCKER_STRESS=1 $(PYTEST) -q -s $(STRESS_TESTS)
+
+# The suite against the newest releases pyproject.toml allows (constraints.txt ignored).
+latest:
+	bash scripts/test-latest.sh
+
+# Rewrite constraints.txt with the newest releases that fit pyproject.toml.
+lock:
+	bash scripts/lock.sh

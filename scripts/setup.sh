@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything locker needs on this machine: system packages (libmagic, a
 # CJK TrueType font, poppler-utils and qpdf for the PDF tests), a virtual
-# environment in .venv and the project installed into it with its test extra.
+# environment in .venv and the project installed into it with its test extra, at the exact
+# versions of constraints.txt.
 # Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,15 +59,19 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-# Reinstall only when pyproject.toml changed since the last install.
+# Exact versions from constraints.txt (scripts/lock.sh writes it), so every machine gets the
+# same packages. Reinstall only when pyproject.toml or constraints.txt changed since the last
+# install.
 stamp=.venv/.locker-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import locker' 2>/dev/null; then
   say "installing locker and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v 'is ignored' >&2 || true
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[test]' 2>&1 | grep -v 'is ignored' >&2 || true
   .venv/bin/python -c 'import locker, magic, av, pillow_heif, sqlmodel, reportlab' || {
     say "the install did not complete; see the messages above"; exit 1; }
+  .venv/bin/python scripts/check_pins.py constraints.txt || {
+    say "the installed versions differ from constraints.txt; see above"; exit 1; }
   echo "$want" > "$stamp"
 fi
 say "ready: .venv/bin/locker"
