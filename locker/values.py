@@ -182,6 +182,23 @@ def zone_name(tz: tzinfo) -> str:
     return "UTC" if not offset else offset_name(offset)
 
 
+def zone_assumed(captured_at_source: str | None, metadata: object) -> str | None:
+    """The zone a file's capture time was put in because the file named none ("" when the
+    zone was not recorded), or None when the offset came from the file, the user or a chat.
+    ``metadata`` is the exhibit's metadata, a dict or its JSON text."""
+    import json
+
+    if captured_at_source not in ("exif", "container", "filename"):
+        return None
+    try:
+        md = json.loads(metadata) if isinstance(metadata, str) else metadata
+    except ValueError:
+        return None
+    if not isinstance(md, dict) or md.get("captured_at_offset_assumed") is not True:
+        return None
+    return str(md.get("captured_at_tz") or "")
+
+
 def clean_text(value: str) -> str:
     """Text that can be stored and printed: undecodable bytes of a file name
     (surrogate escapes) become ``\\xNN``; everything else is kept as it is."""

@@ -304,7 +304,7 @@ def _is_attached_picture(stream: Any) -> bool:
         return False
 
 
-def _read_container(path: Path, info: AVInfo, handlers: list[str]) -> None:
+def _read_container(path: Path, info: AVInfo, handlers: list[str], riff_times: list[str]) -> None:
     import av
 
     try:
@@ -353,7 +353,7 @@ def _read_container(path: Path, info: AVInfo, handlers: list[str]) -> None:
         if video is None and audio is None:
             info.warnings.append("no audio or video stream found")
 
-        _creation_time(info, container, tags, stream_tags, handlers)
+        _creation_time(info, container, tags, stream_tags, handlers, riff_times)
         gps = _parse_iso6709(tags.get("com.apple.quicktime.location.ISO6709") or tags.get("location"))
         if gps:
             md["gps"] = gps
@@ -389,7 +389,7 @@ def _local_clock_maker(container: Any, tags: dict[str, str], handlers: list[str]
 
 
 def _creation_time(info: AVInfo, container: Any, tags: dict[str, str], stream_tags: list[dict[str, str]],
-                   handlers: list[str]) -> None:
+                   handlers: list[str], riff_times: list[str]) -> None:
     """The container's creation time: UTC where the format says so (QuickTime/MP4), a local
     wall-clock time for AVI (IDIT, a DateTimeOriginal in its stream header) and for cameras
     that write their local clock (GoPro). Times outside 1970 … now are ignored with a warning."""
@@ -400,7 +400,8 @@ def _creation_time(info: AVInfo, container: Any, tags: dict[str, str], stream_ta
     maker = None if avi else _local_clock_maker(container, tags, handlers)
     candidates = [tags.get("com.apple.quicktime.creationdate"), tags.get("creation_time")]
     candidates += [t.get("creation_time") for t in stream_tags]
-    if avi:  # FFmpeg reads IDIT into creation_time, a Nikon/Fuji strd EXIF into DateTimeOriginal
+    if avi:  # FFmpeg reads one IDIT form into creation_time; the others are read here
+        candidates += riff_times
         candidates += [t.get("DateTimeOriginal") for t in [tags, *stream_tags]]
     for raw in candidates:
         if not raw:
@@ -424,6 +425,72 @@ def _creation_time(info: AVInfo, container: Any, tags: dict[str, str], stream_ta
         else:
             info.created = moment
         break
+
+
+AVI_HEADER_MAX = 1024 * 1024
+"""How much of an AVI's header list (``hdrl``) is read for its camera dates."""
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+
+
+def avi_header_times(f: BinaryIO, size: int) -> list[str]:
+    """The camera's local dates in an AVI's header list, as "YYYY:MM:DD HH:MM:SS": the ``IDIT``
+    chunk ("THU OCT 22 12:34:56 2009" or "2009:10:22 12:34:56") and the DateTimeOriginal of an
+    EXIF block in a stream's ``strd`` chunk (Nikon, Fujifilm). Reads at most 1 MiB."""
+    f.seek(12)
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"LIST" or head[8:12] != b"hdrl":
+        return []
+    length = struct.unpack("<I", head[4:8])[0]
+    data = f.read(min(length - 4, AVI_HEADER_MAX, max(0, size - 24)))
+    found: list[str] = []
+
+    def walk(start: int, end: int, depth: int) -> None:
+        pos = start
+        while pos + 8 <= end and len(found) < 4:
+            chunk, n = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+            body = data[pos + 8 : min(pos + 8 + n, end)]
+            if chunk == b"LIST" and depth < 4:
+                walk(pos + 12, min(pos + 8 + n, end), depth + 1)
+            elif chunk == b"IDIT":
+                text = _idit_text(body)
+                if text:
+                    found.append(text)
+            elif chunk == b"strd":
+                text = _strd_exif_time(body)
+                if text:
+                    found.append(text)
+            pos += 8 + n + (n & 1)
+
+    walk(0, len(data), 0)
+    return found
+
+
+def _idit_text(body: bytes) -> str | None:
+    text = body.split(b"\x00", 1)[0].decode("latin-1").strip().upper()
+    m = re.match(r"^[A-Z]{3}\s+([A-Z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$", text)
+    if m and m[1] in _MONTHS:
+        return f"{m[6]}:{_MONTHS[m[1]]:02d}:{int(m[2]):02d} {m[3]}:{m[4]}:{m[5]}"
+    m = re.match(r"^(\d{4})[:/\-](\d{2})[:/\-](\d{2})[ T/]+(\d{2}):(\d{2})(?::(\d{2}))?", text)
+    if m:
+        return f"{m[1]}:{m[2]}:{m[3]} {m[4]}:{m[5]}:{m[6] or '00'}"
+    return None
+
+
+def _strd_exif_time(body: bytes) -> str | None:
+    at = max(body.find(b"II*\x00"), body.find(b"MM\x00*"))
+    if at < 0:
+        return None
+    try:
+        from PIL import Image
+
+        exif = Image.Exif()
+        exif.load(b"Exif\x00\x00" + body[at:])
+        value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    except Exception:  # a damaged EXIF block: no date from it
+        return None
+    return value.strip("\x00 ") if isinstance(value, str) else None
 
 
 def _exif_style(raw: str) -> datetime | None:
@@ -464,7 +531,14 @@ def inspect_av(path: Path, head: bytes) -> AVInfo:
         if riff_size + 8 > size:
             info.warnings.append("truncated media file: RIFF header promises more bytes than present")
 
-    _read_container(path, info, scan.handlers if scan is not None else [])
+    riff_times: list[str] = []
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        try:
+            with open(path, "rb") as f:
+                riff_times = avi_header_times(f, size)
+        except OSError:
+            riff_times = []
+    _read_container(path, info, scan.handlers if scan is not None else [], riff_times)
     if scan is not None and scan.gpmf:
         info.gps_time = gpmf_gps_time(scan.gpmf)
         if info.gps_time is not None:
