@@ -59,9 +59,11 @@ def parse_datetime(text: str, tz: tzinfo) -> str:
     try:
         value.astimezone(UTC)
     except OverflowError:  # 0001-01-01 in a zone east of UTC lies before the first representable instant
-        raise UsageError(f"not a believable date and time: {text!r}") from None
+        raise UsageError(_UNBELIEVABLE.format(text=text.strip())) from None
     return iso(value)
 
+
+_UNBELIEVABLE = "{text!r} is not a believable time: it must lie between 1970-01-01 and tomorrow"
 
 CAPTURE_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 """No capture time before this is believed: older "times" are reset clocks or a format's zero."""
@@ -95,8 +97,7 @@ def parse_capture_time(text: str, tz: tzinfo) -> str:
     refused outside 1970-01-01 … now + 1 day."""
     value = parse_datetime(text, tz)
     if not in_capture_window(datetime.fromisoformat(value)):
-        raise UsageError(f"{text.strip()!r} is not a believable time: it must lie between "
-                         "1970-01-01 and tomorrow")
+        raise UsageError(_UNBELIEVABLE.format(text=text.strip()))
     return value
 
 
