@@ -748,3 +748,11 @@ def test_riff_avi_cut_inside_its_form_type(tmp_path: Path) -> None:
     cut = tmp_path / "x.bin"
     cut.write_bytes(samples.make_avi(tmp_path / "a.avi").read_bytes()[:10])  # "RIFF" size "AV"
     assert probe(cut, "x.bin", SHANGHAI).mime == "video/x-msvideo"
+
+
+def test_heic_gps_time_gives_the_offset(tmp_path: Path) -> None:
+    path = samples.make_heic(tmp_path / "IMG_0004.HEIC", offset=None,
+                             gps_time=datetime(2025, 5, 3, 7, 1, 2, tzinfo=UTC))
+    result = probe(path, "IMG_0004.HEIC", BERLIN)
+    assert result.captured_at == "2025-05-03T15:01:02+08:00"
+    assert result.metadata["offset_from"] == "gps"

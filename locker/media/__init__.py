@@ -10,33 +10,48 @@ Heavy libraries (libmagic, Pillow, pillow-heif, PyAV) are imported on first use.
 **Capture time** (``captured_at``, ISO 8601 with offset, seconds precision), first found wins:
 
 1. EXIF ``DateTimeOriginal`` (source ``exif``), with ``OffsetTimeOriginal`` when
-   present, else in the user's zone ``tz``;
+   present;
 2. container creation time of video/audio (source ``container``): an offset in
-   the file (QuickTime ``creationdate``) is kept, UTC times (``creation_time``;
-   a time without offset is UTC by the ISO-BMFF/QuickTime convention) are shown
-   in ``tz``;
+   the file (QuickTime ``creationdate``) is kept; ``creation_time``, UTC by the
+   ISO-BMFF/QuickTime definition, is shown in ``tz``. AVI dates (``IDIT``, a
+   ``strd`` EXIF DateTimeOriginal) and the ``creation_time`` of cameras known to
+   write their local clock there (GoPro: its handler names, GPMF track or
+   firmware tag) are local wall-clock times (metadata ``creation_time_clock``);
 3. a file-name pattern (source ``filename``, see :mod:`locker.media.timefromname`):
    wall-clock names are put in ``tz``, epoch names converted to ``tz``. A
    date-only name (``IMG-20250503-WA0001``) gives no captured_at but metadata
    ``filename_date``;
 4. otherwise None. The file's mtime is never used.
 
+A local wall-clock time (EXIF without offset, AVI, GoPro) takes its offset from a
+GPS time in the same file (EXIF ``GPSDateStamp``/``GPSTimeStamp``, GoPro GPMF
+``GPSU`` with a fix), which is UTC: when the difference is within 2 minutes of a
+whole quarter hour and inside ±14 h, that is the offset (metadata ``offset_from:
+"gps"``, ``gps_time``). A GPS time that does not fit (a date a day off) is
+ignored, with ``gps_time_ignored`` and a warning saying why. Without a GPS time
+the local time is put in ``tz``.
+
 ``metadata["captured_at_offset_assumed"]`` is True when the offset is the user's
-zone applied to a time that had none (then ``captured_at_tz`` names the zone).
-Chat exports get no captured_at here: the chat parser, which reads all messages,
-can supply one with source ``chat``.
+zone applied to a time that had none (then ``captured_at_tz`` names the zone by
+its IANA key, or as ``+08:00``; never an abbreviation). Times outside
+1970-01-01 … now + 1 day (an EXIF year 0001, QuickTime's 1904) are ignored with a
+warning. Chat exports get no captured_at here: the chat parser, which reads all
+messages, can supply one with source ``chat``.
 
 **Kind**:
 
 * images: ``screenshot`` when the name says so (Screenshot…, 截屏, 截图…) or iOS
-  EXIF says "Screenshot"; else ``photo`` with camera EXIF (Make, Model,
-  DateTimeOriginal, exposure, f-number, ISO, focal length); else ``screenshot``
+  EXIF says "Screenshot"; else ``photo`` with camera EXIF (Make, Model, lens,
+  exposure, f-number, ISO, focal length; a DateTimeOriginal alone is not camera
+  EXIF: phones stamp screenshots with one); else ``screenshot``
   for a PNG (cameras do not write PNG), a phone-screen shape (portrait,
   height/width ≥ 1.6) or a common desktop resolution; else ``photo`` (most such
   images are photos whose EXIF a messenger stripped). An image whose header
   cannot be read at all is ``other``;
 * ``video`` for video/* (``audio`` if the container holds only audio);
-  ``audio`` for audio/*, including WeChat/QQ SILK (``audio/silk``);
+  ``audio`` for audio/*, including WeChat/QQ SILK (``audio/silk``) and a WAV cut
+  inside its 12-byte RIFF header (named ``audio/x-wav`` by what is left of it,
+  with a warning);
 * ``document`` for PDF and office documents;
 * ``chat`` for a recognised chat export (:mod:`locker.media.chatsniff`);
 * ``other`` for everything else.
