@@ -443,7 +443,7 @@ def avi_header_times(f: BinaryIO, size: int) -> list[str]:
     if len(head) < 12 or head[:4] != b"LIST" or head[8:12] != b"hdrl":
         return []
     length = struct.unpack("<I", head[4:8])[0]
-    data = f.read(min(length - 4, AVI_HEADER_MAX, max(0, size - 24)))
+    data = f.read(max(0, min(length - 4, AVI_HEADER_MAX, size - 24)))  # read(-1) would read it all
     found: list[str] = []
 
     def walk(start: int, end: int, depth: int) -> None:
