@@ -756,3 +756,29 @@ def test_heic_gps_time_gives_the_offset(tmp_path: Path) -> None:
     result = probe(path, "IMG_0004.HEIC", BERLIN)
     assert result.captured_at == "2025-05-03T15:01:02+08:00"
     assert result.metadata["offset_from"] == "gps"
+
+
+def test_a_gpmf_track_alone_marks_a_gopro(tmp_path: Path) -> None:
+    # No "GoPro" in any name: the 'gpmd' sample entry (GoPro's metadata format) is enough.
+    path = samples.make_mp4(tmp_path / "clip.mp4", 1.0, creation_time="2025-05-03T14:22:10.000000Z")
+    samples.add_gpmf_track(path, samples.gpmf_gpsu(datetime(2025, 5, 3, 6, 22, 40, tzinfo=UTC)), handler="MET")
+    result = probe(path, "clip.mp4", BERLIN)
+    assert result.captured_at == "2025-05-03T14:22:10+08:00"
+    assert result.metadata["offset_from"] == "gps"
+
+
+def test_gopro_firmware_tag_marks_a_local_clock(tmp_path: Path) -> None:
+    # A GoPro's udta 'FIRM' box ("HD5.02.02.00.00"), which FFmpeg reads as the "firmware" tag.
+    import struct
+
+    path = samples.make_mp4(tmp_path / "clip.mp4", 1.0, creation_time="2025-05-03T14:22:10.000000Z")
+    data = bytearray(path.read_bytes())
+    moov = data.rindex(b"moov") - 4
+    assert struct.unpack(">I", data[moov:moov + 4])[0] == len(data) - moov  # moov is the last box
+    firm = b"HD5.02.02.00.00"
+    udta = struct.pack(">I", 16 + len(firm)) + b"udta" + struct.pack(">I", 8 + len(firm)) + b"FIRM" + firm
+    data[moov:moov + 4] = struct.pack(">I", len(data) - moov + len(udta))
+    path.write_bytes(bytes(data + udta))
+    result = probe(path, "clip.mp4", SHANGHAI)
+    assert result.captured_at == "2025-05-03T14:22:10+08:00"  # local, not 22:22 as UTC would give
+    assert result.metadata["captured_at_offset_assumed"] is True

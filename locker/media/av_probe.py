@@ -197,6 +197,7 @@ def _read_tracks(f: BinaryIO, start: int, end: int, size: int, scan: _IsoScan) -
             continue
         stsd = _read_box(f, _child(f, *stbl, b"stsd"), 16)
         if stsd[12:16] == b"gpmd":
+            scan.handlers.append("GoPro GPMF track")  # GPMF is GoPro's own format
             scan.gpmf = _first_sample(f, stbl, size)
 
 
@@ -373,6 +374,8 @@ def _read_container(path: Path, info: AVInfo, handlers: list[str], riff_times: l
 
 # Cameras that write their local clock into creation_time, which QuickTime/MP4 define as UTC.
 _LOCAL_CLOCK_MAKERS = ("GoPro",)
+# GoPro firmware names: "HD5.02.02.00.00" (HERO5), "H19.03.02.00.00" (HERO8), "H22.01.01.10.00" (HERO11)…
+_GOPRO_FIRMWARE = re.compile(r"^H(?:D\d|\d\d)\.\d\d\.")
 
 
 def _local_clock_maker(container: Any, tags: dict[str, str], handlers: list[str]) -> str | None:
@@ -385,6 +388,8 @@ def _local_clock_maker(container: Any, tags: dict[str, str], handlers: list[str]
     for maker in _LOCAL_CLOCK_MAKERS:
         if any(maker.lower() in text.lower() for text in texts):
             return maker
+    if _GOPRO_FIRMWARE.match(str(tags.get("firmware") or "")):
+        return "GoPro"
     return None
 
 
