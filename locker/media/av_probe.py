@@ -408,13 +408,14 @@ def _creation_time(info: AVInfo, container: Any, tags: dict[str, str], stream_ta
     if avi:  # FFmpeg reads one IDIT form into creation_time; the others are read here
         candidates += riff_times
         candidates += [t.get("DateTimeOriginal") for t in [tags, *stream_tags]]
-    for raw in candidates:
+    apple = tags.get("com.apple.quicktime.creationdate")  # written with the offset of the moment
+    for index, raw in enumerate(candidates):
         if not raw:
             continue
         moment = parse_media_time(raw) or _exif_style(raw)
         if moment is None:
             continue
-        local = avi or (maker is not None and raw is not tags.get("com.apple.quicktime.creationdate"))
+        local = avi or (maker is not None and not (index == 0 and apple))
         if local:
             moment = moment.replace(tzinfo=None)
         elif moment.tzinfo is None:
