@@ -233,8 +233,9 @@ def _count_with_pypdf(f: BinaryIO) -> int | None:
     its ``Configuration`` limits (75 MB), and walks the page tree once. Its cost grows with
     the file's size; the worst measured, a 64 MiB PDF whose cross-reference table pypdf must
     rebuild by reading every object, took 2.5 s and 93 MiB of memory (a 4-page pdfTeX file:
-    25 ms, pypdf's import included). A subprocess with a time limit would add about 0.5 s to
-    every such PDF and protect nothing: ingest reads the same file's text with pypdf anyway.
+    20–70 ms, pypdf's one-time import not counted). A subprocess with a time limit would add
+    about 0.5 s (a Python start and pypdf's import) to every such PDF and protect nothing:
+    ingest reads the same file's text with pypdf in-process anyway.
     """
     import logging
 
