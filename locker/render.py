@@ -11,7 +11,7 @@ import re
 import sys
 from typing import Any
 
-from .values import clean_text
+from .values import clean_text, zone_assumed
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -180,15 +180,17 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def _when(value: str | None, source: str | None = None, *, offset: bool = True) -> str:
+def _when(value: str | None, source: str | None = None, *, offset: bool = True, assumed: bool = False) -> str:
     """``2025-05-03T14:22:10+08:00`` shown as ``2025-05-03 14:22:10 +08:00 (exif)``;
-    tables leave the offset out (``show N`` and ``--json`` have it)."""
+    tables leave the offset out (``show N`` and ``--json`` have it). A time whose zone
+    was assumed says so: ``(exif, zone assumed)``."""
     if not value:
         return "unknown"
     shown = value.replace("T", " ", 1)
     if len(shown) > 19 and shown[19] in "+-Z":
         shown = f"{shown[:19]} {shown[19:]}" if offset else shown[:16]
-    return f"{shown} ({source})" if source else shown
+    notes = ", ".join(n for n in (source, "zone assumed" if assumed else None) if n)
+    return f"{shown} ({notes})" if notes else shown
 
 
 _MIN_WIDTH = {"sha256": 10, "file": 20}
@@ -275,8 +277,9 @@ def print_show(detail: Any) -> None:
     table = _table("No.", "file", "kind", "captured", "sha256", title="exhibits")
     for e in detail.exhibits:
         name = (e.title or e.original_name) + ("  [withdrawn]" if e.withdrawn else "")
-        table.add_row(str(e.number), _text(name), e.kind, _when(e.captured_at, e.captured_at_source, offset=False),
-                      e.sha256[:10])
+        assumed = zone_assumed(e.captured_at_source, e.meta) is not None
+        table.add_row(str(e.number), _text(name), e.kind,
+                      _when(e.captured_at, e.captured_at_source, offset=False, assumed=assumed), e.sha256[:10])
     console.print(table)
     if detail.events:
         table = _table("when", "type", "description", title="timeline")
@@ -291,6 +294,9 @@ def print_exhibit(exhibit: Any, messages: Any = (), derived: Any = None) -> None
     console = _console()
     doc = exhibit_doc(exhibit)
     metadata = doc.pop("metadata")
+    assumed = zone_assumed(exhibit.captured_at_source, metadata)
+    if assumed is not None and doc.get("captured_at"):
+        doc["captured_at"] = f"{doc['captured_at']} (zone assumed{': ' + assumed if assumed else ''})"
     for key, value in doc.items():
         if value not in (None, ""):
             console.print(_text(f"{key:<19} {value}"))

@@ -6,6 +6,7 @@ ISO 8601 strings with an offset; instants the locker itself records are UTC.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -55,7 +56,49 @@ def parse_datetime(text: str, tz: tzinfo) -> str:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
+    try:
+        value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 in a zone east of UTC lies before the first representable instant
+        raise UsageError(_UNBELIEVABLE.format(text=text.strip())) from None
     return iso(value)
+
+
+_UNBELIEVABLE = "{text!r} is not a believable time: it must lie between 1970-01-01 and tomorrow"
+
+CAPTURE_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""No capture time before this is believed: older "times" are reset clocks or a format's zero."""
+
+
+def capture_latest() -> datetime:
+    """The latest believable capture time: now plus a day (for clocks a little ahead)."""
+    return datetime.now(UTC) + timedelta(days=1)
+
+
+def in_capture_window(value: datetime) -> bool:
+    """Whether a capture time lies in 1970-01-01 … now + 1 day.
+
+    A wall-clock time without offset is checked with ±14 h of slack (it is in some zone).
+    Never raises, whatever the year (a year 1 time with an offset cannot be converted to UTC).
+    """
+    latest = capture_latest()
+    try:
+        if value.tzinfo is None or value.utcoffset() is None:
+            slack = timedelta(hours=14)
+            naive = value.replace(tzinfo=None)
+            return (CAPTURE_EARLIEST.replace(tzinfo=None) - slack <= naive
+                    <= latest.replace(tzinfo=None) + slack)
+        return CAPTURE_EARLIEST <= value.astimezone(UTC) <= latest
+    except (OverflowError, ValueError):
+        return False
+
+
+def parse_capture_time(text: str, tz: tzinfo) -> str:
+    """:func:`parse_datetime` for a time something happened (``--captured-at``, ``--at``):
+    refused outside 1970-01-01 … now + 1 day."""
+    value = parse_datetime(text, tz)
+    if not in_capture_window(datetime.fromisoformat(value)):
+        raise UsageError(_UNBELIEVABLE.format(text=text.strip()))
+    return value
 
 
 def iso(value: datetime) -> str:
@@ -72,8 +115,7 @@ def now_utc() -> str:
 def resolve_tz(name: str | None) -> tzinfo:
     """The named IANA zone, or the machine's local zone when ``name`` is empty."""
     if not name:
-        local = datetime.now().astimezone().tzinfo
-        return local or UTC
+        return local_zone()
     if name.upper() in ("UTC", "Z"):
         return UTC
     offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
@@ -87,6 +129,75 @@ def resolve_tz(name: str | None) -> tzinfo:
     except Exception:  # ZoneInfoNotFoundError, ValueError for odd names
         raise UsageError(f"unknown time zone: {name!r} (use a name like Asia/Shanghai or +08:00)") from None
 
+
+
+def local_zone() -> tzinfo:
+    """The machine's zone, as an IANA zone where it can be named (``TZ``, ``/etc/localtime``,
+    ``/etc/timezone``), else its current UTC offset: never an abbreviation such as ``CST``,
+    which names three different offsets."""
+    from zoneinfo import ZoneInfo
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    try:
+        with open("/etc/timezone", encoding="utf-8") as f:
+            candidates.append(f.read(200).strip())
+    except (OSError, UnicodeDecodeError):
+        pass
+    for name in candidates:
+        if not name or name.startswith("/") or ".." in name:
+            continue
+        try:
+            zone = ZoneInfo(name)
+        except Exception:  # ZoneInfoNotFoundError, ValueError for odd names
+            continue
+        if zone.utcoffset(datetime.now()) == datetime.now().astimezone().utcoffset():
+            return zone  # a TZ variable Python did not apply (set after start) does not count
+    offset = datetime.now().astimezone().utcoffset() or timedelta(0)
+    return timezone(offset, offset_name(offset)) if offset else UTC
+
+
+def offset_name(offset: timedelta) -> str:
+    """``+08:00`` for a UTC offset."""
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def zone_name(tz: tzinfo) -> str:
+    """How a zone is recorded: its IANA name (``Asia/Shanghai``), ``UTC``, or a ``+08:00``
+    offset for a fixed-offset zone; never an abbreviation (``CST``)."""
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    if key:
+        return str(key)
+    if tz is UTC:
+        return "UTC"
+    offset = tz.utcoffset(None) if isinstance(tz, timezone) else tz.utcoffset(datetime.now())
+    if offset is None:
+        return str(tz)
+    return "UTC" if not offset else offset_name(offset)
+
+
+def zone_assumed(captured_at_source: str | None, metadata: object) -> str | None:
+    """The zone a file's capture time was put in because the file named none ("" when the
+    zone was not recorded), or None when the offset came from the file, the user or a chat.
+    ``metadata`` is the exhibit's metadata, a dict or its JSON text."""
+    import json
+
+    if captured_at_source not in ("exif", "container", "filename"):
+        return None
+    try:
+        md = json.loads(metadata) if isinstance(metadata, str) else metadata
+    except ValueError:
+        return None
+    if not isinstance(md, dict) or md.get("captured_at_offset_assumed") is not True:
+        return None
+    return str(md.get("captured_at_tz") or "")
 
 
 def clean_text(value: str) -> str:

@@ -36,7 +36,7 @@ __all__ = [
     "make_memotrace_txt", "make_numbered_video", "frame_code_cells",
     "FRAME_CODE_BITS", "make_oriented_image", "upright_marker_picture", "make_long_screenshot",
     "make_webp", "make_gif", "make_corrupt", "make_jpeg_bomb", "make_heic_bomb", "make_pdf_broken_xref",
-    "make_zip_bomb_chat", "make_huge_line_chat",
+    "make_zip_bomb_chat", "make_huge_line_chat", "add_gpmf_track", "make_avi", "gpmf_gpsu",
 ]
 
 DEFAULT_DATETIME = "2025:05:03 15:01:02"
@@ -77,6 +77,7 @@ def camera_exif(
     exposure_time: Fraction | None = Fraction(1, 120),
     f_number: float | None = 1.8,
     user_comment: str | None = None,
+    gps_time: datetime | None = None,
 ) -> bytes:
     """EXIF bytes (for ``Image.save(exif=…)``) as a phone camera writes them.
 
@@ -123,6 +124,12 @@ def camera_exif(
             a = Fraction(abs(alt)).limit_denominator(100)
             gps_ifd[5] = b"\x00" if alt >= 0 else b"\x01"
             gps_ifd[6] = IFDRational(a.numerator, a.denominator)
+        exif[0x8825] = gps_ifd
+    if gps_time is not None:  # GPSDateStamp + GPSTimeStamp: UTC, as a GPS receiver reports it
+        gps_ifd = dict(exif.get(0x8825) or {0: b"\x02\x02\x00\x00"})
+        gps_ifd[29] = gps_time.strftime("%Y:%m:%d")
+        gps_ifd[7] = (IFDRational(gps_time.hour, 1), IFDRational(gps_time.minute, 1),
+                      IFDRational(gps_time.second * 100 + gps_time.microsecond // 10000, 100))
         exif[0x8825] = gps_ifd
     return exif.tobytes()
 
@@ -546,8 +553,8 @@ def make_pdf_with_object_streams(path: Path | str, pages: int = 2) -> Path:
     out += stream + b"\nendstream\nendobj\n"
     xref_no = objstm_no + 1
     rows = [b"\x00\x00\x00\x00\xff"]  # object 0: free
-    rows += [b"\x02" + struct.pack(">H", objstm_no) + struct.pack(">H", i)
-             for i in range(len(objs))]
+    # /W [1 3 1]: type 2, the object stream's number in 3 bytes, the index in 1
+    rows += [b"\x02" + struct.pack(">I", objstm_no)[1:] + bytes([i]) for i in range(len(objs))]
     rows += [b"\x01" + struct.pack(">I", objstm_at)[1:] + b"\x00"]
     rows += [b"\x01" + struct.pack(">I", len(out))[1:] + b"\x00"]
     xref_data = zlib.compress(b"".join(rows))
@@ -826,4 +833,95 @@ def make_huge_line_chat(path: Path | str, line_bytes: int = 50 * 1024 * 1024) ->
             out.write(chunk[: min(left, len(chunk))])
             left -= len(chunk)
         out.write(b"\n03/05/2025, 14:31 - Shop: ok\n")
+    return path
+
+
+# --------------------------------------------------------------------------- camera clocks
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def _full_box(kind: bytes, payload: bytes, version: int = 0, flags: int = 0) -> bytes:
+    return _box(kind, struct.pack(">I", (version << 24) | flags) + payload)
+
+
+def gpmf_gpsu(when: datetime, *, fix: int = 3) -> bytes:
+    """A GPMF payload (DEVC → STRM → GPSF, GPSU) as a GoPro writes one second of GPS:
+    ``GPSU`` is the UTC time "yymmddhhmmss.sss"; ``GPSF`` 0 means no fix."""
+    gpsu = when.strftime("%y%m%d%H%M%S.") + f"{when.microsecond // 1000:03d}"
+    inner = b"GPSF" + b"L\x04\x00\x01" + struct.pack(">I", fix)
+    inner += b"GPSU" + b"U\x10\x00\x01" + gpsu.encode("ascii")
+    strm = b"STRM" + b"\x00\x01" + struct.pack(">H", len(inner)) + inner
+    return b"DEVC" + b"\x00\x01" + struct.pack(">H", len(strm)) + strm
+
+
+def add_gpmf_track(path: Path | str, gpmf: bytes, *, handler: str = "GoPro MET") -> Path:
+    """Add a GoPro metadata track (handler 'meta', sample entry 'gpmd') holding one sample,
+    ``gpmf``, to an MP4 whose ``moov`` is its last box (as PyAV writes it without faststart).
+    The sample goes into a new ``mdat`` after ``moov``; nothing before it moves."""
+    path = Path(path)
+    data = bytearray(path.read_bytes())
+    pos = 0
+    while pos < len(data):
+        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"moov":
+            break
+        pos += size
+    assert kind == b"moov" and pos + size == len(data), "moov must be the last box"
+    moov_at, moov_size = pos, size
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    tkhd = _full_box(b"tkhd", struct.pack(">IIIII", 0, 0, 99, 0, 1000) + b"\x00" * 8
+                     + struct.pack(">hhhH", 0, 0, 0, 0) + matrix + struct.pack(">II", 0, 0), flags=3)
+    mdhd = _full_box(b"mdhd", struct.pack(">IIIIHH", 0, 0, 1000, 1000, 0x55C4, 0))
+    hdlr = _full_box(b"hdlr", b"\x00" * 4 + b"meta" + b"\x00" * 12 + handler.encode() + b"\x00")
+    dinf = _box(b"dinf", _full_box(b"dref", struct.pack(">I", 1) + _full_box(b"url ", b"", flags=1)))
+    entry = _box(b"gpmd", b"\x00" * 6 + struct.pack(">H", 1) + b"\x00" * 4)
+    sample_at = len(data) + 0  # fixed below, once the trak's size is known
+    def stbl(offset: int) -> bytes:
+        return _box(b"stbl", _full_box(b"stsd", struct.pack(">I", 1) + entry)
+                    + _full_box(b"stts", struct.pack(">III", 1, 1, 1000))
+                    + _full_box(b"stsc", struct.pack(">IIII", 1, 1, 1, 1))
+                    + _full_box(b"stsz", struct.pack(">III", 0, 1, len(gpmf)))
+                    + _full_box(b"stco", struct.pack(">II", 1, offset)))
+    def trak(offset: int) -> bytes:
+        minf = _box(b"minf", _full_box(b"nmhd", b"") + dinf + stbl(offset))
+        return _box(b"trak", tkhd + _box(b"mdia", mdhd + hdlr + minf))
+    trak_len = len(trak(0))
+    sample_at = len(data) + trak_len + 8  # after the grown moov and the new mdat's header
+    data[moov_at:moov_at + 4] = struct.pack(">I", moov_size + trak_len)
+    data += trak(sample_at) + _box(b"mdat", gpmf)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def make_avi(path: Path | str, seconds: float = 1.0, *, idit: bytes | None = None) -> Path:
+    """An AVI (MPEG-4 video) made with PyAV; ``idit`` adds the IDIT chunk (the camera's local
+    date, e.g. ``b"THU OCT 22 12:34:56 2009\\n\\0"``) to the ``hdrl`` list, where cameras put it."""
+    import av
+
+    path = _prepare(path)
+    with av.open(str(path), "w", format="avi") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i in range(int(seconds * 10)):
+            frame = av.VideoFrame(160, 120, "yuv420p")
+            for plane in frame.planes:
+                plane.update(bytes([(i * 9) % 256]) * plane.buffer_size)
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    if idit is not None:
+        data = bytearray(path.read_bytes())
+        assert data[12:16] == b"LIST" and data[20:24] == b"hdrl"
+        hdrl_size = struct.unpack("<I", data[16:20])[0]
+        chunk = b"IDIT" + struct.pack("<I", len(idit)) + idit + (b"\x00" if len(idit) % 2 else b"")
+        end = 20 + hdrl_size
+        data[end:end] = chunk
+        data[16:20] = struct.pack("<I", hdrl_size + len(chunk))
+        data[4:8] = struct.pack("<I", struct.unpack("<I", data[4:8])[0] + len(chunk))
+        path.write_bytes(bytes(data))
     return path

@@ -42,6 +42,7 @@ from tests import samples
 
 STRESS = os.environ.get("LOCKER_STRESS") == "1"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+DATA = Path(__file__).parent / "data"
 CALL_LIMIT = 20.0  # seconds for one example (a hang is interrupted there and fails the test)
 MEMORY_GROWTH_KB = 400 * 1024  # peak resident set growth allowed over a whole fuzz test
 
@@ -333,6 +334,14 @@ def _seeds() -> dict[str, tuple[bytes, str]]:
             "telegram": samples.make_telegram_json(folder / "result.json"),
             "memotrace_csv": samples.make_memotrace_csv(folder / "chat.csv"),
             "plain_chat": samples.make_plain_chat(folder / "chat.txt"),
+            "gopro_gpmf": samples.add_gpmf_track(
+                samples.make_mp4(folder / "GX010001.MP4", 0.3, width=32, height=24, fps=10,
+                                 creation_time="2017-04-17T10:31:00.000000Z"),
+                (DATA / "gpmf-parser-hero5.raw").read_bytes()),
+            "avi_idit": samples.make_avi(folder / "MVI_0001.AVI", 0.3, idit=b"THU OCT 22 12:34:56 2009\n\0"),
+            "jpeg_gps_time": samples.make_jpeg_with_exif(folder / "p.jpg", 32, 24, offset=None,
+                                                         gps_time=datetime(2025, 5, 3, 7, 1, 2)),
+            "pdftex": DATA / "pypdf-pdflatex-outline.pdf",
         }
         return {key: (path.read_bytes(), path.name) for key, path in made.items()}
     finally:
@@ -402,7 +411,7 @@ def mutate(data: bytes, mutations: list[tuple[str, str, int, int, bytes]]) -> by
 
 SEED_NAMES = ("jpeg_exif", "png", "png_exif", "heic", "webp", "gif", "mp4", "mp4_faststart_audio", "m4a", "wav",
               "silk", "pdf", "pdf_objstm", "pdf_broken_xref", "whatsapp_android", "whatsapp_ios_zip", "telegram",
-              "memotrace_csv", "plain_chat")
+              "memotrace_csv", "plain_chat", "gopro_gpmf", "avi_idit", "jpeg_gps_time", "pdftex")
 mutated_files = st.tuples(st.sampled_from(SEED_NAMES), st.lists(mutation, min_size=1, max_size=4))
 
 
@@ -413,7 +422,8 @@ def test_seeds_are_what_they_claim(tmp_path: Path) -> None:
     expected = {"jpeg_exif": "screenshot", "png": "screenshot", "heic": "photo", "webp": "photo", "gif": "photo",
                 "mp4": "video", "m4a": "audio", "wav": "audio", "silk": "audio", "pdf": "document",
                 "whatsapp_android": "chat", "whatsapp_ios_zip": "chat", "telegram": "chat",
-                "memotrace_csv": "chat", "plain_chat": "chat"}
+                "memotrace_csv": "chat", "plain_chat": "chat", "gopro_gpmf": "video", "avi_idit": "video",
+                "jpeg_gps_time": "photo", "pdftex": "document"}
     seeds = _seeds()
     assert set(SEED_NAMES) == set(seeds)
     for key, kind in expected.items():
@@ -425,6 +435,22 @@ def test_seeds_are_what_they_claim(tmp_path: Path) -> None:
     assert _exif_region(seeds["jpeg_exif"][0]) is not None
     assert _exif_region(seeds["png_exif"][0]) is not None
     assert _exif_region(seeds["heic"][0]) is not None
+
+
+@fuzz(300)
+@given(data=st.binary(max_size=2048), cut=st.integers(0, 64))
+def test_camera_clock_parsers_never_raise(data: bytes, cut: int) -> None:
+    """The GPMF walker, the AVI header reader and the RIFF namer on arbitrary bytes."""
+    import io
+
+    from locker.media.av_probe import avi_header_times, gpmf_gps_time
+    from locker.media.sniff import riff_mime
+
+    when = gpmf_gps_time(data)
+    assert when is None or when.tzinfo is not None
+    riff = b"RIFF" + data[:4] + b"AVI " + b"LIST" + data[4:]
+    assert isinstance(avi_header_times(io.BytesIO(riff), len(riff)), list)
+    assert riff_mime((b"RIFF" + data)[:cut], "x.wav") in (None, "audio/x-wav", "video/x-msvideo", "image/webp")
 
 
 @fuzz(150)

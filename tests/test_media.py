@@ -26,6 +26,7 @@ from locker.media.chatsniff import decode_text, looks_like_chat
 from locker.media.timefromname import time_from_name
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+DATA = Path(__file__).parent / "data"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -312,11 +313,30 @@ def test_pdf_with_broken_xref_is_scanned(tmp_path: Path) -> None:
 
 
 def test_pdf_with_object_streams(tmp_path: Path) -> None:
-    path = samples.make_pdf_with_object_streams(tmp_path / "a.pdf")
+    path = samples.make_pdf_with_object_streams(tmp_path / "a.pdf", pages=7)
     result = probe(path, "a.pdf", SHANGHAI)
     assert result.kind == "document"
+    assert result.metadata["page_count"] == 7  # pypdf reads the compressed page tree
+    assert result.warnings == ()
+
+
+def test_real_pdftex_page_count(tmp_path: Path) -> None:
+    # pdfTeX-1.40.23 output from pypdf's test resources: xref stream, page tree in an /ObjStm.
+    result = probe(DATA / "pypdf-pdflatex-outline.pdf", "paper.pdf", SHANGHAI)
+    assert result.kind == "document"
+    assert result.metadata["page_count"] == 4
+    assert result.metadata["pdf_version"] == "1.5"
+    assert result.warnings == ()
+
+
+def test_pdf_over_the_pypdf_cap_says_page_count_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from locker.media import pdf
+
+    path = samples.make_pdf_with_object_streams(tmp_path / "a.pdf", pages=3)
+    monkeypatch.setattr(pdf, "PYPDF_MAX_BYTES", path.stat().st_size - 1)  # the cap, not pypdf, is what changes
+    result = probe(path, "a.pdf", SHANGHAI)
     assert "page_count" not in result.metadata
-    assert any("compressed object stream" in w for w in result.warnings)
+    assert any("page count unknown" in w and "not parsed" in w for w in result.warnings)
 
 
 def test_pdf_truncated(tmp_path: Path) -> None:
@@ -539,3 +559,226 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- clocks (issue 17, point 7)
+
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+
+
+def test_gps_time_gives_the_offset(tmp_path: Path) -> None:
+    # A camera in Tokyo: local 15:01:02, no OffsetTimeOriginal; its GPS receiver says 06:00:31 UTC.
+    path = samples.make_jpeg_with_exif(tmp_path / "p.jpg", offset=None,
+                                       gps_time=datetime(2025, 5, 3, 6, 0, 31, tzinfo=UTC))
+    result = probe(path, "p.jpg", BERLIN)  # the user's zone is not what decides
+    assert result.captured_at == "2025-05-03T15:01:02+09:00"
+    assert result.captured_at_source == "exif"
+    md = result.metadata
+    assert md["offset_from"] == "gps"
+    assert md["gps_time"] == "2025-05-03T06:00:31+00:00"
+    assert md["captured_at_offset_assumed"] is False and "captured_at_tz" not in md
+    assert result.warnings == ()
+
+
+@pytest.mark.parametrize(("gps", "expected"), [
+    (datetime(2025, 5, 3, 9, 46, 2, tzinfo=UTC), "2025-05-03T15:01:02+05:15"),  # a quarter-hour zone (Nepal is +05:45)
+    (datetime(2025, 5, 4, 5, 1, 2, tzinfo=UTC), "2025-05-03T15:01:02-14:00"),  # -14 h: the edge
+])
+def test_gps_offsets_on_quarter_hours(tmp_path: Path, gps: datetime, expected: str) -> None:
+    path = samples.make_jpeg_with_exif(tmp_path / "p.jpg", offset=None, gps_time=gps)
+    assert probe(path, "p.jpg", BERLIN).captured_at == expected
+
+
+@pytest.mark.parametrize("gps", [
+    datetime(2025, 5, 4, 7, 1, 2, tzinfo=UTC),  # the right time of day, a day off
+    datetime(2025, 5, 3, 7, 8, 2, tzinfo=UTC),  # 7 min from any quarter hour
+])
+def test_gps_time_that_does_not_fit_is_ignored(tmp_path: Path, gps: datetime) -> None:
+    path = samples.make_jpeg_with_exif(tmp_path / "p.jpg", offset=None, gps_time=gps)
+    result = probe(path, "p.jpg", SHANGHAI)
+    assert result.captured_at == "2025-05-03T15:01:02+08:00"  # the user's zone, marked as assumed
+    assert result.metadata["captured_at_offset_assumed"] is True
+    assert "offset_from" not in result.metadata
+    assert "ignored" in result.metadata["gps_time_ignored"]
+    assert any("GPS time" in w and "ignored" in w for w in result.warnings)
+
+
+def test_exif_offset_is_kept_beside_a_gps_time(tmp_path: Path) -> None:
+    path = samples.make_jpeg_with_exif(tmp_path / "p.jpg", gps_time=datetime(2025, 5, 3, 7, 1, 2, tzinfo=UTC))
+    result = probe(path, "p.jpg", BERLIN)
+    assert result.captured_at == "2025-05-03T15:01:02+08:00"
+    assert "offset_from" not in result.metadata
+
+
+def test_real_gps_photo_with_a_gps_date_a_day_off() -> None:
+    # Nikon Coolpix P6000 (exif-py's samples): DateTimeOriginal 2008:10:22 16:38:20 (Italy, +02:00),
+    # GPS 2008:10:23 14:36:47 UTC: the time of day fits +02:00 within 2 min, the date does not.
+    result = probe(DATA / "exif-py-DSCN0021.jpg", "DSCN0021.jpg", ZoneInfo("Europe/Rome"))
+    assert result.kind == "photo"
+    assert result.captured_at == "2008-10-22T16:38:20+02:00"
+    md = result.metadata
+    assert md["gps_time"] == "2008-10-23T14:36:47+00:00"
+    assert md["captured_at_offset_assumed"] is True and md["captured_at_tz"] == "Europe/Rome"
+    assert "offset_from" not in md and "gps_time_ignored" in md
+
+
+def _gopro(tmp_path: Path, creation_time: str, gpmf: bytes | None) -> Path:
+    path = samples.make_mp4(tmp_path / "GX010001.MP4", 1.0, creation_time=creation_time)
+    if gpmf is not None:
+        samples.add_gpmf_track(path, gpmf)
+    return path
+
+
+def test_gopro_local_clock_with_gps(tmp_path: Path) -> None:
+    # Real HERO5 GPMF (GPSU 2017-04-17 17:31:03 UTC, with a fix); the camera's clock said 10:31:00
+    # local (California, -07:00) and wrote it as creation_time "…Z", as GoPros do.
+    gpmf = (DATA / "gpmf-parser-hero5.raw").read_bytes()
+    path = _gopro(tmp_path, "2017-04-17T10:31:00.000000Z", gpmf)
+    result = probe(path, "GX010001.MP4", SHANGHAI)
+    assert result.captured_at == "2017-04-17T10:31:00-07:00"
+    assert result.captured_at_source == "container"
+    md = result.metadata
+    assert md["offset_from"] == "gps" and md["gps_time"] == "2017-04-17T17:31:03+00:00"
+    assert md["captured_at_offset_assumed"] is False
+    assert "GoPro" in md["creation_time_clock"]
+
+
+def test_gopro_local_clock_without_a_fix(tmp_path: Path) -> None:
+    # Real HERO6 GPMF whose GPSF is 0 (no fix): its GPSU is not believed; the local time is put
+    # in the user's zone and marked as assumed (a plain MP4 would have read it as UTC: 18:28 here).
+    gpmf = (DATA / "gpmf-parser-hero6.raw").read_bytes()
+    path = _gopro(tmp_path, "2018-01-24T10:28:00.000000Z", gpmf)
+    result = probe(path, "GX010002.MP4", LOS_ANGELES)
+    assert result.captured_at == "2018-01-24T10:28:00-08:00"
+    assert result.metadata["captured_at_offset_assumed"] is True
+    assert result.metadata["captured_at_tz"] == "America/Los_Angeles"
+    assert "gps_time" not in result.metadata
+
+
+def test_gopro_gps_day_off_is_ignored(tmp_path: Path) -> None:
+    gpmf = samples.gpmf_gpsu(datetime(2025, 5, 4, 6, 22, 40, tzinfo=UTC))
+    result = probe(_gopro(tmp_path, "2025-05-03T14:22:10.000000Z", gpmf), "GX1.MP4", SHANGHAI)
+    assert result.captured_at == "2025-05-03T14:22:10+08:00"
+    assert result.metadata["captured_at_offset_assumed"] is True
+    assert "gps_time_ignored" in result.metadata
+
+
+def test_plain_mp4_creation_time_stays_utc_beside_a_gpmf_less_file(tmp_path: Path) -> None:
+    path = samples.make_mp4(tmp_path / "v.mp4", 1.0, creation_time="2025-05-03T06:22:10.000000Z")
+    result = probe(path, "v.mp4", SHANGHAI)
+    assert result.captured_at == "2025-05-03T14:22:10+08:00"
+    assert result.metadata["captured_at_offset_assumed"] is False
+    assert "creation_time_clock" not in result.metadata
+
+
+@pytest.mark.parametrize("idit", [b"THU OCT 22 12:34:56 2009\n\0", b"2009:10:22 12:34:56\0"])
+def test_avi_idit_is_local_time(tmp_path: Path, idit: bytes) -> None:
+    path = samples.make_avi(tmp_path / "MVI_0001.AVI", idit=idit)
+    result = probe(path, "MVI_0001.AVI", SHANGHAI)
+    assert (result.mime, result.kind) == ("video/x-msvideo", "video")
+    assert result.captured_at == "2009-10-22T12:34:56+08:00"  # not 20:34:56, as read as UTC
+    assert result.captured_at_source == "container"
+    assert result.metadata["captured_at_offset_assumed"] is True
+    assert result.metadata["captured_at_tz"] == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("stamp", ["0001:01:01 00:00:00", "9999:12:31 23:59:59", "1969:12:31 12:00:00"])
+def test_exif_time_outside_the_window_is_ignored(tmp_path: Path, stamp: str) -> None:
+    path = samples.make_jpeg_with_exif(tmp_path / "p.jpg", datetime_original=stamp, offset="+08:00")
+    result = probe(path, "p.jpg", SHANGHAI)
+    assert result.captured_at is None and result.captured_at_source is None
+    assert any("outside 1970" in w for w in result.warnings)
+
+
+def test_container_time_of_1904_is_ignored(tmp_path: Path) -> None:
+    # QuickTime's epoch, what a camera whose clock was never set writes as its creation date.
+    import av
+
+    path = tmp_path / "v.mov"
+    with av.open(str(path), "w", format="mov", options={"movflags": "use_metadata_tags"}) as container:
+        container.metadata["com.apple.quicktime.creationdate"] = "1904-01-01T00:00:00+0000"
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(5):
+            frame = av.VideoFrame(64, 48, "yuv420p")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    result = probe(path, "VID_20250503_142210.mov", SHANGHAI)
+    assert (result.captured_at, result.captured_at_source) == ("2025-05-03T14:22:10+08:00", "filename")
+    assert any("1904" in w and "ignored" in w for w in result.warnings)
+
+
+# --------------------------------------------------------------------------- kinds (issue 17, point 8)
+
+
+def test_date_only_exif_on_a_phone_screen_is_a_screenshot(tmp_path: Path) -> None:
+    exif = samples.camera_exif(make=None, model=None, gps=None, exposure_time=None, f_number=None)
+    path = samples.make_jpeg(tmp_path / "IMG_1.jpg", 1170, 2532, exif=exif)
+    result = probe(path, "IMG_1.jpg", SHANGHAI)
+    assert result.kind == "screenshot"
+    assert result.captured_at == "2025-05-03T15:01:02+08:00"  # the date is still the capture time
+
+
+def test_lens_or_model_alone_is_camera_exif(tmp_path: Path) -> None:
+    exif = samples.camera_exif(make=None, gps=None, exposure_time=None, f_number=None)
+    path = samples.make_jpeg(tmp_path / "IMG_1.jpg", 1170, 2532, exif=exif)
+    assert probe(path, "IMG_1.jpg", SHANGHAI).kind == "photo"
+
+
+@pytest.mark.parametrize("keep", [4, 8, 10, 11])
+def test_truncated_wav_is_named_by_its_header(tmp_path: Path, keep: int) -> None:
+    whole = samples.make_wav(tmp_path / "r.wav", 0.5)
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[:keep])
+    result = probe(cut, "录音.wav", SHANGHAI)
+    assert (result.mime, result.kind) == ("audio/x-wav", "audio")
+    assert any(w.startswith("truncated WAV file") for w in result.warnings)
+
+
+def test_riff_cut_before_its_form_type_without_a_telling_name(tmp_path: Path) -> None:
+    cut = tmp_path / "blob"
+    cut.write_bytes(samples.make_wav(tmp_path / "r.wav", 0.5).read_bytes()[:8])
+    assert not probe(cut, "blob", SHANGHAI).mime.startswith("audio/")  # RIFF, but which kind is not known
+
+
+def test_riff_avi_cut_inside_its_form_type(tmp_path: Path) -> None:
+    cut = tmp_path / "x.bin"
+    cut.write_bytes(samples.make_avi(tmp_path / "a.avi").read_bytes()[:10])  # "RIFF" size "AV"
+    assert probe(cut, "x.bin", SHANGHAI).mime == "video/x-msvideo"
+
+
+def test_heic_gps_time_gives_the_offset(tmp_path: Path) -> None:
+    path = samples.make_heic(tmp_path / "IMG_0004.HEIC", offset=None,
+                             gps_time=datetime(2025, 5, 3, 7, 1, 2, tzinfo=UTC))
+    result = probe(path, "IMG_0004.HEIC", BERLIN)
+    assert result.captured_at == "2025-05-03T15:01:02+08:00"
+    assert result.metadata["offset_from"] == "gps"
+
+
+def test_a_gpmf_track_alone_marks_a_gopro(tmp_path: Path) -> None:
+    # No "GoPro" in any name: the 'gpmd' sample entry (GoPro's metadata format) is enough.
+    path = samples.make_mp4(tmp_path / "clip.mp4", 1.0, creation_time="2025-05-03T14:22:10.000000Z")
+    samples.add_gpmf_track(path, samples.gpmf_gpsu(datetime(2025, 5, 3, 6, 22, 40, tzinfo=UTC)), handler="MET")
+    result = probe(path, "clip.mp4", BERLIN)
+    assert result.captured_at == "2025-05-03T14:22:10+08:00"
+    assert result.metadata["offset_from"] == "gps"
+
+
+def test_gopro_firmware_tag_marks_a_local_clock(tmp_path: Path) -> None:
+    # A GoPro's udta 'FIRM' box ("HD5.02.02.00.00"), which FFmpeg reads as the "firmware" tag.
+    import struct
+
+    path = samples.make_mp4(tmp_path / "clip.mp4", 1.0, creation_time="2025-05-03T14:22:10.000000Z")
+    data = bytearray(path.read_bytes())
+    moov = data.rindex(b"moov") - 4
+    assert struct.unpack(">I", data[moov:moov + 4])[0] == len(data) - moov  # moov is the last box
+    firm = b"HD5.02.02.00.00"
+    udta = struct.pack(">I", 16 + len(firm)) + b"udta" + struct.pack(">I", 8 + len(firm)) + b"FIRM" + firm
+    data[moov:moov + 4] = struct.pack(">I", len(data) - moov + len(udta))
+    path.write_bytes(bytes(data + udta))
+    result = probe(path, "clip.mp4", SHANGHAI)
+    assert result.captured_at == "2025-05-03T14:22:10+08:00"  # local, not 22:22 as UTC would give
+    assert result.metadata["captured_at_offset_assumed"] is True

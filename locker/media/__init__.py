@@ -10,33 +10,48 @@ Heavy libraries (libmagic, Pillow, pillow-heif, PyAV) are imported on first use.
 **Capture time** (``captured_at``, ISO 8601 with offset, seconds precision), first found wins:
 
 1. EXIF ``DateTimeOriginal`` (source ``exif``), with ``OffsetTimeOriginal`` when
-   present, else in the user's zone ``tz``;
+   present;
 2. container creation time of video/audio (source ``container``): an offset in
-   the file (QuickTime ``creationdate``) is kept, UTC times (``creation_time``;
-   a time without offset is UTC by the ISO-BMFF/QuickTime convention) are shown
-   in ``tz``;
+   the file (QuickTime ``creationdate``) is kept; ``creation_time``, UTC by the
+   ISO-BMFF/QuickTime definition, is shown in ``tz``. AVI dates (``IDIT``, a
+   ``strd`` EXIF DateTimeOriginal) and the ``creation_time`` of cameras known to
+   write their local clock there (GoPro: its handler names, GPMF track or
+   firmware tag) are local wall-clock times (metadata ``creation_time_clock``);
 3. a file-name pattern (source ``filename``, see :mod:`locker.media.timefromname`):
    wall-clock names are put in ``tz``, epoch names converted to ``tz``. A
    date-only name (``IMG-20250503-WA0001``) gives no captured_at but metadata
    ``filename_date``;
 4. otherwise None. The file's mtime is never used.
 
+A local wall-clock time (EXIF without offset, AVI, GoPro) takes its offset from a
+GPS time in the same file (EXIF ``GPSDateStamp``/``GPSTimeStamp``, GoPro GPMF
+``GPSU`` with a fix), which is UTC: when the difference is within 2 minutes of a
+whole quarter hour and inside ±14 h, that is the offset (metadata ``offset_from:
+"gps"``, ``gps_time``). A GPS time that does not fit (a date a day off) is
+ignored, with ``gps_time_ignored`` and a warning saying why. Without a GPS time
+the local time is put in ``tz``.
+
 ``metadata["captured_at_offset_assumed"]`` is True when the offset is the user's
-zone applied to a time that had none (then ``captured_at_tz`` names the zone).
-Chat exports get no captured_at here: the chat parser, which reads all messages,
-can supply one with source ``chat``.
+zone applied to a time that had none (then ``captured_at_tz`` names the zone by
+its IANA key, or as ``+08:00``; never an abbreviation). Times outside
+1970-01-01 … now + 1 day (an EXIF year 0001, QuickTime's 1904) are ignored with a
+warning. Chat exports get no captured_at here: the chat parser, which reads all
+messages, can supply one with source ``chat``.
 
 **Kind**:
 
 * images: ``screenshot`` when the name says so (Screenshot…, 截屏, 截图…) or iOS
-  EXIF says "Screenshot"; else ``photo`` with camera EXIF (Make, Model,
-  DateTimeOriginal, exposure, f-number, ISO, focal length); else ``screenshot``
+  EXIF says "Screenshot"; else ``photo`` with camera EXIF (Make, Model, lens,
+  exposure, f-number, ISO, focal length; a DateTimeOriginal alone is not camera
+  EXIF: phones stamp screenshots with one); else ``screenshot``
   for a PNG (cameras do not write PNG), a phone-screen shape (portrait,
   height/width ≥ 1.6) or a common desktop resolution; else ``photo`` (most such
   images are photos whose EXIF a messenger stripped). An image whose header
   cannot be read at all is ``other``;
 * ``video`` for video/* (``audio`` if the container holds only audio);
-  ``audio`` for audio/*, including WeChat/QQ SILK (``audio/silk``);
+  ``audio`` for audio/*, including WeChat/QQ SILK (``audio/silk``) and a WAV cut
+  inside its 12-byte RIFF header (named ``audio/x-wav`` by what is left of it,
+  with a warning);
 * ``document`` for PDF and office documents;
 * ``chat`` for a recognised chat export (:mod:`locker.media.chatsniff`);
 * ``other`` for everything else.
@@ -47,14 +62,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from locker.errors import MissingDependency
 from locker.media.chatsniff import looks_like_chat
-from locker.media.sniff import read_head, require_libmagic, sniff_mime
+from locker.media.sniff import read_head, require_libmagic, riff_mime, sniff_mime
 from locker.media.timefromname import time_from_name
+from locker.values import in_capture_window, zone_name
 
 if TYPE_CHECKING:
     from locker.media.images import ImageInfo
@@ -158,8 +174,26 @@ def _localize(naive: datetime, tz: tzinfo) -> datetime:
     return naive.replace(tzinfo=tz)
 
 
-def _tz_name(tz: tzinfo) -> str:
-    return str(getattr(tz, "key", None) or getattr(tz, "zone", None) or tz)
+GPS_SLACK = timedelta(minutes=2)
+"""How far a GPS time may sit from a whole quarter-hour offset of the local clock (clock drift,
+the seconds between the shutter and the GPS fix)."""
+
+
+def _offset_from_gps(local: datetime, gps: datetime, metadata: dict[str, Any],
+                     warnings: list[str]) -> timedelta | None:
+    """The UTC offset a local wall-clock time had, from a GPS time (UTC) taken with it: the
+    difference when it is within :data:`GPS_SLACK` of a whole quarter hour and inside ±14 h.
+    Otherwise (a GPS date a day off, a clock set wrong) None, and the metadata says why."""
+    quarter = timedelta(minutes=15)
+    difference = local - gps.astimezone(UTC).replace(tzinfo=None)
+    offset = round(difference / quarter) * quarter
+    if abs(difference - offset) <= GPS_SLACK and abs(offset) <= timedelta(hours=14):
+        return offset
+    reason = (f"GPS time {gps.isoformat(timespec='seconds')} is not a whole quarter-hour offset within "
+              f"±14 h of the local time {local.isoformat(timespec='seconds')}: ignored")
+    metadata["gps_time_ignored"] = reason
+    warnings.append(reason)
+    return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -194,6 +228,12 @@ def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
         return Probe("application/octet-stream", "other", None, None, {},
                      (f"cannot read file: {exc.strerror or exc}",))
     mime = sniff_mime(head)
+    if head.startswith(b"RIFF") and not mime.startswith(("audio/", "video/", "image/")):
+        named = riff_mime(head, _extension(original_name))
+        if named:
+            mime = named
+            label = {"audio/x-wav": "WAV", "video/x-msvideo": "AVI"}.get(named, "WebP")
+            warnings.append(f"truncated {label} file: only {len(head)} bytes, cut inside its RIFF header")
     mismatch = _name_mismatch(original_name, mime)
     if mismatch:
         warnings.append(mismatch)
@@ -201,6 +241,8 @@ def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
     kind = "other"
     taken: datetime | None = None
     created: datetime | None = None
+    created_local: datetime | None = None
+    gps_time: datetime | None = None
     try:
         if mime.startswith("image/") and mime != "image/svg+xml":
             from locker.media.images import inspect_image
@@ -209,7 +251,7 @@ def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
             metadata.update(image.metadata)
             warnings.extend(image.warnings)
             kind = _image_kind(image, mime, original_name) if image.readable else "other"
-            taken = image.taken
+            taken, gps_time = image.taken, image.gps_time
         elif mime == "audio/silk":
             kind = "audio"
             metadata.update({"container": "silk", "audio_codec": "silk_v3"})
@@ -221,7 +263,7 @@ def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
             warnings.extend(media.warnings)
             video_only_audio = media.readable and media.has_audio and not media.has_video
             kind = "video" if mime.startswith("video/") and not video_only_audio else "audio"
-            created = media.created
+            created, created_local, gps_time = media.created, media.created_local, media.gps_time
         elif mime in _DOCUMENT_MIMES:
             kind = "document"
             if mime == "application/pdf":
@@ -245,17 +287,28 @@ def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
     captured: datetime | None = None
     source: str | None = None
     assumed = False
+    local: datetime | None = None  # a wall-clock time without offset, from the file
     if taken is not None:
         source = "exif"
         if taken.tzinfo is None:
-            captured, assumed = _localize(taken, tz), True
+            local = taken
         else:
             captured = taken
     elif created is not None:
         source = "container"
         # An offset written in the file is kept; UTC is shown in the user's zone.
         captured = created.astimezone(tz) if created.utcoffset() == timedelta(0) else created
-    else:
+    elif created_local is not None:
+        source = "container"
+        local = created_local
+    if local is not None:
+        offset = _offset_from_gps(local, gps_time, metadata, warnings) if gps_time is not None else None
+        if offset is not None:
+            captured = local.replace(tzinfo=timezone(offset))
+            metadata["offset_from"] = "gps"
+        else:
+            captured, assumed = _localize(local, tz), True
+    elif source is None:
         named = time_from_name(original_name)
         if named is not None:
             metadata["filename_pattern"] = named.pattern
@@ -267,11 +320,14 @@ def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
                 captured, source = named.value.astimezone(tz), "filename"
             else:
                 metadata["filename_date"] = named.value.isoformat()
+    if captured is not None and not in_capture_window(captured):
+        warnings.append(f"capture time {captured.isoformat(timespec='seconds')} lies outside 1970 … now: ignored")
+        captured, source, assumed = None, None, False
 
     if captured is not None:
         metadata["captured_at_offset_assumed"] = assumed
         if assumed:
-            metadata["captured_at_tz"] = _tz_name(tz)
+            metadata["captured_at_tz"] = zone_name(tz)
     captured_at = captured.replace(microsecond=0).isoformat(timespec="seconds") if captured else None
     return Probe(
         mime=mime,

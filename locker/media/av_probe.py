@@ -53,8 +53,10 @@ class AVInfo:
 
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    created: datetime | None = None
+    created: datetime | None = None  # aware: UTC, or the offset the file wrote
     created_raw: str | None = None
+    created_local: datetime | None = None  # naive: a camera's local clock (AVI IDIT, GoPro)
+    gps_time: datetime | None = None  # UTC, from a GoPro GPMF GPSU entry
     has_video: bool = False
     has_audio: bool = False
     readable: bool = False
@@ -66,6 +68,8 @@ class _IsoScan:
     has_moov: bool = False
     has_mdat: bool = False
     rotation: int | None = None
+    handlers: list[str] = field(default_factory=list)  # the tracks' handler names ("GoPro MET")
+    gpmf: bytes | None = None  # the first sample of a GoPro GPMF ('gpmd') track
 
 
 def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
@@ -119,30 +123,122 @@ def _scan_isobmff(f: BinaryIO, size: int) -> _IsoScan:
             scan.has_mdat = True
         if kind == b"moov":
             scan.has_moov = True
-            scan.rotation = _video_track_rotation(f, payload, min(end, size))
+            _read_tracks(f, payload, min(end, size), size, scan)
         if end > size:
             break
     return scan
 
 
-def _video_track_rotation(f: BinaryIO, start: int, end: int) -> int | None:
+GPMF_SAMPLE_MAX = 1024 * 1024
+"""The most bytes of a GoPro metadata sample read (one second of GPMF is a few KiB)."""
+
+
+def _child(f: BinaryIO, start: int, end: int, *path: bytes) -> tuple[int, int] | None:
+    """(payload start, end) of the box reached by following ``path`` down from [start, end)."""
+    for name in path:
+        for kind, payload, box_end in _boxes(f, start, end):
+            if kind == name:
+                start, end = payload, min(box_end, end)
+                break
+        else:
+            return None
+    return start, end
+
+
+def _read_box(f: BinaryIO, where: tuple[int, int] | None, limit: int = 4096) -> bytes:
+    if where is None:
+        return b""
+    f.seek(where[0])
+    return f.read(max(0, min(where[1] - where[0], limit)))
+
+
+def _first_sample(f: BinaryIO, stbl: tuple[int, int], size: int) -> bytes | None:
+    """The bytes of a track's first sample, from its sample-size and chunk-offset tables."""
+    stsz = _read_box(f, _child(f, *stbl, b"stsz"), 16)
+    if len(stsz) < 12:
+        return None
+    fixed, count = struct.unpack(">II", stsz[4:12])
+    if count == 0:
+        return None
+    if fixed == 0:
+        if len(stsz) < 16:
+            return None
+        fixed = struct.unpack(">I", stsz[12:16])[0]
+    offset = None
+    stco = _read_box(f, _child(f, *stbl, b"stco"), 12)
+    if len(stco) >= 12 and struct.unpack(">I", stco[4:8])[0] > 0:
+        offset = struct.unpack(">I", stco[8:12])[0]
+    else:
+        co64 = _read_box(f, _child(f, *stbl, b"co64"), 16)
+        if len(co64) >= 16 and struct.unpack(">I", co64[4:8])[0] > 0:
+            offset = struct.unpack(">Q", co64[8:16])[0]
+    if offset is None or fixed > GPMF_SAMPLE_MAX or offset + fixed > size:
+        return None
+    f.seek(offset)
+    return f.read(fixed)
+
+
+def _read_tracks(f: BinaryIO, start: int, end: int, size: int, scan: _IsoScan) -> None:
+    """The video track's rotation, every track's handler name, and the first GPMF sample."""
     for kind, payload, trak_end in _boxes(f, start, end):
         if kind != b"trak":
             continue
-        tkhd = handler = None
-        for child, child_payload, child_end in _boxes(f, payload, min(trak_end, end)):
-            if child == b"tkhd":
-                f.seek(child_payload)
-                tkhd = f.read(min(child_end - child_payload, 128))
-            elif child == b"mdia":
-                for sub, sub_payload, _sub_end in _boxes(f, child_payload, min(child_end, end)):
-                    if sub == b"hdlr":
-                        f.seek(sub_payload + 8)
-                        handler = f.read(4)
-                        break
-        if handler == b"vide" and tkhd is not None:
-            return _rotation_from_tkhd(tkhd)
-    return None
+        trak = (payload, min(trak_end, end))
+        tkhd = _read_box(f, _child(f, *trak, b"tkhd"), 128)
+        hdlr = _read_box(f, _child(f, *trak, b"mdia", b"hdlr"), 256)
+        handler = hdlr[8:12] if len(hdlr) >= 12 else None
+        name = "".join(ch for ch in hdlr[24:].decode("latin-1") if ch.isprintable()).strip()
+        if name:
+            scan.handlers.append(name[:64])
+        if handler == b"vide" and tkhd and scan.rotation is None:
+            scan.rotation = _rotation_from_tkhd(tkhd)
+        stbl = _child(f, *trak, b"mdia", b"minf", b"stbl")
+        if stbl is None or scan.gpmf is not None:
+            continue
+        stsd = _read_box(f, _child(f, *stbl, b"stsd"), 16)
+        if stsd[12:16] == b"gpmd":
+            scan.handlers.append("GoPro GPMF track")  # GPMF is GoPro's own format
+            scan.gpmf = _first_sample(f, stbl, size)
+
+
+def gpmf_gps_time(data: bytes) -> datetime | None:
+    """The first GPS time (``GPSU``, UTC "yymmddhhmmss.sss") in a GoPro GPMF payload, skipping
+    a stream whose ``GPSF`` says the receiver had no fix. Bounded: at most 10,000 entries."""
+    budget = [10_000]
+
+    def walk(start: int, end: int, depth: int) -> datetime | None:
+        pos, fix = start, None
+        while pos + 8 <= end and budget[0] > 0:
+            budget[0] -= 1
+            key, kind, item, repeat = struct.unpack(">4sBBH", data[pos : pos + 8])
+            length = item * repeat
+            body = pos + 8
+            if body + length > end:
+                return None
+            if kind == 0 and depth < 8:
+                found = walk(body, body + length, depth + 1)
+                if found is not None:
+                    return found
+            elif key == b"GPSF" and length >= 4:
+                fix = struct.unpack(">I", data[body : body + 4])[0]
+            elif key == b"GPSU" and kind == ord("U") and length >= 16 and fix != 0:
+                when = _gpsu(data[body : body + 16])
+                if when is not None:
+                    return when
+            pos = body + (length + 3) // 4 * 4
+        return None
+
+    return walk(0, len(data), 0)
+
+
+def _gpsu(raw: bytes) -> datetime | None:
+    m = re.fullmatch(rb"(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d{1,3})?\x00*", raw)
+    if not m:
+        return None
+    try:
+        return datetime(2000 + int(m[1]), *(int(g) for g in m.groups()[1:]), tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def parse_media_time(text: str | None) -> datetime | None:
@@ -158,8 +254,6 @@ def parse_media_time(text: str | None) -> datetime | None:
     try:
         moment = datetime(*(int(g) for g in m.groups()[:6]))
     except ValueError:
-        return None
-    if not 2000 <= moment.year <= 2100:
         return None
     zone = (m[7] or "Z").upper()
     if zone in ("Z", "UTC"):
@@ -211,7 +305,7 @@ def _is_attached_picture(stream: Any) -> bool:
         return False
 
 
-def _read_container(path: Path, info: AVInfo) -> None:
+def _read_container(path: Path, info: AVInfo, handlers: list[str], riff_times: list[str]) -> None:
     import av
 
     try:
@@ -260,14 +354,7 @@ def _read_container(path: Path, info: AVInfo) -> None:
         if video is None and audio is None:
             info.warnings.append("no audio or video stream found")
 
-        candidates = [tags.get("com.apple.quicktime.creationdate"), tags.get("creation_time")]
-        candidates += [t.get("creation_time") for t in stream_tags]
-        for raw in candidates:
-            moment = parse_media_time(raw)
-            if moment is not None:
-                info.created, info.created_raw = moment, raw
-                md["creation_time"] = raw
-                break
+        _creation_time(info, container, tags, stream_tags, handlers, riff_times)
         gps = _parse_iso6709(tags.get("com.apple.quicktime.location.ISO6709") or tags.get("location"))
         if gps:
             md["gps"] = gps
@@ -283,6 +370,143 @@ def _read_container(path: Path, info: AVInfo) -> None:
         info.warnings.append(f"media metadata partly unreadable: {_short(exc)}")
     finally:
         container.close()
+
+
+# Cameras that write their local clock into creation_time, which QuickTime/MP4 define as UTC.
+_LOCAL_CLOCK_MAKERS = ("GoPro",)
+# GoPro firmware names: "HD5.02.02.00.00" (HERO5), "H19.03.02.00.00" (HERO8), "H22.01.01.10.00" (HERO11)…
+_GOPRO_FIRMWARE = re.compile(r"^H(?:D\d|\d\d)\.\d\d\.")
+
+
+def _local_clock_maker(container: Any, tags: dict[str, str], handlers: list[str]) -> str | None:
+    """The maker of a camera known to write local time as creation_time, recognised by its
+    track handler names ("GoPro AVC", "GoPro MET"), a GPMF track, or its maker/firmware tags."""
+    texts = list(handlers)
+    texts += [str(tags.get(k) or "") for k in ("make", "com.apple.quicktime.make", "encoder", "firmware")]
+    for stream in container.streams:
+        texts.append(str((stream.metadata or {}).get("handler_name") or ""))
+    for maker in _LOCAL_CLOCK_MAKERS:
+        if any(maker.lower() in text.lower() for text in texts):
+            return maker
+    if _GOPRO_FIRMWARE.match(str(tags.get("firmware") or "")):
+        return "GoPro"
+    return None
+
+
+def _creation_time(info: AVInfo, container: Any, tags: dict[str, str], stream_tags: list[dict[str, str]],
+                   handlers: list[str], riff_times: list[str]) -> None:
+    """The container's creation time: UTC where the format says so (QuickTime/MP4), a local
+    wall-clock time for AVI (IDIT, a DateTimeOriginal in its stream header) and for cameras
+    that write their local clock (GoPro). Times outside 1970 … now are ignored with a warning."""
+    from locker.values import in_capture_window
+
+    md = info.metadata
+    avi = container.format.name == "avi"
+    maker = None if avi else _local_clock_maker(container, tags, handlers)
+    candidates = [tags.get("com.apple.quicktime.creationdate"), tags.get("creation_time")]
+    candidates += [t.get("creation_time") for t in stream_tags]
+    if avi:  # FFmpeg reads one IDIT form into creation_time; the others are read here
+        candidates += riff_times
+        candidates += [t.get("DateTimeOriginal") for t in [tags, *stream_tags]]
+    apple = tags.get("com.apple.quicktime.creationdate")  # written with the offset of the moment
+    for index, raw in enumerate(candidates):
+        if not raw:
+            continue
+        moment = parse_media_time(raw) or _exif_style(raw)
+        if moment is None:
+            continue
+        local = avi or (maker is not None and not (index == 0 and apple))
+        if local:
+            moment = moment.replace(tzinfo=None)
+        elif moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if not in_capture_window(moment):
+            info.warnings.append(f"container creation time {raw.strip()[:40]!r} lies outside 1970 … now: ignored")
+            continue
+        md["creation_time"] = raw
+        info.created_raw = raw
+        if local:
+            info.created_local = moment
+            md["creation_time_clock"] = "local (AVI)" if avi else f"local ({maker} writes its local clock)"
+        else:
+            info.created = moment
+        break
+
+
+AVI_HEADER_MAX = 1024 * 1024
+"""How much of an AVI's header list (``hdrl``) is read for its camera dates."""
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+
+
+def avi_header_times(f: BinaryIO, size: int) -> list[str]:
+    """The camera's local dates in an AVI's header list, as "YYYY:MM:DD HH:MM:SS": the ``IDIT``
+    chunk ("THU OCT 22 12:34:56 2009" or "2009:10:22 12:34:56") and the DateTimeOriginal of an
+    EXIF block in a stream's ``strd`` chunk (Nikon, Fujifilm). Reads at most 1 MiB."""
+    f.seek(12)
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"LIST" or head[8:12] != b"hdrl":
+        return []
+    length = struct.unpack("<I", head[4:8])[0]
+    data = f.read(max(0, min(length - 4, AVI_HEADER_MAX, size - 24)))  # read(-1) would read it all
+    found: list[str] = []
+
+    def walk(start: int, end: int, depth: int) -> None:
+        pos = start
+        while pos + 8 <= end and len(found) < 4:
+            chunk, n = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+            body = data[pos + 8 : min(pos + 8 + n, end)]
+            if chunk == b"LIST" and depth < 4:
+                walk(pos + 12, min(pos + 8 + n, end), depth + 1)
+            elif chunk == b"IDIT":
+                text = _idit_text(body)
+                if text:
+                    found.append(text)
+            elif chunk == b"strd":
+                text = _strd_exif_time(body)
+                if text:
+                    found.append(text)
+            pos += 8 + n + (n & 1)
+
+    walk(0, len(data), 0)
+    return found
+
+
+def _idit_text(body: bytes) -> str | None:
+    text = body.split(b"\x00", 1)[0].decode("latin-1").strip().upper()
+    m = re.match(r"^[A-Z]{3}\s+([A-Z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$", text)
+    if m and m[1] in _MONTHS:
+        return f"{m[6]}:{_MONTHS[m[1]]:02d}:{int(m[2]):02d} {m[3]}:{m[4]}:{m[5]}"
+    m = re.match(r"^(\d{4})[:/\-](\d{2})[:/\-](\d{2})[ T/]+(\d{2}):(\d{2})(?::(\d{2}))?", text)
+    if m:
+        return f"{m[1]}:{m[2]}:{m[3]} {m[4]}:{m[5]}:{m[6] or '00'}"
+    return None
+
+
+def _strd_exif_time(body: bytes) -> str | None:
+    at = max(body.find(b"II*\x00"), body.find(b"MM\x00*"))
+    if at < 0:
+        return None
+    try:
+        from PIL import Image
+
+        exif = Image.Exif()
+        exif.load(b"Exif\x00\x00" + body[at:])
+        value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    except Exception:  # a damaged EXIF block: no date from it
+        return None
+    return value.strip("\x00 ") if isinstance(value, str) else None
+
+
+def _exif_style(raw: str) -> datetime | None:
+    m = re.match(r"^\s*(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})", raw)
+    if not m:
+        return None
+    try:
+        return datetime(*(int(g) for g in m.groups()))
+    except ValueError:
+        return None
 
 
 def inspect_av(path: Path, head: bytes) -> AVInfo:
@@ -313,7 +537,18 @@ def inspect_av(path: Path, head: bytes) -> AVInfo:
         if riff_size + 8 > size:
             info.warnings.append("truncated media file: RIFF header promises more bytes than present")
 
-    _read_container(path, info)
+    riff_times: list[str] = []
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        try:
+            with open(path, "rb") as f:
+                riff_times = avi_header_times(f, size)
+        except OSError:
+            riff_times = []
+    _read_container(path, info, scan.handlers if scan is not None else [], riff_times)
+    if scan is not None and scan.gpmf:
+        info.gps_time = gpmf_gps_time(scan.gpmf)
+        if info.gps_time is not None:
+            info.metadata["gps_time"] = info.gps_time.isoformat(timespec="seconds")
 
     if scan is not None and scan.rotation is not None and info.has_video:
         md = info.metadata

@@ -18,9 +18,11 @@ import struct
 import threading
 import warnings as _warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from locker.values import in_capture_window
 
 SAFE_DECODE_PIXELS = 300_000_000
 """Images above this many pixels are not decoded by the locker (Pillow's MAX_IMAGE_PIXELS)."""
@@ -39,8 +41,9 @@ _BASE_TAGS = {0x010F: "Make", 0x0110: "Model", 0x0131: "Software", 0x0112: "Orie
 _EXIF_TAGS = {0x9003: "DateTimeOriginal", 0x9011: "OffsetTimeOriginal", 0x829A: "ExposureTime",
               0x829D: "FNumber", 0x8827: "ISOSpeedRatings", 0x920A: "FocalLength",
               0xA434: "LensModel", 0x9286: "UserComment"}
-_CAMERA_TAGS = ("Make", "Model", "DateTimeOriginal", "ExposureTime", "FNumber",
-                "ISOSpeedRatings", "FocalLength")
+# What makes EXIF a camera's: who made it, or how it was exposed. A DateTimeOriginal alone is not
+# (phones, editors and messengers stamp screenshots with one).
+_CAMERA_TAGS = ("Make", "Model", "LensModel", "ExposureTime", "FNumber", "ISOSpeedRatings", "FocalLength")
 
 _EXIF_DATETIME = re.compile(r"^\s*(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _EXIF_OFFSET = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
@@ -60,7 +63,8 @@ class ImageInfo:
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     taken: datetime | None = None
-    camera: bool = False  # camera EXIF present (Make/Model/DateTimeOriginal/exposure…)
+    camera: bool = False  # camera EXIF present (Make/Model/lens/exposure; not a date alone)
+    gps_time: datetime | None = None  # GPSDateStamp + GPSTimeStamp (UTC, aware)
     screenshot_hint: bool = False  # EXIF UserComment says "Screenshot" (iOS)
     readable: bool = False  # the header could be read (format and size known)
 
@@ -171,8 +175,6 @@ def parse_exif_datetime(text: str | None, offset: str | None) -> datetime | None
         taken = datetime(*(int(g) for g in m.groups()))
     except ValueError:
         return None
-    if not 2000 <= taken.year <= 2100:
-        return None
     if offset:
         o = _EXIF_OFFSET.match(offset)
         if o:
@@ -181,6 +183,29 @@ def parse_exif_datetime(text: str | None, offset: str | None) -> datetime | None
                 sign = -1 if o[1] == "-" else 1
                 taken = taken.replace(tzinfo=timezone(timedelta(minutes=sign * minutes)))
     return taken
+
+
+_GPS_DATE = re.compile(r"^\s*(\d{4})[:\-/](\d{2})[:\-/](\d{2})")
+
+
+def gps_datetime(date_stamp: Any, time_stamp: Any) -> datetime | None:
+    """EXIF ``GPSDateStamp`` ("YYYY:MM:DD") + ``GPSTimeStamp`` (hours, minutes, seconds as
+    rationals) → an aware UTC datetime, whole seconds; None when either is missing or odd.
+    GPS time is UTC by the EXIF specification."""
+    m = _GPS_DATE.match(_text(date_stamp) or "")
+    if not m or not isinstance(time_stamp, (tuple, list)) or len(time_stamp) != 3:
+        return None
+    try:
+        h, mi, sec = (float(part) for part in time_stamp)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not all(math.isfinite(x) and x >= 0 for x in (h, mi, sec)) or h >= 24 or mi >= 60 or sec >= 61:
+        return None
+    try:
+        day = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=UTC)
+        return day + timedelta(hours=int(h), minutes=int(mi), seconds=int(sec))
+    except (ValueError, OverflowError):
+        return None
 
 
 def _png_walk(path: Path, size: int) -> tuple[bytes | None, bool | None]:
@@ -330,20 +355,28 @@ def _apply_exif(info: ImageInfo, exif: Any) -> None:
     if fields:
         info.metadata["exif"] = fields
     try:
-        gps = _gps(exif.get_ifd(_IFD_GPS))
+        gps_ifd = exif.get_ifd(_IFD_GPS)
+        gps = _gps(gps_ifd)
+        info.gps_time = gps_datetime(gps_ifd.get(29), gps_ifd.get(7))
     except Exception:
         gps = None
         info.warnings.append("EXIF GPS directory is damaged")
     if gps:
         info.metadata["gps"] = gps
+    if info.gps_time is not None:
+        info.metadata["gps_time"] = info.gps_time.isoformat(timespec="seconds")
 
     info.camera = any(name in fields for name in _CAMERA_TAGS)
     info.screenshot_hint = "screenshot" in (fields.get("UserComment") or "").lower()
     original = fields.get("DateTimeOriginal")
     if original:
-        info.taken = parse_exif_datetime(original, fields.get("OffsetTimeOriginal"))
-        if info.taken is None:
+        taken = parse_exif_datetime(original, fields.get("OffsetTimeOriginal"))
+        if taken is None:
             info.warnings.append(f"EXIF DateTimeOriginal is not a usable date: {original!r}")
+        elif not in_capture_window(taken):
+            info.warnings.append(f"EXIF DateTimeOriginal {original!r} lies outside 1970 … now: ignored")
+        else:
+            info.taken = taken
 
 
 def inspect_image(path: Path, mime: str) -> ImageInfo:

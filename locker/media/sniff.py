@@ -5,6 +5,8 @@ libmagic is asked about the first :data:`HEAD_SIZE` bytes only. On top of it:
 * ISO-BMFF images (HEIC/HEIF/AVIF) are recognised from the ``ftyp`` box brands
   when libmagic answers something generic, or when the *major* brand is an
   image brand (no video file has ``heic`` or ``mif1`` as its major brand);
+* a RIFF file cut inside its 12-byte header is named by what is left of it
+  (:func:`riff_mime`);
 * WeChat/QQ SILK voice notes (``#!SILK_V3`` at offset 0, or at offset 1 after a
   0x02 byte) become ``audio/silk``; libmagic calls them octet-stream and stock
   FFmpeg cannot decode them.
@@ -122,6 +124,27 @@ def heif_mime(head: bytes, libmagic_mime: str) -> str | None:
 def is_silk(head: bytes) -> bool:
     """True for a SILK v3 voice note (WeChat: magic at 0; QQ: 0x02 then the magic)."""
     return head.startswith(_SILK_MAGIC) or (head[:1] == b"\x02" and head[1:10] == _SILK_MAGIC)
+
+
+_RIFF_FORMS = {b"WAVE": "audio/x-wav", b"AVI ": "video/x-msvideo", b"WEBP": "image/webp"}
+
+
+def riff_mime(head: bytes, extension: str = "") -> str | None:
+    """The MIME type a RIFF file's header names, for a file cut so short that libmagic no
+    longer sees it (under 12 bytes it answers text/plain or octet-stream).
+
+    The form type at offset 8 decides; cut before or inside it, the forms it could still be
+    are narrowed by the name's extension. None when nothing decides, or not RIFF at all.
+    """
+    if not head.startswith(b"RIFF"):
+        return None
+    form = head[8:12]
+    possible = [mime for name, mime in _RIFF_FORMS.items() if name.startswith(form)]
+    if len(possible) == 1:
+        return possible[0]
+    by_extension = {"wav": "audio/x-wav", "wave": "audio/x-wav", "avi": "video/x-msvideo", "webp": "image/webp"}
+    named = by_extension.get(extension.lower())
+    return named if named in possible else None
 
 
 def sniff_mime(head: bytes) -> str:

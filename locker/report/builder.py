@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 from xml.sax.saxutils import unescape
 
+from ..values import zone_assumed
 from .labels import Labels
 from .markup import Text, amount, duration, has_cjk, human_size, parse_time, show_time
 from .snapshot import ExhibitInfo, Message, Snapshot
@@ -671,7 +672,7 @@ class Layout:
             name = self.text(e.name) + (self.text(L["withdrawn_mark"]) if e.withdrawn else "")
             name += f'<br/><font size="7.5" color="{GREY}">{self.text(L.kind(e.kind))} · {self.text(e.mime)}</font>'
             when = self.text(self.t(e.captured_at, seconds=False)) if e.captured_at else self.text(L["unknown_time"])
-            source = L.time_source(e.captured_at_source) if e.captured_at else ""
+            source = self._time_source(e) if e.captured_at else ""
             when_cell = (f"{when}" + (f'<br/><font size="7.5" color="{GREY}">{self.text(source)}</font>' if source else "")
                          + f"<br/>{self.mono(e.sha256[:16], 7.5)}")
             pages = prev.pages_of(e.number) if prev else "888–888"
@@ -719,7 +720,7 @@ class Layout:
         for plan in self.plans:
             e = plan.exhibit
             if e.captured_at:
-                text = L.f("tl_capture_text", n=e.number, name=e.name, source=L.time_source(e.captured_at_source))
+                text = L.f("tl_capture_text", n=e.number, name=e.name, source=self._time_source(e))
                 items.append((_instant_of(e.captured_at), 1, e.captured_at, L["tl_capture"], text))
         for change in self.snap.status_changes:
             text = L.f("tl_status_text", before=L.status(change.before) or "—", after=L.status(change.after))
@@ -739,6 +740,13 @@ class Layout:
 
     # ------------------------------------------------------------------ exhibits
 
+    def _time_source(self, e: ExhibitInfo) -> str:
+        """Where an exhibit's capture time came from, and "zone assumed" where the file named no zone."""
+        source = self.L.time_source(e.captured_at_source)
+        if zone_assumed(e.captured_at_source, e.metadata) is None:
+            return source
+        return source + ("，" if self.L.lang == "zh" else ", ") + self.L["zone_assumed"]
+
     def _meta_box(self, plan: Plan) -> Any:
         e, L = plan.exhibit, self.L
         md = e.metadata or {}
@@ -748,9 +756,9 @@ class Layout:
                                                                          human=human_size(e.size)))),
                                         (L["meta_sha"], self.mono(e.sha256, 8))]
         if e.captured_at:
-            captured = f"{show_time(e.captured_at, None, offset=True)}（{L.f('time_source', source=L.time_source(e.captured_at_source))}）" \
+            captured = f"{show_time(e.captured_at, None, offset=True)}（{L.f('time_source', source=self._time_source(e))}）" \
                 if L.lang == "zh" else \
-                f"{show_time(e.captured_at, None, offset=True)} ({L.f('time_source', source=L.time_source(e.captured_at_source))})"
+                f"{show_time(e.captured_at, None, offset=True)} ({L.f('time_source', source=self._time_source(e))})"
             pairs.append((L["meta_captured"], self.text(captured)))
         else:
             pairs.append((L["meta_captured"], self.text(L["unknown_time"])))

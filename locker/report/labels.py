@@ -113,6 +113,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "original_attached": ("；已作为附件「{name}」嵌入本 PDF", "; attached to this PDF as “{name}”"),
     "unknown_time": ("未知（无可信来源）", "unknown (no trustworthy source)"),
     "time_source": ("来源：{source}", "from: {source}"),
+    "zone_assumed": ("时区推定", "zone assumed"),
     "image_caption": ("原图 {w}×{h} 像素", "original {w}×{h} px"),
     "slices_note": ("本截图较长（{w}×{h} 像素），按页面高度分为 {n} 段，每段以完整宽度单独成页，相邻两段在空白处切分或略有重叠。",
                     "This screenshot is long ({w}×{h} px): it is shown at full width in {n} parts, one per page, "

@@ -11,7 +11,7 @@ font lacks are dropped. Control characters become ``\\xNN``.
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Callable
 from xml.sax.saxutils import escape
 
@@ -78,7 +78,13 @@ def parse_time(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else None
+    if parsed.tzinfo is None:
+        return None
+    try:  # a stored year 1 or 9999 with an offset has no UTC instant: shown as stored, never a crash
+        parsed.astimezone(UTC)
+    except OverflowError:
+        return None
+    return parsed
 
 
 def show_time(value: str | None, tz: tzinfo | None = None, *, seconds: bool = True, offset: bool = False) -> str:

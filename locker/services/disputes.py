@@ -17,7 +17,7 @@ from .. import custody, db, store
 from ..errors import Ambiguous, LockerError, NotFound, UsageError
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
-from ..values import now_utc, parse_amount, parse_date, parse_datetime, resolve_tz
+from ..values import now_utc, parse_amount, parse_capture_time, parse_date, resolve_tz
 
 STATUSES = ("open", "negotiating", "appealed", "complained", "resolved", "rejected", "closed")
 DISPUTE_FIELDS = (
@@ -284,7 +284,7 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
     if not EVENT_TYPE_RE.match(type):
         raise UsageError(f"an event type is a short lower-case word, not {type!r}")
     tz = resolve_tz(tz_name or profile.load(home).tz)
-    when = parse_datetime(at, tz)
+    when = parse_capture_time(at, tz)
     numbers = sorted(set(exhibits or []))
     opened = resolve(home, ref)
     now = now_utc()

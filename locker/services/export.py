@@ -26,7 +26,7 @@ from typing import Any, Iterable
 from .. import __version__, custody, db, store
 from ..errors import LockerError, NotFound, UsageError
 from ..paths import DisputeDir, Home
-from ..values import now_utc, resolve_tz
+from ..values import local_zone, now_utc, resolve_tz, zone_name
 from . import disputes
 
 LANGS = ("zh", "en")
@@ -120,7 +120,7 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
 
     opened = disputes.resolve(home, ref)
     ddir = opened.dir
-    tz_name = prof.tz or _local_offset()
+    tz_name = prof.tz or zone_name(local_zone())  # an IANA name where the machine has one
     snap, numbers = _snapshot(opened, prof, options, tz_name)
 
     final = _target(ddir, options.output, lang, tz_name)
@@ -352,11 +352,6 @@ def _loads(text: str | None, default: Any) -> Any:
         return json.loads(text) if text else default
     except ValueError:
         return default
-
-
-def _local_offset() -> str:
-    raw = datetime.now().astimezone().strftime("%z")  # "+0800"
-    return f"{raw[:3]}:{raw[3:]}" if len(raw) == 5 else "UTC"
 
 
 def _target(ddir: DisputeDir, output: str | None, lang: str, tz_name: str | None) -> Path:

@@ -35,7 +35,7 @@ from .. import custody, db, store
 from ..errors import InputRefused, StoreError, UsageError
 from ..paths import Home
 from ..search import index as search_index
-from ..values import clean_text, now_utc, parse_datetime, resolve_tz
+from ..values import clean_text, now_utc, parse_capture_time, resolve_tz
 from . import chat, disputes, profile
 
 KINDS = ("screenshot", "photo", "video", "audio", "chat", "document", "other")
@@ -274,7 +274,7 @@ def add(
         raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {options.kind!r}")
     ddir = disputes.locate(home, ref)
     tz = resolve_tz(options.tz or profile.load(home).tz)
-    user_time = parse_datetime(options.captured_at, tz) if options.captured_at else None
+    user_time = parse_capture_time(options.captured_at, tz) if options.captured_at else None
 
     # Opening the database imports SQLAlchemy and SQLModel (a few hundred ms):
     # do it on a thread of its own while the first files are hashed.
