@@ -26,7 +26,6 @@ except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys
 
 from locker.chats import (
     FORMATS,
-    AmbiguousDates,
     ChatError,
     ChatParse,
     Message,
@@ -44,7 +43,6 @@ from locker.chats import (
     unregister,
 )
 from locker.chats.encoding import decode_text
-from locker.errors import LockerError
 from locker.media.chatsniff import looks_like_chat
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -193,16 +191,61 @@ def test_memotrace_csv_is_sender_marks_me_without_me_option(tmp_path: Path) -> N
 # --------------------------------------------------------------------------- WhatsApp variants
 
 
-def test_ambiguous_day_month_asks_for_the_option(tmp_path: Path) -> None:
-    path = samples.make_whatsapp_android_chat(tmp_path / "wa.txt")
-    with pytest.raises(AmbiguousDates) as caught:
-        parse(path)
-    err = caught.value
-    assert isinstance(err, ChatError) and isinstance(err, LockerError)
-    assert "dmy or mdy" in str(err) and "\n" not in str(err) and err.path == str(path)
+def test_ambiguous_day_month_is_read_not_refused(tmp_path: Path) -> None:
+    path = samples.make_whatsapp_android_chat(tmp_path / "wa.txt")  # 03/05/2025, 14:22: no day above 12
+    parsed = parse(path)
+    assert (parsed.date_order, parsed.date_order_source) == ("dmy", "locale")  # 4-digit years, 24-hour clock
+    assert parsed.messages[1].at == "2025-05-03T14:22:00+08:00"
     parsed = parse(path, date_order="mdy")
-    assert parsed.date_order == "mdy"
+    assert (parsed.date_order, parsed.date_order_source) == ("mdy", "option")
     assert parsed.messages[1].at == "2025-03-05T14:22:00+08:00"
+    parsed = parse(path, date_order="mdy", date_order_source="profile")
+    assert (parsed.date_order, parsed.date_order_source) == ("mdy", "profile")
+
+
+def test_undecidable_dates_are_assumed_day_first_with_a_warning() -> None:
+    data = text_of(["5/3/25, 14:22 - Anna: hi", "6/3/25, 09:00 - Shop: later"])
+    parsed = parse_bytes(data, tz=UTC)
+    assert (parsed.date_order, parsed.date_order_source) == ("dmy", "assumed")
+    assert parsed.messages[0].at == "2025-03-05T14:22:00+00:00"
+    (warning,) = parsed.warnings
+    assert "assumption" in warning and "--date-order mdy" in warning and "locker reread" in warning
+    assert to_document(parsed)["date_order_source"] == "assumed"
+
+
+@pytest.mark.parametrize(("lines", "order"), [
+    # upper-case AM/PM: en-US writes month first
+    (["5/3/25, 2:22 PM - Anna: hi", "5/3/25, 2:23 PM - Shop: ok"], "mdy"),
+    # lower-case am/pm: en-GB, en-IN, en-AU write day first
+    (["5/3/25, 2:22 pm - Anna: hi", "5/3/25, 2:23 pm - Shop: ok"], "dmy"),
+    # Spanish-style p. m. with non-breaking spaces
+    (["5/3/25, 2:22\u202fp.\u00a0m. - Anna: hi", "5/3/25, 2:23\u202fp.\u00a0m. - Shop: ok"], "dmy"),
+    # 上午/下午 before day-first dates: Hong Kong
+    (["5/3/2025 下午2:22 - Anna: hi", "5/3/2025 下午2:23 - Shop: ok"], "dmy"),
+])
+def test_locale_signature_decides_undecidable_dates(lines: list[str], order: str) -> None:
+    parsed = parse_bytes(text_of(lines), tz=UTC)
+    assert (parsed.date_order, parsed.date_order_source) == (order, "locale")
+    assert parsed.warnings == ()
+
+
+def test_profile_order_that_does_not_fit_the_dates_gives_way_to_the_data() -> None:
+    data = text_of(["25/03/2025, 14:22 - Anna: hi", "26/03/2025, 09:00 - Shop: later"])
+    parsed = parse_bytes(data, tz=UTC, date_order="mdy", date_order_source="profile")
+    assert (parsed.date_order, parsed.date_order_source) == ("dmy", "data")
+    assert "profile" in parsed.warnings[0]
+    assert parsed.messages[0].at == "2025-03-25T14:22:00+00:00"
+
+
+def test_whatsapp_dot_after_time_and_year_first_dates() -> None:
+    data = text_of(["2022/12/14 13:34. - Anna: hola", "2022/12/14 13:35. - Tienda: buenas: sí"])
+    parsed = parse_bytes(data, tz=UTC)
+    assert parsed.format == "whatsapp_android"
+    assert (parsed.date_order, parsed.date_order_source) == ("ymd", "data")
+    assert [(m.at, m.sender, m.text) for m in parsed.messages] == [
+        ("2022-12-14T13:34:00+00:00", "Anna", "hola"), ("2022-12-14T13:35:00+00:00", "Tienda", "buenas: sí")]
+    dotted = text_of(["14/12/22, 13:34. - Anna: hola", "14/12/22, 13:35. - Tienda: ok"])
+    assert parse_bytes(dotted, tz=UTC).messages[1].at == "2022-12-14T13:35:00+00:00"
 
 
 @pytest.mark.parametrize(("lines", "order", "first_at"), [
@@ -256,7 +299,7 @@ def test_direction_marks_are_stripped_from_names_not_from_text(tmp_path: Path) -
     assert got == [
         ("+86 138 0013 8000", "image omitted", True, "media"),
         ("+86 138 0013 8000", "收到了吗\u200f?", True, "message"),
-        ("Shop", "Messages and calls are end-to-end encrypted.", False, "service"),
+        (None, "Shop: Messages and calls are end-to-end encrypted.", False, "service"),
         ("Shop", "<attached: 00000012-PHOTO-2025-05-13-14-24-00.jpg>", False, "media"),
     ]
     assert parsed.participants == ("+86 138 0013 8000", "Shop")
@@ -459,7 +502,7 @@ def test_telegram_entities_service_media_and_exact_instants(tmp_path: Path) -> N
     assert detect_format(path) == "telegram_json"
     parsed = parse(path, tz=BERLIN, me="我")
     assert triples(parsed) == [
-        ("2025-05-03T08:20:00+02:00", "优品数码", "[phone_call]", False, "service"),
+        ("2025-05-03T08:20:00+02:00", None, "优品数码: [phone_call]", False, "service"),
         ("2025-05-03T08:22:10+02:00", "我", "订单 250501123456789 的耳机坏了，见 https://example.com/p/1", True,
          "message"),
         ("2025-05-03T08:23:00+02:00", "优品数码", "请看这张图", False, "media"),

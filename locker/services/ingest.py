@@ -18,6 +18,7 @@ plus ``sync``; an fsync and a commit per file runs at about three times that.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -58,7 +59,8 @@ class AddOptions:
     me: str | None = None
     tz: str | None = None
     chat_format: str | None = None
-    date_order: str | None = None  # "dmy" or "mdy", for chats whose dates cannot tell
+    date_order: str | None = None  # "dmy", "mdy" or "ymd": a chat's day/month order (else the profile's)
+    profile_date_order: str | None = None  # filled in by add() from the profile
 
 
 @dataclass(frozen=True)
@@ -245,16 +247,14 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
 
 
 def _read_chat(item: _Staged, tz: Any, options: AddOptions) -> None:
-    from ..chats import AmbiguousDates, ChatError
+    from ..chats import ChatError
     from . import chat
 
     assert item.staged is not None
     try:
         item.chat = chat.read(item.staged.tmp, tz=tz, me=options.me, fmt=options.chat_format,
-                              date_order=options.date_order)
-    except AmbiguousDates as err:
-        # Nothing is stored: the same file added again with --date-order must be parsed then.
-        item.error = f"{err.message} with --date-order"
+                              date_order=options.date_order or options.profile_date_order,
+                              date_order_source="option" if options.date_order else "profile")
     except ChatError as err:
         item.warnings += (f"could not read it as a chat: {err.message}",)
     else:
@@ -273,7 +273,12 @@ def add(
     if options.kind is not None and options.kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {options.kind!r}")
     ddir = disputes.locate(home, ref)
-    tz = resolve_tz(options.tz or profile.load(home).tz)
+    if options.date_order is not None and options.date_order not in profile.DATE_ORDERS:
+        raise UsageError(f"date order must be one of {', '.join(profile.DATE_ORDERS)}, not {options.date_order!r}")
+    user = profile.load(home)
+    tz = resolve_tz(options.tz or user.tz)
+    if options.date_order is None and user.date_order in profile.DATE_ORDERS:
+        options = dataclasses.replace(options, profile_date_order=user.date_order)
     user_time = parse_datetime(options.captured_at, tz) if options.captured_at else None
 
     # Opening the database imports SQLAlchemy and SQLModel (a few hundred ms):
@@ -439,13 +444,16 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             metadata = dict(found.metadata)
             if chat_import:
                 metadata.update(chat_import.metadata)
+            warnings = item.warnings
+            if chat_import and chat_import.metadata.get("date_order_source") == "assumed":
+                warnings = chat.assumption_warning(warnings, opened.dir.slug, number)
             row = {
                 "number": number, "sha256": staged.sha256, "size": staged.size, "mime": found.mime,
                 "kind": kind, "original_name": clean_text(item.candidate.path.name), "title": options.title,
                 "source": options.source, "purpose": options.purpose, "note": options.note,
                 "captured_at": captured_at, "captured_at_source": source, "ingested_at": now,
                 "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True),
-                "warnings": json.dumps(list(item.warnings), ensure_ascii=False),
+                "warnings": json.dumps(list(warnings), ensure_ascii=False),
                 "withdrawn": False, "withdrawn_reason": None,
             }
             rows.append(row)
@@ -459,7 +467,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             known[staged.sha256] = _RowView(row)
             results.append(Added(
                 number, staged.sha256, staged.size, found.mime, kind, row["original_name"],
-                captured_at, source, False, item.warnings, path,
+                captured_at, source, False, warnings, path,
             ))
             number += 1
         if rows:
