@@ -912,3 +912,75 @@ def test_fuzz_json_documents(doc: object) -> None:
         data = json.dumps(wrapper).encode()
         for fmt in (None, "telegram_json", "locker_chat_json"):
             _only_chat_errors(data, fmt)
+
+
+# --------------------------------------------------------------------------- system lines (issue 17, point 5)
+
+
+def _who(parsed: ChatParse) -> list[tuple[str | None, str, str]]:
+    return [(m.sender, m.text, m.kind) for m in parsed.messages]
+
+
+def test_whatsapp_system_lines_are_nobodys() -> None:
+    lines = [
+        "03/05/2025, 14:20 - Messages and calls are end-to-end encrypted. No one outside of this chat can read them.",
+        "03/05/2025, 14:21 - Anna created group \"Refund\"",
+        "03/05/2025, 14:22 - Anna changed the subject from \"Refund\" to \"Refund: earbuds\"",
+        "03/05/2025, 14:23 - Anna added Shop",
+        "03/05/2025, 14:24 - Shop: This message was deleted",
+        "03/05/2025, 14:25 - Anna: Missed voice call",
+        "03/05/2025, 14:26 - Your security code with Shop changed. Tap to learn more.",
+        "03/05/2025, 14:27 - Shop: <Media omitted>",
+        "03/05/2025, 14:28 - Anna: I added a photo: see above",
+        "03/05/2025, 14:29 - Shop left",
+    ]
+    parsed = parse_bytes(text_of(lines), tz=UTC, me="Anna")
+    assert _who(parsed) == [
+        (None, "Messages and calls are end-to-end encrypted. No one outside of this chat can read them.", "service"),
+        (None, 'Anna created group "Refund"', "service"),
+        (None, 'Anna changed the subject from "Refund" to "Refund: earbuds"', "service"),
+        (None, "Anna added Shop", "service"),
+        (None, "Shop: This message was deleted", "service"),
+        (None, "Anna: Missed voice call", "service"),
+        (None, "Your security code with Shop changed. Tap to learn more.", "service"),
+        ("Shop", "<Media omitted>", "media"),  # a participant's photo: kept as theirs
+        ("Anna", "I added a photo: see above", "message"),
+        (None, "Shop left", "service"),
+    ]
+    assert [m.me for m in parsed.messages if m.kind == "service"] == [False] * 8
+    assert parsed.participants == ("Shop", "Anna")
+    doc = to_document(parsed)
+    assert [m["system"] for m in doc["messages"]] == [m.kind == "service" for m in parsed.messages]
+    jsonschema.validate(doc, json.loads((REPO / "schemas" / "chat.schema.json").read_text(encoding="utf-8")))
+
+
+def test_chinese_system_lines_are_nobodys() -> None:
+    lines = [
+        "2025/5/3 下午2:20 - 消息和通话已进行端到端加密。对话之外的任何人都无法读取或收听。",
+        "2025/5/3 下午2:21 - 商家: 此消息已删除",
+        "2025/5/3 下午2:22 - 我: 你删除了此消息",
+        "2025/5/3 下午2:23 - 商家: 未接语音通话",
+        "2025/5/3 下午2:24 - 商家: 好的",
+    ]
+    parsed = parse_bytes(text_of(lines), tz=UTC, me="我")
+    assert [(m.sender, m.kind) for m in parsed.messages] == [
+        (None, "service"), (None, "service"), (None, "service"), (None, "service"), ("商家", "message")]
+    assert parsed.messages[1].text == "商家: 此消息已删除"
+    plain = text_of(["2025-05-05 09:12:30 商家：\"商家\" 撤回了一条消息", "2025-05-05 09:13:30 我：我拍了拍\"商家\"",
+                     "2025-05-05 09:14:30 我：我要退款"])
+    parsed = parse_bytes(plain, tz=UTC)
+    assert parsed.format == "plain_lines"
+    assert [(m.sender, m.kind) for m in parsed.messages] == [(None, "service"), (None, "service"), ("我", "message")]
+    assert parsed.messages[0].text == '"商家" 撤回了一条消息'
+
+
+def test_telegram_service_messages_are_nobodys() -> None:
+    doc = {"name": "Shop", "type": "personal_chat", "id": 1, "messages": [
+        {"id": 1, "type": "service", "date": "2025-05-03T14:20:00", "date_unixtime": "1746274800",
+         "actor": "Anna", "actor_id": "user1", "action": "phone_call", "text": ""},
+        {"id": 2, "type": "message", "date": "2025-05-03T14:21:00", "date_unixtime": "1746274860",
+         "from": "Anna", "from_id": "user1", "text": "hi"},
+    ]}
+    parsed = parse_bytes(json.dumps(doc).encode(), tz=UTC, me="Anna")
+    assert _who(parsed) == [(None, "Anna: [phone_call]", "service"), ("Anna", "hi", "message")]
+    assert [m.me for m in parsed.messages] == [False, True]
