@@ -984,3 +984,71 @@ def test_telegram_service_messages_are_nobodys() -> None:
     parsed = parse_bytes(json.dumps(doc).encode(), tz=UTC, me="Anna")
     assert _who(parsed) == [(None, "Anna: [phone_call]", "service"), ("Anna", "hi", "message")]
     assert [m.me for m in parsed.messages] == [False, True]
+
+
+# --------------------------------------------------------------------------- more formats (issue 17, point 6)
+
+
+def _pywxdump_csv(rows: list[tuple[str, int, str, str]], *, old: bool = False) -> bytes:
+    """A CSV as PyWxDump's export_csv writes it (columns from pywxdump/db/export/exportCSV.py;
+    the older dbpreprocess version wrote ``content``, a JSON object, instead of ``msg,src``)."""
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    tail = ["content"] if old else ["msg", "src"]
+    writer.writerow(["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", *tail, "CreateTime"])
+    for i, (type_name, mine, talker, msg) in enumerate(rows, 1):
+        cells = [json.dumps({"src": "", "msg": msg}, ensure_ascii=False)] if old else [msg, ""]
+        writer.writerow([i, 7000 + i, type_name, mine, talker, "wxid_shop", *cells, f"2024-04-20 10:{i:02d}:00"])
+    return buf.getvalue().encode("utf-8")
+
+
+PYWX_ROWS = [
+    ("文本", 0, "wxid_shop", "你好，耳机坏了"),
+    ("文本", 1, "我", "我要退款"),
+    ("图片", 0, "wxid_shop", "图片"),
+    ("语音", 1, "我", "语音时长：12.40秒\n翻译结果：请退款"),
+    ("动画表情", 0, "wxid_shop", "表情"),
+    ("转账消息", 0, "wxid_shop", "转账：￥50.00\n转账说明：部分退款\n转账时间：2024-04-20 10:05:00\n"),
+    ("系统通知", 0, "wxid_shop", "\"商家\" 撤回了一条消息"),
+    ("拍一拍", 1, "我", "我拍了拍\"商家\""),
+]
+PYWX_EXPECTED = [
+    ("2024-04-20T10:01:00+08:00", "wxid_shop", "你好，耳机坏了", False, "message"),
+    ("2024-04-20T10:02:00+08:00", "我", "我要退款", True, "message"),
+    ("2024-04-20T10:03:00+08:00", "wxid_shop", "[图片]", False, "media"),
+    ("2024-04-20T10:04:00+08:00", "我", "[语音 12″]\n请退款", True, "media"),
+    ("2024-04-20T10:05:00+08:00", "wxid_shop", "[表情]", False, "media"),
+    ("2024-04-20T10:06:00+08:00", "wxid_shop", "[转账 ¥50.00] 部分退款", False, "media"),
+    ("2024-04-20T10:07:00+08:00", None, "\"商家\" 撤回了一条消息", False, "service"),
+    ("2024-04-20T10:08:00+08:00", None, "我拍了拍\"商家\"", False, "service"),
+]
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["msg-src", "json-content"])
+def test_pywxdump_csv(tmp_path: Path, old: bool) -> None:
+    path = tmp_path / "wxid_shop_0_5000.csv"
+    path.write_bytes(_pywxdump_csv(PYWX_ROWS, old=old))
+    assert detect_format(path) == "wechat_pywxdump_csv"
+    assert looks_like_chat(path, "text/csv") is not None
+    parsed = parse(path)
+    assert parsed.format == "wechat_pywxdump_csv"
+    assert [(m.at, m.sender, m.text, m.me, m.kind) for m in parsed.messages] == PYWX_EXPECTED
+    assert parsed.participants == ("wxid_shop", "我")
+
+
+def test_telegram_single_chat_result_json_without_a_chats_wrapper(tmp_path: Path) -> None:
+    doc = {"name": "优品数码", "type": "personal_chat", "id": 4242, "messages": [
+        {"id": 1, "type": "message", "date": "2025-05-03T14:20:00", "date_unixtime": "1746274800",
+         "from": "Anna", "from_id": "user1", "text": "hi", "text_entities": [{"type": "plain", "text": "hi"}]},
+        {"id": 2, "type": "message", "date": "2025-05-03T14:21:00", "date_unixtime": "1746274860",
+         "from": "优品数码", "from_id": "user2", "text": ["see ", {"type": "link", "text": "https://x.y"}],
+         "text_entities": [{"type": "plain", "text": "see "}, {"type": "link", "text": "https://x.y"}]},
+    ]}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + " " * 70_000, encoding="utf-8")  # > 64 KiB
+    assert detect_format(path) == "telegram_json"
+    parsed = parse(path, tz=UTC)
+    assert [(m.at, m.sender, m.text) for m in parsed.messages] == [
+        ("2025-05-03T12:20:00+00:00", "Anna", "hi"), ("2025-05-03T12:21:00+00:00", "优品数码", "see https://x.y")]

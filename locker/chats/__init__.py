@@ -11,7 +11,8 @@ Formats (:data:`FORMATS`), one module each:
 * ``whatsapp_android`` / ``whatsapp_ios`` (and the export ZIPs
   ``whatsapp_ios_zip`` / ``whatsapp_android_zip``): :mod:`locker.chats.whatsapp`
 * ``telegram_json``: Telegram Desktop ``result.json`` (:mod:`locker.chats.telegram`)
-* ``wechat_memotrace_csv`` / ``wechat_memotrace_txt``: MemoTrace/留痕 (:mod:`locker.chats.wechat`)
+* ``wechat_memotrace_csv`` / ``wechat_memotrace_txt``: MemoTrace/留痕, ``wechat_pywxdump_csv``:
+  PyWxDump (:mod:`locker.chats.wechat`)
 * ``csv_chat``: a CSV with time, sender and message columns (:mod:`locker.chats.csvchat`)
 * ``plain_lines``: ``2025-05-05 09:12:30 商家：内容`` (:mod:`locker.chats.plain`)
 * ``locker_chat_json``: our normalized document, ``schemas/chat.schema.json``
@@ -83,7 +84,8 @@ MAX_TEXT_BYTES = 256 * 1024 * 1024  # a chat export (or a ZIP's chat member) lar
 
 FORMATS: tuple[str, ...] = (
     "whatsapp_android", "whatsapp_ios", "whatsapp_ios_zip", "whatsapp_android_zip", "telegram_json",
-    "wechat_memotrace_csv", "wechat_memotrace_txt", "csv_chat", "plain_lines", "locker_chat_json",
+    "wechat_memotrace_csv", "wechat_memotrace_txt", "wechat_pywxdump_csv", "csv_chat", "plain_lines",
+    "locker_chat_json",
 )
 KINDS: tuple[str, ...] = ("message", "media", "service", "unparsed")
 DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy", "ymd")
