@@ -182,3 +182,20 @@ def test_pack_prints_the_assumed_date_order_above_the_transcript(cli, dispute, t
     assert "(servicemessage)" in en  # the missed call is set apart, not Shop's
     cli("reread", dispute, "1", "--date-order", "mdy")
     assert "Dateorderassumed" not in pack_text("en")
+
+
+def test_a_chat_of_no_known_format_is_stored_with_a_warning(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    odd = tmp_path / "export.txt"  # times without dates: no format this version reads
+    odd.write_text("".join(f"[14:{m:02d}] {who}: message {m}\n" for m, who in
+                           zip(range(20, 28), ["Anna", "Shop"] * 4)), encoding="utf-8")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Shopping list\n14:22 meeting: bring notes\nmilk\nbread\neggs\ncall Shop at 3\n",
+                     encoding="utf-8")
+    ran = cli("add", dispute, odd, notes, "--json")
+    assert ran.code == 0, ran.err
+    chatty, plain = ran.json["added"]
+    assert chatty["kind"] != "chat"
+    (warning,) = chatty["warnings"]
+    assert "looks like a chat export (8 of 8 lines" in warning and "--chat-format" in warning
+    assert f"locker reread {dispute} 1 --chat-format" in warning
+    assert plain["warnings"] == []

@@ -57,11 +57,8 @@ def read(path: Path, *, tz: Any, me: str | None, fmt: str | None, date_order: st
 
 
 def assumption_warning(warnings: tuple[str, ...], slug: str, number: int) -> tuple[str, ...]:
-    """The parser's "date order assumed" warning made exact: the command names this exhibit."""
-    from ..chats.whatsapp import ASSUMED_PREFIX
-
-    return tuple(w.replace("locker reread DISPUTE N", f"locker reread {slug} {number}")
-                 if w.startswith(ASSUMED_PREFIX) else w for w in warnings)
+    """Warnings that suggest ``locker reread DISPUTE N …`` made exact: the command names this exhibit."""
+    return tuple(w.replace("locker reread DISPUTE N", f"locker reread {slug} {number}") for w in warnings)
 
 
 def _row(m: Any) -> list:

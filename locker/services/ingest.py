@@ -237,6 +237,8 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
         forced = options.kind == "chat" or options.chat_format is not None
         if forced or (found.kind == "chat" and options.kind is None):
             _read_chat(item, tz, options)
+        elif found.kind != "chat":
+            item.warnings += _chat_like_warning(staged.tmp, found.mime)
     except BaseException:
         store.discard(staged)
         raise
@@ -244,6 +246,20 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
         store.discard(staged)
         item.staged = None
     return item
+
+
+def _chat_like_warning(path: Path, mime: str) -> tuple[str, ...]:
+    """A text file whose lines start like chat messages but that no chat format reads: say so."""
+    from ..chats import FORMATS
+    from ..media.chatsniff import chat_like
+
+    found = chat_like(path, mime)
+    if found is None:
+        return ()
+    return (f"looks like a chat export ({found[0]} of {found[1]} lines start with a date or time and a name) "
+            "but matches no chat format this version reads, so no messages were read; if it is a chat, "
+            "read it as one with --chat-format (locker reread DISPUTE N --chat-format FORMAT; formats: "
+            f"{', '.join(FORMATS)})",)
 
 
 def _read_chat(item: _Staged, tz: Any, options: AddOptions) -> None:
@@ -445,8 +461,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             if chat_import:
                 metadata.update(chat_import.metadata)
             warnings = item.warnings
-            if chat_import and chat_import.metadata.get("date_order_source") == "assumed":
-                warnings = chat.assumption_warning(warnings, opened.dir.slug, number)
+            warnings = chat.assumption_warning(warnings, opened.dir.slug, number)
             row = {
                 "number": number, "sha256": staged.sha256, "size": staged.size, "mime": found.mime,
                 "kind": kind, "original_name": clean_text(item.candidate.path.name), "title": options.title,
