@@ -199,3 +199,43 @@ def test_a_chat_of_no_known_format_is_stored_with_a_warning(cli, dispute, tmp_pa
     assert "looks like a chat export (8 of 8 lines" in warning and "--chat-format" in warning
     assert f"locker reread {dispute} 1 --chat-format" in warning
     assert plain["warnings"] == []
+
+
+def _make_eml(path: Path, *, html_only: bool = False) -> Path:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "优品数码 <shop@example.com>"
+    msg["To"] = "Zhang San <zhang@example.com>"
+    msg["Subject"] = "关于退款 refund request"
+    msg["Date"] = "Sat, 03 May 2025 14:22:10 +0800"
+    msg["Message-ID"] = "<1@example.com>"
+    if html_only:
+        msg.set_content("<html><head><style>p{}</style></head><body><p>We <b>refuse</b> the refund.</p></body></html>",
+                        subtype="html")
+    else:
+        msg.set_content("We refuse the refund.\n退款不予受理。\n")
+        msg.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf")
+    path.write_bytes(bytes(msg))
+    return path
+
+
+def test_email_is_a_document_with_its_date_headers_text_and_attachments(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    mail = _make_eml(tmp_path / "refund.eml")
+    html = _make_eml(tmp_path / "refund-html.eml", html_only=True)
+    ran = cli("add", dispute, mail, html, "--tz", "UTC", "--json")
+    assert ran.code == 0, ran.err
+    first, second = ran.json["added"]
+    assert first["kind"] == "document"
+    assert (first["captured_at"], first["captured_at_source"]) == ("2025-05-03T14:22:10+08:00", "email")
+    meta = cli("show", dispute, "1", "--json").json["exhibit"]["metadata"]["email"]
+    assert meta["from"] == "优品数码 <shop@example.com>" and meta["to"] == "Zhang San <zhang@example.com>"
+    assert meta["subject"] == "关于退款 refund request" and meta["body"] == "text/plain"
+    assert meta["attachments"] == [{"name": "invoice.pdf", "type": "application/pdf", "size": 13}]
+    assert second["captured_at_source"] == "email"
+    assert cli("show", dispute, "2", "--json").json["exhibit"]["metadata"]["email"]["body"] == "text/html"
+    hits = cli("search", "不予受理", "--json").json["hits"]
+    assert [h["exhibit"] for h in hits] == [1]
+    hits = cli("search", "refuse", "--json").json["hits"]
+    assert sorted(h["exhibit"] for h in hits) == [1, 2]
+    assert cli("verify", "--json").code == 0

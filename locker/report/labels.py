@@ -237,7 +237,7 @@ KINDS = {
 }
 TIME_SOURCES = {
     "exif": ("照片 EXIF", "photo EXIF"), "container": ("音视频文件元数据", "media container"),
-    "filename": ("文件名", "file name"), "chat": ("聊天记录", "chat log"), "user": ("用户填写", "given by the user"),
+    "filename": ("文件名", "file name"), "chat": ("聊天记录", "chat log"), "email": ("电子邮件", "e-mail"), "user": ("用户填写", "given by the user"),
 }
 STATUSES = {
     "open": ("待处理", "open"), "negotiating": ("协商中", "negotiating"), "appealed": ("已申请平台介入", "appealed"),

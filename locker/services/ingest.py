@@ -231,7 +231,10 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
         return _Staged(candidate, error=err.message, reported=shown[0])
     try:
         found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
+        found, body = _email(staged.tmp, found, candidate.path.name)
         item = _Staged(candidate, staged=staged, probe=found, warnings=tuple(found.warnings), reported=shown[0])
+        if body:
+            item.pages = (body,)  # searchable like a PDF's text
         if found.mime == search_index.PDF_MIME:
             item.pages = search_index.pdf_pages(staged.tmp)
         forced = options.kind == "chat" or options.chat_format is not None
@@ -246,6 +249,25 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
         store.discard(staged)
         item.staged = None
     return item
+
+
+def _email(path: Path, found: Any, name: str) -> tuple[Any, str]:
+    """An e-mail (``.eml``) as a ``document``: its Date (with its zone) is the capture time, source
+    ``email``; From/To/Subject and the attachments go to the metadata; returns its text body too."""
+    from ..media.email import looks_like_email, read_email
+
+    if not looks_like_email(path, found.mime, name):
+        return found, ""
+    mail = read_email(path)
+    metadata = {**found.metadata, **mail.metadata}
+    captured_at, source = found.captured_at, found.captured_at_source
+    if mail.captured_at is not None:
+        captured_at, source = mail.captured_at.isoformat(timespec="seconds"), "email"
+        metadata.pop("captured_at_offset_assumed", None)
+        metadata.pop("captured_at_tz", None)
+    found = dataclasses.replace(found, kind="document", captured_at=captured_at, captured_at_source=source,
+                                metadata=metadata, warnings=tuple(found.warnings) + tuple(mail.warnings))
+    return found, mail.body
 
 
 def _chat_like_warning(path: Path, mime: str) -> tuple[str, ...]:
