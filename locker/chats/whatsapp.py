@@ -107,6 +107,7 @@ GROUP_EVENT = re.compile(
 _EVENT_WORDS = (" created ", " added ", " removed ", " left", " joined ", " changed ", " deleted ", " was ",
                 " now ", " turned ", " pinned ", " unpinned ", "创建", "添加", "移除", "退出", "加入", "更改",
                 "已将", "删除", "更换", "开启", "关闭", "管理员")
+_EVENT_HINT = re.compile("|".join(map(re.escape, _EVENT_WORDS)))
 _STRIP_MARKS = str.maketrans("", "", DIRECTION_MARKS)
 _LOOKS_LIKE_START = re.compile(
     rf"{_M}\[?\d{{1,4}}[/.\-]\d{{1,2}}[/.\-]\d{{1,4}}\.?,?{_SP}{{1,3}}\S{{0,4}}{_SP}?\d{{1,2}}[:.]\d{{2}}"
@@ -311,6 +312,8 @@ def _messages(rows: list, extras: dict[int, list[str]], order: str, options: Opt
     media = is_media_placeholder
     media_first = MEDIA_PREFIXES
     media_endings = MEDIA_SUFFIXES
+    event_hint = _EVENT_HINT.search
+    events: dict[str, bool] = {}  # name → whether it holds a group-event word (names repeat)
     messages: list[Message] = []
     append = messages.append
     for i, row in enumerate(rows):
@@ -339,7 +342,10 @@ def _messages(rows: list, extras: dict[int, list[str]], order: str, options: Opt
         if name is None:
             append(Message(i, at, None, body.lstrip("\u200e"), False, "service"))
             continue
-        if any(word in name for word in _EVENT_WORDS):
+        hinted = events.get(name)
+        if hinted is None:
+            hinted = events[name] = event_hint(name) is not None
+        if hinted:
             rest = row.string[row.start("name"):].translate(_STRIP_MARKS)
             if GROUP_EVENT.match(rest) is not None:
                 append(Message(i, at, None, rest + "\n" + "\n".join(more) if more else rest, False, "service"))
