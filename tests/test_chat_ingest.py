@@ -239,3 +239,15 @@ def test_email_is_a_document_with_its_date_headers_text_and_attachments(cli, dis
     hits = cli("search", "refuse", "--json").json["hits"]
     assert sorted(h["exhibit"] for h in hits) == [1, 2]
     assert cli("verify", "--json").code == 0
+
+
+def test_show_sets_system_lines_apart(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    chat = tmp_path / "chat.txt"
+    chat.write_text("03/05/2025, 14:20 - Anna: hi\n03/05/2025, 14:21 - Shop: This message was deleted\n",
+                    encoding="utf-8")
+    assert cli("add", dispute, chat, "--me", "Anna").code == 0
+    out = cli("show", dispute, "1").out
+    assert "── Shop: This message was deleted ──" in out
+    assert "Shop: This message was deleted" not in out.replace("── Shop: This message was deleted ──", "")
+    messages = cli("show", dispute, "1", "--json").json["messages"]
+    assert [(m["sender"], m["system"]) for m in messages] == [("Anna", False), (None, True)]
