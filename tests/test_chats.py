@@ -1052,3 +1052,35 @@ def test_telegram_single_chat_result_json_without_a_chats_wrapper(tmp_path: Path
     parsed = parse(path, tz=UTC)
     assert [(m.at, m.sender, m.text) for m in parsed.messages] == [
         ("2025-05-03T12:20:00+00:00", "Anna", "hi"), ("2025-05-03T12:21:00+00:00", "优品数码", "see https://x.y")]
+
+
+DATA = REPO / "tests" / "data" / "chats"
+
+
+def test_real_telegram_single_export_without_name_or_type() -> None:
+    # chat-miner's trimmed single-chat result.json: only a messages list (see tests/data/SOURCES.md)
+    path = DATA / "chat-miner_telegram_test_single_export.json"
+    assert detect_format(path) == "telegram_json"
+    assert looks_like_chat(path, "application/json") == "telegram_json"
+    parsed = parse(path, tz=UTC)
+    assert [(m.at, m.sender, m.text) for m in parsed.messages] == [
+        ("2018-12-05T10:39:10+00:00", "Author 1", "Minimal Message"),
+        ("2018-12-05T10:49:24+00:00", "Author 2", "Link:https://telegram.org/"),
+    ]
+
+
+def test_real_whatsapp_exports_from_chat_miner() -> None:
+    us = parse(DATA / "chat-miner_whatsapp_test_dateformat1.txt", tz=UTC)
+    assert (us.format, us.date_order, us.date_order_source) == ("whatsapp_android", "mdy", "data")
+    assert us.messages[0].at == "2019-12-24T11:23:00+00:00"
+    assert [(m.sender, m.text[:30], m.kind) for m in us.messages[5:]] == [
+        (None, "Messages and calls are end-to-", "service"),
+        (None, '+12 345 578 created group "Gro', "service"),
+        (None, "You were added", "service"),
+        ("+12 345 578", "Lorem ipsum.", "message"),
+    ]
+    assert us.participants == ("John Doe", "John-John Doe", "Jahn Doe", "+12 345 578")
+    eu = parse(DATA / "chat-miner_whatsapp_test_dateformat6.txt", tz=UTC)
+    assert (eu.date_order, eu.date_order_source) == ("dmy", "data")
+    assert [m.at for m in eu.messages] == ["2021-10-21T15:21:45+00:00", "2021-10-22T15:21:46+00:00",
+                                           "2021-10-23T15:21:47+00:00", "2021-10-24T15:21:48+00:00"]

@@ -82,10 +82,12 @@ def _telegram(text: str, complete: bool) -> bool:
             obj = json.loads(text)
         except ValueError:
             return False
+        from locker.chats.telegram import looks_like_messages
+
         return (
             isinstance(obj, dict)
             and isinstance(obj.get("messages"), list)
-            and ("name" in obj or "type" in obj)
+            and ("name" in obj or "type" in obj or looks_like_messages(obj["messages"]))
         )
     return bool(
         re.search(r'"messages"\s*:\s*\[', text)
