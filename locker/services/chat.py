@@ -56,7 +56,7 @@ def read(path: Path, *, tz: Any, me: str | None, fmt: str | None, date_order: st
     return ChatImport(messages, metadata, first, tuple(parsed.warnings), digest(messages))
 
 
-def assumption_warning(warnings: tuple[str, ...], slug: str, number: int) -> tuple[str, ...]:
+def with_reread_command(warnings: tuple[str, ...], slug: str, number: int) -> tuple[str, ...]:
     """Warnings that suggest ``locker reread DISPUTE N …`` made exact: the command names this exhibit."""
     return tuple(w.replace("locker reread DISPUTE N", f"locker reread {slug} {number}") for w in warnings)
 
@@ -198,7 +198,7 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
     found = read(path, tz=zone, me=me, fmt=fmt, date_order=date_order, date_order_source=source)
 
     warnings = tuple(w for w in _loads(warnings_text, []) if not str(w).startswith(CHAT_WARNINGS))
-    warnings += assumption_warning(found.warnings, opened.slug, number)
+    warnings += with_reread_command(found.warnings, opened.slug, number)
     new_metadata = {k: v for k, v in metadata.items() if k not in CHAT_KEYS}
     new_metadata.update(found.metadata)
     if captured_source != "user" and found.captured_at:

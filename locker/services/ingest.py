@@ -482,8 +482,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             metadata = dict(found.metadata)
             if chat_import:
                 metadata.update(chat_import.metadata)
-            warnings = item.warnings
-            warnings = chat.assumption_warning(warnings, opened.dir.slug, number)
+            warnings = chat.with_reread_command(item.warnings, opened.dir.slug, number)  # the exact reread command
             row = {
                 "number": number, "sha256": staged.sha256, "size": staged.size, "mime": found.mime,
                 "kind": kind, "original_name": clean_text(item.candidate.path.name), "title": options.title,
