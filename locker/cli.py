@@ -90,7 +90,7 @@ def add(
     me: Optional[str] = typer.Option(None, help="Your name as it appears in a chat export."),
     tz: Optional[str] = typer.Option(None, help="Time zone for times without one (default: the profile's)."),
     chat_format: Optional[str] = typer.Option(None, help="Read the files as this chat format (default: detected)."),
-    date_order: Optional[str] = typer.Option(None, help="dmy or mdy: day/month order of a chat's dates, when they cannot tell."),
+    date_order: Optional[str] = typer.Option(None, help="dmy, mdy or ymd: day/month order of a chat's dates (default: the profile's, else the data's, else assumed with a warning)."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Add files or folders to a dispute as exhibits: stored byte for byte, hashed, dated, logged."""
@@ -337,6 +337,24 @@ def search(
 
 
 @app.command()
+def reread(
+    dispute: str = typer.Argument(..., help="The dispute (its slug or a unique prefix)."),
+    number: int = typer.Argument(..., help="The chat exhibit's number."),
+    date_order: Optional[str] = typer.Option(None, help="dmy, mdy or ymd: day/month order of the chat's dates."),
+    me: Optional[str] = typer.Option(None, help="Your name as it appears in the chat (default: as last read)."),
+    tz: Optional[str] = typer.Option(None, help="Time zone of the chat's times (default: as last read)."),
+    chat_format: Optional[str] = typer.Option(None, help="Read it as this chat format (default: as last read, else detected)."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Read a stored chat export into messages again (custody-logged; verify checks the new messages)."""
+    from . import render
+    from .services import chat
+
+    result = chat.reread(_home(), dispute, number, date_order=date_order, me=me, tz=tz, chat_format=chat_format)
+    render.emit_json(render.reread_doc(result)) if json_out else render.print_reread(result)
+
+
+@app.command()
 def reindex(json_out: bool = JsonOpt) -> None:
     """Rebuild the search catalog (a cache in the home) from every dispute's own index."""
     from . import render
@@ -362,6 +380,7 @@ def profile(
     lang: Optional[str] = typer.Option(None, help="Language of the documents: zh or en."),
     tz: Optional[str] = typer.Option(None, help="Your time zone, e.g. Asia/Shanghai."),
     font: Optional[str] = typer.Option(None, help="A CJK TrueType font for the PDF pack (PATH or PATH#N)."),
+    date_order: Optional[str] = typer.Option(None, help="dmy, mdy or ymd: how to read chat dates the data cannot tell."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Show, or set, who the claimant is."""
@@ -369,7 +388,7 @@ def profile(
     from .services import profile as profiles
 
     changes = {"name": name, "phone": phone, "email": email, "address": address, "lang": lang, "tz": tz,
-               "font": font}
+               "font": font, "date_order": date_order}
     home = _home()
     if any(v is not None for v in changes.values()):
         current = profiles.update(home, changes)

@@ -90,7 +90,8 @@ def show_doc(detail: Any) -> dict:
 
 
 def message_doc(m: Any) -> dict:
-    return {"at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me)}
+    return {"at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me), "kind": m.kind,
+            "system": m.kind == "service"}
 
 
 def show_exhibit_doc(exhibit: Any, messages: list[Any] | None = None) -> dict:
@@ -314,9 +315,13 @@ def print_exhibit(exhibit: Any, messages: Any = (), derived: Any = None) -> None
     if messages:
         console.print(f"messages ({len(messages)})")
         for m in messages:
-            who = m.sender or ("(unparsed)" if m.kind == "unparsed" else "(service)")
+            when = _when(m.at, offset=False) if m.at else "?"
+            if m.kind == "service":  # a system line: set apart, never shown as a participant's
+                console.print(_text(f"  {when:<16}  ── {m.text} ──"))
+                continue
+            who = m.sender or ("(unparsed)" if m.kind == "unparsed" else "(unknown)")
             mark = "▶" if m.me else " "
-            console.print(_text(f"{mark} {_when(m.at, offset=False) if m.at else '?':<16}  {who}: {m.text}"))
+            console.print(_text(f"{mark} {when:<16}  {who}: {m.text}"))
 
 
 def print_verify(report: Any) -> None:
@@ -354,6 +359,10 @@ def _log_summary(action: str, payload: dict) -> str:
         return f"exhibit {payload.get('exhibit')}: {payload.get('original_name')} sha256 {payload.get('sha256', '')[:12]}{extra}"
     if action == "exhibit.withdrawn":
         return f"exhibit {payload.get('exhibit')}: {payload.get('reason')}"
+    if action == "exhibit.reread":
+        count = (payload.get("messages") or {}).get("count")
+        order = f", dates {payload['date_order']}" if payload.get("date_order") else ""
+        return f"exhibit {payload.get('exhibit')}: read again as {payload.get('chat_format')}{order}, {count} messages"
     if action == "dispute.status":
         note = f" ({payload['note']})" if payload.get("note") else ""
         return f"{payload.get('from')} → {payload.get('to')}{note}"
@@ -394,10 +403,28 @@ def print_log(entries: list[Any]) -> None:
         console.print(_text(f"{e.seq:>4}  {_when(e.at)}  {e.action:<18} {e.hash[:12]}  {summary}"), soft_wrap=True)
 
 
+def reread_doc(result: Any) -> dict:
+    return {"dispute": result.slug, "exhibit": result.exhibit, "chat_format": result.chat_format,
+            "previous_count": result.previous_count, "message_count": result.message_count,
+            "messages_sha256": result.sha256, "date_order": result.date_order,
+            "date_order_source": result.date_order_source, "tz": result.tz, "me": result.me,
+            "captured_at": result.captured_at, "captured_at_source": result.captured_at_source,
+            "warnings": list(result.warnings), "custody_seq": result.seq}
+
+
+def print_reread(result: Any) -> None:
+    console = _console()
+    order = f", dates {result.date_order} ({result.date_order_source})" if result.date_order else ""
+    console.print(_text(f"exhibit {result.exhibit} of {result.slug}: read again as {result.chat_format}{order}: "
+                        f"{result.message_count} messages (were {result.previous_count}), custody entry {result.seq}"))
+    for w in result.warnings:
+        print_warning(w)
+
+
 def print_profile(profile: Any) -> None:
     console = _console()
     for key, value in profile.as_dict().items():
-        console.print(_text(f"{key:<8} {value if value is not None else '(not set)'}"))
+        console.print(_text(f"{key:<10} {value if value is not None else '(not set)'}"))
 
 
 _FIELD_NAMES = {"original_name": "file name", "order_id": "order id", "merchant_address": "merchant address",

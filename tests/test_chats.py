@@ -26,7 +26,6 @@ except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys
 
 from locker.chats import (
     FORMATS,
-    AmbiguousDates,
     ChatError,
     ChatParse,
     Message,
@@ -44,7 +43,6 @@ from locker.chats import (
     unregister,
 )
 from locker.chats.encoding import decode_text
-from locker.errors import LockerError
 from locker.media.chatsniff import looks_like_chat
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -193,16 +191,61 @@ def test_memotrace_csv_is_sender_marks_me_without_me_option(tmp_path: Path) -> N
 # --------------------------------------------------------------------------- WhatsApp variants
 
 
-def test_ambiguous_day_month_asks_for_the_option(tmp_path: Path) -> None:
-    path = samples.make_whatsapp_android_chat(tmp_path / "wa.txt")
-    with pytest.raises(AmbiguousDates) as caught:
-        parse(path)
-    err = caught.value
-    assert isinstance(err, ChatError) and isinstance(err, LockerError)
-    assert "dmy or mdy" in str(err) and "\n" not in str(err) and err.path == str(path)
+def test_ambiguous_day_month_is_read_not_refused(tmp_path: Path) -> None:
+    path = samples.make_whatsapp_android_chat(tmp_path / "wa.txt")  # 03/05/2025, 14:22: no day above 12
+    parsed = parse(path)
+    assert (parsed.date_order, parsed.date_order_source) == ("dmy", "locale")  # 4-digit years, 24-hour clock
+    assert parsed.messages[1].at == "2025-05-03T14:22:00+08:00"
     parsed = parse(path, date_order="mdy")
-    assert parsed.date_order == "mdy"
+    assert (parsed.date_order, parsed.date_order_source) == ("mdy", "option")
     assert parsed.messages[1].at == "2025-03-05T14:22:00+08:00"
+    parsed = parse(path, date_order="mdy", date_order_source="profile")
+    assert (parsed.date_order, parsed.date_order_source) == ("mdy", "profile")
+
+
+def test_undecidable_dates_are_assumed_day_first_with_a_warning() -> None:
+    data = text_of(["5/3/25, 14:22 - Anna: hi", "6/3/25, 09:00 - Shop: later"])
+    parsed = parse_bytes(data, tz=UTC)
+    assert (parsed.date_order, parsed.date_order_source) == ("dmy", "assumed")
+    assert parsed.messages[0].at == "2025-03-05T14:22:00+00:00"
+    (warning,) = parsed.warnings
+    assert "assumption" in warning and "--date-order mdy" in warning and "locker reread" in warning
+    assert to_document(parsed)["date_order_source"] == "assumed"
+
+
+@pytest.mark.parametrize(("lines", "order"), [
+    # upper-case AM/PM: en-US writes month first
+    (["5/3/25, 2:22 PM - Anna: hi", "5/3/25, 2:23 PM - Shop: ok"], "mdy"),
+    # lower-case am/pm: en-GB, en-IN, en-AU write day first
+    (["5/3/25, 2:22 pm - Anna: hi", "5/3/25, 2:23 pm - Shop: ok"], "dmy"),
+    # Spanish-style p. m. with non-breaking spaces
+    (["5/3/25, 2:22\u202fp.\u00a0m. - Anna: hi", "5/3/25, 2:23\u202fp.\u00a0m. - Shop: ok"], "dmy"),
+    # 上午/下午 before day-first dates: Hong Kong
+    (["5/3/2025 下午2:22 - Anna: hi", "5/3/2025 下午2:23 - Shop: ok"], "dmy"),
+])
+def test_locale_signature_decides_undecidable_dates(lines: list[str], order: str) -> None:
+    parsed = parse_bytes(text_of(lines), tz=UTC)
+    assert (parsed.date_order, parsed.date_order_source) == (order, "locale")
+    assert parsed.warnings == ()
+
+
+def test_profile_order_that_does_not_fit_the_dates_gives_way_to_the_data() -> None:
+    data = text_of(["25/03/2025, 14:22 - Anna: hi", "26/03/2025, 09:00 - Shop: later"])
+    parsed = parse_bytes(data, tz=UTC, date_order="mdy", date_order_source="profile")
+    assert (parsed.date_order, parsed.date_order_source) == ("dmy", "data")
+    assert "profile" in parsed.warnings[0]
+    assert parsed.messages[0].at == "2025-03-25T14:22:00+00:00"
+
+
+def test_whatsapp_dot_after_time_and_year_first_dates() -> None:
+    data = text_of(["2022/12/14 13:34. - Anna: hola", "2022/12/14 13:35. - Tienda: buenas: sí"])
+    parsed = parse_bytes(data, tz=UTC)
+    assert parsed.format == "whatsapp_android"
+    assert (parsed.date_order, parsed.date_order_source) == ("ymd", "data")
+    assert [(m.at, m.sender, m.text) for m in parsed.messages] == [
+        ("2022-12-14T13:34:00+00:00", "Anna", "hola"), ("2022-12-14T13:35:00+00:00", "Tienda", "buenas: sí")]
+    dotted = text_of(["14/12/22, 13:34. - Anna: hola", "14/12/22, 13:35. - Tienda: ok"])
+    assert parse_bytes(dotted, tz=UTC).messages[1].at == "2022-12-14T13:35:00+00:00"
 
 
 @pytest.mark.parametrize(("lines", "order", "first_at"), [
@@ -256,7 +299,7 @@ def test_direction_marks_are_stripped_from_names_not_from_text(tmp_path: Path) -
     assert got == [
         ("+86 138 0013 8000", "image omitted", True, "media"),
         ("+86 138 0013 8000", "收到了吗\u200f?", True, "message"),
-        ("Shop", "Messages and calls are end-to-end encrypted.", False, "service"),
+        (None, "Shop: Messages and calls are end-to-end encrypted.", False, "service"),
         ("Shop", "<attached: 00000012-PHOTO-2025-05-13-14-24-00.jpg>", False, "media"),
     ]
     assert parsed.participants == ("+86 138 0013 8000", "Shop")
@@ -459,7 +502,7 @@ def test_telegram_entities_service_media_and_exact_instants(tmp_path: Path) -> N
     assert detect_format(path) == "telegram_json"
     parsed = parse(path, tz=BERLIN, me="我")
     assert triples(parsed) == [
-        ("2025-05-03T08:20:00+02:00", "优品数码", "[phone_call]", False, "service"),
+        ("2025-05-03T08:20:00+02:00", None, "优品数码: [phone_call]", False, "service"),
         ("2025-05-03T08:22:10+02:00", "我", "订单 250501123456789 的耳机坏了，见 https://example.com/p/1", True,
          "message"),
         ("2025-05-03T08:23:00+02:00", "优品数码", "请看这张图", False, "media"),
@@ -869,3 +912,175 @@ def test_fuzz_json_documents(doc: object) -> None:
         data = json.dumps(wrapper).encode()
         for fmt in (None, "telegram_json", "locker_chat_json"):
             _only_chat_errors(data, fmt)
+
+
+# --------------------------------------------------------------------------- system lines (issue 17, point 5)
+
+
+def _who(parsed: ChatParse) -> list[tuple[str | None, str, str]]:
+    return [(m.sender, m.text, m.kind) for m in parsed.messages]
+
+
+def test_whatsapp_system_lines_are_nobodys() -> None:
+    lines = [
+        "03/05/2025, 14:20 - Messages and calls are end-to-end encrypted. No one outside of this chat can read them.",
+        "03/05/2025, 14:21 - Anna created group \"Refund\"",
+        "03/05/2025, 14:22 - Anna changed the subject from \"Refund\" to \"Refund: earbuds\"",
+        "03/05/2025, 14:23 - Anna added Shop",
+        "03/05/2025, 14:24 - Shop: This message was deleted",
+        "03/05/2025, 14:25 - Anna: Missed voice call",
+        "03/05/2025, 14:26 - Your security code with Shop changed. Tap to learn more.",
+        "03/05/2025, 14:27 - Shop: <Media omitted>",
+        "03/05/2025, 14:28 - Anna: I added a photo: see above",
+        "03/05/2025, 14:29 - Shop left",
+    ]
+    parsed = parse_bytes(text_of(lines), tz=UTC, me="Anna")
+    assert _who(parsed) == [
+        (None, "Messages and calls are end-to-end encrypted. No one outside of this chat can read them.", "service"),
+        (None, 'Anna created group "Refund"', "service"),
+        (None, 'Anna changed the subject from "Refund" to "Refund: earbuds"', "service"),
+        (None, "Anna added Shop", "service"),
+        (None, "Shop: This message was deleted", "service"),
+        (None, "Anna: Missed voice call", "service"),
+        (None, "Your security code with Shop changed. Tap to learn more.", "service"),
+        ("Shop", "<Media omitted>", "media"),  # a participant's photo: kept as theirs
+        ("Anna", "I added a photo: see above", "message"),
+        (None, "Shop left", "service"),
+    ]
+    assert [m.me for m in parsed.messages if m.kind == "service"] == [False] * 8
+    assert parsed.participants == ("Shop", "Anna")
+    doc = to_document(parsed)
+    assert [m["system"] for m in doc["messages"]] == [m.kind == "service" for m in parsed.messages]
+    jsonschema.validate(doc, json.loads((REPO / "schemas" / "chat.schema.json").read_text(encoding="utf-8")))
+
+
+def test_chinese_system_lines_are_nobodys() -> None:
+    lines = [
+        "2025/5/3 下午2:20 - 消息和通话已进行端到端加密。对话之外的任何人都无法读取或收听。",
+        "2025/5/3 下午2:21 - 商家: 此消息已删除",
+        "2025/5/3 下午2:22 - 我: 你删除了此消息",
+        "2025/5/3 下午2:23 - 商家: 未接语音通话",
+        "2025/5/3 下午2:24 - 商家: 好的",
+    ]
+    parsed = parse_bytes(text_of(lines), tz=UTC, me="我")
+    assert [(m.sender, m.kind) for m in parsed.messages] == [
+        (None, "service"), (None, "service"), (None, "service"), (None, "service"), ("商家", "message")]
+    assert parsed.messages[1].text == "商家: 此消息已删除"
+    plain = text_of(["2025-05-05 09:12:30 商家：\"商家\" 撤回了一条消息", "2025-05-05 09:13:30 我：我拍了拍\"商家\"",
+                     "2025-05-05 09:14:30 我：我要退款"])
+    parsed = parse_bytes(plain, tz=UTC)
+    assert parsed.format == "plain_lines"
+    assert [(m.sender, m.kind) for m in parsed.messages] == [(None, "service"), (None, "service"), ("我", "message")]
+    assert parsed.messages[0].text == '"商家" 撤回了一条消息'
+
+
+def test_telegram_service_messages_are_nobodys() -> None:
+    doc = {"name": "Shop", "type": "personal_chat", "id": 1, "messages": [
+        {"id": 1, "type": "service", "date": "2025-05-03T14:20:00", "date_unixtime": "1746274800",
+         "actor": "Anna", "actor_id": "user1", "action": "phone_call", "text": ""},
+        {"id": 2, "type": "message", "date": "2025-05-03T14:21:00", "date_unixtime": "1746274860",
+         "from": "Anna", "from_id": "user1", "text": "hi"},
+    ]}
+    parsed = parse_bytes(json.dumps(doc).encode(), tz=UTC, me="Anna")
+    assert _who(parsed) == [(None, "Anna: [phone_call]", "service"), ("Anna", "hi", "message")]
+    assert [m.me for m in parsed.messages] == [False, True]
+
+
+# --------------------------------------------------------------------------- more formats (issue 17, point 6)
+
+
+def _pywxdump_csv(rows: list[tuple[str, int, str, str]], *, old: bool = False) -> bytes:
+    """A CSV as PyWxDump's export_csv writes it (columns from pywxdump/db/export/exportCSV.py;
+    the older dbpreprocess version wrote ``content``, a JSON object, instead of ``msg,src``)."""
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    tail = ["content"] if old else ["msg", "src"]
+    writer.writerow(["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", *tail, "CreateTime"])
+    for i, (type_name, mine, talker, msg) in enumerate(rows, 1):
+        cells = [json.dumps({"src": "", "msg": msg}, ensure_ascii=False)] if old else [msg, ""]
+        writer.writerow([i, 7000 + i, type_name, mine, talker, "wxid_shop", *cells, f"2024-04-20 10:{i:02d}:00"])
+    return buf.getvalue().encode("utf-8")
+
+
+PYWX_ROWS = [
+    ("文本", 0, "wxid_shop", "你好，耳机坏了"),
+    ("文本", 1, "我", "我要退款"),
+    ("图片", 0, "wxid_shop", "图片"),
+    ("语音", 1, "我", "语音时长：12.40秒\n翻译结果：请退款"),
+    ("动画表情", 0, "wxid_shop", "表情"),
+    ("转账消息", 0, "wxid_shop", "转账：￥50.00\n转账说明：部分退款\n转账时间：2024-04-20 10:05:00\n"),
+    ("系统通知", 0, "wxid_shop", "\"商家\" 撤回了一条消息"),
+    ("拍一拍", 1, "我", "我拍了拍\"商家\""),
+]
+PYWX_EXPECTED = [
+    ("2024-04-20T10:01:00+08:00", "wxid_shop", "你好，耳机坏了", False, "message"),
+    ("2024-04-20T10:02:00+08:00", "我", "我要退款", True, "message"),
+    ("2024-04-20T10:03:00+08:00", "wxid_shop", "[图片]", False, "media"),
+    ("2024-04-20T10:04:00+08:00", "我", "[语音 12″]\n请退款", True, "media"),
+    ("2024-04-20T10:05:00+08:00", "wxid_shop", "[表情]", False, "media"),
+    ("2024-04-20T10:06:00+08:00", "wxid_shop", "[转账 ¥50.00] 部分退款", False, "media"),
+    ("2024-04-20T10:07:00+08:00", None, "\"商家\" 撤回了一条消息", False, "service"),
+    ("2024-04-20T10:08:00+08:00", None, "我拍了拍\"商家\"", False, "service"),
+]
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["msg-src", "json-content"])
+def test_pywxdump_csv(tmp_path: Path, old: bool) -> None:
+    path = tmp_path / "wxid_shop_0_5000.csv"
+    path.write_bytes(_pywxdump_csv(PYWX_ROWS, old=old))
+    assert detect_format(path) == "wechat_pywxdump_csv"
+    assert looks_like_chat(path, "text/csv") is not None
+    parsed = parse(path)
+    assert parsed.format == "wechat_pywxdump_csv"
+    assert [(m.at, m.sender, m.text, m.me, m.kind) for m in parsed.messages] == PYWX_EXPECTED
+    assert parsed.participants == ("wxid_shop", "我")
+
+
+def test_telegram_single_chat_result_json_without_a_chats_wrapper(tmp_path: Path) -> None:
+    doc = {"name": "优品数码", "type": "personal_chat", "id": 4242, "messages": [
+        {"id": 1, "type": "message", "date": "2025-05-03T14:20:00", "date_unixtime": "1746274800",
+         "from": "Anna", "from_id": "user1", "text": "hi", "text_entities": [{"type": "plain", "text": "hi"}]},
+        {"id": 2, "type": "message", "date": "2025-05-03T14:21:00", "date_unixtime": "1746274860",
+         "from": "优品数码", "from_id": "user2", "text": ["see ", {"type": "link", "text": "https://x.y"}],
+         "text_entities": [{"type": "plain", "text": "see "}, {"type": "link", "text": "https://x.y"}]},
+    ]}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + " " * 70_000, encoding="utf-8")  # > 64 KiB
+    assert detect_format(path) == "telegram_json"
+    parsed = parse(path, tz=UTC)
+    assert [(m.at, m.sender, m.text) for m in parsed.messages] == [
+        ("2025-05-03T12:20:00+00:00", "Anna", "hi"), ("2025-05-03T12:21:00+00:00", "优品数码", "see https://x.y")]
+
+
+DATA = REPO / "tests" / "data" / "chats"
+
+
+def test_real_telegram_single_export_without_name_or_type() -> None:
+    # chat-miner's trimmed single-chat result.json: only a messages list (see tests/data/SOURCES.md)
+    path = DATA / "chat-miner_telegram_test_single_export.json"
+    assert detect_format(path) == "telegram_json"
+    assert looks_like_chat(path, "application/json") == "telegram_json"
+    parsed = parse(path, tz=UTC)
+    assert [(m.at, m.sender, m.text) for m in parsed.messages] == [
+        ("2018-12-05T10:39:10+00:00", "Author 1", "Minimal Message"),
+        ("2018-12-05T10:49:24+00:00", "Author 2", "Link:https://telegram.org/"),
+    ]
+
+
+def test_real_whatsapp_exports_from_chat_miner() -> None:
+    us = parse(DATA / "chat-miner_whatsapp_test_dateformat1.txt", tz=UTC)
+    assert (us.format, us.date_order, us.date_order_source) == ("whatsapp_android", "mdy", "data")
+    assert us.messages[0].at == "2019-12-24T11:23:00+00:00"
+    assert [(m.sender, m.text[:30], m.kind) for m in us.messages[5:]] == [
+        (None, "Messages and calls are end-to-", "service"),
+        (None, '+12 345 578 created group "Gro', "service"),
+        (None, "You were added", "service"),
+        ("+12 345 578", "Lorem ipsum.", "message"),
+    ]
+    assert us.participants == ("John Doe", "John-John Doe", "Jahn Doe", "+12 345 578")
+    eu = parse(DATA / "chat-miner_whatsapp_test_dateformat6.txt", tz=UTC)
+    assert (eu.date_order, eu.date_order_source) == ("dmy", "data")
+    assert [m.at for m in eu.messages] == ["2021-10-21T15:21:45+00:00", "2021-10-22T15:21:46+00:00",
+                                           "2021-10-23T15:21:47+00:00", "2021-10-24T15:21:48+00:00"]

@@ -103,3 +103,18 @@ def test_search_and_reindex_documents_match_their_schemas(cli, dispute, tmp_path
     for name in ("search", "reindex"):
         assert schema(name)["additionalProperties"] is False
     assert schema("search")["properties"]["hits"]["items"]["additionalProperties"] is False
+
+
+def test_reread_and_chat_messages_match_their_schemas(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    slug = cli("new", "chat", "--json").json["slug"]
+    chat = tmp_path / "chat.txt"
+    chat.write_text("5/3/25, 14:20 - Anna: hi\n5/3/25, 14:21 - Shop: This message was deleted\n", encoding="utf-8")
+    assert cli("add", slug, chat, "--json").code == 0
+    ran = cli("reread", slug, "1", "--date-order", "mdy", "--json")
+    assert ran.code == 0, ran.err
+    check(ran.json, "reread")
+    assert set(ran.json) == set(schema("reread")["properties"])
+    shown = cli("show", slug, "1", "--json").json
+    check(shown, "show-exhibit")
+    assert [m["system"] for m in shown["messages"]] == [False, True]
+    check(cli("log", slug, "--json").json, "log")

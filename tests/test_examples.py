@@ -43,7 +43,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     chat = json.loads(run_locker("show", "earbuds", "4", "--json", home=home, check=True).stdout)
     assert len(chat["messages"]) == 13
     assert chat["messages"][2] == {"at": "2025-05-03T15:21:40+08:00", "sender": "优品数码旗舰店",
-                                   "text": "亲，不支持退款哦", "me": False}
+                                   "text": "亲，不支持退款哦", "me": False, "kind": "message", "system": False}
     assert all(m["me"] == (m["sender"] == "我") for m in chat["messages"])
     # The Quick start ends by writing the pack and printing its path.
     last = proc.stdout.strip().splitlines()[-1]

@@ -386,6 +386,22 @@ def test_older_dispute_reads_as_it_was_left(cli, old: OldDispute) -> None:  # no
     assert "export.created" in cli("log", SLUG).out
 
 
+def test_older_chat_is_reread_and_verifies(cli, old: OldDispute) -> None:  # noqa: ANN001
+    # The digest of a chat's messages is unchanged (system lines need no column: they are kind
+    # "service" with no sender), so what an older locker stored verifies, and reads again.
+    number = NUMBER["chat.txt"]
+    assert verify_problems(cli) == []
+    ran = cli("reread", SLUG, number, "--me", "我", "--tz", "Asia/Shanghai", "--json")
+    assert ran.code == 0, ran.err
+    assert ran.json["message_count"] == len(MESSAGES) and ran.json["chat_format"] == "plain_lines"
+    assert ran.json["previous_count"] == (len(MESSAGES) if old.has("m002_chat_messages") else 0)
+    assert verify_problems(cli) == []
+    shown = cli("show", SLUG, number, "--json").json
+    assert [(m["at"], m["sender"], m["text"], m["me"]) for m in shown["messages"]] == \
+        [(at, sender, text, me) for _, at, sender, text, me, _ in MESSAGES]
+    assert cli("log", SLUG, "--json").json[-1]["action"] == "exhibit.reread"
+
+
 SEARCHES = [  # (words, a field they are found in): what every schema held
     ("退款", "event"),
     ("拍错了", "withdrawn_reason"),

@@ -11,7 +11,8 @@ Formats (:data:`FORMATS`), one module each:
 * ``whatsapp_android`` / ``whatsapp_ios`` (and the export ZIPs
   ``whatsapp_ios_zip`` / ``whatsapp_android_zip``): :mod:`locker.chats.whatsapp`
 * ``telegram_json``: Telegram Desktop ``result.json`` (:mod:`locker.chats.telegram`)
-* ``wechat_memotrace_csv`` / ``wechat_memotrace_txt``: MemoTrace/留痕 (:mod:`locker.chats.wechat`)
+* ``wechat_memotrace_csv`` / ``wechat_memotrace_txt``: MemoTrace/留痕, ``wechat_pywxdump_csv``:
+  PyWxDump (:mod:`locker.chats.wechat`)
 * ``csv_chat``: a CSV with time, sender and message columns (:mod:`locker.chats.csvchat`)
 * ``plain_lines``: ``2025-05-05 09:12:30 商家：内容`` (:mod:`locker.chats.plain`)
 * ``locker_chat_json``: our normalized document, ``schemas/chat.schema.json``
@@ -27,9 +28,21 @@ that cannot be read (kept as raw text). Continuation lines (multi-line messages)
 are joined to the message above with ``"\\n"``. Every unparsed entry is counted
 in a warning. A file with no readable message at all is not a chat (ChatError).
 
-**Dates**: WhatsApp's day/month order is inferred from the data or taken from
-``date_order``; when neither settles it, :class:`AmbiguousDates` (a ChatError)
-asks for it.
+**System lines** (:func:`system_line`): what the app wrote rather than a participant
+(the end-to-end-encryption notice, "This message was deleted", missed calls,
+security-code changes, group events, 此消息已删除, 撤回了一条消息, 拍了拍, Telegram
+service messages) are kind ``service`` with ``sender`` None and ``me`` False,
+never attributed to a participant; where the export put a name before such a
+line, the text keeps it as written (``Anna: This message was deleted``).
+Media placeholders (``<Media omitted>``, ``image omitted``, ``[图片]``) are not
+system lines: a participant did send that photo, so they keep their sender,
+with kind ``media``.
+
+**Dates**: WhatsApp's day/month order is taken, in turn, from ``date_order``
+(the ``--date-order`` option or the profile's, ``date_order_source`` saying
+which), the data, the format's locale signature, and else assumed (day first),
+with a warning: see :func:`locker.chats.whatsapp.resolve_date_order`. A chat is
+never refused for its dates being ambiguous.
 
 **Times**: chat exports carry no zone; ``tz`` is applied to their wall-clock
 times. Exact instants (Telegram ``date_unixtime``, a CSV time with an offset,
@@ -58,11 +71,11 @@ from locker.errors import LockerError
 __all__ = [
     # the API
     "AmbiguousDates", "ChatError", "ChatParse", "FORMATS", "KINDS", "Message", "detect_format",
-    "detect_text", "parse_bytes", "parse_chat", "to_document",
+    "detect_text", "parse_bytes", "parse_chat", "system_line", "to_document",
     # the protocol and the registry
     "ChatParser", "Options", "Sample", "Source", "parsers", "register", "unregister",
     # helpers for parsers (built-in or plug-in)
-    "Clock", "LineFeed", "WhenReader", "build", "clean_name", "is_media_placeholder", "kind_of",
+    "Clock", "LineFeed", "WhenReader", "as_system", "build", "clean_name", "is_media_placeholder", "kind_of",
     "parse_when", "split_lines",
 ]
 
@@ -71,10 +84,12 @@ MAX_TEXT_BYTES = 256 * 1024 * 1024  # a chat export (or a ZIP's chat member) lar
 
 FORMATS: tuple[str, ...] = (
     "whatsapp_android", "whatsapp_ios", "whatsapp_ios_zip", "whatsapp_android_zip", "telegram_json",
-    "wechat_memotrace_csv", "wechat_memotrace_txt", "csv_chat", "plain_lines", "locker_chat_json",
+    "wechat_memotrace_csv", "wechat_memotrace_txt", "wechat_pywxdump_csv", "csv_chat", "plain_lines",
+    "locker_chat_json",
 )
 KINDS: tuple[str, ...] = ("message", "media", "service", "unparsed")
 DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy", "ymd")
+DATE_ORDER_SOURCES: tuple[str, ...] = ("option", "profile", "data", "locale", "assumed")
 DETECT_THRESHOLD = 0.5
 
 
@@ -85,7 +100,7 @@ class ChatError(LockerError):
 
 
 class AmbiguousDates(ChatError):
-    """The day/month order of a chat's dates cannot be told from the data: ask for ``date_order``."""
+    """Kept for plug-ins: the built-in parsers no longer raise it (an undecided order is assumed)."""
 
     code = "chat_date_order"
 
@@ -94,7 +109,7 @@ class AmbiguousDates(ChatError):
 class Message:
     position: int            # 0-based order in the export
     at: str | None           # ISO 8601 with offset, to the second; None if unknown
-    sender: str | None       # None for service/unparsed entries without a sender
+    sender: str | None       # None for service (system) and unparsed entries
     text: str                # exact text; media placeholders kept as written
     me: bool                 # the user sent it (--me, or MemoTrace IsSender=1)
     kind: str                # "message" | "media" | "service" | "unparsed"
@@ -113,6 +128,7 @@ class ChatParse:
     participants: tuple[str, ...]   # senders of messages, in order of first appearance
     warnings: tuple[str, ...] = ()
     date_order: str | None = None   # "dmy" | "mdy" | "ymd" where the format has ambiguity
+    date_order_source: str | None = None  # "option" | "profile" | "data" | "locale" | "assumed"
 
     @cached_property
     def first_at(self) -> str | None:
@@ -178,6 +194,51 @@ def is_media_placeholder(text: str) -> bool:
 
 def kind_of(text: str) -> str:
     return "media" if is_media_placeholder(text) else "message"
+
+
+# --------------------------------------------------------------------------- system lines
+
+_SYSTEM_WORDS = ("deleted", "Missed", "missed", "encrypted", "security code", "删除", "未接", "加密", "安全码",
+                 "撤回", "拍了拍", "Waiting for this message", "等待此消息")
+_SYSTEM_HINT = re.compile("|".join(map(re.escape, _SYSTEM_WORDS)))
+_QUOTED = r'(?:"[^"\n]{1,64}"|“[^”\n]{1,64}”|「[^」\n]{1,64}」)'
+_SYSTEM = re.compile(
+    r"(?:"
+    # WhatsApp (English)
+    r"This message was deleted\.?|You deleted this message\.?"
+    r"|Missed (?:group )?(?:voice|video) call(?:[,.] ?(?:Tap|Click) to call back\.?)?"
+    r"|Messages (?:and calls )?(?:to this (?:group|chat) )?are (?:now )?(?:secured with )?end-to-end encrypt"
+    r"(?:ed|ion)\b[^\n]{0,300}"
+    r"|Your security code with [^\n]{1,100} changed\.?[^\n]{0,100}|[^\n]{1,100}'s security code changed\.?[^\n]{0,100}"
+    r"|Waiting for this message\.?[^\n]{0,100}"
+    # WhatsApp (Chinese)
+    r"|此消息已(?:被)?删除。?|你删除了此消息。?|您删除了此消息。?"
+    r"|未接(?:群组)?(?:语音|视频|語音|視訊)通话?話?(?:[，,]\s?点按回拨。?)?"
+    r"|消息和通话(?:已进行|都已)?端到端加密[^\n]{0,300}|訊息和通話(?:已受)?端對端加密[^\n]{0,300}"
+    r"|(?:你|您)与[^\n]{1,100}的安全码已更改[^\n]{0,100}|[^\n]{1,100}的安全码已更改[^\n]{0,100}"
+    r"|等待此消息[^\n]{0,100}"
+    # WeChat
+    rf"|(?:{_QUOTED}|你|我|对方|[^\s\n\"“”]{{1,30}}) ?撤回了一条消息(?:\s*重新编辑)?"
+    rf"|(?:{_QUOTED}|你|我) ?拍了拍 ?(?:{_QUOTED}|你|我|自己)[^\n]{{0,30}}"
+    r")"
+)
+
+
+def system_line(text: str) -> bool:
+    """Whether ``text`` (a whole message) is a line the app wrote, not a participant: a deleted
+    message, a missed call, the encryption notice, a security-code change, 撤回 / 拍了拍."""
+    if len(text) > 500 or _SYSTEM_HINT.search(text) is None:
+        return False
+    return _SYSTEM.fullmatch(text.translate(_STRIP_MARKS).strip(_WS)) is not None
+
+
+def as_system(m: Message) -> Message:
+    """``m`` as a system line: no sender, not the user's; a name the export put before it stays
+    in the text as written (``Anna: This message was deleted``)."""
+    text = m.text
+    if m.sender is not None and m.sender not in text:
+        text = f"{m.sender}: {text}"
+    return Message(m.position, m.at, None, text, False, "service")
 
 
 # --------------------------------------------------------------------------- times
@@ -437,6 +498,7 @@ class Options:
     tz: tzinfo
     me: str | None = None
     date_order: str | None = None
+    date_order_source: str = "option"  # or "profile": where a given date_order came from
 
     @property
     def tz_name(self) -> str:
@@ -601,12 +663,19 @@ def unparsed_warning(count: int, what: str = "line") -> str:
 
 
 def build(fmt: str, encoding: str, options: Options, messages: list[Message], *,
-          warnings: Iterable[str] = (), date_order: str | None = None) -> ChatParse:
-    """The ChatParse of ``messages``: participants (senders of messages and media, in order of
-    first appearance) and a warning counting the unparsed entries."""
+          warnings: Iterable[str] = (), date_order: str | None = None,
+          date_order_source: str | None = None) -> ChatParse:
+    """The ChatParse of ``messages``: system lines set apart (:func:`as_system`), participants
+    (senders of messages and media, in order of first appearance) and a warning counting the
+    unparsed entries."""
     seen: dict[str, None] = {}
     unparsed = 0
-    for m in messages:
+    hint = _SYSTEM_HINT.search  # the cheap test of system_line, inlined: it runs for every message
+    for i, m in enumerate(messages):
+        kind = m.kind
+        if (kind == "message" and hint(m.text) is not None and system_line(m.text)) or (
+                kind == "service" and (m.sender is not None or m.me)):
+            m = messages[i] = as_system(m)
         if m.kind == "message" or m.kind == "media":
             if m.sender is not None and m.sender not in seen:
                 seen[m.sender] = None
@@ -615,7 +684,10 @@ def build(fmt: str, encoding: str, options: Options, messages: list[Message], *,
     out = list(warnings)
     if unparsed:
         out.insert(0, unparsed_warning(unparsed))
-    return ChatParse(fmt, encoding, options.tz_name, messages, tuple(seen), tuple(out), date_order)
+    if date_order is not None and date_order_source is None:
+        date_order_source = "data"
+    return ChatParse(fmt, encoding, options.tz_name, messages, tuple(seen), tuple(out), date_order,
+                     date_order_source)
 
 
 # --------------------------------------------------------------------------- the registry
@@ -726,18 +798,19 @@ def detect_text(text: str, complete: bool = True) -> str | None:
 
 def _check_options(fmt: str | None, date_order: str | None) -> None:
     if date_order is not None and date_order not in DATE_ORDERS:
-        raise ChatError(f"date order must be dmy or mdy (or ymd), not {date_order!r}")
+        raise ChatError(f"date order must be dmy, mdy or ymd, not {date_order!r}")
     if fmt is not None:
         _parser(fmt)
 
 
-def _parse(source: Source, tz: tzinfo, me: str | None, fmt: str | None, date_order: str | None) -> ChatParse:
+def _parse(source: Source, tz: tzinfo, me: str | None, fmt: str | None, date_order: str | None,
+           date_order_source: str = "option") -> ChatParse:
     import csv
     import zipfile
     import zlib
 
     _check_options(fmt, date_order)
-    options = Options(tz=tz, me=clean_name(me), date_order=date_order)
+    options = Options(tz=tz, me=clean_name(me), date_order=date_order, date_order_source=date_order_source)
     try:
         if fmt is None:
             undecodable = None
@@ -768,14 +841,15 @@ def _parse(source: Source, tz: tzinfo, me: str | None, fmt: str | None, date_ord
 
 
 def parse_chat(path: Path, *, tz: tzinfo, me: str | None = None, fmt: str | None = None,
-               date_order: str | None = None) -> ChatParse:
-    """Read a stored chat export (read-only). fmt overrides detection; date_order ("dmy"/"mdy") settles
-    WhatsApp's day/month order when the data cannot. Raises ChatError only."""
+               date_order: str | None = None, date_order_source: str = "option") -> ChatParse:
+    """Read a stored chat export (read-only). fmt overrides detection; date_order ("dmy"/"mdy"/"ymd")
+    is WhatsApp's day/month order, given by the user (``date_order_source`` "option") or their
+    profile ("profile"). Raises ChatError only."""
     path = Path(path)
     try:
         if not path.is_file():
             raise ChatError("not a readable file", path=str(path))
-        return _parse(Source(path), tz, me, fmt, date_order)
+        return _parse(Source(path), tz, me, fmt, date_order, date_order_source)
     except ChatError as err:
         if err.path is None:
             err.path = str(path)
@@ -785,9 +859,9 @@ def parse_chat(path: Path, *, tz: tzinfo, me: str | None = None, fmt: str | None
 
 
 def parse_bytes(data: bytes, *, tz: tzinfo, me: str | None = None, fmt: str | None = None,
-                date_order: str | None = None) -> ChatParse:
+                date_order: str | None = None, date_order_source: str = "option") -> ChatParse:
     """:func:`parse_chat` for content already in memory."""
-    return _parse(Source(data=bytes(data)), tz, me, fmt, date_order)
+    return _parse(Source(data=bytes(data)), tz, me, fmt, date_order, date_order_source)
 
 
 def to_document(parsed: ChatParse, me: str | None = None) -> dict:
@@ -807,12 +881,13 @@ def to_document(parsed: ChatParse, me: str | None = None) -> dict:
         "encoding": parsed.encoding,
         "tz": parsed.tz,
         "date_order": parsed.date_order,
+        "date_order_source": parsed.date_order_source,
         "participants": list(parsed.participants),
         "me": me_name,
         "warnings": list(parsed.warnings),
         "messages": [
             {"position": m.position, "at": m.at, "sender": m.sender, "text": m.text, "me": m.me,
-             "kind": m.kind}
+             "kind": m.kind, "system": m.kind == "service"}
             for m in parsed.messages
         ],
     }

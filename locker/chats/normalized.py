@@ -84,6 +84,8 @@ def parse_document_text(text: str, encoding: str, options: Options) -> ChatParse
         kind = entry.get("kind")
         if kind not in KINDS:
             kind = kind_of(body)
+        if entry.get("system") is True:
+            kind = "service"  # a system line: build() takes its sender off
         flag = entry.get("me")
         mine = flag is True or (sender is not None and sender == me)
         messages.append(Message(position, at, sender, body, mine, kind))

@@ -1,6 +1,7 @@
 """Telegram Desktop exports: ``result.json`` (machine-readable JSON).
 
-One chat (``{"name", "type", "id", "messages": [...]}``), or a full-account
+One chat (``{"name", "type", "id", "messages": [...]}``, also a bare ``{"messages": [...]}``
+whose entries have a type and a date), or a full-account
 export whose ``chats.list`` holds exactly one chat. Each message:
 
 * ``type``: ``message`` or ``service`` (a service message keeps kind
@@ -160,6 +161,14 @@ def parse_json_text(text: str, encoding: str, options: Options) -> ChatParse:
     return build("telegram_json", encoding, options, messages, warnings=warnings)
 
 
+def looks_like_messages(entries: list) -> bool:
+    """Whether a bare ``{"messages": [...]}`` holds Telegram messages (a trimmed single-chat
+    export without name/type/id): its first entries have a type and a date."""
+    head = [e for e in entries[:5] if isinstance(e, dict)]
+    return bool(head) and all(e.get("type") in ("message", "service") and ("date" in e or "date_unixtime" in e)
+                              for e in head)
+
+
 _MESSAGES_KEY = re.compile(r'"messages"\s*:\s*\[')
 _NAME_KEY = re.compile(r'"(?:name|type)"\s*:')
 _DATE_KEY = re.compile(r'"date(?:_unixtime)?"\s*:\s*"\d')
@@ -184,7 +193,8 @@ class TelegramJson:
                 return 0.0
             if doc.get("format") == "locker-chat":
                 return 0.0
-            if isinstance(doc.get("messages"), list) and ("name" in doc or "type" in doc):
+            if isinstance(doc.get("messages"), list) and ("name" in doc or "type" in doc
+                                                          or looks_like_messages(doc["messages"])):
                 return 0.9
             chats = doc.get("chats")
             if isinstance(chats, dict) and isinstance(chats.get("list"), list):

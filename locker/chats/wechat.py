@@ -1,4 +1,4 @@
-"""WeChat exports written by MemoTrace (留痕, WeChatMsg): its CSV and its TXT.
+"""WeChat exports written by MemoTrace (留痕, WeChatMsg): its CSV and its TXT; and PyWxDump's CSV.
 
 **CSV** (``utf-8-sig``): header ``localId,TalkerId,Type,SubType,IsSender,
 CreateTime,Status,StrContent,StrTime[,Remark,NickName,Sender]``; the last three
@@ -12,6 +12,16 @@ IsSender=1 and "对方" (the other party) for the others. ``Type``: 1 text,
 and 10002 are system messages (``service``). An empty StrContent of a media
 message becomes the placeholder MemoTrace writes in its TXT (``[图片]`` …).
 
+**PyWxDump CSV** (``wechat_pywxdump_csv``): header ``id,MsgSvrID,type_name,is_sender,
+talker,room_name,msg,src,CreateTime`` (older versions: ``content`` instead of ``msg,src``,
+holding a JSON object ``{"src": …, "msg": …}`` whose ``msg`` is the text). ``CreateTime``
+is the local wall clock (``2024-04-20 10:00:00``); ``is_sender=1`` marks the user, whose
+``talker`` is "我"; ``type_name`` names the kind in Chinese. Media become placeholders:
+``[图片]``, ``[视频]``, ``[表情]``, ``[语音 12″]`` (from "语音时长：12.00秒", a
+transcription kept on the next line), ``[文件] name``, ``[位置] label``, ``[链接] title``,
+``[转账 ¥50.00]`` / ``[已收款 ¥50.00]`` (with the note, if any), ``[红包]``; 系统通知,
+拍一拍, 消息撤回…, 邀请加群 and calls are system lines.
+
 **TXT**: blocks of ``2025-05-05 09:12:30 Name`` then the content lines and a
 blank line; a system message is one line, ``2025-05-05 09:12:30 text``,
 followed by a blank line.
@@ -20,6 +30,7 @@ followed by a blank line.
 from __future__ import annotations
 
 import csv
+import json
 import re
 
 from locker.chats import (
@@ -144,6 +155,130 @@ def parse_csv_text(text: str, encoding: str, options: Options) -> ChatParse:
     return build("wechat_memotrace_csv", encoding, options, messages, warnings=warnings)
 
 
+# --------------------------------------------------------------------------- PyWxDump CSV
+
+_PYWX_REQUIRED = frozenset({"type_name", "is_sender", "talker", "createtime"})
+_PYWX_MEDIA = {"图片": "[图片]", "视频": "[视频]", "动画表情": "[表情]", "表情": "[表情]", "用户上传的GIF表情": "[表情]",
+               "红包": "[红包]", "赠送红包封面": "[红包]", "语音": "[语音]", "文件": "[文件]", "地图信息": "[位置]",
+               "位置": "[位置]", "卡片式链接": "[链接]", "(分享)卡片式链接": "[链接]", "分享的小程序": "[小程序]",
+               "(分享)小程序": "[小程序]", "合并转发的聊天记录": "[聊天记录]", "推荐公众号": "[名片]",
+               "转账消息": "[转账]", "转账": "[转账]"}
+_PYWX_SYSTEM_PREFIXES = ("系统通知", "拍一拍", "消息撤回", "邀请加群", "语音通话", "添加好友")
+_VOICE = re.compile(r"语音时长[：:]\s*(?P<s>\d+(?:\.\d+)?)\s*秒(?:\n翻译结果[：:](?P<t>.*))?", re.S)
+_PAY = re.compile(r"(?P<what>已收款|转账)[：:]\s*(?P<amount>[^\n]*)(?:\n转账说明[：:](?P<memo>[^\n]*))?")
+_LOCATION = re.compile(r"位置[：:]\s*(?P<label>[^\n]+)")
+
+
+def _pywx_text(type_name: str, msg: str) -> tuple[str, str]:
+    """(text, kind) of one PyWxDump row."""
+    if type_name.startswith(_PYWX_SYSTEM_PREFIXES):
+        return msg, "service"
+    placeholder = _PYWX_MEDIA.get(type_name)
+    if placeholder is None:
+        return msg, kind_of(msg) if msg else "message"
+    if placeholder == "[语音]":
+        m = _VOICE.match(msg)
+        if m is not None:
+            text = f"[语音 {round(float(m['s']))}″]"
+            return (f"{text}\n{m['t'].strip()}" if m["t"] and m["t"].strip() else text), "media"
+    elif placeholder == "[转账]":
+        m = _PAY.search(msg)
+        if m is not None:
+            amount = m["amount"].strip().replace("￥", "¥")
+            text = f"[{m['what']} {amount}]" if amount else f"[{m['what']}]"
+            return (f"{text} {m['memo'].strip()}" if m["memo"] and m["memo"].strip() else text), "media"
+    elif placeholder == "[位置]":
+        m = _LOCATION.search(msg)
+        if m is not None:
+            return f"[位置] {m['label'].strip()}", "media"
+    elif placeholder in ("[文件]", "[链接]", "[小程序]", "[聊天记录]") and msg.strip() and msg.strip() != type_name:
+        return f"{placeholder} {msg.strip().splitlines()[0]}", "media"
+    return placeholder, "media"
+
+
+def _pywx_message(raw: str) -> str:
+    """The text of an older export's ``content`` cell: the ``msg`` of its JSON object (a JSON
+    string in a JSON string is unwrapped once more), else the cell as written."""
+    value: object = raw
+    for _ in range(2):
+        if not isinstance(value, str) or not value.lstrip().startswith(("{", '"')):
+            break
+        try:
+            value = json.loads(value)
+        except ValueError:
+            break
+    if isinstance(value, dict):
+        msg = value.get("msg")
+        return msg if isinstance(msg, str) else json.dumps(msg, ensure_ascii=False) if msg is not None else ""
+    return value if isinstance(value, str) else raw
+
+
+def parse_pywxdump_text(text: str, encoding: str, options: Options) -> ChatParse:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    feed = LineFeed(text)
+    del text
+    reader = csv.reader(feed)
+    header = None
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            header = [h.strip().strip("\ufeff\"'").strip().lower() for h in row]
+            break
+    if header is None or not _PYWX_REQUIRED <= set(header) or not ({"msg", "content"} & set(header)):
+        raise ChatError("not a PyWxDump CSV (its header names type_name, is_sender, talker, msg and CreateTime)")
+    col = {name: i for i, name in enumerate(header)}
+    i_type, i_me, i_talker, i_time = col["type_name"], col["is_sender"], col["talker"], col["createtime"]
+    i_msg = col.get("msg")
+    i_content = col.get("content") if i_msg is None else None
+    clock = Clock(options.tz)
+    when = WhenReader(clock)
+    me = options.me
+    messages: list[Message] = []
+    bad_times = 0
+    position = 0
+    rows = iter(reader)
+    needed = max(i_type, i_me, i_talker, i_time, i_msg if i_msg is not None else i_content or 0)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error:
+            messages.append(Message(position, None, None, feed.last.rstrip("\r\n"), False, "unparsed"))
+            position += 1
+            continue
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) <= needed:
+            messages.append(Message(position, None, None, ",".join(row), False, "unparsed"))
+            position += 1
+            continue
+        raw = row[i_msg] if i_msg is not None else _pywx_message(row[i_content])  # type: ignore[index]
+        body, kind = _pywx_text(row[i_type].strip(), raw)
+        stamp = row[i_time].strip()
+        at = when(stamp) if stamp else None
+        if at is None and stamp.isdigit():
+            at = clock.epoch(int(stamp))
+        if at is None:
+            bad_times += 1
+        is_me = row[i_me].strip() == "1"
+        talker = clean_name(row[i_talker])
+        sender = (me or talker or "我") if is_me else (talker or "对方")
+        if kind == "service":  # the row's talker is the chat, not who acted
+            sender, is_me = None, False
+        messages.append(Message(position, at, sender, body, is_me or (sender is not None and sender == me), kind))
+        position += 1
+    warnings = [f"{bad_times} message(s) have no readable time"] if bad_times else []
+    return build("wechat_pywxdump_csv", encoding, options, messages, warnings=warnings)
+
+
+def _is_pywxdump_header(line: str) -> bool:
+    if "," not in line or len(line) > 4096:
+        return False
+    names = _header(line)
+    return names is not None and _PYWX_REQUIRED <= set(names) and bool({"msg", "content"} & set(names))
+
+
 # --------------------------------------------------------------------------- TXT
 
 _TXT_HEADER = re.compile(
@@ -235,5 +370,17 @@ class MemoTraceTxt:
         return parse_txt_text(*source.take_text(), options)
 
 
+class PyWxDumpCsv:
+    name = "wechat_pywxdump_csv"
+
+    def detect(self, sample: Sample) -> float:
+        lines = sample.lines()
+        return 1.0 if len(lines) >= 2 and _is_pywxdump_header(lines[0]) else 0.0
+
+    def parse(self, source: Source, options: Options) -> ChatParse:
+        return parse_pywxdump_text(*source.take_text(), options)
+
+
 register(MemoTraceCsv())
+register(PyWxDumpCsv())
 register(MemoTraceTxt())

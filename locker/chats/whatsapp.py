@@ -16,12 +16,28 @@ encrypted``): kind ``service``, no sender. iOS marks the text of its own lines
 and of media placeholders with a leading U+200E: that mark is removed; such
 lines with a sender are ``service`` unless they are media placeholders.
 
-**Day/month order**: a year-first date (``2025/5/3``) is unambiguous. Otherwise
-``date_order`` decides when given; else the data: if only one of dmy/mdy gives
-valid dates for every line (a day above 12 appears), that one; if both do,
-dotted dates (``03.05.25``: no locale writes month.day) mean dmy, and if only
-one order keeps the dates in chronological order (exports are chronological),
-that one; else :class:`~locker.chats.AmbiguousDates` asks for the option.
+**Day/month order** (:func:`resolve_date_order`), decided in turn by:
+
+1. ``date_order`` given with the ``--date-order`` option (source ``option``);
+2. the profile's ``date_order`` (source ``profile``), unless it leaves dates that do not
+   exist (a 25th month) where the other order reads them all: the data then wins, with a warning;
+3. the data (source ``data``): year-first dates (``2022/12/14``) are unambiguous; a day
+   above 12 leaves one order only; else, if only one order keeps the export chronological,
+   that one;
+4. the format's locale signature (source ``locale``): dotted dates (``03.05.25``: no locale
+   writes month.day), a Spanish-style ``a. m.``/``p. m.`` marker, a CJK ``上午/下午`` marker
+   (day-first dates with it are Hong Kong's: the mainland and Taiwan write year first), a
+   lower-case ``am``/``pm`` (en-GB, en-IN, en-AU) or a 24-hour clock with 4-digit years and
+   zero-padded days and months (``03/05/2025, 14:22``: Europe, Latin America, India) mean
+   day first; an upper-case ``AM``/``PM`` (``5/3/25, 2:22 PM``) means month first (en-US);
+5. else day first is assumed (most locales write it), source ``assumed``, with a warning that
+   says so and how to read it otherwise (``locker reread … --date-order mdy``).
+
+A chat is never refused for its dates.
+
+Group events (``Anna added Bob``, ``Anna changed the subject from "a" to "b: c"``,
+``Anna left``, ``X 创建了群组“…”``) are matched on the whole line before a sender is
+split off, so a colon inside them never makes a sender.
 """
 
 from __future__ import annotations
@@ -37,7 +53,6 @@ from locker.chats import (
     MEDIA_PREFIXES,
     MEDIA_SUFFIXES,
     SNIFF_BYTES,
-    AmbiguousDates,
     ChatError,
     ChatParse,
     Clock,
@@ -70,7 +85,7 @@ _WHEN = rf"(?P<date>{_DATE})\.?,?{_SP}{{1,3}}(?:klo{_SP})?(?P<time>{_TIME})"
 _SENDER = r"(?:(?P<name>[^:\n]{1,100}): )?(?P<text>.*)"
 
 #: ``03/05/2025, 14:22 - Anna: text``. Groups: date time name text (use ``match``).
-ANDROID_LINE = re.compile(rf"{_M}{_WHEN}{_SP}{{1,2}}[-–]{_SP}{_SENDER}")
+ANDROID_LINE = re.compile(rf"{_M}{_WHEN}\.?{_SP}{{1,2}}[-–]{_SP}{_SENDER}")
 #: ``[03/05/25, 14:22:10] Anna: text``. Same groups.
 IOS_LINE = re.compile(rf"{_M}\[{_WHEN}\]{_SP}?{_SENDER}")
 _DATE_PARTS = re.compile(r"(\d+)([/.\-])(\d+)[/.\-](\d+)")
@@ -78,6 +93,22 @@ _TIME_PARTS = re.compile(
     rf"(?:({_CN_AMPM}){_SP}?)?(\d{{1,2}})[:.](\d{{2}})(?:[:.](\d{{2}}))?(?:{_SP}?([AaPp])\.?{_SP}?[Mm]\.?)?"
 )
 #: A line that starts like a message (a date, then a time) in either style.
+#: Group events, matched on the whole line after the time (the actor's name has no colon).
+_ACTOR = r"[^:\n]{1,100}?"
+GROUP_EVENT = re.compile(
+    rf"(?:{_ACTOR} (?:created group |created this group|added |removed |left$|joined using |"
+    r"changed the subject |changed this group's |changed the group |deleted this group's |"
+    r"changed their phone number|changed to |was added|was removed|now an admin|is no longer an admin|"
+    r"turned (?:on|off) disappearing messages|pinned a message|unpinned a message)"
+    rf"|{_ACTOR} ?(?:创建了群组|创建了此群组|添加了|移除了|已退出|退出了群组|通过此群组的邀请链接加入|"
+    r"更改了群组|已将群组|更改了此群组|删除了此群组|已更换电话号码|开启了|关闭了|已成为管理员|不再是管理员)"
+    r"|You(?:'re| are) now an admin|你现在是管理员|您现在是管理员)",
+)
+_EVENT_WORDS = (" created ", " added ", " removed ", " left", " joined ", " changed ", " deleted ", " was ",
+                " now ", " turned ", " pinned ", " unpinned ", "创建", "添加", "移除", "退出", "加入", "更改",
+                "已将", "删除", "更换", "开启", "关闭", "管理员")
+_EVENT_HINT = re.compile("|".join(map(re.escape, _EVENT_WORDS)))
+_STRIP_MARKS = str.maketrans("", "", DIRECTION_MARKS)
 _LOOKS_LIKE_START = re.compile(
     rf"{_M}\[?\d{{1,4}}[/.\-]\d{{1,2}}[/.\-]\d{{1,4}}\.?,?{_SP}{{1,3}}\S{{0,4}}{_SP}?\d{{1,2}}[:.]\d{{2}}"
 )
@@ -149,15 +180,48 @@ def _backwards(seq: list[str], order: str) -> int:
     return count
 
 
-def resolve_date_order(seq: list[str], given: str | None) -> str:
-    """The day/month order of the dates ``seq`` (distinct consecutive date strings, in file order)."""
-    if given is not None:
-        return given
+ASSUMED_PREFIX = "the dates could be day/month or month/day and nothing in the export tells which"
+
+
+def assumed_warning(order: str) -> str:
+    other = "mdy" if order == "dmy" else "dmy"
+    first = "day" if order == "dmy" else "month"
+    return (f"{ASSUMED_PREFIX}: read {first} first ({order}), an assumption; if that is wrong, "
+            f"read it again with --date-order {other} (locker reread DISPUTE N --date-order {other})")
+
+
+_SPANISH = re.compile(r"[AaPp]\.[ \u00a0\u202f]?[Mm]\.")
+_UPPER = re.compile(r"(?:AM|PM)$")
+_LOWER = re.compile(r"(?:am|pm)$")
+_CJK = re.compile(f"(?:{_CN_AMPM})")
+_PADDED_LONG = re.compile(r"\d{2}[/.\-]\d{2}[/.\-]\d{4}")
+
+
+def locale_order(dates: set[str], times: list[str]) -> str | None:
+    """The day/month order the export's locale signature suggests (see the module), or None."""
+    if any("." in date for date in dates):
+        return "dmy"
+    if any(_SPANISH.search(t) for t in times):
+        return "dmy"
+    if any(_CJK.match(t) for t in times):
+        return "dmy"
+    if any(_UPPER.search(t.rstrip()) for t in times):
+        return "mdy"
+    if any(_LOWER.search(t.rstrip()) for t in times):
+        return "dmy"
+    if times and dates and all(_PADDED_LONG.fullmatch(d) for d in dates):
+        return "dmy"
+    return None
+
+
+def resolve_date_order(seq: list[str], given: str | None = None, given_source: str = "option",
+                       times: list[str] | None = None) -> tuple[str, str, str | None]:
+    """(order, source, warning) for the dates ``seq`` (distinct consecutive date strings, in file
+    order); ``times``: a sample of the export's time strings (for the locale signature)."""
     distinct = {date for date in seq if not _year_first(date)}
     if not distinct:
-        return "ymd"
+        return "ymd", "data", None
     seq = [date for date in seq if date in distinct]
-    dotted = any("." in date for date in distinct)
 
     def valid(date: str, order: str) -> bool:
         ymd = _ymd(date, order)
@@ -166,24 +230,30 @@ def resolve_date_order(seq: list[str], given: str | None) -> str:
     dmy = sum(1 for date in distinct if valid(date, "dmy"))
     mdy = sum(1 for date in distinct if valid(date, "mdy"))
     total = len(distinct)
+    found = None
     if dmy == total and mdy < total:
-        return "dmy"
-    if mdy == total and dmy < total:
-        return "mdy"
-    if dmy == mdy:
-        if dotted or not dmy:
-            return "dmy"
-        if dmy == total:
-            back_dmy, back_mdy = _backwards(seq, "dmy"), _backwards(seq, "mdy")
-            if back_dmy == 0 < back_mdy:
-                return "dmy"
-            if back_mdy == 0 < back_dmy:
-                return "mdy"
-        raise AmbiguousDates(
-            "the dates could be day/month or month/day (no day is above 12): "
-            "the date order (dmy or mdy) must be given"
-        )
-    return "dmy" if dmy > mdy else "mdy"
+        found = "dmy"
+    elif mdy == total and dmy < total:
+        found = "mdy"
+    elif dmy == mdy == total:
+        back_dmy, back_mdy = _backwards(seq, "dmy"), _backwards(seq, "mdy")
+        if back_dmy == 0 < back_mdy:
+            found = "dmy"
+        elif back_mdy == 0 < back_dmy:
+            found = "mdy"
+    elif dmy != mdy:
+        found = "dmy" if dmy > mdy else "mdy"
+    if given is not None and given != "ymd":
+        if given_source == "profile" and found is not None and found != given and (dmy if given == "dmy" else mdy) < total:
+            return found, "data", (f"the profile's date order {given} does not fit these dates (a day above 12): "
+                                   f"read as {found}")
+        return given, given_source, None
+    if found is not None:
+        return found, "data", None
+    by_locale = locale_order(distinct, times or [])
+    if by_locale is not None:
+        return by_locale, "locale", None
+    return "dmy", "assumed", assumed_warning("dmy")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -197,6 +267,7 @@ def parse_text(text: str, encoding: str, options: Options, fmt: str) -> ChatPars
     rows: list[re.Match[str] | str] = []  # the match of a message line, or an unparsed line
     extras: dict[int, list[str]] = {}
     seq: list[str] = []  # the dates, without consecutive repeats
+    times: list[str] = []  # a sample, for the locale signature
     last_date = None
     for line in split_lines(text):
         m = match(line)
@@ -205,6 +276,8 @@ def parse_text(text: str, encoding: str, options: Options, fmt: str) -> ChatPars
             if date != last_date:
                 last_date = date
                 seq.append(date)
+                if len(times) < 500:
+                    times.append(m[2])
             rows.append(m)
         elif rows and not looks_like_start(line):
             index = len(rows) - 1
@@ -219,11 +292,12 @@ def parse_text(text: str, encoding: str, options: Options, fmt: str) -> ChatPars
     no_messages = ChatError(f"no line reads as a {fmt.replace('_zip', '')} message")
     if not any(type(row) is not str for row in rows):
         raise no_messages
-    order = resolve_date_order(seq, options.date_order)
+    order, source, warning = resolve_date_order(seq, options.date_order, options.date_order_source, times)
     messages = _messages(rows, extras, order, options)
     if not any(m.kind != "unparsed" for m in messages):
         raise no_messages
-    return build(fmt, encoding, options, messages, date_order=order)
+    return build(fmt, encoding, options, messages, warnings=[warning] if warning else (), date_order=order,
+                 date_order_source=source)
 
 
 _MISSING = object()
@@ -238,6 +312,8 @@ def _messages(rows: list, extras: dict[int, list[str]], order: str, options: Opt
     media = is_media_placeholder
     media_first = MEDIA_PREFIXES
     media_endings = MEDIA_SUFFIXES
+    event_hint = _EVENT_HINT.search
+    events: dict[str, bool] = {}  # name → whether it holds a group-event word (names repeat)
     messages: list[Message] = []
     append = messages.append
     for i, row in enumerate(rows):
@@ -266,6 +342,14 @@ def _messages(rows: list, extras: dict[int, list[str]], order: str, options: Opt
         if name is None:
             append(Message(i, at, None, body.lstrip("\u200e"), False, "service"))
             continue
+        hinted = events.get(name)
+        if hinted is None:
+            hinted = events[name] = event_hint(name) is not None
+        if hinted:
+            rest = row.string[row.start("name"):].translate(_STRIP_MARKS)
+            if GROUP_EVENT.match(rest) is not None:
+                append(Message(i, at, None, rest + "\n" + "\n".join(more) if more else rest, False, "service"))
+                continue
         sender = senders.get(name, _MISSING)
         if sender is _MISSING:
             sender = senders[name] = clean_name(name)

@@ -82,10 +82,12 @@ def _telegram(text: str, complete: bool) -> bool:
             obj = json.loads(text)
         except ValueError:
             return False
+        from locker.chats.telegram import looks_like_messages
+
         return (
             isinstance(obj, dict)
             and isinstance(obj.get("messages"), list)
-            and ("name" in obj or "type" in obj)
+            and ("name" in obj or "type" in obj or looks_like_messages(obj["messages"]))
         )
     return bool(
         re.search(r'"messages"\s*:\s*\[', text)
@@ -197,4 +199,47 @@ def looks_like_chat(path: Path, mime: str) -> str | None:
             return None
         return sniff_text(text, complete=complete)
     except Exception:  # unreadable file, bad ZIP, odd CSV: simply not a chat we know
+        return None
+
+
+# A line that starts like a chat message of some format: a date and/or a time (bracketed or not),
+# then a name and a colon or ">" (``[14:22] Anna: hi``, ``2025.05.03 14:22 Anna > hi``,
+# ``03-05-2025 14h22 - Anna: hi`` is not: its time is not a time we know).
+_CHAT_LIKE = re.compile(
+    r"[\u200e\u200f\ufeff]?[\[(<]?\s*"
+    r"(?:\d{1,4}[-/.年]\d{1,2}[-/.月]\d{1,4}日?[,，]?\s*(?:[T ]\s*)?"
+    r"(?:(?:上午|下午|凌晨|晚上)\s?)?(?:\d{1,2}[:.：]\d{2}(?:[:.：]\d{2})?)?"
+    r"|(?:(?:上午|下午|凌晨|晚上)\s?)?\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)"
+    r"\s*(?:[AaPp]\.?\s?[Mm]\.?)?\s*[\])>]?\s*[-–—|,]?\s*"
+    r"(?P<name>[^\s\d:：>\[\]()][^:：>\n]{0,40}?)\s*[:：>]"
+)
+CHAT_LIKE_MIN = 5
+
+
+def chat_like(path: Path, mime: str) -> tuple[int, int] | None:
+    """(lines that start like a chat message, non-empty lines) of a text file that reads like a
+    chat export of no format we know: at least 5 such lines and a third of them; else None.
+    Reads at most 64 KiB. Never raises."""
+    try:
+        if not (mime.startswith("text/") or mime in _TEXT_MIMES):
+            return None
+        with open(path, "rb") as f:
+            data = f.read(SNIFF_BYTES + 1)
+        complete = len(data) <= SNIFF_BYTES
+        text = decode_text(data[:SNIFF_BYTES], final=complete)
+        if text is None:
+            return None
+        lines = text.splitlines()
+        if not complete and lines:
+            lines.pop()
+        lines = [line for line in lines if line.strip()]
+        count = 0
+        for line in lines:
+            m = _CHAT_LIKE.match(line)
+            if m is not None and m["name"].strip().lower() not in _LOG_LEVELS:
+                count += 1
+        if count >= CHAT_LIKE_MIN and count * 3 >= len(lines):
+            return count, len(lines)
+        return None
+    except Exception:  # unreadable: not chat-like
         return None

@@ -875,6 +875,9 @@ class Layout:
         out: list[Any] = [self.U(facts, "body")]
         if tz_text:
             out.append(self.P(self.text(L.f("chat_tz", tz=tz_text)), "small"))
+        order = md.get("date_order")
+        if md.get("date_order_source") == "assumed" and order in ("dmy", "mdy"):
+            out.append(self.P(self.text(L.f("chat_order_assumed", order=L[f"order_{order}"])), "small"))
         out += [self.P(self.text(L["chat_me_note"]), "small"), Spacer(1, 2 * MM)]
         if not messages:
             out.append(self.P(self.text(L["chat_none"]), "body"))
@@ -1048,6 +1051,9 @@ def _custody_detail(action: str, payload: Any, L: Labels) -> str:
                 f"{str(p.get('sha256', ''))[:16]}")
     if action == "exhibit.withdrawn":
         return f"{L.f('exhibit_n', n=p.get('exhibit'))}{'：' if zh else ': '}{p.get('reason')}"
+    if action == "exhibit.reread":
+        count = (p.get("messages") or {}).get("count")
+        return f"{L.f('exhibit_n', n=p.get('exhibit'))}{'：' if zh else ': '}{p.get('chat_format')} · {count}"
     if action == "dispute.status":
         text = f"{L.status(p.get('from'))} → {L.status(p.get('to'))}"
         return text + (f"（{p['note']}）" if zh and p.get("note") else f" ({p['note']})" if p.get("note") else "")

@@ -132,6 +132,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "chat_service": ("（系统消息）", "(service message)"),
     "chat_unparsed": ("（未能解析的行）", "(line not understood)"),
     "chat_tz": ("时区：{tz}", "time zone: {tz}"),
+    "chat_order_assumed": ("日期顺序为推定：导出文件无法区分日与月，按“{order}”读取。",
+                           "Date order assumed: the export cannot tell day from month; read as {order}."),
+    "order_dmy": ("日/月/年", "day/month/year"),
+    "order_mdy": ("月/日/年", "month/day/year"),
     "chat_none": ("（没有读出消息。）", "(No messages were read.)"),
     "chat_continued": ("（续）", "(cont.)"),
     "chat_cut": ("（此消息另有 {more} 个字符未打印，全文见原始文件。）",
@@ -234,7 +238,7 @@ KINDS = {
 }
 TIME_SOURCES = {
     "exif": ("照片 EXIF", "photo EXIF"), "container": ("音视频文件元数据", "media container"),
-    "filename": ("文件名", "file name"), "chat": ("聊天记录", "chat log"), "user": ("用户填写", "given by the user"),
+    "filename": ("文件名", "file name"), "chat": ("聊天记录", "chat log"), "email": ("电子邮件", "e-mail"), "user": ("用户填写", "given by the user"),
 }
 STATUSES = {
     "open": ("待处理", "open"), "negotiating": ("协商中", "negotiating"), "appealed": ("已申请平台介入", "appealed"),
@@ -254,7 +258,7 @@ PLATFORMS = {
 }
 CUSTODY_ACTIONS = {
     "dispute.created": ("创建纠纷", "dispute opened"), "exhibit.added": ("证据入库", "exhibit added"),
-    "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "event.added": ("添加事件", "event added"),
+    "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "exhibit.reread": ("重新读取聊天记录", "chat read again"), "event.added": ("添加事件", "event added"),
     "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
 }
 

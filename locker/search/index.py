@@ -154,6 +154,16 @@ def index_messages(conn: Any, exhibits: Iterable[int]) -> int:
     return count
 
 
+def forget_messages(conn: Any, rows: Iterable[tuple[int, str]]) -> None:
+    """Take chat messages (``(id, text)`` as stored) out of the index before their rows are
+    deleted (``reread``), and give the index a new generation: the catalog then copies it afresh
+    instead of adding to what it has."""
+    con = dbapi(conn)
+    con.executemany("INSERT INTO search_fts (search_fts, rowid, t) VALUES ('delete', ?, ?)",
+                    ((i, index_text(t or "")) for i, t in rows))
+    _set_meta(con)
+
+
 def pdf_pages(path: Any) -> tuple[str, ...]:
     """The text layer of a PDF, one string per page (see :mod:`locker.search.pdftext`)."""
     from .pdftext import pages

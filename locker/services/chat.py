@@ -9,6 +9,7 @@ stored message was edited.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _encode_string  # the C encoder, ensure_ascii=False
 from pathlib import Path
@@ -26,11 +27,13 @@ class ChatImport:
     digest: str
 
 
-def read(path: Path, *, tz: Any, me: str | None, fmt: str | None, date_order: str | None) -> ChatImport:
-    """Parse a staged chat export. Raises ChatError when it cannot be read as a chat."""
+def read(path: Path, *, tz: Any, me: str | None, fmt: str | None, date_order: str | None,
+         date_order_source: str = "option") -> ChatImport:
+    """Parse a staged chat export. Raises ChatError when it cannot be read as a chat.
+    ``date_order`` comes from the option or, ``date_order_source="profile"``, the profile."""
     from ..chats import parse_chat
 
-    parsed = parse_chat(path, tz=tz, me=me, fmt=fmt, date_order=date_order)
+    parsed = parse_chat(path, tz=tz, me=me, fmt=fmt, date_order=date_order, date_order_source=date_order_source)
     messages = parsed.messages
     first = next((m.at for m in messages if m.at), None)
     last = next((m.at for m in reversed(messages) if m.at), None)
@@ -46,10 +49,16 @@ def read(path: Path, *, tz: Any, me: str | None, fmt: str | None, date_order: st
     }
     if parsed.date_order:
         metadata["date_order"] = parsed.date_order
+        metadata["date_order_source"] = parsed.date_order_source
     unparsed = sum(1 for m in messages if m.kind == "unparsed")
     if unparsed:
         metadata["unparsed_count"] = unparsed
     return ChatImport(messages, metadata, first, tuple(parsed.warnings), digest(messages))
+
+
+def with_reread_command(warnings: tuple[str, ...], slug: str, number: int) -> tuple[str, ...]:
+    """Warnings that suggest ``locker reread DISPUTE N …`` made exact: the command names this exhibit."""
+    return tuple(w.replace("locker reread DISPUTE N", f"locker reread {slug} {number}") for w in warnings)
 
 
 def _row(m: Any) -> list:
@@ -106,3 +115,128 @@ def load(session: Any, exhibit: int) -> list[Any]:
     return list(session.exec(
         select(ChatMessage).where(ChatMessage.exhibit == exhibit).order_by(ChatMessage.position)
     ).all())
+
+
+# --------------------------------------------------------------------------- reread
+
+#: The metadata keys a chat read writes (replaced as a whole when it is read again).
+CHAT_KEYS = ("chat_format", "encoding", "tz", "participants", "message_count", "first_message_at",
+             "last_message_at", "me", "date_order", "date_order_source", "unparsed_count")
+#: Warnings a chat read gives (replaced when it is read again); the probe's own warnings stay.
+CHAT_WARNINGS = ("the dates could be day/month", "could not read it as a chat", "could not be read as chat messages",
+                 "message(s) have", "the profile's date order", "looks like a chat export")
+
+
+@dataclass(frozen=True)
+class Reread:
+    """What ``locker reread`` did to one exhibit."""
+
+    slug: str
+    exhibit: int
+    chat_format: str
+    previous_count: int
+    message_count: int
+    sha256: str              # of the messages, as the custody entry records it
+    date_order: str | None
+    date_order_source: str | None
+    tz: str
+    me: str | None
+    captured_at: str | None
+    captured_at_source: str | None
+    warnings: tuple[str, ...]
+    seq: int                 # the custody entry's sequence number
+
+
+def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, me: str | None = None,
+           tz: str | None = None, chat_format: str | None = None) -> Reread:
+    """Read a stored chat object into messages again (another date order, ``--me``, zone or format),
+    replacing the exhibit's messages and their search rows in one transaction with an
+    ``exhibit.reread`` custody entry (count and SHA-256 of the new messages). Unless given
+    again, the zone, ``me`` and format are those of the last read, and a date order given
+    with the option last time is kept."""
+    import hashlib
+
+    from .. import custody, db
+    from ..errors import LockerError, NotFound, UsageError
+    from ..search import index as search_index
+    from ..values import now_utc, resolve_tz
+    from . import disputes, profile
+
+    if date_order is not None and date_order not in profile.DATE_ORDERS:
+        raise UsageError(f"date order must be one of {', '.join(profile.DATE_ORDERS)}, not {date_order!r}")
+    opened = disputes.resolve(home, ref)
+    with db.reading(opened.engine) as session:
+        row = session.connection().exec_driver_sql(
+            "SELECT sha256, kind, captured_at, captured_at_source, metadata, warnings FROM exhibit WHERE number = ?",
+            (number,)).fetchone()
+    if row is None:
+        raise NotFound(f"{opened.slug} has no exhibit {number}")
+    sha, kind, captured_at, captured_source, metadata_text, warnings_text = row
+    metadata = _loads(metadata_text, {})
+    user = profile.load(home)
+    zone = resolve_tz(tz or metadata.get("tz") or user.tz)
+    if me is None:
+        me = metadata.get("me")
+    fmt = chat_format or (metadata.get("chat_format") if kind == "chat" else None)
+    source = "option"
+    if date_order is None and metadata.get("date_order_source") == "option":
+        date_order = metadata.get("date_order")
+    elif date_order is None and user.date_order in profile.DATE_ORDERS:
+        date_order, source = user.date_order, "profile"
+
+    path = opened.dir.object_path(sha)
+    digest_of_object = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest_of_object.update(block)
+    except OSError as err:
+        raise LockerError(f"exhibit {number}'s object cannot be read: {err.strerror}", path=str(path)) from None
+    if digest_of_object.hexdigest() != sha:
+        raise LockerError(f"exhibit {number}'s object does not match its recorded SHA-256 (see `locker verify`)",
+                          path=str(path))
+    found = read(path, tz=zone, me=me, fmt=fmt, date_order=date_order, date_order_source=source)
+
+    warnings = tuple(w for w in _loads(warnings_text, []) if not str(w).startswith(CHAT_WARNINGS))
+    warnings += with_reread_command(found.warnings, opened.slug, number)
+    new_metadata = {k: v for k, v in metadata.items() if k not in CHAT_KEYS}
+    new_metadata.update(found.metadata)
+    if captured_source != "user" and found.captured_at:
+        captured_at, captured_source = found.captured_at, "chat"
+    count = len(found.messages)
+    payload = {
+        "exhibit": number, "kind": "chat", "captured_at": captured_at, "captured_at_source": captured_source,
+        "chat_format": found.metadata["chat_format"], "date_order": found.metadata.get("date_order"),
+        "date_order_source": found.metadata.get("date_order_source"), "tz": found.metadata["tz"],
+        "me": found.metadata.get("me"), "messages": {"count": count, "sha256": found.digest},
+    }
+    now = now_utc()
+    with disputes.recording(opened) as session:
+        conn = session.connection()
+        con = search_index.dbapi(conn)
+        current = con.execute("SELECT sha256 FROM exhibit WHERE number = ?", (number,)).fetchone()
+        if current is None or current[0] != sha:
+            raise LockerError(f"exhibit {number} changed while it was being read again: try again")
+        old = con.execute("SELECT id, text FROM chat_message WHERE exhibit = ?", (number,)).fetchall()
+        search_index.forget_messages(con, old)
+        con.execute("DELETE FROM chat_message WHERE exhibit = ?", (number,))
+        insert(conn, number, found.messages)
+        search_index.index_messages(con, [number])
+        con.execute(
+            "UPDATE exhibit SET kind = 'chat', captured_at = ?, captured_at_source = ?, metadata = ?, warnings = ? "
+            "WHERE number = ?",
+            (captured_at, captured_source, json.dumps(new_metadata, ensure_ascii=False, sort_keys=True),
+             json.dumps(list(warnings), ensure_ascii=False), number))
+        con.execute("UPDATE dispute SET updated_at = ?", (now,))
+        entry = custody.append(conn, now, [("exhibit.reread", payload)])[-1]
+    return Reread(opened.slug, number, payload["chat_format"], len(old), count, found.digest, payload["date_order"],
+                  payload["date_order_source"], payload["tz"], payload["me"], captured_at, captured_source,
+                  warnings, int(entry["seq"]))
+
+
+def _loads(text: Any, default: Any) -> Any:
+    try:
+        value = json.loads(text) if text else default
+    except ValueError:
+        return default
+    return value if isinstance(value, type(default)) else default

@@ -18,6 +18,7 @@ plus ``sync``; an fsync and a commit per file runs at about three times that.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -58,7 +59,8 @@ class AddOptions:
     me: str | None = None
     tz: str | None = None
     chat_format: str | None = None
-    date_order: str | None = None  # "dmy" or "mdy", for chats whose dates cannot tell
+    date_order: str | None = None  # "dmy", "mdy" or "ymd": a chat's day/month order (else the profile's)
+    profile_date_order: str | None = None  # filled in by add() from the profile
 
 
 @dataclass(frozen=True)
@@ -229,12 +231,17 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
         return _Staged(candidate, error=err.message, reported=shown[0])
     try:
         found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
+        found, body = _email(staged.tmp, found, candidate.path.name)
         item = _Staged(candidate, staged=staged, probe=found, warnings=tuple(found.warnings), reported=shown[0])
+        if body:
+            item.pages = (body,)  # searchable like a PDF's text
         if found.mime == search_index.PDF_MIME:
             item.pages = search_index.pdf_pages(staged.tmp)
         forced = options.kind == "chat" or options.chat_format is not None
         if forced or (found.kind == "chat" and options.kind is None):
             _read_chat(item, tz, options)
+        elif found.kind != "chat":
+            item.warnings += _chat_like_warning(staged.tmp, found.mime)
     except BaseException:
         store.discard(staged)
         raise
@@ -244,17 +251,48 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
     return item
 
 
+def _email(path: Path, found: Any, name: str) -> tuple[Any, str]:
+    """An e-mail (``.eml``) as a ``document``: its Date (with its zone) is the capture time, source
+    ``email``; From/To/Subject and the attachments go to the metadata; returns its text body too."""
+    from ..media.email import looks_like_email, read_email
+
+    if not looks_like_email(path, found.mime, name):
+        return found, ""
+    mail = read_email(path)
+    metadata = {**found.metadata, **mail.metadata}
+    captured_at, source = found.captured_at, found.captured_at_source
+    if mail.captured_at is not None:
+        captured_at, source = mail.captured_at.isoformat(timespec="seconds"), "email"
+        metadata.pop("captured_at_offset_assumed", None)
+        metadata.pop("captured_at_tz", None)
+    found = dataclasses.replace(found, kind="document", captured_at=captured_at, captured_at_source=source,
+                                metadata=metadata, warnings=tuple(found.warnings) + tuple(mail.warnings))
+    return found, mail.body
+
+
+def _chat_like_warning(path: Path, mime: str) -> tuple[str, ...]:
+    """A text file whose lines start like chat messages but that no chat format reads: say so."""
+    from ..chats import FORMATS
+    from ..media.chatsniff import chat_like
+
+    found = chat_like(path, mime)
+    if found is None:
+        return ()
+    return (f"looks like a chat export ({found[0]} of {found[1]} lines start with a date or time and a name) "
+            "but matches no chat format this version reads, so no messages were read; if it is a chat, "
+            "read it as one with --chat-format (locker reread DISPUTE N --chat-format FORMAT; formats: "
+            f"{', '.join(FORMATS)})",)
+
+
 def _read_chat(item: _Staged, tz: Any, options: AddOptions) -> None:
-    from ..chats import AmbiguousDates, ChatError
+    from ..chats import ChatError
     from . import chat
 
     assert item.staged is not None
     try:
         item.chat = chat.read(item.staged.tmp, tz=tz, me=options.me, fmt=options.chat_format,
-                              date_order=options.date_order)
-    except AmbiguousDates as err:
-        # Nothing is stored: the same file added again with --date-order must be parsed then.
-        item.error = f"{err.message} with --date-order"
+                              date_order=options.date_order or options.profile_date_order,
+                              date_order_source="option" if options.date_order else "profile")
     except ChatError as err:
         item.warnings += (f"could not read it as a chat: {err.message}",)
     else:
@@ -273,7 +311,12 @@ def add(
     if options.kind is not None and options.kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {options.kind!r}")
     ddir = disputes.locate(home, ref)
-    tz = resolve_tz(options.tz or profile.load(home).tz)
+    if options.date_order is not None and options.date_order not in profile.DATE_ORDERS:
+        raise UsageError(f"date order must be one of {', '.join(profile.DATE_ORDERS)}, not {options.date_order!r}")
+    user = profile.load(home)
+    tz = resolve_tz(options.tz or user.tz)
+    if options.date_order is None and user.date_order in profile.DATE_ORDERS:
+        options = dataclasses.replace(options, profile_date_order=user.date_order)
     user_time = parse_capture_time(options.captured_at, tz) if options.captured_at else None
 
     # Opening the database imports SQLAlchemy and SQLModel (a few hundred ms):
@@ -439,13 +482,14 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             metadata = dict(found.metadata)
             if chat_import:
                 metadata.update(chat_import.metadata)
+            warnings = chat.with_reread_command(item.warnings, opened.dir.slug, number)  # the exact reread command
             row = {
                 "number": number, "sha256": staged.sha256, "size": staged.size, "mime": found.mime,
                 "kind": kind, "original_name": clean_text(item.candidate.path.name), "title": options.title,
                 "source": options.source, "purpose": options.purpose, "note": options.note,
                 "captured_at": captured_at, "captured_at_source": source, "ingested_at": now,
                 "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True),
-                "warnings": json.dumps(list(item.warnings), ensure_ascii=False),
+                "warnings": json.dumps(list(warnings), ensure_ascii=False),
                 "withdrawn": False, "withdrawn_reason": None,
             }
             rows.append(row)
@@ -459,7 +503,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             known[staged.sha256] = _RowView(row)
             results.append(Added(
                 number, staged.sha256, staged.size, found.mime, kind, row["original_name"],
-                captured_at, source, False, item.warnings, path,
+                captured_at, source, False, warnings, path,
             ))
             number += 1
         if rows:

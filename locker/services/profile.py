@@ -14,7 +14,8 @@ from ..paths import Home
 from ..store import write_atomic
 from ..values import now_utc, resolve_tz
 
-FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font")
+FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font", "date_order")
+DATE_ORDERS = ("dmy", "mdy", "ymd")
 LANGS = ("zh", "en")
 
 
@@ -27,6 +28,7 @@ class Profile:
     lang: str | None = None
     tz: str | None = None
     font: str | None = None  # a CJK TrueType font for the PDF pack: PATH, or PATH#N for face N of a .ttc
+    date_order: str | None = None  # dmy | mdy | ymd: how to read a chat's dates the data cannot tell
 
     def as_dict(self) -> dict[str, str | None]:
         return asdict(self)
@@ -68,6 +70,8 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
         value = value.strip()
         if key == "lang" and value and value not in LANGS:
             raise UsageError(f"language must be one of {', '.join(LANGS)}, not {value!r}")
+        if key == "date_order" and value and value not in DATE_ORDERS:
+            raise UsageError(f"date order must be one of {', '.join(DATE_ORDERS)}, not {value!r}")
         if key == "tz" and value:
             resolve_tz(value)
         if key == "font" and value and not Path(value.rsplit("#", 1)[0]).expanduser().is_file():

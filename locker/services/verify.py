@@ -215,6 +215,13 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: list[tuple[
     for entry, payload in recorded:
         if entry.action == "exhibit.added":
             added[payload.get("exhibit")] = payload
+        elif entry.action == "exhibit.reread" and isinstance(added.get(payload.get("exhibit")), dict):
+            # The chat was read again: from here on the row and its messages must say what this
+            # newest entry recorded (its kind, capture time and the new messages' digest).
+            record = dict(added[payload.get("exhibit")])
+            record.update({k: payload[k] for k in ("kind", "captured_at", "captured_at_source", "messages")
+                           if k in payload})
+            added[payload.get("exhibit")] = record
         elif entry.action == "exhibit.withdrawn":
             withdrawn[payload.get("exhibit")] = payload.get("reason")
         elif entry.action == "dispute.created":
