@@ -103,6 +103,7 @@ class Progress(Protocol):
 class _Candidate:
     path: Path
     size: int
+    symlink_target: str | None = None  # the file a symbolic link named on the command line points to
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _stat_error(err: OSError) -> str:
     return err.strerror or str(err)
 
 
-def _consider_file(path: Path, info: os.stat_result, out: _Collected) -> None:
+def _consider_file(path: Path, info: os.stat_result, out: _Collected, symlink_target: str | None = None) -> None:
     if not stat.S_ISREG(info.st_mode):
         out.errors.append(Refused(str(path), f"not a regular file ({_kind_of_mode(info.st_mode)})"))
     elif info.st_size == 0:
@@ -154,7 +155,7 @@ def _consider_file(path: Path, info: os.stat_result, out: _Collected) -> None:
     elif not os.access(path, os.R_OK):
         out.errors.append(Refused(str(path), "unreadable: permission denied"))
     else:
-        out.files.append(_Candidate(path, info.st_size))
+        out.files.append(_Candidate(path, info.st_size, symlink_target))
 
 
 def _sorted_entries(folder: Path, out: _Collected) -> Any:
@@ -165,7 +166,15 @@ def _sorted_entries(folder: Path, out: _Collected) -> Any:
         return iter(())
 
 
-def _walk(top: Path, out: _Collected) -> None:
+OWN_FILE = "a file of the locker itself (inside its home {home}): not evidence"
+
+
+def _inside(real: str, home: str | None) -> bool:
+    """Is the resolved path ``real`` the locker home or something in it?"""
+    return home is not None and (real == home or real.startswith(home.rstrip(os.sep) + os.sep))
+
+
+def _walk(top: Path, out: _Collected, home: str | None = None) -> None:
     """Files and sub-folders together in name order, as a file list sorted by path reads.
     Iterative, so that no nesting depth can exhaust the stack."""
     stack = [_sorted_entries(top, out)]
@@ -189,26 +198,36 @@ def _walk(top: Path, out: _Collected) -> None:
         elif stat.S_ISDIR(info.st_mode):
             if entry.name.startswith("."):
                 out.notices.append(f"{path}: skipped hidden folder")
+            elif _inside(os.path.realpath(path), home):
+                out.errors.append(Refused(str(path), OWN_FILE.format(home=home)))
             else:
                 stack.append(_sorted_entries(path, out))
         else:
             _consider_file(path, info, out)
 
 
-def collect(paths: Sequence[str | os.PathLike[str]]) -> _Collected:
-    """Expand the command line into files, in order; refuse what cannot be evidence."""
+def collect(paths: Sequence[str | os.PathLike[str]], home: Path | None = None) -> _Collected:
+    """Expand the command line into files, in order; refuse what cannot be evidence,
+    including the locker's own files (anything inside ``home``, however it is named)."""
     out = _Collected()
+    home_real = os.path.realpath(home) if home is not None else None
     for raw in paths:
         path = Path(raw)
         try:
             info = path.stat()  # a symlink named on the command line is followed
+            link = path.is_symlink()
         except OSError as err:
             out.errors.append(Refused(str(path), _stat_error(err)))
             continue
-        if stat.S_ISDIR(info.st_mode):
-            _walk(path, out)
+        real = os.path.realpath(path)
+        if _inside(real, home_real):
+            out.errors.append(Refused(str(path), OWN_FILE.format(home=home_real)))
+        elif stat.S_ISDIR(info.st_mode):
+            if link:
+                out.notices.append(f"{path}: a symbolic link; followed to the folder {real}")
+            _walk(path, out, home_real)
         else:
-            _consider_file(path, info, out)
+            _consider_file(path, info, out, real if link else None)
     return out
 
 
@@ -229,7 +248,8 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
         return _Staged(candidate, error=err.message, reported=shown[0])
     try:
         found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
-        item = _Staged(candidate, staged=staged, probe=found, warnings=tuple(found.warnings), reported=shown[0])
+        warnings = _read_warnings(candidate, staged) + tuple(found.warnings)
+        item = _Staged(candidate, staged=staged, probe=found, warnings=warnings, reported=shown[0])
         if found.mime == search_index.PDF_MIME:
             item.pages = search_index.pdf_pages(staged.tmp)
         forced = options.kind == "chat" or options.chat_format is not None
@@ -242,6 +262,17 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
         store.discard(staged)
         item.staged = None
     return item
+
+
+def _read_warnings(candidate: _Candidate, staged: store.Staged) -> tuple[str, ...]:
+    """What the user should know about how the file was read, before what it holds."""
+    warnings = []
+    if candidate.symlink_target is not None:
+        warnings.append(f"a symbolic link: the file it points to was stored ({clean_text(candidate.symlink_target)})")
+    if staged.changed:
+        warnings.append("changed while being read: its size or modification time moved during the copy; "
+                        f"stored as read ({staged.size} bytes, hashed as stored)")
+    return tuple(warnings)
 
 
 def _read_chat(item: _Staged, tz: Any, options: AddOptions) -> None:
@@ -283,7 +314,7 @@ def add(
     opener.shutdown(wait=False)
     opened = _LazyOpened(ddir, engine_future)
 
-    collected = collect(paths)
+    collected = collect(paths, home.root)
     objects = ddir.objects
     objects.mkdir(mode=0o700, exist_ok=True)
     store.clean_stale_temps(objects)
@@ -437,6 +468,8 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             if user_time:
                 captured_at, source = user_time, "user"
             metadata = dict(found.metadata)
+            if item.candidate.symlink_target is not None:
+                metadata["symlink_target"] = clean_text(item.candidate.symlink_target)
             if chat_import:
                 metadata.update(chat_import.metadata)
             row = {
