@@ -114,7 +114,10 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
         if dst_fd >= 0:
             os.close(dst_fd)
             dst_fd = -1
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # a read-only folder says EROFS even for a name never created
+            pass
         raise
     finally:
         os.close(src_fd)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import custody, db, store
-from ..errors import InputRefused, StoreError, UsageError
+from ..errors import READ_ONLY, InputRefused, StoreError, UsageError
 from ..paths import Home
 from ..search import index as search_index
 from ..values import clean_text, now_utc, parse_datetime, resolve_tz
@@ -88,10 +88,11 @@ class AddResult:
     added: tuple[Added, ...]
     errors: tuple[Refused, ...]
     notices: tuple[str, ...] = ()
+    interrupted: bool = False  # Ctrl-C: ``added`` is what was recorded before it
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.interrupted
 
 
 class Progress(Protocol):
@@ -316,6 +317,8 @@ def add(
 
     collected = collect(paths, home.root)
     objects = ddir.objects
+    if not os.access(ddir.root, os.W_OK):  # before any file is read: one line, not one error per file
+        raise StoreError(READ_ONLY, path=str(ddir.root))
     objects.mkdir(mode=0o700, exist_ok=True)
     store.clean_stale_temps(objects)
     if progress:
@@ -330,6 +333,7 @@ def add(
     todo = iter(collected.files)
 
     stopped: StoreError | None = None
+    interrupted = False
     with store.ObjectsLock(objects, exclusive=False), \
             ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest") as pool:
         try:
@@ -348,10 +352,10 @@ def add(
                 group_bytes += item.candidate.size
                 if (len(group) >= GROUP_FILES or group_bytes >= GROUP_BYTES
                         or time.monotonic() - group_started >= GROUP_SECONDS):
-                    added.extend(_commit(opened, group, options, user_time))
+                    _commit(opened, group, options, user_time, added)
                     group, group_bytes, group_started = [], 0, time.monotonic()
             if group:
-                added.extend(_commit(opened, group, options, user_time))
+                _commit(opened, group, options, user_time, added)
                 group = []
         except BaseException:
             for future in pending:
@@ -367,10 +371,15 @@ def add(
             for item in group:
                 if item.staged:
                     store.discard(item.staged)
-            if not (added and isinstance(sys.exc_info()[1], StoreError)):
+            if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                interrupted = True  # report what was recorded before the Ctrl-C; the rest was not added
+            elif not (added and isinstance(sys.exc_info()[1], StoreError)):
                 raise
-            # The disk failed after earlier groups were recorded: report those, and what was not added.
-            stopped = sys.exc_info()[1]  # type: ignore[assignment]
+            else:
+                # The disk failed after earlier groups were recorded: report those, and what was not added.
+                stopped = sys.exc_info()[1]  # type: ignore[assignment]
+    if interrupted:
+        return AddResult(ddir.slug, tuple(added), tuple(errors), tuple(collected.notices), interrupted=True)
     engine_future.result()
     if stopped is not None:
         errors.append(_not_added(collected.files, added, errors, stopped))  # a database that cannot be opened fails the call even with nothing to add
@@ -412,8 +421,10 @@ def _take(iterator: Any, n: int) -> list[Any]:
     return out
 
 
-def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: str | None) -> list[Added]:
-    """Make a group durable, publish its objects, then record them in one transaction."""
+def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: str | None,
+            added: list[Added]) -> None:
+    """Make a group durable, publish its objects, then record them in one transaction; once it
+    has committed, the group goes onto ``added`` (so that a Ctrl-C right after still reports it)."""
     from sqlalchemy import insert, select
 
     from ..models import Exhibit
@@ -502,7 +513,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             search_index.index_exhibits(conn, rows, pages)
             conn.exec_driver_sql("UPDATE dispute SET updated_at = ?", (now,))
             custody.append(conn, now, entries)
-    return results
+    added.extend(results)
 
 
 class _RowView:
