@@ -96,7 +96,7 @@ def test_a_symlink_on_the_command_line_is_followed_and_recorded(cli, dispute, ho
     entry = ran.json["added"][0]
     assert entry["original_name"] == "link.png"
     assert entry["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
-    assert any("symbolic link" in w and str(target) in w for w in entry["warnings"]), entry["warnings"]
+    assert any("symbolic link" in w and "symlink_target" in w for w in entry["warnings"]), entry["warnings"]
     shown = cli("show", dispute, "1", "--json")
     assert shown.code == 0, shown.err
     assert shown.json["exhibit"]["metadata"]["symlink_target"] == os.path.realpath(target)

@@ -269,7 +269,8 @@ def _read_warnings(candidate: _Candidate, staged: store.Staged) -> tuple[str, ..
     """What the user should know about how the file was read, before what it holds."""
     warnings = []
     if candidate.symlink_target is not None:
-        warnings.append(f"a symbolic link: the file it points to was stored ({clean_text(candidate.symlink_target)})")
+        # The path itself stays in the metadata: a warning is printed in the pack, a local path need not be.
+        warnings.append("named by a symbolic link: the file it points to was stored (its path: symlink_target)")
     if staged.changed:
         warnings.append("changed while being read: its size or modification time moved during the copy; "
                         f"stored as read ({staged.size} bytes, hashed as stored)")
