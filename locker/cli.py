@@ -452,9 +452,9 @@ def main(argv: list[str] | None = None) -> int:
             _fail(json_out, "store", message, path)
             return 1
         if type(exc).__name__ == "Abort":  # typer's answer to end-of-input at a prompt
-            code = 1
+            sys.stderr.write("locker: aborted\n")
             _fail(json_out, "aborted", "aborted")
-            return code
+            return 1
         first = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(f"locker: internal error: {type(exc).__name__}: {first}"
                          f"{'' if debug else ' (run with --debug for details)'}\n")

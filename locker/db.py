@@ -54,11 +54,14 @@ def connect_read_only(path: Path, **kwargs: Any) -> sqlite3.Connection:
     is true of a read-only home: nothing can change it while we read.
     """
     uri = "file:" + quote(str(path.resolve()))
+    con = None
     try:
         con = sqlite3.connect(f"{uri}?mode=ro", uri=True, **kwargs)
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return con
-    except sqlite3.OperationalError:
+    except sqlite3.OperationalError:  # SQLITE_CANTOPEN: no -shm, and none can be made
+        if con is not None:
+            con.close()
         return sqlite3.connect(f"{uri}?immutable=1", uri=True, **kwargs)
 
 
