@@ -6,6 +6,7 @@ the core (SQLModel, Pillow, PyAV, reportlab) is imported inside the commands.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Any, List, Optional
@@ -21,7 +22,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state: dict[str, Any] = {"home": None, "debug": False}
+_state: dict[str, Any] = {"home": None, "debug": False, "command": None, "answered": False}
 
 JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout and nothing else there.")
 
@@ -35,10 +36,10 @@ def _global(
     _state["debug"] = debug
 
 
-def _home() -> Any:
-    from .paths import Home, resolve_home
+def _home(*, may_create: bool = False) -> Any:
+    from .paths import open_home
 
-    return Home(resolve_home(_state["home"]))
+    return open_home(_state["home"], may_create=may_create)
 
 
 def _progress(label: str, json_out: bool) -> Any:
@@ -70,7 +71,7 @@ def new(
     from .services import disputes
 
     dispute = disputes.new(
-        _home(), title, slug=slug, platform=platform, merchant=merchant, merchant_address=merchant_address,
+        _home(may_create=True), title, slug=slug, platform=platform, merchant=merchant, merchant_address=merchant_address,
         order_id=order_id, item=item, amount=amount, currency=currency, purchased_on=purchased_on,
         claim=claim, summary=summary,
     )
@@ -100,6 +101,7 @@ def add(
     options = ingest.AddOptions(kind=kind, title=title, source=source, purpose=purpose, note=note,
                                 captured_at=captured_at, me=me, tz=tz, chat_format=chat_format,
                                 date_order=date_order)
+    _state["command"] = "add"  # its failures keep the added/errors form (see main)
     bar = _progress("adding", json_out)
     try:
         result = ingest.add(_home(), dispute, paths, options, progress=bar)
@@ -108,12 +110,15 @@ def add(
             bar.stop()
     if json_out:
         render.emit_json(render.add_doc(result))
+        _state["answered"] = True
         for note in result.notices:
             render.print_warning(note)
         for e in result.errors:
             render.print_error(f"{e.path}: {e.error}")
     else:
         render.print_add(result)
+    if result.interrupted:
+        raise typer.Exit(INTERRUPTED)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -129,7 +134,9 @@ def list_(
     from .services import disputes
 
     found = disputes.list_all(_home(), status=status, platform=platform)
-    render.emit_json(render.list_doc(found)) if json_out else render.print_list(found)
+    for slug, problem in found.unreadable:  # one damaged dispute never hides the others
+        render.print_warning(f"{slug}: not listed: {problem}")
+    render.emit_json(render.list_doc(found.disputes)) if json_out else render.print_list(found.disputes)
 
 
 @app.command()
@@ -389,7 +396,7 @@ def profile(
 
     changes = {"name": name, "phone": phone, "email": email, "address": address, "lang": lang, "tz": tz,
                "font": font, "date_order": date_order}
-    home = _home()
+    home = _home(may_create=True)
     if any(v is not None for v in changes.values()):
         current = profiles.update(home, changes)
     else:
@@ -397,21 +404,43 @@ def profile(
     render.emit_json(current.as_dict()) if json_out else render.print_profile(current)
 
 
+_DISK_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EIO}
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
+
+
+def _fail(json_out: bool, code: str, message: str, path: str | None = None) -> None:
+    """A failure's one JSON document on stdout (with --json, when the command has not answered)."""
+    if not json_out or _state["answered"]:
+        return
+    from .render import emit_json, error_doc
+
+    doc = error_doc(code, message, path)
+    emit_json({"added": [], "errors": [], **doc} if _state["command"] == "add" else doc)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point and the one error boundary: no traceback reaches a user without --debug."""
+    """Entry point and the one error boundary: no traceback reaches a user without --debug.
+
+    Every failure is one line on stderr and an exit code: 2 for a usage error, 1 for anything
+    the user can act on, 130 after Ctrl-C, 70 for a bug. With --json, stdout holds exactly one
+    document even then: the command's own, or ``{"error": {"code", "message", "path"}}``.
+    """
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
+    json_out = "--json" in args
+    _state.update(command=None, answered=False)
     # Evidence is personal: whatever the locker creates (databases and their -wal/-shm
     # files, temp files, exports, derived files) is the user's alone.
     previous_umask = os.umask(0o077)
     try:
-        app(args=args, prog_name="locker")  # typer reports its own usage errors and exits
-        return 0
+        # Without --json typer shows its usage errors itself; with it, they come here as
+        # exceptions to be answered in JSON. Ctrl-C comes back from typer as exit code 130.
+        code = app(args=args, prog_name="locker", standalone_mode=not json_out)
+        code = code if isinstance(code, int) else 0
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
-        sys.stderr.write("locker: interrupted\n")
-        return 130
+        code = INTERRUPTED
     except BrokenPipeError:
         return 141
     except Exception as exc:
@@ -425,13 +454,37 @@ def main(argv: list[str] | None = None) -> int:
             from .render import print_error
 
             print_error(str(exc))
+            _fail(json_out, exc.code, exc.message, exc.path)
             return exc.exit_code
+        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+            message = exc.format_message()  # typer's usage error (only with --json: see above)
+            sys.stderr.write(f"locker: {message}\n")
+            _fail(json_out, "usage", message)
+            return exc.exit_code  # type: ignore[attr-defined]
+        if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:  # the disk said no: not a bug
+            from .errors import READ_ONLY
+            from .render import print_error
+
+            message = READ_ONLY if exc.errno == errno.EROFS else (exc.strerror or str(exc))
+            path = None if exc.filename is None else os.fsdecode(exc.filename)
+            print_error(f"{path}: {message}" if path else message)
+            _fail(json_out, "store", message, path)
+            return 1
+        if type(exc).__name__ == "Abort":  # typer's answer to end-of-input at a prompt
+            sys.stderr.write("locker: aborted\n")
+            _fail(json_out, "aborted", "aborted")
+            return 1
         first = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(f"locker: internal error: {type(exc).__name__}: {first}"
                          f"{'' if debug else ' (run with --debug for details)'}\n")
+        _fail(json_out, "internal", f"{type(exc).__name__}: {first}")
         return 70
     finally:
         os.umask(previous_umask)
+    if code == INTERRUPTED:
+        sys.stderr.write("locker: interrupted\n")
+        _fail(json_out, "interrupted", "interrupted")
+    return code
 
 
 if __name__ == "__main__":

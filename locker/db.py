@@ -8,13 +8,15 @@ wait instead of failing with "database is locked".
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from .errors import LockerError, StoreError
+from .errors import READ_ONLY, LockerError, StoreError
 from .values import now_utc
 
 BUSY_TIMEOUT_MS = 60_000
@@ -27,6 +29,40 @@ NO_SPACE = "no space left on the device holding the locker"
 def no_space(err: BaseException) -> bool:
     """Whether a sqlite3 error (or SQLAlchemy's wrapper of one) means the disk is full."""
     return getattr(getattr(err, "orig", err), "sqlite_errorcode", None) in NO_SPACE_CODES
+
+
+SQLITE_READONLY = 8
+
+
+def read_only_error(err: BaseException) -> bool:
+    """Whether a sqlite3 error (or SQLAlchemy's wrapper of one) is SQLITE_READONLY or one of its kinds."""
+    code = getattr(getattr(err, "orig", err), "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == SQLITE_READONLY
+
+
+def writable(path: Path) -> bool:
+    """Can this process change the database at ``path`` (and create its -wal and -shm beside it)?
+    False on a read-only mount, or a copy of a home made read-only with chmod."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def connect_read_only(path: Path, **kwargs: Any) -> sqlite3.Connection:
+    """A connection that never writes, for a database in a folder this process cannot write to.
+
+    SQLite reads a WAL database read-only only when its -shm file is there (``mode=ro``); a copy
+    made after the last writer closed has none, and then the file is opened as immutable, which
+    is true of a read-only home: nothing can change it while we read.
+    """
+    uri = "file:" + quote(str(path.resolve()))
+    con = None
+    try:
+        con = sqlite3.connect(f"{uri}?mode=ro", uri=True, **kwargs)
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return con
+    except sqlite3.OperationalError:  # SQLITE_CANTOPEN: no -shm, and none can be made
+        if con is not None:
+            con.close()
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, **kwargs)
 
 
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -61,11 +97,12 @@ def engine_for(path: Path, *, create: bool = False, migrations: Any = None) -> A
 
     from .migrations import MIGRATIONS, NewerSchema, migrate
 
-    engine = create_engine(
-        f"sqlite:///{path}",
-        poolclass=NullPool,
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-    )
+    connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    if not create and not writable(path):  # read what is there; a write fails as READ_ONLY (see _transaction)
+        engine = create_engine(f"sqlite:///{path}", poolclass=NullPool,
+                               creator=lambda: connect_read_only(path, **connect_args))  # type: ignore[arg-type]
+    else:
+        engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, connect_args=connect_args)
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     try:
@@ -81,6 +118,8 @@ def engine_for(path: Path, *, create: bool = False, migrations: Any = None) -> A
     except sqlite3.DatabaseError as err:
         if no_space(err):
             raise StoreError(NO_SPACE, path=str(path)) from None
+        if read_only_error(err):  # a database that needs migrating, in a home that cannot be written
+            raise StoreError(f"{READ_ONLY} (this dispute needs an upgrade first)", path=str(path)) from None
         raise LockerError(f"cannot open the dispute database: {err}", path=str(path)) from None
     if create:
         path.chmod(0o600)
@@ -100,6 +139,8 @@ def _transaction(engine: Any) -> Iterator[Any]:
     except OperationalError as err:  # rolled back; "database or disk is full" becomes one clear line
         if no_space(err):
             raise StoreError(NO_SPACE, path=engine.url.database) from None
+        if read_only_error(err):
+            raise StoreError(READ_ONLY, path=engine.url.database) from None
         raise
 
 

@@ -33,6 +33,15 @@ class Ambiguous(LockerError):
     code = "ambiguous"
 
 
+READ_ONLY = "the locker home is read-only: nothing can be written there"
+
+
+class HomeError(LockerError):
+    """The locker home is missing (where one was named), not a folder, or cannot be written."""
+
+    code = "home"
+
+
 class InputRefused(LockerError):
     """A path that is not a readable, non-empty regular file."""
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import LockerError, UsageError
+from .errors import READ_ONLY, HomeError, LockerError, UsageError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 DB_NAME = "dispute.sqlite"
@@ -29,6 +29,18 @@ def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Path:
     return default_home()
 
 
+def open_home(explicit: str | os.PathLike[str] | None = None, *, may_create: bool = False) -> Home:
+    """The home a command works in, checked: a home that is a file is an error for every command;
+    a ``--home`` folder that does not exist is one for every command that cannot create it (only
+    ``new`` and ``profile`` can). A default home not made yet is simply empty."""
+    root = resolve_home(explicit)
+    if root.exists() and not root.is_dir():
+        raise HomeError("the locker home is not a folder", path=str(root))
+    if explicit and not may_create and not root.exists():
+        raise HomeError("no locker home here (a new one is made by `locker new`)", path=str(root))
+    return Home(root)
+
+
 @dataclass(frozen=True)
 class Home:
     root: Path
@@ -45,6 +57,12 @@ class Home:
         if not SLUG_RE.match(slug):
             raise UsageError(f"not a dispute name: {slug!r}")
         return DisputeDir(self.disputes / slug)
+
+    def require_writable(self) -> Home:
+        """Refuse, in one line, to start a change in a home this process cannot write to."""
+        if self.root.is_dir() and not os.access(self.root, os.W_OK):
+            raise HomeError(READ_ONLY, path=str(self.root))
+        return self
 
     def ensure(self) -> Home:
         """Create the home (0700: it holds personal evidence) and its disputes folder."""

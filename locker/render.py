@@ -44,8 +44,13 @@ def new_doc(dispute: Any) -> dict:
     return {k: getattr(dispute, k) for k in NEW_KEYS}
 
 
+def error_doc(code: str, message: str, path: str | None = None) -> dict:
+    """What a failed command prints with --json (schemas/error.schema.json)."""
+    return {"error": {"code": code, "message": message, "path": None if path is None else clean_text(path)}}
+
+
 def add_doc(result: Any) -> dict:
-    return {
+    doc = {
         "added": [
             {
                 "exhibit": a.exhibit, "sha256": a.sha256, "size": a.size, "mime": a.mime, "kind": a.kind,
@@ -56,6 +61,9 @@ def add_doc(result: Any) -> dict:
         ],
         "errors": [{"path": clean_text(e.path), "error": e.error} for e in result.errors],
     }
+    if getattr(result, "interrupted", False):  # Ctrl-C: what was recorded before it, and that it stopped
+        doc.update(error_doc("interrupted", f"interrupted after {len(result.added)} file(s) were recorded"))
+    return doc
 
 
 def list_doc(summaries: list[Any]) -> list[dict]:

@@ -33,6 +33,7 @@ class Staged:
     tmp: Path
     sha256: str
     size: int
+    changed: bool = False  # the source's size or modification time moved while it was read
 
 
 def _buffer() -> mmap.mmap:
@@ -101,6 +102,7 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
             raise _os_error(err, objects) from None
         copy = _copy_pipelined if info.st_size >= PIPELINE_MIN else _copy_simple
         sha256, size = copy(src_fd, dst_fd, source, objects, on_progress)
+        changed = _moved(info, os.fstat(src_fd), size)
         if size == 0:
             raise InputRefused("empty file", path=str(source))
         if sync:
@@ -112,13 +114,24 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
         if dst_fd >= 0:
             os.close(dst_fd)
             dst_fd = -1
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # a read-only folder says EROFS even for a name never created
+            pass
         raise
     finally:
         os.close(src_fd)
         if dst_fd >= 0:
             os.close(dst_fd)
-    return Staged(tmp=tmp, sha256=sha256, size=size)
+    return Staged(tmp=tmp, sha256=sha256, size=size, changed=changed)
+
+
+def _moved(before: os.stat_result, after: os.stat_result, copied: int) -> bool:
+    """Did another program write to the file while it was copied? Asked of the same open file,
+    so a rename or replace of the path in the meantime does not count: what was read is what is
+    stored either way, and the hash is of those bytes."""
+    return (after.st_size != before.st_size or after.st_mtime_ns != before.st_mtime_ns
+            or copied != before.st_size)
 
 
 def _read(src_fd: int, view: memoryview, source: Path, done: int) -> int:

@@ -112,6 +112,9 @@ def now_utc() -> str:
     return iso(datetime.now(UTC))
 
 
+MAX_OFFSET = timedelta(hours=14)  # the widest offset any zone uses (Pacific/Kiritimati, +14:00)
+
+
 def resolve_tz(name: str | None) -> tzinfo:
     """The named IANA zone, or the machine's local zone when ``name`` is empty."""
     if not name:
@@ -120,8 +123,11 @@ def resolve_tz(name: str | None) -> tzinfo:
         return UTC
     offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
     if offset:
+        hours, minutes = int(offset.group(2)), int(offset.group(3))
+        if minutes >= 60 or timedelta(hours=hours, minutes=minutes) > MAX_OFFSET:
+            raise UsageError(f"time zone offset out of range: {name!r} (from -14:00 to +14:00)")
         sign = 1 if offset.group(1) == "+" else -1
-        return timezone(sign * timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3))))
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         from zoneinfo import ZoneInfo
 

@@ -63,7 +63,8 @@ def test_every_json_document_matches_its_schema(cli, tmp_path: Path) -> None:  #
     assert head["seq"] == len(cli("log", slug, "--json").json)
 
 
-@pytest.mark.parametrize("name", ["new", "add", "list", "show", "show-exhibit", "verify", "log", "event", "profile"])
+@pytest.mark.parametrize("name", ["new", "add", "list", "show", "show-exhibit", "verify", "log", "event", "profile",
+                                  "error"])
 def test_schemas_reject_extra_keys(name: str) -> None:
     doc = schema(name)
     target = doc["items"] if doc.get("type") == "array" else doc

@@ -239,7 +239,8 @@ def test_database_runs_out_of_space_while_recording_a_chat(tmp_path: Path) -> No
         _locker("verify", "earbuds", "--json"), _locker("gc", "earbuds", "--json"), ["tree"],
     ])
     _one_clear_line(added, "earbuds/dispute.sqlite")
-    assert added["out"] == ""  # all or nothing: nothing was added, so no partial report
+    doc = json.loads(added["out"])  # all or nothing: nothing was added; --json still answers, with the error
+    assert doc["added"] == [] and doc["errors"] == [] and doc["error"]["code"] == "store"
     assert _objects(after_add["tree"], "earbuds") == {sha: sha}  # the copy was made, the record was not
     _no_temps(after_add["tree"])
     assert counts["rows"] == [[0, 0, "dispute.created"]]  # rolled back: no exhibit, no message, no entry
@@ -268,7 +269,7 @@ def test_export_cannot_write_the_pack(tmp_path: Path) -> None:
     assert added["code"] == 0, added
     line = _one_clear_line(exported, "earbuds/exports/earbuds-zh-")
     assert line.split(": ")[1].endswith(".pdf"), line  # it names the pack that could not be written
-    assert exported["out"] == ""
+    assert exported["out"] == ""  # no --json here
     for tree in (after_export["tree"], after["tree"]):
         assert [n for n in tree if n.startswith("disputes/earbuds/exports/") and n.endswith(".pdf")] == []
         _no_temps(tree)
@@ -287,7 +288,7 @@ def test_new_on_a_full_disk_leaves_no_half_dispute(tmp_path: Path, free: int) ->
     assert kept["code"] == 0, kept
     line = _one_clear_line(second)
     assert "/disputes" in line and ".new-" not in line, line  # not the staging folder, gone by now
-    assert second["out"] == ""
+    assert json.loads(second["out"])["error"]["code"] == "store"  # --json: the failure is one document
     assert sorted(n for n in after["tree"] if n.count("/") == 2 and n.endswith("/")) == ["disputes/kept/"]
     _no_temps(after["tree"])
     if more:

@@ -62,7 +62,8 @@ def test_disk_full_with_nothing_recorded_is_one_clear_line(cli, dispute, home, t
     assert "Traceback" not in ran.stderr
     lines = ran.stderr.strip().splitlines()
     assert len(lines) == 1 and "file too large" in lines[0], ran.stderr
-    assert ran.stdout == ""
+    doc = json.loads(ran.stdout)  # --json: still one document, in add's form, with the error
+    assert doc["added"] == [] and doc["error"]["code"] == "store" and "file too large" in doc["error"]["message"]
     assert cli("show", dispute, "--json").json["exhibits"] == []  # all or nothing: nothing
     _assert_clean(cli, home, dispute)
     again = cli("add", dispute, folder, "--json")  # with room again, the same add completes

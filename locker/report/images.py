@@ -25,9 +25,10 @@ import os
 import secrets
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import LockerError
 
@@ -258,9 +259,7 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
         else:
             pending.append(job)
     if workers > 1 and len(pending) >= 4:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=exit_with_parent) as pool:
+        with worker_pool(workers) as pool:
             for made in pool.map(_worker, [(job, cache_dir, scratch) for job in pending], chunksize=1):
                 results[made.key] = made
                 if on_done:
@@ -274,11 +273,43 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
     return results
 
 
+@contextmanager
+def worker_pool(workers: int) -> Iterator[Any]:
+    """A process pool whose workers leave Ctrl-C to the command that started them.
+
+    A Ctrl-C goes to the whole process group; a worker that took it would die part-way (and
+    the pool break with an internal error), so workers ignore SIGINT, and the command, on its
+    KeyboardInterrupt, cancels the work not started and waits for the workers to end: nothing
+    is left running. With fork (Linux) every worker starts at the first submit, which is made
+    here with SIGINT held back, so that none can receive it before it ignores it.
+    """
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=exit_with_parent)
+    try:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pool.submit(int)  # starts the workers; a Ctrl-C meanwhile waits until the mask is restored
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def exit_with_parent() -> None:
-    """Initializer of worker processes: end as soon as the process that started them is gone (a killed
-    export), instead of waiting for work forever with its files open."""
+    """Initializer of worker processes: Ctrl-C is the parent's to handle (see worker_pool); end as
+    soon as the process that started them is gone (a killed export), instead of waiting for work
+    forever with its files open."""
+    import signal
     import threading
     import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     parent = os.getppid()
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..db import connect_read_only, writable
 from ..errors import LockerError
 from ..paths import DB_NAME, SLUG_RE, Home
 from . import index
@@ -217,8 +218,11 @@ def open_dispute(path: Path) -> sqlite3.Connection:
 
     if not path.is_file():
         raise LockerError("the dispute has no database (dispute.sqlite is missing)", path=str(path))
-    con = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None,
-                          timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    if writable(path):
+        con = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None,
+                              timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    else:  # a read-only home: search it as it is (a database that needs migrating fails below, in words)
+        con = connect_read_only(path, isolation_level=None, check_same_thread=False)
     try:
         con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         (version,) = con.execute("PRAGMA user_version").fetchone()

@@ -90,7 +90,7 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
     values["currency"] = (values.get("currency") or "CNY").upper()
     if slug is not None and not SLUG_RE.match(slug):
         raise UsageError(f"a dispute name uses a-z, 0-9 and '-': {slug!r}")
-    home.ensure()
+    home.require_writable().ensure()
 
     from ..models import Dispute
 
@@ -203,6 +203,18 @@ def detail(home: Home, ref: str) -> Detail:
     return Detail(dispute, tuple(exhibits), tuple(events))
 
 
+MAX_NUMBER = 2**63 - 1  # SQLite's largest integer: a number beyond it names no exhibit
+
+
+def get_exhibit(session: Any, number: int) -> Any:
+    """The exhibit with this number, or None (also for a number no database could hold)."""
+    from ..models import Exhibit
+
+    if not 1 <= number <= MAX_NUMBER:
+        return None
+    return session.get(Exhibit, number)
+
+
 @dataclass(frozen=True)
 class ExhibitDetail:
     dispute: Any
@@ -213,21 +225,33 @@ class ExhibitDetail:
 
 def exhibit(home: Home, ref: str, number: int) -> ExhibitDetail:
     """One exhibit for ``locker show DISPUTE N``: with its messages if a chat, and its derived files."""
-    from ..models import Exhibit
     from . import chat, derivatives
 
     opened = resolve(home, ref)
     with db.reading(opened.engine) as session:
         dispute = _one_dispute(session)
-        found = session.get(Exhibit, number)
+        found = get_exhibit(session, number)
         if found is None:
             raise NotFound(f"{opened.slug} has no exhibit {number}")
         messages = chat.load(session, number) if found.kind == "chat" else []
     return ExhibitDetail(dispute, found, tuple(messages), derivatives.existing(opened.dir, found))
 
 
-def list_all(home: Home, *, status: str | None = None, platform: str | None = None) -> list[Summary]:
+@dataclass(frozen=True)
+class Listing:
+    """The disputes that could be read, and each one that could not with the reason."""
+
+    disputes: tuple[Summary, ...]
+    unreadable: tuple[tuple[str, str], ...] = ()
+
+
+def list_all(home: Home, *, status: str | None = None, platform: str | None = None) -> Listing:
+    """Every dispute, newest first. One that cannot be read (a damaged database, a folder it
+    may not open) is reported beside the others, never in their place."""
+    import sqlite3
+
     from sqlalchemy import func
+    from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import select
 
     from ..models import Exhibit
@@ -235,18 +259,27 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
     if status and status not in STATUSES:
         raise UsageError(f"status must be one of {', '.join(STATUSES)}")
     out = []
+    unreadable = []
     for slug in all_slugs(home):
-        opened = Opened(home.dispute(slug), db.engine_for(home.dispute(slug).db))
-        with db.reading(opened.engine) as session:
-            dispute = _one_dispute(session)
-            count = session.exec(select(func.count()).select_from(Exhibit)).one()
+        try:
+            opened = Opened(home.dispute(slug), db.engine_for(home.dispute(slug).db))
+            with db.reading(opened.engine) as session:
+                dispute = _one_dispute(session)
+                count = session.exec(select(func.count()).select_from(Exhibit)).one()
+        except LockerError as err:
+            unreadable.append((slug, err.message))
+            continue
+        except (sqlite3.Error, SQLAlchemyError, OSError) as err:
+            reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+            unreadable.append((slug, f"cannot read the dispute database: {reason}"))
+            continue
         if status and dispute.status != status:
             continue
         if platform and (dispute.platform or "").lower() != platform.lower():
             continue
         out.append(Summary(dispute, count))
     out.sort(key=lambda s: (s.dispute.created_at, s.dispute.slug), reverse=True)
-    return out
+    return Listing(tuple(out), tuple(unreadable))
 
 
 def _touch(session: Any, now: str) -> Any:
@@ -275,7 +308,7 @@ def set_status(home: Home, ref: str, status: str, note: str | None = None) -> An
 
 def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "note",
               exhibits: list[int] | None = None, tz_name: str | None = None) -> Any:
-    from ..models import Event, Exhibit
+    from ..models import Event
     from . import profile
 
     description = description.strip()
@@ -290,7 +323,7 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
     now = now_utc()
     with recording(opened) as session:
         for n in numbers:
-            if session.get(Exhibit, n) is None:
+            if get_exhibit(session, n) is None:
                 raise NotFound(f"{opened.slug} has no exhibit {n}")
         event = Event(at=when, type=type, description=description, exhibits=json.dumps(numbers), created_at=now)
         session.add(event)
@@ -305,7 +338,6 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
 
 
 def withdraw(home: Home, ref: str, number: int, reason: str) -> Any:
-    from ..models import Exhibit
 
     reason = reason.strip()
     if not reason:
@@ -313,7 +345,7 @@ def withdraw(home: Home, ref: str, number: int, reason: str) -> Any:
     opened = resolve(home, ref)
     now = now_utc()
     with recording(opened) as session:
-        found = session.get(Exhibit, number)
+        found = get_exhibit(session, number)
         if found is None:
             raise NotFound(f"{opened.slug} has no exhibit {number}")
         if found.withdrawn:

@@ -303,7 +303,7 @@ def _derive_star(args: tuple[DisputeDir, _Ref]) -> tuple[int, Any, str | None]:
 
 def _derive(ddir: DisputeDir, exhibits: list[Any]) -> dict[int, Any]:
     """Derived files for the pack: existing ones are reused, missing ones made (in parallel when many)."""
-    from ..report.images import _context, default_workers, exit_with_parent
+    from ..report.images import default_workers, worker_pool
     from ..report.snapshot import Derived, KeyFrame, Slice
     from . import derivatives
 
@@ -319,9 +319,7 @@ def _derive(ddir: DisputeDir, exhibits: list[Any]) -> dict[int, Any]:
             todo.append(_Ref(e.number, e.sha256, e.mime, e.kind))
     workers = default_workers()
     if workers > 1 and len(todo) >= 3:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=exit_with_parent) as pool:
+        with worker_pool(workers) as pool:
             results = list(pool.map(_derive_star, [(ddir, r) for r in todo]))
     else:
         results = [_derive_one(ddir, r) for r in todo]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import custody, db, store
-from ..errors import InputRefused, StoreError, UsageError
+from ..errors import READ_ONLY, InputRefused, StoreError, UsageError
 from ..paths import Home
 from ..search import index as search_index
 from ..values import clean_text, now_utc, parse_capture_time, resolve_tz
@@ -90,10 +90,11 @@ class AddResult:
     added: tuple[Added, ...]
     errors: tuple[Refused, ...]
     notices: tuple[str, ...] = ()
+    interrupted: bool = False  # Ctrl-C: ``added`` is what was recorded before it
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.interrupted
 
 
 class Progress(Protocol):
@@ -105,6 +106,7 @@ class Progress(Protocol):
 class _Candidate:
     path: Path
     size: int
+    symlink_target: str | None = None  # the file a symbolic link named on the command line points to
 
 
 @dataclass
@@ -148,7 +150,7 @@ def _stat_error(err: OSError) -> str:
     return err.strerror or str(err)
 
 
-def _consider_file(path: Path, info: os.stat_result, out: _Collected) -> None:
+def _consider_file(path: Path, info: os.stat_result, out: _Collected, symlink_target: str | None = None) -> None:
     if not stat.S_ISREG(info.st_mode):
         out.errors.append(Refused(str(path), f"not a regular file ({_kind_of_mode(info.st_mode)})"))
     elif info.st_size == 0:
@@ -156,7 +158,7 @@ def _consider_file(path: Path, info: os.stat_result, out: _Collected) -> None:
     elif not os.access(path, os.R_OK):
         out.errors.append(Refused(str(path), "unreadable: permission denied"))
     else:
-        out.files.append(_Candidate(path, info.st_size))
+        out.files.append(_Candidate(path, info.st_size, symlink_target))
 
 
 def _sorted_entries(folder: Path, out: _Collected) -> Any:
@@ -167,7 +169,15 @@ def _sorted_entries(folder: Path, out: _Collected) -> Any:
         return iter(())
 
 
-def _walk(top: Path, out: _Collected) -> None:
+OWN_FILE = "a file of the locker itself (inside its home {home}): not evidence"
+
+
+def _inside(real: str, home: str | None) -> bool:
+    """Is the resolved path ``real`` the locker home or something in it?"""
+    return home is not None and (real == home or real.startswith(home.rstrip(os.sep) + os.sep))
+
+
+def _walk(top: Path, out: _Collected, home: str | None = None) -> None:
     """Files and sub-folders together in name order, as a file list sorted by path reads.
     Iterative, so that no nesting depth can exhaust the stack."""
     stack = [_sorted_entries(top, out)]
@@ -191,26 +201,36 @@ def _walk(top: Path, out: _Collected) -> None:
         elif stat.S_ISDIR(info.st_mode):
             if entry.name.startswith("."):
                 out.notices.append(f"{path}: skipped hidden folder")
+            elif _inside(os.path.realpath(path), home):
+                out.errors.append(Refused(str(path), OWN_FILE.format(home=home)))
             else:
                 stack.append(_sorted_entries(path, out))
         else:
             _consider_file(path, info, out)
 
 
-def collect(paths: Sequence[str | os.PathLike[str]]) -> _Collected:
-    """Expand the command line into files, in order; refuse what cannot be evidence."""
+def collect(paths: Sequence[str | os.PathLike[str]], home: Path | None = None) -> _Collected:
+    """Expand the command line into files, in order; refuse what cannot be evidence,
+    including the locker's own files (anything inside ``home``, however it is named)."""
     out = _Collected()
+    home_real = os.path.realpath(home) if home is not None else None
     for raw in paths:
         path = Path(raw)
         try:
             info = path.stat()  # a symlink named on the command line is followed
+            link = path.is_symlink()
         except OSError as err:
             out.errors.append(Refused(str(path), _stat_error(err)))
             continue
-        if stat.S_ISDIR(info.st_mode):
-            _walk(path, out)
+        real = os.path.realpath(path)
+        if _inside(real, home_real):
+            out.errors.append(Refused(str(path), OWN_FILE.format(home=home_real)))
+        elif stat.S_ISDIR(info.st_mode):
+            if link:
+                out.notices.append(f"{path}: a symbolic link; followed to the folder {real}")
+            _walk(path, out, home_real)
         else:
-            _consider_file(path, info, out)
+            _consider_file(path, info, out, real if link else None)
     return out
 
 
@@ -232,7 +252,8 @@ def _stage_one(candidate: _Candidate, objects: Path, tz: Any, options: AddOption
     try:
         found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
         found, body = _email(staged.tmp, found, candidate.path.name)
-        item = _Staged(candidate, staged=staged, probe=found, warnings=tuple(found.warnings), reported=shown[0])
+        warnings = _read_warnings(candidate, staged) + tuple(found.warnings)
+        item = _Staged(candidate, staged=staged, probe=found, warnings=warnings, reported=shown[0])
         if body:
             item.pages = (body,)  # searchable like a PDF's text
         if found.mime == search_index.PDF_MIME:
@@ -284,6 +305,18 @@ def _chat_like_warning(path: Path, mime: str) -> tuple[str, ...]:
             f"{', '.join(FORMATS)})",)
 
 
+def _read_warnings(candidate: _Candidate, staged: store.Staged) -> tuple[str, ...]:
+    """What the user should know about how the file was read, before what it holds."""
+    warnings = []
+    if candidate.symlink_target is not None:
+        # The path itself stays in the metadata: a warning is printed in the pack, a local path need not be.
+        warnings.append("named by a symbolic link: the file it points to was stored (its path: symlink_target)")
+    if staged.changed:
+        warnings.append("changed while being read: its size or modification time moved during the copy; "
+                        f"stored as read ({staged.size} bytes, hashed as stored)")
+    return tuple(warnings)
+
+
 def _read_chat(item: _Staged, tz: Any, options: AddOptions) -> None:
     from ..chats import ChatError
     from . import chat
@@ -326,8 +359,10 @@ def add(
     opener.shutdown(wait=False)
     opened = _LazyOpened(ddir, engine_future)
 
-    collected = collect(paths)
+    collected = collect(paths, home.root)
     objects = ddir.objects
+    if not os.access(ddir.root, os.W_OK):  # before any file is read: one line, not one error per file
+        raise StoreError(READ_ONLY, path=str(ddir.root))
     objects.mkdir(mode=0o700, exist_ok=True)
     store.clean_stale_temps(objects)
     if progress:
@@ -342,6 +377,7 @@ def add(
     todo = iter(collected.files)
 
     stopped: StoreError | None = None
+    interrupted = False
     with store.ObjectsLock(objects, exclusive=False), \
             ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest") as pool:
         try:
@@ -360,10 +396,10 @@ def add(
                 group_bytes += item.candidate.size
                 if (len(group) >= GROUP_FILES or group_bytes >= GROUP_BYTES
                         or time.monotonic() - group_started >= GROUP_SECONDS):
-                    added.extend(_commit(opened, group, options, user_time))
+                    _commit(opened, group, options, user_time, added)
                     group, group_bytes, group_started = [], 0, time.monotonic()
             if group:
-                added.extend(_commit(opened, group, options, user_time))
+                _commit(opened, group, options, user_time, added)
                 group = []
         except BaseException:
             for future in pending:
@@ -379,10 +415,15 @@ def add(
             for item in group:
                 if item.staged:
                     store.discard(item.staged)
-            if not (added and isinstance(sys.exc_info()[1], StoreError)):
+            if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                interrupted = True  # report what was recorded before the Ctrl-C; the rest was not added
+            elif not (added and isinstance(sys.exc_info()[1], StoreError)):
                 raise
-            # The disk failed after earlier groups were recorded: report those, and what was not added.
-            stopped = sys.exc_info()[1]  # type: ignore[assignment]
+            else:
+                # The disk failed after earlier groups were recorded: report those, and what was not added.
+                stopped = sys.exc_info()[1]  # type: ignore[assignment]
+    if interrupted:
+        return AddResult(ddir.slug, tuple(added), tuple(errors), tuple(collected.notices), interrupted=True)
     engine_future.result()
     if stopped is not None:
         errors.append(_not_added(collected.files, added, errors, stopped))  # a database that cannot be opened fails the call even with nothing to add
@@ -424,8 +465,10 @@ def _take(iterator: Any, n: int) -> list[Any]:
     return out
 
 
-def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: str | None) -> list[Added]:
-    """Make a group durable, publish its objects, then record them in one transaction."""
+def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: str | None,
+            added: list[Added]) -> None:
+    """Make a group durable, publish its objects, then record them in one transaction; once it
+    has committed, the group goes onto ``added`` (so that a Ctrl-C right after still reports it)."""
     from sqlalchemy import insert, select
 
     from ..models import Exhibit
@@ -480,6 +523,8 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             if user_time:
                 captured_at, source = user_time, "user"
             metadata = dict(found.metadata)
+            if item.candidate.symlink_target is not None:
+                metadata["symlink_target"] = clean_text(item.candidate.symlink_target)
             if chat_import:
                 metadata.update(chat_import.metadata)
             warnings = chat.with_reread_command(item.warnings, opened.dir.slug, number)  # the exact reread command
@@ -513,7 +558,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             search_index.index_exhibits(conn, rows, pages)
             conn.exec_driver_sql("UPDATE dispute SET updated_at = ?", (now,))
             custody.append(conn, now, entries)
-    return results
+    added.extend(results)
 
 
 class _RowView:

@@ -78,7 +78,7 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
             raise UsageError(f"no font file at {value.rsplit('#', 1)[0]!r}")
         current[key] = value or None
     profile = Profile(**current)
-    home.ensure()
+    home.require_writable().ensure()
     engine = db.engine_for(home.root / "home.sqlite", create=True, migrations=HOME_MIGRATIONS)
     with db.writing(engine) as session:
         custody.append(session.connection(), now_utc(), [("profile.updated", profile.as_dict())])

@@ -12,6 +12,7 @@ SQLAlchemy or SQLModel (about 0.8 s of start-up).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -129,6 +130,8 @@ def _in_one(home: Home, slug: str, q: search_text.Query, filters: catalog.Filter
 
 def _everywhere(home: Home, q: search_text.Query, filters: catalog.Filters, limit: int,
                 notices: list[str]) -> tuple[list[catalog.Found], bool]:
+    if not os.access(home.root, os.W_OK):  # a read-only home keeps no cache: each dispute is read as it is
+        return _each_dispute(home, q, filters, limit, notices)
     try:
         con = catalog.open_catalog(home)
     except (OSError, sqlite3.Error) as err:
@@ -173,6 +176,7 @@ def reindex(home: Home, progress: Any = None) -> ReindexResult:
     """Bring every dispute's own index up to date (another tokenizer version, PDF text not read
     yet), then build a new catalog from all of them and switch to it."""
     started = time.perf_counter()
+    home.require_writable()
     slugs = disputes.all_slugs(home)
     if progress is not None:
         progress.start(len(slugs), sum(_size(home.dispute(s).db) for s in slugs))
