@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Callable
 from xml.sax.saxutils import unescape
 
 from .labels import Labels
-from .markup import Text, amount, duration, has_cjk, human_size, parse_time, show_time
+from .markup import Text, amount, duration, has_cjk, human_size, number_ranges, parse_time, show_time
 from .snapshot import ExhibitInfo, Message, Snapshot
 
 MM = 72 / 25.4
@@ -153,6 +153,7 @@ class Layout:
         self.letter_missing: list[str] = []
         self._styles = self._make_styles()
         self._insert_sizes = sorted({(p.width, p.height) for plan in plans for p in plan.pdf_pages})
+        self._failed = {plan.exhibit.number for plan in plans if plan.exhibit.failed}
 
     # ------------------------------------------------------------------ styles and small helpers
 
@@ -462,6 +463,8 @@ class Layout:
         else:
             stamp = self.L.f("exhibit_n", n=state.exhibit)
             size = 13
+        if state.exhibit in self._failed:
+            stamp += " · " + self.L["failed_stamp"]
         w = stringWidth(stamp, font, size) + 12
         x = width - side - w
         canv.setFillColor("#ffffff")
@@ -539,6 +542,9 @@ class Layout:
             (L["generated_at"], self.text(show_time(self.snap.generated_at, self.tz, offset=True))),
         ]
         out.append(self._kv(pairs))
+        if self._failed:
+            line = L.f("failed_cover", count=len(self._failed), numbers=number_ranges(self._failed, L.lang))
+            out += [Spacer(1, 3 * MM), self.P(self.text(line), "warn")]
         out.append(Spacer(1, 5 * MM))
         out.append(self._kv([(L["fingerprint"], self.mono(self.fingerprint, 8.5) + "<br/>"
                               + f'<font size="7.5" color="{GREY}">{self.text(L["fingerprint_cover_note"])}</font>')]))
@@ -670,6 +676,8 @@ class Layout:
             e = plan.exhibit
             name = self.text(e.name) + (self.text(L["withdrawn_mark"]) if e.withdrawn else "")
             name += f'<br/><font size="7.5" color="{GREY}">{self.text(L.kind(e.kind))} · {self.text(e.mime)}</font>'
+            if e.failed:
+                name += f'<br/><font color="{WARN}">{self.text(L["failed_stamp"])}</font>'
             when = self.text(self.t(e.captured_at, seconds=False)) if e.captured_at else self.text(L["unknown_time"])
             source = L.time_source(e.captured_at_source) if e.captured_at else ""
             when_cell = (f"{when}" + (f'<br/><font size="7.5" color="{GREY}">{self.text(source)}</font>' if source else "")
@@ -747,6 +755,8 @@ class Layout:
                                         (L["meta_size"], self.text(L.f("meta_size_value", n=f"{e.size:,}",
                                                                          human=human_size(e.size)))),
                                         (L["meta_sha"], self.mono(e.sha256, 8))]
+        if e.check == "damaged" and e.found_sha256:
+            pairs.append((L["meta_found_sha"], f'<font color="{WARN}">{self.mono(e.found_sha256, 8)}</font>'))
         if e.captured_at:
             captured = f"{show_time(e.captured_at, None, offset=True)}（{L.f('time_source', source=L.time_source(e.captured_at_source))}）" \
                 if L.lang == "zh" else \
@@ -792,8 +802,12 @@ class Layout:
         e, L = plan.exhibit, self.L
         out: list[Any] = [] if first else [NextPageTemplate("main"), PageBreak()]
         heading = f"{L.f('exhibit_n', n=e.number)}　{self.text(e.name)}"
-        out += [self._exhibit_mark(state, e), self.P(heading, "h1", raw=e.name, cjk=True), self._meta_box(plan),
-                Spacer(1, 4 * MM)]
+        out += [self._exhibit_mark(state, e), self.P(heading, "h1", raw=e.name, cjk=True)]
+        if e.failed:
+            failed = (L.f("failed_damaged", found=e.found_sha256, sha=e.sha256) if e.check == "damaged"
+                      else L.f("failed_missing", sha=e.sha256))
+            out += [self._failed_box(failed), Spacer(1, 3 * MM)]
+        out += [self._meta_box(plan), Spacer(1, 4 * MM)]
         full_h = FRAME_H - 2
         shape = plan.shape
         if plan.problem and shape in ("image", "long", "video", "pdf"):
@@ -841,10 +855,20 @@ class Layout:
                            codec=md.get("audio_codec") or e.mime)
                 out.append(self.P(self.text(L["audio_facts"]) + ("：" if L.lang == "zh" else ": ") + self.text(line),
                                   "body"))
-            note = (L.f("obtain_attached", name=plan.attachment) if plan.attachment
-                    else L.f("obtain_original", ref=e.object_ref))
+            note = (L["failed_obtain"] if e.failed else L.f("obtain_attached", name=plan.attachment)
+                    if plan.attachment else L.f("obtain_original", ref=e.object_ref))
             out.append(self.P(self.text(note), "body"))
         return out
+
+    def _failed_box(self, text: str) -> Any:
+        """The red box an exhibit that failed the export's check opens with."""
+        from reportlab.platypus import Table, TableStyle
+
+        para = self.P(f'<font color="{WARN}">{self.text(text)}</font>', "body")
+        return Table([[para]], colWidths=[FRAME_W], hAlign="LEFT",
+                     style=TableStyle([("BOX", (0, 0), (-1, -1), 1.2, STAMP), ("LEFTPADDING", (0, 0), (-1, -1), 6),
+                                       ("RIGHTPADDING", (0, 0), (-1, -1), 6), ("TOPPADDING", (0, 0), (-1, -1), 4),
+                                       ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
 
     def _chat(self, plan: Plan) -> list[Any]:
         from reportlab.platypus import Spacer
@@ -916,7 +940,10 @@ class Layout:
             rows = [[self.P(self.text(L[k]), "cellhead") for k in ("col_no", "col_file", "col_size", "meta_sha")]]
             for plan in self.plans:
                 e = plan.exhibit
-                rows.append([str(e.number), self.fast(self.text(e.original_name), name_w), f"{e.size:,}",
+                file_name = self.text(e.original_name)
+                if e.failed:
+                    file_name += f'<br/><font color="{WARN}">{self.text(L["failed_stamp"])}</font>'
+                rows.append([str(e.number), self.fast(file_name, name_w), f"{e.size:,}",
                              self.fast(self.mono(e.sha256, 7), 99 * MM)])
             out.append(self._table(rows, [10 * MM, name_w, 22 * MM, 99 * MM], zebra=True))
         else:

@@ -60,6 +60,7 @@ class Job:
     top: int = 0  # slices: rows of the source
     bottom: int = 0
     text: bool = False  # text-heavy (screenshots): keep full colour resolution
+    cache: bool = True  # False for an object that failed the export's check: the cache is keyed by its recorded hash
 
     def cache_name(self) -> str:
         if self.kind == "image":
@@ -117,7 +118,7 @@ def render_size(path: Path) -> tuple[int, int]:
 
 
 def _cache_path(cache_dir: Path | None, job: Job) -> Path | None:
-    if cache_dir is None:
+    if cache_dir is None or not job.cache:
         return None
     return cache_dir / job.sha256[:2] / job.sha256 / CACHE_VERSION / job.cache_name()
 

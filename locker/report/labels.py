@@ -154,6 +154,23 @@ TEXT: dict[str, tuple[str, str]] = {
                         "How to obtain the original: it is attached to this PDF as “{name}”; save it from the PDF "
                         "reader's attachment panel or with pdfdetach -saveall, and check its SHA-256 as the appendix "
                         "shows."),
+    # an original that failed the export's re-hash (--allow-damaged)
+    "failed_stamp": ("原件校验失败", "FAILED VERIFICATION"),
+    "failed_damaged": ("原件校验失败：导出时重新计算，该文件现有内容的 SHA-256 为 {found}，与入库时记录的 {sha} 不一致，"
+                       "说明它在入库后已被改动或损坏。下面显示的是它现有的内容，并非入库时的原件。",
+                       "FAILED VERIFICATION: recomputed at export, the SHA-256 of this file's present content is "
+                       "{found}, not the {sha} recorded when it entered the locker: it has been changed or damaged "
+                       "since. What is shown below is its present content, not the original as it entered."),
+    "failed_missing": ("原件校验失败：导出时该文件已不在证据库中或无法读取（入库时记录的 SHA-256 为 {sha}），无法显示其内容。",
+                       "FAILED VERIFICATION: at export this file was missing from the locker or could not be read "
+                       "(its SHA-256 recorded on entry is {sha}); its content cannot be shown."),
+    "failed_cover": ("注意：{count} 份证据原件校验失败（证据 {numbers}）：其现有内容与入库记录不符或已缺失，详见各证据页。",
+                     "Note: {count} exhibit(s) FAILED VERIFICATION (exhibit {numbers}): their present content "
+                     "differs from what was recorded on entry, or is missing; see their pages."),
+    "failed_obtain": ("该文件现有内容与入库记录不符或已缺失，无法从证据库取得入库时的原件；可运行 locker verify 核查。",
+                      "This file's present content differs from what was recorded on entry, or is missing: the "
+                      "original as it entered cannot be had from the locker; locker verify tells more."),
+    "meta_found_sha": ("现有内容 SHA-256", "SHA-256 now"),
     # appendix
     "col_file": ("文件名", "File"),
     "col_size": ("大小（字节）", "Size (bytes)"),

@@ -124,3 +124,17 @@ def duration(seconds: Any) -> str:
     frac = total - whole
     tail = f"{s:02d}" + (f".{int(round(frac * 10)) % 10}" if frac >= 0.05 else "")
     return f"{h}:{m:02d}:{tail}" if h else f"{m}:{tail}"
+
+
+def number_ranges(numbers: Any, lang: str = "zh") -> str:
+    """``[1, 2, 3, 5, 7, 8]`` → ``1–3、5、7–8`` (zh) or ``1–3, 5, 7–8`` (en): runs of consecutive numbers as ranges."""
+    ordered = sorted({int(n) for n in numbers})
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(f"{ordered[i]}" if i == j else f"{ordered[i]}–{ordered[j]}")
+        i = j + 1
+    return ("、" if lang == "zh" else ", ").join(parts)

@@ -88,7 +88,7 @@ def plan_exhibits(snap: Snapshot, attach: bool) -> tuple[list[Plan], list[str]]:
     warnings: list[str] = []
     for e in snap.exhibits:
         plan = _plan(e)
-        if attach:
+        if attach and not e.failed:  # the bytes there now are not the original the pack names
             plan.attachment = attachment_name(e)
         if plan.problem:
             warnings.append(f"exhibit {e.number} ({e.original_name}): its content cannot be shown: {plan.problem}")
@@ -99,6 +99,8 @@ def plan_exhibits(snap: Snapshot, attach: bool) -> tuple[list[Plan], list[str]]:
 def _plan(e: ExhibitInfo) -> Plan:
     mime = (e.mime or "").lower()
     derived = e.derived
+    if e.check == "missing":
+        return Plan(e, "other")  # nothing to show: the section says the original failed its check
     if e.kind == "chat":
         return Plan(e, "chat")
     if mime == "application/pdf":
@@ -183,20 +185,21 @@ def _jobs(plans: list[Plan], placements: dict[str, tuple[float, float]], step: i
             key = f"{e.number}:img"
             if key in placements:
                 w, h = target(plan.px, placements[key])
-                jobs.append(images.Job(key, "image", plan.source, e.sha256, w, h, step.quality, text=text))
+                jobs.append(images.Job(key, "image", plan.source, e.sha256, w, h, step.quality, text=text,
+                                       cache=not e.failed))
         elif plan.shape == "long" and plan.source is not None:
             for k, (top, bottom) in enumerate(plan.slices, 1):
                 key = f"{e.number}:slice{k}"
                 if key in placements:
                     w, _h = target((plan.px[0], bottom - top), placements[key])
                     jobs.append(images.Job(key, "slice", plan.source, e.sha256, w, bottom - top, step.quality,
-                                           top=top, bottom=bottom, text=True))
+                                           top=top, bottom=bottom, text=True, cache=not e.failed))
         elif plan.shape == "video":
             for i, (file, _code, fw, fh) in enumerate(plan.frames):
                 key = f"{e.number}:frame{i}"
                 if key in placements:
                     w, h = target((fw, fh), placements[key])
-                    jobs.append(images.Job(key, "frame", file, e.sha256, w, h, step.quality))
+                    jobs.append(images.Job(key, "frame", file, e.sha256, w, h, step.quality, cache=not e.failed))
     return jobs
 
 
