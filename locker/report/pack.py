@@ -63,7 +63,7 @@ class PackOptions:
 class PackResult:
     pages: int
     size: int
-    fingerprint: str
+    fingerprint: str | None  # None: the pack holds no exhibits (see manifest())
     step: images.Step
     exhibit_pages: dict[int, tuple[int, int]]
     attachments: tuple[str, ...]
@@ -71,11 +71,15 @@ class PackResult:
     font: str
 
 
-def manifest(exhibits: tuple[ExhibitInfo, ...] | list[ExhibitInfo]) -> tuple[str, str]:
+def manifest(exhibits: tuple[ExhibitInfo, ...] | list[ExhibitInfo]) -> tuple[str, str | None]:
     """(manifest text, pack fingerprint): one line "N sha256" per exhibit in number order, LF-terminated;
-    the fingerprint is the SHA-256 of that text in UTF-8."""
+    the fingerprint is the SHA-256 of that text in UTF-8.
+
+    A pack with no exhibits has no fingerprint (None; the pack prints "无" / "none" and says why, the
+    custody entry records null): the SHA-256 of the empty text, e3b0c442…, would look like the fingerprint
+    of some evidence and stand for none."""
     text = "".join(f"{e.number} {e.sha256}\n" for e in sorted(exhibits, key=lambda e: e.number))
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text, (hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None)
 
 
 def attachment_name(e: ExhibitInfo) -> str:

@@ -62,7 +62,7 @@ class ExportResult:
     lang: str
     left_out: tuple[Any, ...]  # report.snapshot.LeftOut
     attachments: tuple[str, ...]
-    fingerprint: str
+    fingerprint: str | None  # None for a pack with no exhibits (report.pack.manifest)
     image_quality: str
     font: str
     warnings: tuple[str, ...]
