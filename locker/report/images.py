@@ -244,8 +244,10 @@ def _worker(args: tuple[Job, Path | None, Path]) -> Made:
 
 
 def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, workers: int = 2,
-             on_done: Callable[[Made], None] | None = None) -> dict[str, Made]:
-    """Every rendition, in ``workers`` processes when there is enough work to pay for them."""
+             on_done: Callable[[Made], None] | None = None,
+             before_making: Callable[[], None] | None = None) -> dict[str, Made]:
+    """Every rendition, in ``workers`` processes when there is enough work to pay for them.
+    ``before_making`` is called once before the first one not found in the cache is made."""
     todo = list(jobs)
     results: dict[str, Made] = {}
     pending = []
@@ -258,6 +260,8 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
                 on_done(made)
         else:
             pending.append(job)
+    if pending and before_making is not None:
+        before_making()
     if workers > 1 and len(pending) >= 4:
         from concurrent.futures import ProcessPoolExecutor
 

@@ -57,6 +57,7 @@ class PackOptions:
     cache_dir: Path | None = None  # where picture renditions are kept between exports (derived/)
     workers: int = 2
     version: str = ""
+    before_making: Any = None  # called before a rendition is made from an original (not found in the cache)
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,8 @@ def _renditions(plans: list[Plan], page_map: PageMap, step: images.Step, scratch
             n = m.key.split(":")[0]
             progress.advance(sizes[n] // per[n], m.key)
 
-    return images.make_all(jobs, options.cache_dir, scratch, workers=options.workers, on_done=on_done)
+    return images.make_all(jobs, options.cache_dir, scratch, workers=options.workers, on_done=on_done,
+                           before_making=options.before_making)
 
 
 def _draw(layout: Layout, plans: list[Plan], page_map: PageMap, made: dict[str, images.Made], step: images.Step,

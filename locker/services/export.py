@@ -135,23 +135,49 @@ def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size
     from ..report.pack import PackOptions, build
 
     ddir = opened.dir
-    snap, numbers = _snapshot(opened, prof, options, tz_name, work)
     temp = final.with_name(f"{store.TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{final.name}")
     if final.parent == ddir.exports:
         _clean_stale(ddir.exports)
-    pack_options = PackOptions(font=font, lang=lang, letter=options.letter, max_size=max_size,
-                               attach_originals=options.attach_originals, cache_dir=ddir.derived,
-                               workers=default_workers(), version=__version__)
-    try:
-        result = build(snap, temp, pack_options, progress=progress)
-        store.fsync_file(temp)
-        sha256, size = store.hash_file(temp)
-    except OSError as err:  # no space, no permission: one line naming the file
-        temp.unlink(missing_ok=True)
-        raise store._os_error(err, final) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    known: dict[int, Check] | None = None
+    while True:
+        # The originals are re-hashed on threads while the pack is laid out and drawn from cached files;
+        # before anything is made and cached from an original, and before the pack is kept, the check must
+        # have passed. When it finds damage and --allow-damaged is given, the pack is made again knowing it.
+        try:
+            snap, numbers, checker = _snapshot(opened, prof, options, tz_name, work, known)
+        except _Damaged as found:  # found before a derived file was to be made
+            known = found.checks
+            continue
+        pack_options = PackOptions(font=font, lang=lang, letter=options.letter, max_size=max_size,
+                                   attach_originals=options.attach_originals, cache_dir=ddir.derived,
+                                   workers=default_workers(), version=__version__, before_making=checker.ensure)
+        try:
+            result = build(snap, temp, pack_options, progress=progress)
+            checker.ensure()
+            store.fsync_file(temp)
+            sha256, size = store.hash_file(temp)
+        except _Damaged as found:
+            temp.unlink(missing_ok=True)
+            known = found.checks
+            continue
+        except Exception as err:
+            temp.unlink(missing_ok=True)
+            try:
+                checker.ensure()  # a missing or damaged original explains the failure better than its symptom
+            except _Damaged as found:
+                known = found.checks
+                continue
+            finally:
+                checker.stop()
+            if isinstance(err, OSError):  # no space, no permission: one line naming the file
+                raise store._os_error(err, final) from None
+            raise
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        finally:
+            checker.stop()
+        break
 
     now = now_utc()
     try:
@@ -252,25 +278,105 @@ class Check:
     reason: str | None = None  # missing or unreadable: why
 
 
+def _check_one(ddir: DisputeDir, e: Any) -> Check:
+    path = ddir.object_path(e.sha256)
+    try:
+        digest, _size = store.hash_file(path)
+    except FileNotFoundError:
+        return Check("missing", reason="missing")
+    except OSError as err:
+        return Check("missing", reason=err.strerror or str(err))
+    return Check("ok" if digest == e.sha256 else "damaged", found=digest)
+
+
 def check_objects(ddir: DisputeDir, exhibits: list[Any], workers: int = 2) -> dict[int, Check]:
     """Re-hash every exhibit's stored object, streamed (memory flat in its size), on a few threads
     (hashlib and file reads release the GIL). Each object is read once here."""
-    from concurrent.futures import ThreadPoolExecutor
+    checker = _Checker(ddir, exhibits, workers)
+    try:
+        return checker.result()
+    finally:
+        checker.stop()
 
-    def one(e: Any) -> tuple[int, Check]:
-        path = ddir.object_path(e.sha256)
-        try:
-            digest, _size = store.hash_file(path)
-        except FileNotFoundError:
-            return e.number, Check("missing", reason="missing")
-        except OSError as err:
-            return e.number, Check("missing", reason=err.strerror or str(err))
-        return e.number, Check("ok" if digest == e.sha256 else "damaged", found=digest)
 
-    if workers > 1 and len(exhibits) > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="locker-export-check") as pool:
-            return dict(pool.map(one, exhibits))
-    return dict(one(e) for e in exhibits)
+class _Damaged(Exception):
+    """The check found damage while a pack was being made with --allow-damaged: make it again knowing."""
+
+    def __init__(self, checks: dict[int, Check]) -> None:
+        super().__init__("damaged originals")
+        self.checks = checks
+
+
+class _Checker:
+    """The re-hash of the exhibits' objects, on daemon threads (a Ctrl-C does not wait for them).
+
+    ``known``: the result of an earlier check (the pack is made again knowing it): nothing is hashed.
+    :meth:`ensure` waits for the result; when an object failed it raises DamagedOriginal (the refusal), or
+    with ``allow_damaged`` :class:`_Damaged` so that the pack is made again with those exhibits stamped."""
+
+    def __init__(self, ddir: DisputeDir, exhibits: list[Any], workers: int, *,
+                 known: dict[int, Check] | None = None, allow_damaged: bool = False) -> None:
+        import threading
+
+        self.exhibits = exhibits
+        self.known = known
+        self.allow_damaged = allow_damaged
+        self._results: dict[int, Check] = dict(known or {})
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._stop = False
+        if known is not None or not exhibits:
+            self._done.set()
+            return
+        todo = list(reversed(exhibits))
+        lock = threading.Lock()
+        left = [min(max(1, workers), len(exhibits))]
+
+        def work() -> None:
+            try:
+                while not self._stop:
+                    with lock:
+                        if not todo:
+                            break
+                        e = todo.pop()
+                    self._results[e.number] = _check_one(ddir, e)
+            except BaseException as exc:  # handed to the thread that waits
+                self._error = exc
+            finally:
+                with lock:
+                    left[0] -= 1
+                    if left[0] == 0:
+                        self._done.set()
+
+        for i in range(left[0]):
+            threading.Thread(target=work, name=f"locker-export-check-{i}", daemon=True).start()
+
+    def result(self) -> dict[int, Check]:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+    def ensure(self) -> None:
+        """Return once every object has its recorded hash (or the pack already knows which have not)."""
+        if self.known is not None:
+            return
+        checks = self.result()
+        if all(c.state == "ok" for c in checks.values()):
+            return
+        if self.allow_damaged:
+            raise _Damaged(checks)
+        raise DamagedOriginal(_refusal(self.exhibits, checks))
+
+    def state(self, number: int) -> Check:
+        """What is known of an exhibit now: the check's result, or ``ok`` while it runs (the pack is not
+        kept, nor anything cached from it, before :meth:`ensure` has passed)."""
+        if self.known is not None:
+            return self.known.get(number, Check("ok"))
+        return Check("ok")
+
+    def stop(self) -> None:
+        self._stop = True
 
 
 def _refusal(exhibits: list[Any], checks: dict[int, Check]) -> str:
@@ -300,8 +406,8 @@ def _damage_warnings(snap: Any) -> list[str]:
 # --------------------------------------------------------------------------- the snapshot
 
 
-def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | None,
-              work: _Work) -> tuple[Any, tuple[int, ...]]:
+def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | None, work: _Work,
+              known: dict[int, Check] | None = None) -> tuple[Any, tuple[int, ...], _Checker]:
     from sqlmodel import select
 
     from ..models import CustodyEntry, Event, Exhibit
@@ -318,13 +424,15 @@ def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | Non
 
     from ..report.images import default_workers
 
-    checks = check_objects(opened.dir, chosen, workers=default_workers())
-    if not options.allow_damaged and any(c.state != "ok" for c in checks.values()):
-        raise DamagedOriginal(_refusal(chosen, checks))
-    derived = _derive(opened.dir, chosen, checks, work)
+    checker = _Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged)
+    try:
+        derived = _derive(opened.dir, chosen, checker, work)
+    except BaseException:
+        checker.stop()
+        raise
     exhibits = []
     for e in chosen:
-        check = checks[e.number]
+        check = checker.state(e.number)
         exhibits.append(S.ExhibitInfo(
             number=e.number, sha256=e.sha256, size=e.size, mime=e.mime, kind=e.kind,
             original_name=e.original_name, original=opened.dir.object_path(e.sha256),
@@ -358,7 +466,7 @@ def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | Non
         status_changes=tuple(changes), custody=tuple(custody_rows),
         generated_at=datetime.now(tz).isoformat(timespec="seconds") if tz else now_utc(), tz=tz_name,
     )
-    return snap, tuple(e.number for e in chosen)
+    return snap, tuple(e.number for e in chosen), checker
 
 
 def _choose(rows: list[Any], options: ExportOptions, slug: str) -> tuple[list[Any], list[Any]]:
@@ -449,7 +557,7 @@ def _derive_star(args: tuple[DisputeDir, _Ref]) -> tuple[int, Any, str | None]:
     return _derive_one(*args)
 
 
-def _derive(ddir: DisputeDir, exhibits: list[Any], checks: dict[int, Check], work: _Work) -> dict[int, Any]:
+def _derive(ddir: DisputeDir, exhibits: list[Any], checker: _Checker, work: _Work) -> dict[int, Any]:
     """Derived files for the pack: existing ones are reused, missing ones made (in parallel when many).
 
     They are keyed by the recorded SHA-256, so they are used only for objects whose bytes were just found
@@ -464,11 +572,11 @@ def _derive(ddir: DisputeDir, exhibits: list[Any], checks: dict[int, Check], wor
     for e in exhibits:
         if not (e.mime.startswith(("image/", "video/"))):
             continue
-        check = checks.get(e.number)
-        if check is not None and check.state == "missing":
+        check = checker.state(e.number)
+        if check.state == "missing":
             found[e.number] = (None, "its original is missing from the locker")
             continue
-        if check is not None and check.state == "damaged":
+        if check.state == "damaged":
             if _needs_derivation(e):
                 found[e.number] = _derive_damaged(ddir, e, work)
             continue
@@ -477,6 +585,8 @@ def _derive(ddir: DisputeDir, exhibits: list[Any], checks: dict[int, Check], wor
             found[e.number] = (made, None)
         elif _needs_derivation(e):
             todo.append(_Ref(e.number, e.sha256, e.mime, e.kind))
+    if todo:
+        checker.ensure()  # nothing is made (and cached under the recorded hash) from bytes not checked
     workers = default_workers()
     if workers > 1 and len(todo) >= 3:
         from concurrent.futures import ProcessPoolExecutor
