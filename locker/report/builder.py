@@ -830,7 +830,8 @@ class Layout:
         if warnings:
             pairs.append((L["meta_warnings"], f'<font color="{WARN}">' + "<br/>".join(self.text(L.note(w)) for w in warnings)
                           + "</font>"))
-        original = self.text(L.f("original_in_locker", ref=e.object_ref))
+        original = self.text(L.f("original_missing" if e.check == "missing" else "original_in_locker",
+                                 ref=e.object_ref))
         if plan.attachment:
             original += self.text(L.f("original_attached", name=plan.attachment))
         pairs.append((L["meta_original"], original))
@@ -867,7 +868,8 @@ class Layout:
         heading = f"{L.f('exhibit_n', n=e.number)}{self.gap()}{self.text(e.name)}"
         out += [self._exhibit_mark(state, e), self.P(heading, "h1", raw=e.name, cjk=True)]
         if e.failed:
-            failed = (L.f("failed_damaged", found=e.found_sha256, sha=e.sha256) if e.check == "damaged"
+            key = "failed_damaged_chat" if plan.shape == "chat" else "failed_damaged"
+            failed = (L.f(key, found=e.found_sha256, sha=e.sha256) if e.check == "damaged"
                       else L.f("failed_missing", sha=e.sha256))
             out += [self._failed_box(failed), Spacer(1, 3 * MM)]
         out += [self._meta_box(plan), Spacer(1, 4 * MM)]

@@ -167,6 +167,12 @@ TEXT: dict[str, tuple[str, str]] = {
                        "FAILED VERIFICATION: recomputed at export, the SHA-256 of this file's present content is "
                        "{found}, not the {sha} recorded when it entered the locker: it has been changed or damaged "
                        "since. What is shown below is its present content, not the original as it entered."),
+    "failed_damaged_chat": ("原件校验失败：导出时重新计算，该文件现有内容的 SHA-256 为 {found}，与入库时记录的 {sha} 不一致，"
+                            "说明它在入库后已被改动或损坏。下面的消息是入库时从原件读出并记入保管记录的，不是从它现有的内容读出的。",
+                            "FAILED VERIFICATION: recomputed at export, the SHA-256 of this file's present content is "
+                            "{found}, not the {sha} recorded when it entered the locker: it has been changed or "
+                            "damaged since. The messages below were read from the original when it entered (and "
+                            "are in the custody log), not from its present content."),
     "failed_missing": ("原件校验失败：导出时该文件已不在证据库中或无法读取（入库时记录的 SHA-256 为 {sha}），无法显示其内容。",
                        "FAILED VERIFICATION: at export this file was missing from the locker or could not be read "
                        "(its SHA-256 recorded on entry is {sha}); its content cannot be shown."),
@@ -176,7 +182,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "failed_obtain": ("该文件现有内容与入库记录不符或已缺失，无法从证据库取得入库时的原件；可运行 locker verify 核查。",
                       "This file's present content differs from what was recorded on entry, or is missing: the "
                       "original as it entered cannot be had from the locker; locker verify tells more."),
-    "meta_found_sha": ("现有内容 SHA-256", "SHA-256 now"),
+    "meta_found_sha": ("现有 SHA-256", "SHA-256 now"),
+    "original_missing": ("应存于证据库 {ref}，导出时已缺失或无法读取", "belongs in the locker at {ref}; at export it was missing or unreadable"),
     # appendix
     "col_file": ("文件名", "File"),
     "col_size": ("大小（字节）", "Size (bytes)"),
