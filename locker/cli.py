@@ -173,6 +173,8 @@ def export(
     include: Optional[List[str]] = typer.Option(None, "--include", help="Only these exhibits, e.g. 1,3 or 2-5 (repeatable); a withdrawn exhibit named here is included."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Leave these exhibits out, e.g. 4 or 2-3 (repeatable)."),
     font: Optional[str] = typer.Option(None, "--font", help="A CJK TrueType font file to use (PATH, or PATH#N for face N of a .ttc). Default: $LOCKER_FONT, the profile's font, else one found on the system."),
+    force: bool = typer.Option(False, "--force", help="Let -o replace an existing file (never one inside the locker home)."),
+    allow_damaged: bool = typer.Option(False, "--allow-damaged", help="Write the pack even when originals fail their SHA-256 check; those exhibits are stamped FAILED VERIFICATION (原件校验失败)."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Write the PDF evidence pack: cover, facts, 证据目录, timeline, every exhibit, hash appendix."""
@@ -181,7 +183,8 @@ def export(
 
     options = exporting.ExportOptions(output=output, lang=lang, letter=letter, max_size=max_size,
                                       attach_originals=attach_originals, include=tuple(include or ()),
-                                      exclude=tuple(exclude or ()), font=font)
+                                      exclude=tuple(exclude or ()), font=font, force=force,
+                                      allow_damaged=allow_damaged)
     bar = _progress("rendering", json_out)
     try:
         result = exporting.export(_home(), dispute, options, progress=bar)

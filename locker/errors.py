@@ -56,3 +56,9 @@ class StoreError(LockerError):
 
 class MissingDependency(LockerError):
     code = "dependency"
+
+
+class DamagedOriginal(LockerError):
+    """An original the pack would show differs from its recorded SHA-256, or is gone."""
+
+    code = "damaged_original"

@@ -392,7 +392,7 @@ def print_export(result: Any) -> None:
         ("language", result.lang),
         ("size", f"{_size(result.size)} (pictures at {result.image_quality})"),
         ("sha256", result.sha256),
-        ("fingerprint", result.fingerprint),
+        ("fingerprint", result.fingerprint or "none (the pack holds no exhibits)"),
         ("font", result.font),
         ("attached", f"{len(result.attachments)} original(s)" if result.attachments else None),
     ])

@@ -25,7 +25,7 @@ from xml.sax.saxutils import unescape
 
 from ..values import zone_assumed
 from .labels import Labels
-from .markup import Text, amount, duration, has_cjk, human_size, parse_time, show_time
+from .markup import Text, amount, duration, has_cjk, human_size, number_ranges, parse_time, show_time
 from .snapshot import ExhibitInfo, Message, Snapshot
 
 MM = 72 / 25.4
@@ -140,7 +140,7 @@ class Layout:
     """Builds the story for one pass and renders it."""
 
     def __init__(self, snap: Snapshot, plans: list[Plan], labels: Labels, fonts: Fonts, tz: tzinfo | None,
-                 *, letter: bool, fingerprint: str, manifest_text: str, version: str) -> None:
+                 *, letter: bool, fingerprint: str | None, manifest_text: str, version: str) -> None:
         self.snap = snap
         self.plans = plans
         self.L = labels
@@ -154,6 +154,7 @@ class Layout:
         self.letter_missing: list[str] = []
         self._styles = self._make_styles()
         self._insert_sizes = sorted({(p.width, p.height) for plan in plans for p in plan.pdf_pages})
+        self._failed = {plan.exhibit.number for plan in plans if plan.exhibit.failed}
 
     # ------------------------------------------------------------------ styles and small helpers
 
@@ -227,6 +228,14 @@ class Layout:
             if stringWidth(plain, self.fonts.regular, CELL_SIZE) <= room:
                 return plain
         return self.P(markup, style, raw=markup, cjk=True if self.L.lang == "zh" or has_cjk(markup) else None)
+
+    def gap(self, n: int = 1) -> str:
+        """Space between a label and what follows: ideographic in a Chinese pack, plain in an English one."""
+        return "　" * n if self.L.lang == "zh" else "  " * n
+
+    def pages(self, first: int, last: int) -> str:
+        """"第 5 页" / "第 5–7 页" ("page 5" / "pages 5–7"): a range only when it is one."""
+        return self.L.f("page_one", page=first) if first == last else self.L.f("page_range", first=first, last=last)
 
     def t(self, value: str | None, *, seconds: bool = True) -> str:
         return show_time(value, self.tz, seconds=seconds)
@@ -346,31 +355,50 @@ class Layout:
         canv.rect(x, y, w, h, stroke=1, fill=1)
         canv.setFillColor(WARN)
         canv.setFont(self.fonts.regular, 8)
-        reason = made.error if made is not None and made.error else "?"
+        reason = self.L.note(made.error) if made is not None and made.error else "?"
         message = self.text.plain(self.L.f("image_unreadable", reason=reason))
         canv.drawCentredString(x + w / 2, y + h / 2, message[:90])
         canv.restoreState()
 
     def _frame_grid(self, state: _State, plan: Plan, full_h: float) -> Any:
+        """The key frames in a grid that starts on the exhibit's first page, below its metadata: the columns
+        (3 to 5) are the ones that show the frames largest in the room there; only when that would show
+        them at less than 60 % of their size on a page of their own does the grid go to the next page.
+        (Portrait phone videos in 3 columns were too tall for the room and always left a page blank.)"""
         Flowable = _flowable_base()
         layout = self
         frames = plan.frames
-        cols = 3
-        rows = max(1, math.ceil(len(frames) / cols))
         gap, cap = 6.0, 13.0
+        fw, fh = (frames[0][2], frames[0][3]) if frames else (4, 3)
+
+        def arrange(aw: float, height: float) -> tuple[float, int, float, float]:
+            """(frame scale, columns, cell width, cell height) of the best grid in ``aw``×``height``."""
+            best = (-1.0, 3, 0.0, 0.0)
+            tallest = max((h / w for _f, _t, w, h in frames), default=0.75)
+            for cols in (3, 4, 5):
+                if cols > 3 and cols > len(frames):
+                    break
+                rows = max(1, math.ceil(len(frames) / cols))
+                cell_w = (aw - gap * (cols - 1)) / cols
+                cell_h = max(1.0, min(tallest * cell_w, (height - rows * (cap + gap)) / rows))
+                scale = min(cell_w / fw, cell_h / fh)
+                if scale > best[0] * 1.02:  # fewer columns unless more show the frames clearly larger
+                    best = (scale, cols, cell_w, cell_h)
+            return best
 
         class Grid(Flowable):
             def wrap(self, aw: float, ah: float) -> tuple[float, float]:
                 self.aw = aw
-                self.cell_w = (aw - gap * (cols - 1)) / cols
-                tallest = max((h / w for _f, _t, w, h in frames), default=0.75) * self.cell_w
-                limit = (full_h - rows * (cap + gap)) / rows
-                self.cell_h = min(tallest, limit)
+                here, full = arrange(aw, ah), arrange(aw, full_h)
+                chosen = here if here[0] >= 0.6 * full[0] else full
+                _scale, self.cols, self.cell_w, self.cell_h = chosen
+                rows = max(1, math.ceil(len(frames) / self.cols))
                 self.total = rows * (self.cell_h + cap + gap)
                 return aw, self.total
 
             def draw(self) -> None:
                 canv = self.canv
+                cols = self.cols
                 for i, (_file, code, w, h) in enumerate(frames):
                     r, c = divmod(i, cols)
                     scale = min(self.cell_w / w, self.cell_h / h, MAX_PT_PER_PX)
@@ -401,7 +429,7 @@ class Layout:
 
     def _page_end(self, state: _State) -> Callable[[Any, Any], None]:
         L = self.L
-        short = self.fingerprint[:16]
+        short = L.f("fingerprint_short", short=self.fingerprint[:16]) if self.fingerprint else L["fingerprint_none_short"]
 
         def decorate(canv: Any, doc: Any) -> None:
             page = canv.getPageNumber()
@@ -427,8 +455,7 @@ class Layout:
             canv.setFillColor(GREY)
             canv.drawCentredString(width / 2, 8 * MM, L.f("page_of", page=page, total=total or "—"))
             canv.setFont(self.fonts.regular, 7)
-            canv.drawRightString(width - MARGIN_X * min(1.0, width / PAGE_W), 8 * MM,
-                                 L.f("fingerprint_short", short=short))
+            canv.drawRightString(width - MARGIN_X * min(1.0, width / PAGE_W), 8 * MM, short)
             if page != state.cover_page:
                 self._header(canv, state, width, height, inserted)
             canv.restoreState()
@@ -463,6 +490,8 @@ class Layout:
         else:
             stamp = self.L.f("exhibit_n", n=state.exhibit)
             size = 13
+        if state.exhibit in self._failed:
+            stamp += " · " + self.L["failed_stamp"]
         w = stringWidth(stamp, font, size) + 12
         x = width - side - w
         canv.setFillColor("#ffffff")
@@ -540,9 +569,15 @@ class Layout:
             (L["generated_at"], self.text(show_time(self.snap.generated_at, self.tz, offset=True))),
         ]
         out.append(self._kv(pairs))
+        if self._failed:
+            line = L.f("failed_cover", count=len(self._failed), numbers=number_ranges(self._failed, L.lang))
+            out += [Spacer(1, 3 * MM), self.P(self.text(line), "warn")]
         out.append(Spacer(1, 5 * MM))
-        out.append(self._kv([(L["fingerprint"], self.mono(self.fingerprint, 8.5) + "<br/>"
-                              + f'<font size="7.5" color="{GREY}">{self.text(L["fingerprint_cover_note"])}</font>')]))
+        if self.fingerprint:
+            out.append(self._kv([(L["fingerprint"], self.mono(self.fingerprint, 8.5) + "<br/>"
+                                  + f'<font size="7.5" color="{GREY}">{self.text(L["fingerprint_cover_note"])}</font>')]))
+        else:
+            out.append(self._kv([(L["fingerprint"], self.text(L["fingerprint_none"]))]))
         out.append(Spacer(1, 6 * MM))
         out.append(self.P(self.text(L["contents"]), "h2"))
         out.append(self._contents(prev))
@@ -566,10 +601,14 @@ class Layout:
                 first, last = prev.section_range(key, keys[i + 1:])
                 pages = f"{first}" if first == last else f"{first}–{last}"
             rows.append([self.fast(self.text(self.L[key]), FRAME_W - 30 * MM), self.fast(self.text(pages), 30 * MM)])
-            if key == "exhibits" and len(self.plans) <= CONTENTS_EXHIBITS:  # more: the index lists them
+            if key == "exhibits" and len(self.plans) > CONTENTS_EXHIBITS:  # the index lists them one by one
+                numbers = number_ranges((p.exhibit.number for p in self.plans), self.L.lang)
+                line = self.text(self.L.f("contents_numbers", numbers=numbers))
+                rows.append([self.P(f'<font color="{GREY}">{line}</font>', "cell", raw=line, cjk=True), ""])
+            elif key == "exhibits":
                 for plan in self.plans:
                     e = plan.exhibit
-                    name = self.text(f"{self.L.f('exhibit_n', n=e.number)}　{e.name}")
+                    name = self.text(f"{self.L.f('exhibit_n', n=e.number)}{self.gap()}{e.name}")
                     rows.append([self.P(f'<font color="{GREY}">{name}</font>', "cell", raw=e.name, cjk=True),
                                  self.fast(self.text(prev.pages_of(e.number) if prev else "888–888"), 30 * MM)])
         from reportlab.platypus import Table, TableStyle
@@ -614,25 +653,23 @@ class Layout:
         out.append(self.P(self.text(L["negotiation"]), "h2"))
         if self.snap.events:
             for i, ev in enumerate(sorted(self.snap.events, key=_instant), 1):
-                linked = L.f("tl_linked", numbers="、".join(map(str, ev.exhibits)) if L.lang == "zh"
-                             else ", ".join(map(str, ev.exhibits))) if ev.exhibits else ""
-                line = f"{i}. {self.t(ev.at, seconds=False)}　{ev.description}{linked}"
+                linked = L.f("tl_linked", numbers=number_ranges(ev.exhibits, L.lang)) if ev.exhibits else ""
+                line = f"{i}. {self.t(ev.at, seconds=False)}{self.gap()}{ev.description}{linked}"
                 out.append(self.P(self.text(line), "body", raw=line, cjk=True))
         else:
             out.append(self.P(self.text(L["no_negotiation"]), "body"))
         listing: list[Any] = [self.P(self.text(L["evidence_list"]), "h2")]
         for plan in self.plans:
             e = plan.exhibit
-            pages = prev.pages_of(e.number) if prev else "888–888"
-            line = L.f("letter_evidence_line", n=e.number, name=e.name, pages=pages)
+            first, last = prev.exhibits.get(e.number, (0, 0)) if prev else (888, 889)
+            line = L.f("letter_evidence_line", n=e.number, name=e.name, pages=self.pages(first, last))
             listing.append(self.P(self.text(line), "body", raw=line, cjk=True))
         if not self.plans:
             listing.append(self.P(self.text(L["no_exhibits"]), "body"))
         closing = [Spacer(1, 6 * MM), self.P(self.text(L["closing"]), "body"),
                    self.P(self.text(L["closing_to"]), "body"), Spacer(1, 10 * MM),
-                   self.P(self.text(f"{L['letter_sign']}＿＿＿＿＿＿＿＿＿＿　　"
-                                    + L.f("letter_date", date="＿＿＿＿年＿＿月＿＿日" if L.lang == "zh"
-                                          else "＿＿＿＿＿＿")), "right")]
+                   self.P(self.text(f"{L['letter_sign']}{L['sign_blank']}{self.gap(2)}"
+                                    + L.f("letter_date", date=L["letter_date_blank"])), "right")]
         # The signature never stands alone on a page: it keeps the evidence list (or its end) with it.
         if len(listing) <= 16:
             out.append(KeepTogether(listing + closing))
@@ -671,6 +708,8 @@ class Layout:
             e = plan.exhibit
             name = self.text(e.name) + (self.text(L["withdrawn_mark"]) if e.withdrawn else "")
             name += f'<br/><font size="7.5" color="{GREY}">{self.text(L.kind(e.kind))} · {self.text(e.mime)}</font>'
+            if e.failed:
+                name += f'<br/><font color="{WARN}">{self.text(L["failed_stamp"])}</font>'
             when = self.text(self.t(e.captured_at, seconds=False)) if e.captured_at else self.text(L["unknown_time"])
             source = self._time_source(e) if e.captured_at else ""
             when_cell = (f"{when}" + (f'<br/><font size="7.5" color="{GREY}">{self.text(source)}</font>' if source else "")
@@ -684,16 +723,18 @@ class Layout:
         else:
             out.append(self.P(self.text(L["no_exhibits"]), "body"))
         out.append(Spacer(1, 3 * MM))
+        closing_from = len(out)
         if prev is not None:
             a, b = prev.section_range("appendix", [])
             if self.plans:
                 first = min(v[0] for v in prev.exhibits.values()) if prev.exhibits else 0
                 last = max(v[1] for v in prev.exhibits.values()) if prev.exhibits else 0
-                line = L.f("index_total", total=prev.total, first=first, last=last, a=a, b=b)
+                line = L.f("index_total", total=prev.total, exhibits=self.pages(first, last),
+                           appendix=self.pages(a, b))
             else:
-                line = L.f("index_total_none", total=prev.total, a=a, b=b)
+                line = L.f("index_total_none", total=prev.total, appendix=self.pages(a, b))
         else:
-            line = L.f("index_total", total=888, first=888, last=888, a=888, b=888)
+            line = L.f("index_total", total=888, exhibits=self.pages(888, 889), appendix=self.pages(888, 889))
         out.append(self.P(self.text(line), "small"))
         if self.snap.left_out:
             out.append(Spacer(1, 2 * MM))
@@ -702,9 +743,13 @@ class Layout:
                 line = (L.f("left_out_withdrawn", n=left.number, name=left.name, reason=left.reason or "—")
                         if left.withdrawn else L.f("left_out_excluded", n=left.number, name=left.name))
                 out.append(self.P("· " + self.text(line), "small", raw=line, cjk=True))
-        out += [Spacer(1, 12 * MM),
-                self.P(self.text(L["signature"]) + "＿＿＿＿＿＿＿＿＿＿＿＿　　　" + self.text(L["date_line"]), "body")]
-        return out
+        signature = self.P(self.text(L["signature"] + L["sign_blank"] + self.gap(3) + L["date_line"]), "body")
+        # The signature line never stands alone on a page: it keeps the lines above it (the page count, the
+        # exhibits left out) with it, and they move to the next page together.
+        from reportlab.platypus import KeepTogether
+
+        tail = out[closing_from:] + [Spacer(1, 12 * MM), signature]
+        return out[:closing_from] + [KeepTogether(tail)]
 
     def _timeline(self, state: _State) -> list[Any]:
         L = self.L
@@ -714,8 +759,7 @@ class Layout:
         for ev in self.snap.events:
             linked = ""
             if ev.exhibits:
-                joined = "、".join(map(str, ev.exhibits)) if L.lang == "zh" else ", ".join(map(str, ev.exhibits))
-                linked = L.f("tl_linked", numbers=joined)
+                linked = L.f("tl_linked", numbers=number_ranges(ev.exhibits, L.lang))
             items.append((_instant(ev), 0, ev.at, f"{L['tl_event']} · {L.event_type(ev.type)}", ev.description + linked))
         for plan in self.plans:
             e = plan.exhibit
@@ -755,6 +799,8 @@ class Layout:
                                         (L["meta_size"], self.text(L.f("meta_size_value", n=f"{e.size:,}",
                                                                          human=human_size(e.size)))),
                                         (L["meta_sha"], self.mono(e.sha256, 8))]
+        if e.check == "damaged" and e.found_sha256:
+            pairs.append((L["meta_found_sha"], f'<font color="{WARN}">{self.mono(e.found_sha256, 8)}</font>'))
         if e.captured_at:
             captured = f"{show_time(e.captured_at, None, offset=True)}（{L.f('time_source', source=self._time_source(e))}）" \
                 if L.lang == "zh" else \
@@ -780,37 +826,70 @@ class Layout:
         if gps and gps.get("latitude") is not None and gps.get("longitude") is not None:
             pairs.append((L["meta_location"], self.text(f"{gps['latitude']}, {gps['longitude']}")))
         if md.get("width") and md.get("height") and plan.shape in ("image", "long", "video", "other"):
-            pairs.append((L["meta_pixels"], self.text(f"{md.get('display_width') or md['width']}×"
-                                                        f"{md.get('display_height') or md['height']}")))
+            (w, h), stored, orientation = self._pixels(plan)
+            if stored != (w, h) and orientation:
+                size = L.f("pixels_turned", w=w, h=h, o=orientation, sw=stored[0], sh=stored[1])
+            else:
+                size = f"{w}×{h}"
+            pairs.append((L["meta_pixels"], self.text(size)))
         if e.withdrawn:
             pairs.append((L["meta_withdrawn"], f'<font color="{WARN}">{self.text(e.withdrawn_reason or "—")}</font>'))
         warnings = list(e.warnings) + list(plan.notes) + ([plan.problem] if plan.problem else [])
         if warnings:
-            pairs.append((L["meta_warnings"], f'<font color="{WARN}">' + "<br/>".join(self.text(w) for w in warnings)
+            pairs.append((L["meta_warnings"], f'<font color="{WARN}">' + "<br/>".join(self.text(L.note(w)) for w in warnings)
                           + "</font>"))
-        original = self.text(L.f("original_in_locker", ref=e.object_ref))
+        original = self.text(L.f("original_missing" if e.check == "missing" else "original_in_locker",
+                                 ref=e.object_ref))
         if plan.attachment:
             original += self.text(L.f("original_attached", name=plan.attachment))
         pairs.append((L["meta_original"], original))
         return self._kv(pairs, label_w=26 * MM)
+
+    def _pixels(self, plan: Plan) -> tuple[tuple[int, int], tuple[int, int], int | None]:
+        """(size as shown, size as stored, EXIF orientation) of a picture or video, from its metadata: the
+        caption and the metadata box print the same size. A video's display size is after its rotation."""
+        md = plan.exhibit.metadata or {}
+        try:
+            stored = (int(md["width"]), int(md["height"]))
+        except (KeyError, TypeError, ValueError):
+            return plan.px, plan.px, None
+        if md.get("display_width") and md.get("display_height"):
+            try:
+                return (int(md["display_width"]), int(md["display_height"])), stored, None
+            except (TypeError, ValueError):
+                pass
+        exif = md.get("exif") if isinstance(md.get("exif"), dict) else {}
+        orientation = exif.get("Orientation")
+        orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None
+        shown = (stored[1], stored[0]) if orientation in (5, 6, 7, 8) else stored
+        px = plan.px
+        if plan.shape == "image" and px[0] and px[1] and (px[0] > px[1]) != (shown[0] > shown[1]) \
+                and shown[0] != shown[1]:
+            shown = (shown[1], shown[0])  # the decoder found it turned otherwise than the header said
+        return shown, stored, orientation if shown != stored else None
 
     def _exhibit(self, state: _State, plan: Plan, first: bool) -> list[Any]:
         from reportlab.platypus import NextPageTemplate, PageBreak, Spacer
 
         e, L = plan.exhibit, self.L
         out: list[Any] = [] if first else [NextPageTemplate("main"), PageBreak()]
-        heading = f"{L.f('exhibit_n', n=e.number)}　{self.text(e.name)}"
-        out += [self._exhibit_mark(state, e), self.P(heading, "h1", raw=e.name, cjk=True), self._meta_box(plan),
-                Spacer(1, 4 * MM)]
+        heading = f"{L.f('exhibit_n', n=e.number)}{self.gap()}{self.text(e.name)}"
+        out += [self._exhibit_mark(state, e), self.P(heading, "h1", raw=e.name, cjk=True)]
+        if e.failed:
+            key = "failed_damaged_chat" if plan.shape == "chat" else "failed_damaged"
+            failed = (L.f(key, found=e.found_sha256, sha=e.sha256) if e.check == "damaged"
+                      else L.f("failed_missing", sha=e.sha256))
+            out += [self._failed_box(failed), Spacer(1, 3 * MM)]
+        out += [self._meta_box(plan), Spacer(1, 4 * MM)]
         full_h = FRAME_H - 2
         shape = plan.shape
         if plan.problem and shape in ("image", "long", "video", "pdf"):
             key = {"image": "image_unreadable", "long": "image_unreadable", "video": "video_unreadable",
                    "pdf": "pdf_unreadable"}[shape]
-            out.append(self.P(self.text(L.f(key, reason=plan.problem)), "warn"))
+            out.append(self.P(self.text(L.f(key, reason=L.note(plan.problem))), "warn"))
             shape = "other"
         if shape == "image":
-            w, h = plan.px
+            (w, h), _stored, _o = self._pixels(plan)
             out.append(self._picture(state, f"{e.number}:img", plan.px, full_h=full_h,
                                      caption=self.text.plain(L.f("image_caption", w=w, h=h))))
         elif shape == "long":
@@ -849,10 +928,20 @@ class Layout:
                            codec=md.get("audio_codec") or e.mime)
                 out.append(self.P(self.text(L["audio_facts"]) + ("：" if L.lang == "zh" else ": ") + self.text(line),
                                   "body"))
-            note = (L.f("obtain_attached", name=plan.attachment) if plan.attachment
-                    else L.f("obtain_original", ref=e.object_ref))
+            note = (L["failed_obtain"] if e.failed else L.f("obtain_attached", name=plan.attachment)
+                    if plan.attachment else L.f("obtain_original", ref=e.object_ref))
             out.append(self.P(self.text(note), "body"))
         return out
+
+    def _failed_box(self, text: str) -> Any:
+        """The red box an exhibit that failed the export's check opens with."""
+        from reportlab.platypus import Table, TableStyle
+
+        para = self.P(f'<font color="{WARN}">{self.text(text)}</font>', "body")
+        return Table([[para]], colWidths=[FRAME_W], hAlign="LEFT",
+                     style=TableStyle([("BOX", (0, 0), (-1, -1), 1.2, STAMP), ("LEFTPADDING", (0, 0), (-1, -1), 6),
+                                       ("RIGHTPADDING", (0, 0), (-1, -1), 6), ("TOPPADDING", (0, 0), (-1, -1), 4),
+                                       ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
 
     def _chat(self, plan: Plan) -> list[Any]:
         from reportlab.platypus import Spacer
@@ -927,17 +1016,25 @@ class Layout:
             rows = [[self.P(self.text(L[k]), "cellhead") for k in ("col_no", "col_file", "col_size", "meta_sha")]]
             for plan in self.plans:
                 e = plan.exhibit
-                rows.append([str(e.number), self.fast(self.text(e.original_name), name_w), f"{e.size:,}",
+                file_name = self.text(e.original_name)
+                if e.failed:
+                    file_name += f'<br/><font color="{WARN}">{self.text(L["failed_stamp"])}</font>'
+                rows.append([str(e.number), self.fast(file_name, name_w), f"{e.size:,}",
                              self.fast(self.mono(e.sha256, 7), 99 * MM)])
             out.append(self._table(rows, [10 * MM, name_w, 22 * MM, 99 * MM], zebra=True))
         else:
             out.append(self.P(self.text(L["no_exhibits"]), "body"))
-        out += [self.P(self.text(f"B. {L['fingerprint']}"), "h2"), self.P(self.mono(self.fingerprint, 9), "body"),
-                Spacer(1, 2 * MM), self.P(self.text(L["fingerprint_how"]), "small")]
-        lines = self.manifest_text.splitlines()
-        out.append(self.P("<br/>".join(self.mono(line, 7.5) for line in lines) or self.mono("(empty)", 7.5), "mono"))
-        out += [Spacer(1, 2 * MM), self.P(self.text(L["fingerprint_check"]), "small"),
-                self.P(self.mono(self.fingerprint, 8), "mono")]
+        out.append(self.P(self.text(f"B. {L['fingerprint']}"), "h2"))
+        if self.fingerprint:
+            out += [self.P(self.mono(self.fingerprint, 9), "body"), Spacer(1, 2 * MM),
+                    self.P(self.text(L["fingerprint_how"]), "small")]
+            lines = self.manifest_text.splitlines()
+            out.append(self.P("<br/>".join(self.mono(line, 7.5) for line in lines), "mono"))
+            out += [Spacer(1, 2 * MM), self.P(self.text(L["fingerprint_check"]), "small"),
+                    self.P(self.mono(self.fingerprint, 8), "mono")]
+        else:
+            out += [self.P(self.text(L["fingerprint_none"]), "body"),
+                    self.P(self.text(L["fingerprint_none_how"]), "small")]
         out.append(self.P(self.text(f"C. {L['custody']}"), "h2"))
         out.append(self.P(self.text(L["custody_intro"]), "small"))
         out.append(Spacer(1, 2 * MM))

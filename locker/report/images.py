@@ -61,6 +61,7 @@ class Job:
     top: int = 0  # slices: rows of the source
     bottom: int = 0
     text: bool = False  # text-heavy (screenshots): keep full colour resolution
+    cache: bool = True  # False for an object that failed the export's check: the cache is keyed by its recorded hash
 
     def cache_name(self) -> str:
         if self.kind == "image":
@@ -118,7 +119,7 @@ def render_size(path: Path) -> tuple[int, int]:
 
 
 def _cache_path(cache_dir: Path | None, job: Job) -> Path | None:
-    if cache_dir is None:
+    if cache_dir is None or not job.cache:
         return None
     return cache_dir / job.sha256[:2] / job.sha256 / CACHE_VERSION / job.cache_name()
 
@@ -244,8 +245,10 @@ def _worker(args: tuple[Job, Path | None, Path]) -> Made:
 
 
 def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, workers: int = 2,
-             on_done: Callable[[Made], None] | None = None) -> dict[str, Made]:
-    """Every rendition, in ``workers`` processes when there is enough work to pay for them."""
+             on_done: Callable[[Made], None] | None = None,
+             before_making: Callable[[], None] | None = None) -> dict[str, Made]:
+    """Every rendition, in ``workers`` processes when there is enough work to pay for them.
+    ``before_making`` is called once before the first one not found in the cache is made."""
     todo = list(jobs)
     results: dict[str, Made] = {}
     pending = []
@@ -258,6 +261,8 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
                 on_done(made)
         else:
             pending.append(job)
+    if pending and before_making is not None:
+        before_making()
     if workers > 1 and len(pending) >= 4:
         with worker_pool(workers) as pool:
             for made in pool.map(_worker, [(job, cache_dir, scratch) for job in pending], chunksize=1):

@@ -67,16 +67,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_purpose": ("证明目的", "What it proves"),
     "col_when_hash": ("形成时间 / SHA-256", "Captured / SHA-256"),
     "col_pages": ("页码", "Pages"),
-    "index_total": ("本证据包共 {total} 页：证据 {first}–{last} 页，附录 {a}–{b} 页。",
-                    "This pack has {total} pages: exhibits on pages {first}–{last}, appendix on pages {a}–{b}."),
-    "index_total_none": ("本证据包共 {total} 页，附录 {a}–{b} 页。",
-                         "This pack has {total} pages; appendix on pages {a}–{b}."),
+    "index_total": ("本证据包共 {total} 页：证据 {exhibits}，附录 {appendix}。",
+                    "This pack has {total} pages: exhibits on {exhibits}, appendix on {appendix}."),
+    "index_total_none": ("本证据包共 {total} 页，附录 {appendix}。",
+                         "This pack has {total} pages; appendix on {appendix}."),
+    "page_one": ("第 {page} 页", "page {page}"),
+    "page_range": ("第 {first}–{last} 页", "pages {first}–{last}"),
+    "contents_numbers": ("证据 {numbers}（各自的页码见证据目录）", "Exhibits {numbers} (their pages are in the exhibit index)"),
     "left_out": ("未列入本证据包的证据：", "Exhibits of this dispute not in this pack:"),
     "left_out_withdrawn": ("证据 {n}（{name}）已撤回：{reason}", "Exhibit {n} ({name}) was withdrawn: {reason}"),
     "left_out_excluded": ("证据 {n}（{name}）：提交人选择不列入", "Exhibit {n} ({name}): left out by the claimant"),
     "no_exhibits": ("本证据包不含证据。", "This pack holds no exhibits."),
     "signature": ("提交人（签名）：", "Submitted by (signature):"),
-    "date_line": ("日期：＿＿＿＿年＿＿月＿＿日", "Date: ＿＿＿＿＿＿"),
+    "sign_blank": ("＿＿＿＿＿＿＿＿＿＿＿＿", "________________________"),
+    "date_line": ("日期：＿＿＿＿年＿＿月＿＿日", "Date: ______________"),
     "withdrawn_mark": ("（已撤回）", " (withdrawn)"),
     # timeline
     "col_time": ("时间", "Time"),
@@ -115,6 +119,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "time_source": ("来源：{source}", "from: {source}"),
     "zone_assumed": ("时区推定", "zone assumed"),
     "image_caption": ("原图 {w}×{h} 像素", "original {w}×{h} px"),
+    "pixels_turned": ("{w}×{h}（按 EXIF 方向 {o} 转正显示；文件中存储为 {sw}×{sh}）",
+                      "{w}×{h} (shown upright by EXIF orientation {o}; stored as {sw}×{sh})"),
     "slices_note": ("本截图较长（{w}×{h} 像素），按页面高度分为 {n} 段，每段以完整宽度单独成页，相邻两段在空白处切分或略有重叠。",
                     "This screenshot is long ({w}×{h} px): it is shown at full width in {n} parts, one per page, "
                     "cut at blank rows or with a small overlap."),
@@ -159,6 +165,30 @@ TEXT: dict[str, tuple[str, str]] = {
                         "How to obtain the original: it is attached to this PDF as “{name}”; save it from the PDF "
                         "reader's attachment panel or with pdfdetach -saveall, and check its SHA-256 as the appendix "
                         "shows."),
+    # an original that failed the export's re-hash (--allow-damaged)
+    "failed_stamp": ("原件校验失败", "FAILED VERIFICATION"),
+    "failed_damaged": ("原件校验失败：导出时重新计算，该文件现有内容的 SHA-256 为 {found}，与入库时记录的 {sha} 不一致，"
+                       "说明它在入库后已被改动或损坏。下面显示的是它现有的内容，并非入库时的原件。",
+                       "FAILED VERIFICATION: recomputed at export, the SHA-256 of this file's present content is "
+                       "{found}, not the {sha} recorded when it entered the locker: it has been changed or damaged "
+                       "since. What is shown below is its present content, not the original as it entered."),
+    "failed_damaged_chat": ("原件校验失败：导出时重新计算，该文件现有内容的 SHA-256 为 {found}，与入库时记录的 {sha} 不一致，"
+                            "说明它在入库后已被改动或损坏。下面的消息是入库时从原件读出并记入保管记录的，不是从它现有的内容读出的。",
+                            "FAILED VERIFICATION: recomputed at export, the SHA-256 of this file's present content is "
+                            "{found}, not the {sha} recorded when it entered the locker: it has been changed or "
+                            "damaged since. The messages below were read from the original when it entered (and "
+                            "are in the custody log), not from its present content."),
+    "failed_missing": ("原件校验失败：导出时该文件已不在证据库中或无法读取（入库时记录的 SHA-256 为 {sha}），无法显示其内容。",
+                       "FAILED VERIFICATION: at export this file was missing from the locker or could not be read "
+                       "(its SHA-256 recorded on entry is {sha}); its content cannot be shown."),
+    "failed_cover": ("注意：{count} 份证据原件校验失败（证据 {numbers}）：其现有内容与入库记录不符或已缺失，详见各证据页。",
+                     "Note: {count} exhibit(s) FAILED VERIFICATION (exhibit {numbers}): their present content "
+                     "differs from what was recorded on entry, or is missing; see their pages."),
+    "failed_obtain": ("该文件现有内容与入库记录不符或已缺失，无法从证据库取得入库时的原件；可运行 locker verify 核查。",
+                      "This file's present content differs from what was recorded on entry, or is missing: the "
+                      "original as it entered cannot be had from the locker; locker verify tells more."),
+    "meta_found_sha": ("现有 SHA-256", "SHA-256 now"),
+    "original_missing": ("应存于证据库 {ref}，导出时已缺失或无法读取", "belongs in the locker at {ref}; at export it was missing or unreadable"),
     # appendix
     "col_file": ("文件名", "File"),
     "col_size": ("大小（字节）", "Size (bytes)"),
@@ -169,6 +199,13 @@ TEXT: dict[str, tuple[str, str]] = {
                       "The locker logs every action; each entry's hash covers the one before it, so a change to any "
                       "entry is found by locker verify."),
     "custody_last": ("日志末条记录的完整哈希：", "Full hash of the last entry:"),
+    "fingerprint_none": ("无：本证据包不含证据。", "none: this pack holds no exhibits."),
+    "fingerprint_none_short": ("无证据，无包指纹", "no exhibits, no pack fingerprint"),
+    "fingerprint_none_how": ("包指纹是对证据清单计算的 SHA-256；本证据包不含证据，清单为空，因此没有包指纹"
+                             "（空内容的 SHA-256 不代表任何证据，不作为指纹使用）。",
+                             "The pack fingerprint is a SHA-256 over the list of exhibits; this pack holds none, so "
+                             "the list is empty and the pack has no fingerprint (the SHA-256 of nothing stands for "
+                             "no evidence and is not used as one)."),
     "fingerprint_how": ("计算方法：按证据编号从小到大，每份证据写一行“编号、一个空格、SHA-256（小写十六进制）”，每行以换行符（LF）结尾，"
                         "对全部内容（UTF-8）计算 SHA-256。即对下面的文本计算：",
                         "How it is computed: one line per exhibit in number order — the number, one space, its "
@@ -213,11 +250,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "negotiation": ("与商家协商经过", "Dealings with the merchant"),
     "no_negotiation": ("（时间线中没有记录与商家的协商。）", "(The timeline records no dealings with the merchant.)"),
     "evidence_list": ("证据清单", "Evidence"),
-    "letter_evidence_line": ("证据 {n}：{name}（第 {pages} 页）", "Exhibit {n}: {name} (page {pages})"),
+    "letter_evidence_line": ("证据 {n}：{name}（{pages}）", "Exhibit {n}: {name} ({pages})"),
     "closing": ("此致", "Yours faithfully,"),
     "closing_to": ("消费者协会 / 市场监督管理部门", "the consumer association / market regulator"),
     "letter_sign": ("投诉人（签名）：", "Complainant (signature):"),
     "letter_date": ("日期：{date}", "Date: {date}"),
+    "letter_date_blank": ("＿＿＿＿年＿＿月＿＿日", "______________"),
     "field_name": ("投诉人姓名", "complainant's name"),
     "field_phone": ("投诉人联系电话", "complainant's phone"),
     "field_address": ("投诉人地址", "complainant's address"),
@@ -262,6 +300,51 @@ CUSTODY_ACTIONS = {
     "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
 }
 
+# What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and
+# reported in English; a Chinese pack prints it in Chinese. An English detail from a decoder may remain
+# inside the brackets. A note with no Chinese form here is printed marked as the locker's English text.
+NOTES: tuple[tuple[str, str], ...] = (
+    (r"its original is missing from the locker.*", "原件已不在证据库中"),
+    (r"its original is missing \(run locker verify\)", "原件已不在证据库中（请运行 locker verify）"),
+    (r"no key frames were made", "未能抽取关键帧"),
+    (r"no derived files", "未能生成用于显示的图像"),
+    (r"it has no pages", "该文件没有页面"),
+    (r"its page size is out of range", "页面尺寸超出可处理的范围"),
+    (r"cannot decode the image: (.*)", "无法解码该图片：\\1"),
+    (r"truncated or damaged image \(header unreadable: (.*)\)", "图片被截断或已损坏（文件头无法读取：\\1）"),
+    (r"truncated or damaged image", "图片被截断或已损坏"),
+    (r"image too large to decode safely \((.*)\)", "图片过大（\\1），为安全起见未解码"),
+    (r"image too large to decode safely", "图片过大，为安全起见未解码"),
+    (r"image metadata: (.*)", "图片元数据：\\1"),
+    (r"EXIF sub-directory is damaged", "EXIF 子目录已损坏"),
+    (r"EXIF GPS directory is damaged", "EXIF GPS 目录已损坏"),
+    (r"EXIF DateTimeOriginal is not a usable date: (.*)", "EXIF 拍摄时间（DateTimeOriginal）不是有效日期：\\1"),
+    (r"EXIF data is damaged \((.*)\)", "EXIF 数据已损坏（\\1）"),
+    (r"cannot read image: (.*)", "无法读取图片：\\1"),
+    (r"cannot read file: (.*)", "无法读取文件：\\1"),
+    (r"HEIF image larger than (\d+) MiB not opened", "HEIF 图片大于 \\1 MiB，未打开"),
+    (r"pillow-heif is not installed: HEIF metadata not read", "未安装 pillow-heif，未读取 HEIF 元数据"),
+    (r"cannot read the media container: (.*)", "无法读取音视频容器：\\1"),
+    (r"no audio or video stream found", "未找到音频或视频流"),
+    (r"media metadata partly unreadable: (.*)", "音视频元数据部分无法读取：\\1"),
+    (r"cannot read media file: (.*)", "无法读取音视频文件：\\1"),
+    (r"truncated media file: the '(.*)' box runs past the end of the file",
+     "音视频文件被截断：“\\1”数据块超出了文件末尾"),
+    (r"damaged media file: no 'moov' index \(recording interrupted\?\)",
+     "音视频文件已损坏：缺少 moov 索引（录制可能被中断）"),
+    (r"truncated media file: RIFF header promises more bytes than present",
+     "音视频文件被截断：RIFF 文件头声明的长度大于实际长度"),
+    (r"no PDF header in the first 1 KiB", "文件开头 1 KiB 内没有 PDF 文件头"),
+    (r"PDF seems truncated.*", "PDF 文件似乎被截断（末尾没有 %%EOF 结束标记）"),
+    (r"the document does not embed the font\(s\) (.*?): PDF readers.*",
+     "该文件未嵌入字体 \\1：PDF 阅读器会用自带的字体显示这些文字，文字内容不变"),
+    (r"cannot read PDF: (.*)", "无法读取 PDF：\\1"),
+    (r"page count unknown: .*", "页数未知"),
+    (r"could not inspect the file \((.*)\)", "无法检查该文件（\\1）"),
+    (r"name says (\S+) \((\.\S*)\) but content is (\S+)", "文件扩展名（\\2）表明是 \\1，但内容是 \\3"),
+    (r"could not read it as a chat: (.*)", "未能按聊天记录读取：\\1"),
+)
+
 
 class Labels:
     def __init__(self, lang: str) -> None:
@@ -299,3 +382,15 @@ class Labels:
 
     def action(self, key: str) -> str:
         return self._pick(CUSTODY_ACTIONS, key)
+
+    def note(self, text: str) -> str:
+        """A note the locker made in English (a warning, a reason), in the pack's language."""
+        if self.lang == "en" or not text:
+            return text
+        import re
+
+        for pattern, zh in NOTES:
+            m = re.fullmatch(pattern, text.strip(), re.DOTALL)
+            if m:
+                return m.expand(zh)
+        return f"（程序提示，英文原文）{text}"

@@ -3,9 +3,12 @@
 Everything a user typed (titles, notes, chat messages, file names) may contain
 ``<``, ``&`` or text that looks like markup (``<br/>``, ``<font>``): it is
 escaped with :func:`xml.sax.saxutils.escape`, so it prints as typed. Characters
-the font has no glyph for (emoji, rare scripts) are written as ``[U+1F600]``
-instead of drawing an empty box; invisible joiners and variation selectors the
-font lacks are dropped. Control characters become ``\\xNN``.
+the font has no glyph for (emoji, rare scripts) are written as their Unicode
+name in brackets, ``🎧`` as ``(headphone)`` and a flag as ``(flag CN)``, instead
+of drawing an empty box (reportlab cannot embed the colour emoji fonts, CBDT,
+that systems ship); ``[U+XXXX]`` only for a code point without a name. Invisible
+joiners, variation selectors, skin-tone modifiers and tag characters the font
+lacks are dropped. Control characters become ``\\xNN``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from xml.sax.saxutils import escape
 from ..values import clean_text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_INVISIBLE = frozenset([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)])
+_INVISIBLE = frozenset([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0),
+                        *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)])  # skin tones, tags
+_REGIONAL = range(0x1F1E6, 0x1F200)  # regional indicator letters: two make a flag
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
@@ -40,13 +45,22 @@ class Text:
         text = clean_text("" if value is None else str(value))
         text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
         out = []
-        for ch in text:
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            i += 1
             if ch in "\n\t" or self._ok(ch):
                 out.append(ch)
             elif ord(ch) in _INVISIBLE:
                 continue
+            elif ord(ch) in _REGIONAL:
+                letters = chr(ord("A") + ord(ch) - _REGIONAL.start)
+                if i < len(text) and ord(text[i]) in _REGIONAL:
+                    letters += chr(ord("A") + ord(text[i]) - _REGIONAL.start)
+                    i += 1
+                out.append(f"(flag {letters})")
             else:
-                out.append(f"[U+{ord(ch):04X}]")
+                out.append(_named(ch))
         return "".join(out)
 
     def __call__(self, value: Any) -> str:
@@ -56,6 +70,14 @@ class Text:
         # Runs of spaces would collapse: keep them with no-break spaces.
         text = re.sub(r"  +", lambda m: " " + "\u00a0" * (len(m.group()) - 1), text)
         return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br/>")
+
+
+def _named(ch: str) -> str:
+    """``🎧`` → ``(headphone)``: a character the font cannot draw, by its Unicode name."""
+    import unicodedata
+
+    name = unicodedata.name(ch, "")
+    return f"({name.lower()})" if name else f"[U+{ord(ch):04X}]"
 
 
 def has_cjk(value: Any) -> bool:
@@ -130,3 +152,17 @@ def duration(seconds: Any) -> str:
     frac = total - whole
     tail = f"{s:02d}" + (f".{int(round(frac * 10)) % 10}" if frac >= 0.05 else "")
     return f"{h}:{m:02d}:{tail}" if h else f"{m}:{tail}"
+
+
+def number_ranges(numbers: Any, lang: str = "zh") -> str:
+    """``[1, 2, 3, 5, 7, 8]`` → ``1–3、5、7–8`` (zh) or ``1–3, 5, 7–8`` (en): runs of consecutive numbers as ranges."""
+    ordered = sorted({int(n) for n in numbers})
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(f"{ordered[i]}" if i == j else f"{ordered[i]}–{ordered[j]}")
+        i = j + 1
+    return ("、" if lang == "zh" else ", ").join(parts)

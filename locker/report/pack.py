@@ -57,13 +57,14 @@ class PackOptions:
     cache_dir: Path | None = None  # where picture renditions are kept between exports (derived/)
     workers: int = 2
     version: str = ""
+    before_making: Any = None  # called before a rendition is made from an original (not found in the cache)
 
 
 @dataclass(frozen=True)
 class PackResult:
     pages: int
     size: int
-    fingerprint: str
+    fingerprint: str | None  # None: the pack holds no exhibits (see manifest())
     step: images.Step
     exhibit_pages: dict[int, tuple[int, int]]
     attachments: tuple[str, ...]
@@ -71,11 +72,15 @@ class PackResult:
     font: str
 
 
-def manifest(exhibits: tuple[ExhibitInfo, ...] | list[ExhibitInfo]) -> tuple[str, str]:
+def manifest(exhibits: tuple[ExhibitInfo, ...] | list[ExhibitInfo]) -> tuple[str, str | None]:
     """(manifest text, pack fingerprint): one line "N sha256" per exhibit in number order, LF-terminated;
-    the fingerprint is the SHA-256 of that text in UTF-8."""
+    the fingerprint is the SHA-256 of that text in UTF-8.
+
+    A pack with no exhibits has no fingerprint (None; the pack prints "无" / "none" and says why, the
+    custody entry records null): the SHA-256 of the empty text, e3b0c442…, would look like the fingerprint
+    of some evidence and stand for none."""
     text = "".join(f"{e.number} {e.sha256}\n" for e in sorted(exhibits, key=lambda e: e.number))
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text, (hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None)
 
 
 def attachment_name(e: ExhibitInfo) -> str:
@@ -88,7 +93,7 @@ def plan_exhibits(snap: Snapshot, attach: bool) -> tuple[list[Plan], list[str]]:
     warnings: list[str] = []
     for e in snap.exhibits:
         plan = _plan(e)
-        if attach:
+        if attach and not e.failed:  # the bytes there now are not the original the pack names
             plan.attachment = attachment_name(e)
         if plan.problem:
             warnings.append(f"exhibit {e.number} ({e.original_name}): its content cannot be shown: {plan.problem}")
@@ -99,6 +104,8 @@ def plan_exhibits(snap: Snapshot, attach: bool) -> tuple[list[Plan], list[str]]:
 def _plan(e: ExhibitInfo) -> Plan:
     mime = (e.mime or "").lower()
     derived = e.derived
+    if e.check == "missing":
+        return Plan(e, "other")  # nothing to show: the section says the original failed its check
     if e.kind == "chat":
         return Plan(e, "chat")
     if mime == "application/pdf":
@@ -183,20 +190,21 @@ def _jobs(plans: list[Plan], placements: dict[str, tuple[float, float]], step: i
             key = f"{e.number}:img"
             if key in placements:
                 w, h = target(plan.px, placements[key])
-                jobs.append(images.Job(key, "image", plan.source, e.sha256, w, h, step.quality, text=text))
+                jobs.append(images.Job(key, "image", plan.source, e.sha256, w, h, step.quality, text=text,
+                                       cache=not e.failed))
         elif plan.shape == "long" and plan.source is not None:
             for k, (top, bottom) in enumerate(plan.slices, 1):
                 key = f"{e.number}:slice{k}"
                 if key in placements:
                     w, _h = target((plan.px[0], bottom - top), placements[key])
                     jobs.append(images.Job(key, "slice", plan.source, e.sha256, w, bottom - top, step.quality,
-                                           top=top, bottom=bottom, text=True))
+                                           top=top, bottom=bottom, text=True, cache=not e.failed))
         elif plan.shape == "video":
             for i, (file, _code, fw, fh) in enumerate(plan.frames):
                 key = f"{e.number}:frame{i}"
                 if key in placements:
                     w, h = target((fw, fh), placements[key])
-                    jobs.append(images.Job(key, "frame", file, e.sha256, w, h, step.quality))
+                    jobs.append(images.Job(key, "frame", file, e.sha256, w, h, step.quality, cache=not e.failed))
     return jobs
 
 
@@ -299,7 +307,8 @@ def _renditions(plans: list[Plan], page_map: PageMap, step: images.Step, scratch
             n = m.key.split(":")[0]
             progress.advance(sizes[n] // per[n], m.key)
 
-    return images.make_all(jobs, options.cache_dir, scratch, workers=options.workers, on_done=on_done)
+    return images.make_all(jobs, options.cache_dir, scratch, workers=options.workers, on_done=on_done,
+                           before_making=options.before_making)
 
 
 def _draw(layout: Layout, plans: list[Plan], page_map: PageMap, made: dict[str, images.Made], step: images.Step,

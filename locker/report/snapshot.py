@@ -102,6 +102,13 @@ class ExhibitInfo:
     withdrawn_reason: str | None = None
     derived: Derived | None = None
     messages: tuple[Message, ...] = ()
+    check: str = "ok"  # the export's re-hash of the object: ok | damaged (other bytes) | missing (or unreadable)
+    found_sha256: str | None = None  # damaged: the SHA-256 of the bytes there now
+
+    @property
+    def failed(self) -> bool:
+        """The object failed the export's check: the pack stamps it FAILED VERIFICATION (原件校验失败)."""
+        return self.check != "ok"
 
     @property
     def name(self) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import __version__, custody, db, store
-from ..errors import LockerError, NotFound, UsageError
+from ..errors import DamagedOriginal, LockerError, NotFound, UsageError
 from ..paths import DisputeDir, Home
 from ..values import local_zone, now_utc, resolve_tz, zone_name
 from . import disputes
@@ -47,6 +47,8 @@ class ExportOptions:
     exclude: tuple[str, ...] = ()
     font: str | None = None  # a TrueType font file, "path#index" for a face of a .ttc; else $LOCKER_FONT,
     # else the profile's font (locker profile --font), else the system's fonts
+    force: bool = False  # -o may name an existing file, which the new pack replaces (never one inside the home)
+    allow_damaged: bool = False  # write the pack even when originals fail their check; they are stamped
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class ExportResult:
     lang: str
     left_out: tuple[Any, ...]  # report.snapshot.LeftOut
     attachments: tuple[str, ...]
-    fingerprint: str
+    fingerprint: str | None  # None for a pack with no exhibits (report.pack.manifest)
     image_quality: str
     font: str
     warnings: tuple[str, ...]
@@ -105,8 +107,6 @@ def parse_numbers(values: Iterable[str], option: str) -> set[int]:
 
 def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progress: Any = None) -> ExportResult:
     from ..report import fonts
-    from ..report.images import default_workers
-    from ..report.pack import PackOptions, build
     from . import profile as profiles
 
     prof = profiles.load(home)
@@ -121,25 +121,63 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     opened = disputes.resolve(home, ref)
     ddir = opened.dir
     tz_name = prof.tz or zone_name(local_zone())  # an IANA name where the machine has one
-    snap, numbers = _snapshot(opened, prof, options, tz_name)
+    final = _target(home, ddir, options.output, lang, tz_name, force=options.force)
+    work = _Work(final.parent)
+    try:
+        return _export(home, opened, options, lang, max_size, font, tz_name, final, work, prof, progress)
+    finally:
+        work.remove()
 
-    final = _target(ddir, options.output, lang, tz_name)
+
+def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size: int | None, font: Any,
+            tz_name: str, final: Path, work: _Work, prof: Any, progress: Any) -> ExportResult:
+    from ..report.images import default_workers
+    from ..report.pack import PackOptions, build
+
+    ddir = opened.dir
     temp = final.with_name(f"{store.TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{final.name}")
     if final.parent == ddir.exports:
         _clean_stale(ddir.exports)
-    pack_options = PackOptions(font=font, lang=lang, letter=options.letter, max_size=max_size,
-                               attach_originals=options.attach_originals, cache_dir=ddir.derived,
-                               workers=default_workers(), version=__version__)
-    try:
-        result = build(snap, temp, pack_options, progress=progress)
-        store.fsync_file(temp)
-        sha256, size = store.hash_file(temp)
-    except OSError as err:  # no space, no permission: one line naming the file
-        temp.unlink(missing_ok=True)
-        raise store._os_error(err, final) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    known: dict[int, Check] | None = None
+    while True:
+        # The originals are re-hashed on threads while the pack is laid out and drawn from cached files;
+        # before anything is made and cached from an original, and before the pack is kept, the check must
+        # have passed. When it finds damage and --allow-damaged is given, the pack is made again knowing it.
+        try:
+            snap, numbers, checker = _snapshot(opened, prof, options, tz_name, work, known)
+        except _Damaged as found:  # found before a derived file was to be made
+            known = found.checks
+            continue
+        pack_options = PackOptions(font=font, lang=lang, letter=options.letter, max_size=max_size,
+                                   attach_originals=options.attach_originals, cache_dir=ddir.derived,
+                                   workers=default_workers(), version=__version__, before_making=checker.ensure)
+        try:
+            result = build(snap, temp, pack_options, progress=progress)
+            checker.ensure()
+            store.fsync_file(temp)
+            sha256, size = store.hash_file(temp)
+        except _Damaged as found:
+            temp.unlink(missing_ok=True)
+            known = found.checks
+            continue
+        except Exception as err:
+            temp.unlink(missing_ok=True)
+            try:
+                checker.ensure()  # a missing or damaged original explains the failure better than its symptom
+            except _Damaged as found:
+                known = found.checks
+                continue
+            finally:
+                checker.stop()
+            if isinstance(err, OSError):  # no space, no permission: one line naming the file
+                raise store._os_error(err, final) from None
+            raise
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        finally:
+            checker.stop()
+        break
 
     now = now_utc()
     try:
@@ -154,6 +192,8 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
                 "export": row.id, "path": str(final), "sha256": sha256, "size": size, "pages": result.pages,
                 "lang": lang, "exhibits": list(numbers), "fingerprint": result.fingerprint,
                 "attachments": len(result.attachments),
+                **({"failed_verification": [e.number for e in snap.exhibits if e.failed]}
+                   if any(e.failed for e in snap.exhibits) else {}),
             })])
     except BaseException:
         temp.unlink(missing_ok=True)  # a pack the custody log does not record is not left behind
@@ -161,7 +201,9 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     # Renamed into place only once recorded: a process killed in between leaves a temp file (removed by the
     # next export), never a pack under the final name that no export.created entry records.
     try:
-        os.replace(temp, final)
+        # The default name is new by construction (exports/ is the locker's own); a name given with -o may
+        # have appeared meanwhile, and only --force lets the pack replace it.
+        _place(temp, final, replace=options.force or not options.output)
     except OSError as err:
         temp.unlink(missing_ok=True)
         raise store._os_error(err, final) from None
@@ -172,14 +214,200 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     return ExportResult(
         slug=ddir.slug, path=final, sha256=sha256, size=size, pages=result.pages, exhibits=tuple(numbers),
         lang=lang, left_out=snap.left_out, attachments=result.attachments, fingerprint=result.fingerprint,
-        image_quality=result.step.describe(), font=result.font, warnings=result.warnings,
+        image_quality=result.step.describe(), font=result.font,
+        warnings=tuple(_damage_warnings(snap)) + tuple(result.warnings),
     )
+
+
+def _place(temp: Path, final: Path, *, replace: bool) -> None:
+    """Rename the finished pack into place; without ``replace`` never over a file that appeared meanwhile
+    (a hard link fails when the name exists, atomically; where links are not supported, a last look)."""
+    import errno
+
+    if replace:
+        os.replace(temp, final)
+        return
+    try:
+        os.link(temp, final)
+    except FileExistsError:
+        raise UsageError("the file exists; export will not replace it (add --force to replace it)",
+                         path=str(final)) from None
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+        if final.exists():
+            raise UsageError("the file exists; export will not replace it (add --force to replace it)",
+                             path=str(final)) from None
+        os.replace(temp, final)
+        return
+    temp.unlink()
+
+
+class _Work:
+    """A scratch folder beside the pack for derived files made from damaged originals (never cached under
+    the recorded hash); made on first use, removed when the export ends."""
+
+    def __init__(self, parent: Path) -> None:
+        self.parent = parent
+        self.path: Path | None = None
+
+    def folder(self) -> Path:
+        import tempfile
+
+        if self.path is None:
+            self.path = Path(tempfile.mkdtemp(prefix=f"{store.TMP_PREFIX}{os.getpid()}-export-damaged-",
+                                              dir=self.parent))
+        return self.path
+
+    def remove(self) -> None:
+        import shutil
+
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the check
+
+
+@dataclass(frozen=True)
+class Check:
+    """What re-hashing an exhibit's object found: ``ok``, ``damaged`` (other bytes) or ``missing``."""
+
+    state: str
+    found: str | None = None  # the SHA-256 of the bytes there now (damaged)
+    reason: str | None = None  # missing or unreadable: why
+
+
+def _check_one(ddir: DisputeDir, e: Any) -> Check:
+    path = ddir.object_path(e.sha256)
+    try:
+        digest, _size = store.hash_file(path)
+    except FileNotFoundError:
+        return Check("missing", reason="missing")
+    except OSError as err:
+        return Check("missing", reason=err.strerror or str(err))
+    return Check("ok" if digest == e.sha256 else "damaged", found=digest)
+
+
+def check_objects(ddir: DisputeDir, exhibits: list[Any], workers: int = 2) -> dict[int, Check]:
+    """Re-hash every exhibit's stored object, streamed (memory flat in its size), on a few threads
+    (hashlib and file reads release the GIL). Each object is read once here."""
+    checker = _Checker(ddir, exhibits, workers)
+    try:
+        return checker.result()
+    finally:
+        checker.stop()
+
+
+class _Damaged(Exception):
+    """The check found damage while a pack was being made with --allow-damaged: make it again knowing."""
+
+    def __init__(self, checks: dict[int, Check]) -> None:
+        super().__init__("damaged originals")
+        self.checks = checks
+
+
+class _Checker:
+    """The re-hash of the exhibits' objects, on daemon threads (a Ctrl-C does not wait for them).
+
+    ``known``: the result of an earlier check (the pack is made again knowing it): nothing is hashed.
+    :meth:`ensure` waits for the result; when an object failed it raises DamagedOriginal (the refusal), or
+    with ``allow_damaged`` :class:`_Damaged` so that the pack is made again with those exhibits stamped."""
+
+    def __init__(self, ddir: DisputeDir, exhibits: list[Any], workers: int, *,
+                 known: dict[int, Check] | None = None, allow_damaged: bool = False) -> None:
+        import threading
+
+        self.exhibits = exhibits
+        self.known = known
+        self.allow_damaged = allow_damaged
+        self._results: dict[int, Check] = dict(known or {})
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._stop = False
+        if known is not None or not exhibits:
+            self._done.set()
+            return
+        todo = list(reversed(exhibits))
+        lock = threading.Lock()
+        left = [min(max(1, workers), len(exhibits))]
+
+        def work() -> None:
+            try:
+                while not self._stop:
+                    with lock:
+                        if not todo:
+                            break
+                        e = todo.pop()
+                    self._results[e.number] = _check_one(ddir, e)
+            except BaseException as exc:  # handed to the thread that waits
+                self._error = exc
+            finally:
+                with lock:
+                    left[0] -= 1
+                    if left[0] == 0:
+                        self._done.set()
+
+        for i in range(left[0]):
+            threading.Thread(target=work, name=f"locker-export-check-{i}", daemon=True).start()
+
+    def result(self) -> dict[int, Check]:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+    def ensure(self) -> None:
+        """Return once every object has its recorded hash (or the pack already knows which have not)."""
+        if self.known is not None:
+            return
+        checks = self.result()
+        if all(c.state == "ok" for c in checks.values()):
+            return
+        if self.allow_damaged:
+            raise _Damaged(checks)
+        raise DamagedOriginal(_refusal(self.exhibits, checks))
+
+    def state(self, number: int) -> Check:
+        """What is known of an exhibit now: the check's result, or ``ok`` while it runs (the pack is not
+        kept, nor anything cached from it, before :meth:`ensure` has passed)."""
+        if self.known is not None:
+            return self.known.get(number, Check("ok"))
+        return Check("ok")
+
+    def stop(self) -> None:
+        self._stop = True
+
+
+def _refusal(exhibits: list[Any], checks: dict[int, Check]) -> str:
+    parts = []
+    for e in exhibits:
+        c = checks.get(e.number)
+        if c is None or c.state == "ok":
+            continue
+        if c.state == "damaged":
+            parts.append(f"exhibit {e.number} ({e.original_name}): its bytes differ from the recorded SHA-256 "
+                         f"{e.sha256[:12]}… (now {str(c.found)[:12]}…)")
+        elif c.reason == "missing":
+            parts.append(f"exhibit {e.number} ({e.original_name}): its original is missing from the locker")
+        else:
+            parts.append(f"exhibit {e.number} ({e.original_name}): its original cannot be read ({c.reason})")
+    return ("export refused, the pack would show originals that fail their check: " + "; ".join(parts)
+            + " (locker verify says more; --allow-damaged writes the pack with them stamped FAILED VERIFICATION)")
+
+
+def _damage_warnings(snap: Any) -> list[str]:
+    return [f"exhibit {e.number} ({e.original_name}): FAILED VERIFICATION: "
+            + (f"its bytes now hash to {e.found_sha256}, not the recorded {e.sha256}" if e.check == "damaged"
+               else "its original is missing or unreadable") + "; the pack says so on its pages"
+            for e in snap.exhibits if e.check != "ok"]
 
 
 # --------------------------------------------------------------------------- the snapshot
 
 
-def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | None) -> tuple[Any, tuple[int, ...]]:
+def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | None, work: _Work,
+              known: dict[int, Check] | None = None) -> tuple[Any, tuple[int, ...], _Checker]:
     from sqlmodel import select
 
     from ..models import CustodyEntry, Event, Exhibit
@@ -194,9 +422,17 @@ def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | Non
         chain = list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
         messages = {e.number: chat.load(session, e.number) for e in chosen if e.kind == "chat"}
 
-    derived = _derive(opened.dir, chosen)
+    from ..report.images import default_workers
+
+    checker = _Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged)
+    try:
+        derived = _derive(opened.dir, chosen, checker, work)
+    except BaseException:
+        checker.stop()
+        raise
     exhibits = []
     for e in chosen:
+        check = checker.state(e.number)
         exhibits.append(S.ExhibitInfo(
             number=e.number, sha256=e.sha256, size=e.size, mime=e.mime, kind=e.kind,
             original_name=e.original_name, original=opened.dir.object_path(e.sha256),
@@ -204,7 +440,8 @@ def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | Non
             title=e.title, source=e.source, purpose=e.purpose, note=e.note, captured_at=e.captured_at,
             captured_at_source=e.captured_at_source, ingested_at=e.ingested_at, metadata=_loads(e.meta, {}),
             warnings=tuple(str(w) for w in _loads(e.warnings, [])), withdrawn=bool(e.withdrawn),
-            withdrawn_reason=e.withdrawn_reason, derived=derived.get(e.number),
+            withdrawn_reason=e.withdrawn_reason, derived=derived.get(e.number), check=check.state,
+            found_sha256=check.found,
             messages=tuple(S.Message(at=m.at, sender=m.sender, text=m.text, me=bool(m.me), kind=m.kind)
                            for m in messages.get(e.number, ())),
         ))
@@ -229,7 +466,7 @@ def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | Non
         status_changes=tuple(changes), custody=tuple(custody_rows),
         generated_at=datetime.now(tz).isoformat(timespec="seconds") if tz else now_utc(), tz=tz_name,
     )
-    return snap, tuple(e.number for e in chosen)
+    return snap, tuple(e.number for e in chosen), checker
 
 
 def _choose(rows: list[Any], options: ExportOptions, slug: str) -> tuple[list[Any], list[Any]]:
@@ -297,12 +534,35 @@ def _derive_one(ddir: DisputeDir, ref: _Ref) -> tuple[int, Any, str | None]:
         return ref.number, None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
+def _derive_damaged(ddir: DisputeDir, e: Any, work: _Work) -> tuple[Any, str | None]:
+    """Derived files of a damaged object's present bytes, in the export's scratch folder."""
+    from ..media.derive import DerivationError
+    from . import derivatives
+
+    family = derivatives._family(e)
+    if family is None:
+        return None, None
+    folder = work.folder() / f"exhibit-{e.number}"
+    folder.mkdir(mode=0o700)
+    try:
+        manifest = derivatives._make(family, ddir.object_path(e.sha256), folder)
+    except (DerivationError, LockerError) as exc:
+        return None, exc.message
+    except Exception as exc:  # a decoder failing on damaged input
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return derivatives.Derivation(e.number, "damaged", folder, manifest), None
+
+
 def _derive_star(args: tuple[DisputeDir, _Ref]) -> tuple[int, Any, str | None]:
     return _derive_one(*args)
 
 
-def _derive(ddir: DisputeDir, exhibits: list[Any]) -> dict[int, Any]:
-    """Derived files for the pack: existing ones are reused, missing ones made (in parallel when many)."""
+def _derive(ddir: DisputeDir, exhibits: list[Any], checker: _Checker, work: _Work) -> dict[int, Any]:
+    """Derived files for the pack: existing ones are reused, missing ones made (in parallel when many).
+
+    They are keyed by the recorded SHA-256, so they are used only for objects whose bytes were just found
+    to have that hash. For a damaged object they are made again from the bytes there now, into a scratch
+    folder that is removed after the export (never cached: the cache is keyed by the recorded hash)."""
     from ..report.images import default_workers, worker_pool
     from ..report.snapshot import Derived, KeyFrame, Slice
     from . import derivatives
@@ -312,11 +572,21 @@ def _derive(ddir: DisputeDir, exhibits: list[Any]) -> dict[int, Any]:
     for e in exhibits:
         if not (e.mime.startswith(("image/", "video/"))):
             continue
+        check = checker.state(e.number)
+        if check.state == "missing":
+            found[e.number] = (None, "its original is missing from the locker")
+            continue
+        if check.state == "damaged":
+            if _needs_derivation(e):
+                found[e.number] = _derive_damaged(ddir, e, work)
+            continue
         made = derivatives.existing(ddir, e)
         if made is not None:
             found[e.number] = (made, None)
         elif _needs_derivation(e):
             todo.append(_Ref(e.number, e.sha256, e.mime, e.kind))
+    if todo:
+        checker.ensure()  # nothing is made (and cached under the recorded hash) from bytes not checked
     workers = default_workers()
     if workers > 1 and len(todo) >= 3:
         with worker_pool(workers) as pool:
@@ -328,6 +598,8 @@ def _derive(ddir: DisputeDir, exhibits: list[Any]) -> dict[int, Any]:
 
     out: dict[int, Any] = {}
     for number, (made, error) in found.items():
+        if made is None and error is None:
+            continue
         if made is None:
             out[number] = Derived(error=error or "no derived files")
             continue
@@ -352,17 +624,28 @@ def _loads(text: str | None, default: Any) -> Any:
         return default
 
 
-def _target(ddir: DisputeDir, output: str | None, lang: str, tz_name: str | None) -> Path:
+def _target(home: Home, ddir: DisputeDir, output: str | None, lang: str, tz_name: str | None, *,
+            force: bool = False) -> Path:
+    """Where the pack goes. ``-o`` never names a place inside the locker home (its databases, objects and
+    derived files are not to be overwritten, nor its folders filled with packs it does not record as
+    such), and never an existing file unless ``force``."""
     tz = resolve_tz(tz_name) if tz_name else None
     stamp = datetime.now(tz).strftime("%Y%m%d-%H%M%S")
     name = f"{ddir.slug}-{lang}-{stamp}.pdf"
     if output:
         path = Path(output).expanduser()
+        _outside_home(home, path)
         if path.is_dir():
             folder = path
         else:
             if not path.parent.is_dir():
                 raise UsageError(f"no such folder: {path.parent}", path=str(path))
+            if (path.exists() or path.is_symlink()) and not force:
+                raise UsageError("the file exists; export will not replace it (add --force to replace it, "
+                                 "or name another file)", path=str(path))
+            if path.exists() and not path.is_file():
+                raise UsageError("not a regular file; export writes only to a new or a regular file",
+                                 path=str(path))
             return path.resolve()
     else:
         folder = ddir.exports
@@ -376,6 +659,16 @@ def _target(ddir: DisputeDir, output: str | None, lang: str, tz_name: str | None
         candidate = folder / f"{ddir.slug}-{lang}-{stamp}-{n}.pdf"
         n += 1
     return candidate.resolve()
+
+
+def _outside_home(home: Home, path: Path) -> None:
+    """Refuse ``path`` (or where its symlinks lead) when it lies inside the locker home."""
+    root = home.root.resolve()
+    for candidate in {Path(os.path.abspath(path)), path.resolve()}:
+        if candidate == root or root in candidate.parents:
+            raise UsageError("is inside the locker home; export writes its packs there itself (leave out -o to "
+                             "write one into the dispute's exports folder) and -o names a place outside it",
+                             path=str(path))
 
 
 def _clean_stale(folder: Path) -> None:
