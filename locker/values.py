@@ -191,11 +191,12 @@ def zone_name(tz: tzinfo) -> str:
 
 def zone_assumed(captured_at_source: str | None, metadata: object) -> str | None:
     """The zone a file's capture time was put in because the file named none ("" when the
-    zone was not recorded), or None when the offset came from the file, the user or a chat.
+    zone was not recorded), or None when the offset came from the file or the user. A chat
+    export's wall-clock times name no zone either (``captured_at_source`` "chat").
     ``metadata`` is the exhibit's metadata, a dict or its JSON text."""
     import json
 
-    if captured_at_source not in ("exif", "container", "filename"):
+    if captured_at_source not in ("exif", "container", "filename", "chat"):
         return None
     try:
         md = json.loads(metadata) if isinstance(metadata, str) else metadata

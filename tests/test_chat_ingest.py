@@ -251,3 +251,27 @@ def test_show_sets_system_lines_apart(cli, dispute, tmp_path) -> None:  # noqa: 
     assert "Shop: This message was deleted" not in out.replace("── Shop: This message was deleted ──", "")
     messages = cli("show", dispute, "1", "--json").json["messages"]
     assert [(m["sender"], m["system"]) for m in messages] == [("Anna", False), (None, True)]
+
+
+def test_a_chats_wall_clock_times_are_in_an_assumed_zone(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    """A WhatsApp or plain-lines export names no zone: the user's zone is put on its times, and
+    show and the pack say so. Telegram's date_unixtime is an exact instant: nothing is assumed."""
+    import re
+    import subprocess
+
+    plain = samples.make_plain_chat(tmp_path / "chat.txt")
+    telegram = samples.make_telegram_json(tmp_path / "result.json")
+    assert cli("add", dispute, plain, telegram, "--tz", "Asia/Shanghai").code == 0
+    one = cli("show", dispute, "1", "--json").json["exhibit"]["metadata"]
+    two = cli("show", dispute, "2", "--json").json["exhibit"]["metadata"]
+    assert one["captured_at_offset_assumed"] is True and one["captured_at_tz"] == "Asia/Shanghai"
+    assert two["captured_at_offset_assumed"] is False and "captured_at_tz" not in two
+    rows = {line.split()[0]: line for line in cli("show", dispute).out.splitlines() if line.strip()[:1].isdigit()}
+    assert "zone assumed" in rows["1"] and "zone assumed" not in rows["2"]
+    assert "zone assumed: Asia/Shanghai" in cli("show", dispute, "1").out
+    out = tmp_path / "pack.pdf"
+    assert cli("export", dispute, "-o", out).code == 0
+    text = re.sub(r"\s+", "", subprocess.run(["pdftotext", out, "-"], capture_output=True, text=True,
+                                             check=True).stdout)
+    assert "时区：Asia/ShanghaiUTC+08:00，时区推定" in text
+    assert "时区：Asia/ShanghaiUTC+08:00底色" in text  # the Telegram transcript's zone is not assumed

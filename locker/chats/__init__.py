@@ -60,7 +60,7 @@ import io
 import re
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cached_property
 from pathlib import Path
@@ -129,6 +129,7 @@ class ChatParse:
     warnings: tuple[str, ...] = ()
     date_order: str | None = None   # "dmy" | "mdy" | "ymd" where the format has ambiguity
     date_order_source: str | None = None  # "option" | "profile" | "data" | "locale" | "assumed"
+    zone_assumed: bool = False      # some times named no zone and were put in ``tz``
 
     @cached_property
     def first_at(self) -> str | None:
@@ -292,15 +293,17 @@ class Clock:
     as ``datetime.replace(tzinfo=tz)`` does).
     """
 
-    __slots__ = ("tz", "_days", "_times")
+    __slots__ = ("tz", "zoneless", "_days", "_times")
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
+        self.zoneless = False  # set once a zone-less time has been put in ``tz``: its zone is assumed
         self._days: dict[tuple[int, int, int], tuple[str, str | None] | None] = {}
         self._times: dict[tuple[int, int, int], str] = {}
 
     def day(self, y: int, m: int, d: int) -> tuple[str, str | None] | None:
         """("2025-05-03", "+08:00" or None on a transition day), or None for no such date."""
+        self.zoneless = True
         key = (y, m, d)
         try:
             return self._days[key]
@@ -337,6 +340,7 @@ class Clock:
     def instant(self, value: datetime) -> str:
         """An aware datetime (an exact instant) shown in ``tz``; a naive one is put in ``tz``."""
         if value.tzinfo is None:
+            self.zoneless = True
             value = value.replace(tzinfo=self.tz)
         else:
             value = value.astimezone(self.tz)
@@ -499,10 +503,18 @@ class Options:
     me: str | None = None
     date_order: str | None = None
     date_order_source: str = "option"  # or "profile": where a given date_order came from
+    clocks: list[Clock] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def tz_name(self) -> str:
         return tz_name(self.tz)
+
+    def clock(self) -> Clock:
+        """A Clock in the user's zone; :func:`build` asks the parser's clocks whether any time was
+        zone-less (then the zone is the user's assumption, and the exhibit says so)."""
+        made = Clock(self.tz)
+        self.clocks.append(made)
+        return made
 
 
 class Source:
@@ -687,7 +699,7 @@ def build(fmt: str, encoding: str, options: Options, messages: list[Message], *,
     if date_order is not None and date_order_source is None:
         date_order_source = "data"
     return ChatParse(fmt, encoding, options.tz_name, messages, tuple(seen), tuple(out), date_order,
-                     date_order_source)
+                     date_order_source, zone_assumed=any(c.zoneless for c in options.clocks))
 
 
 # --------------------------------------------------------------------------- the registry

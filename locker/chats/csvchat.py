@@ -26,7 +26,6 @@ from locker.chats import (
     MEDIA_SUFFIXES,
     ChatError,
     ChatParse,
-    Clock,
     LineFeed,
     Message,
     Options,
@@ -120,7 +119,7 @@ def parse_csv_text(text: str, encoding: str, options: Options) -> ChatParse:
         raise ChatError("not a chat CSV (its header cannot be read)") from None
     time_cols, i_sender, i_message, i_me = _columns(header)
     needed = max(*time_cols, i_sender, i_message)
-    when = WhenReader(Clock(options.tz))
+    when = WhenReader(options.clock())
     me = options.me
     senders: dict[str, str | None] = {}
     media = is_media_placeholder

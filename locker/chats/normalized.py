@@ -24,7 +24,6 @@ from locker.chats import (
     KINDS,
     ChatError,
     ChatParse,
-    Clock,
     Message,
     Options,
     Sample,
@@ -61,7 +60,7 @@ def parse_document_text(text: str, encoding: str, options: Options) -> ChatParse
         raise ChatError('not a locker chat document ("messages" must be a list)')
     doc_me = doc.get("me") if isinstance(doc.get("me"), str) else None
     me = options.me or clean_name(doc_me)
-    clock = Clock(options.tz)
+    clock = options.clock()
     cache: dict[str, str | None] = {}
     messages: list[Message] = []
     bad_times = 0

@@ -17,7 +17,6 @@ from locker.chats import (
     DIRECTION_MARKS,
     ChatError,
     ChatParse,
-    Clock,
     Message,
     Options,
     Sample,
@@ -69,7 +68,7 @@ def detect_lines(lines: list[str]) -> float:
 def parse_text(text: str, encoding: str, options: Options, fmt: str = "plain_lines") -> ChatParse:
     match = PLAIN_LINE.match
     looks_like_start = _LOOKS_LIKE_START.match
-    clock = Clock(options.tz)
+    clock = options.clock()
     me = options.me
     senders: dict[str, str | None] = {}
     entries: list[list] = []  # [at, sender, first line, kind, continuation lines or None]

@@ -119,7 +119,7 @@ def parse_json_text(text: str, encoding: str, options: Options) -> ChatParse:
         raise ChatError(f"not valid JSON: {exc}"[:200]) from None
     del text
     chat = _chat(doc)
-    clock = Clock(options.tz)
+    clock = options.clock()
     me = options.me
     cache: dict[str, str | None] = {}
     senders: dict[str, str | None] = {}

@@ -36,7 +36,6 @@ import re
 from locker.chats import (
     ChatError,
     ChatParse,
-    Clock,
     LineFeed,
     Message,
     Options,
@@ -101,7 +100,7 @@ def parse_csv_text(text: str, encoding: str, options: Options) -> ChatParse:
     i_time, i_sender, i_content = col["strtime"], col["issender"], col["strcontent"]
     i_type, i_sub, i_epoch = col.get("type"), col.get("subtype"), col.get("createtime")
     name_cols = [col[c] for c in ("remark", "nickname", "sender") if c in col]
-    clock = Clock(options.tz)
+    clock = options.clock()
     when = WhenReader(clock)
     me = options.me
     my_name = me or "我"
@@ -230,7 +229,7 @@ def parse_pywxdump_text(text: str, encoding: str, options: Options) -> ChatParse
     i_type, i_me, i_talker, i_time = col["type_name"], col["is_sender"], col["talker"], col["createtime"]
     i_msg = col.get("msg")
     i_content = col.get("content") if i_msg is None else None
-    clock = Clock(options.tz)
+    clock = options.clock()
     when = WhenReader(clock)
     me = options.me
     messages: list[Message] = []
@@ -306,7 +305,7 @@ def _txt_score(lines: list[str]) -> float:
 def parse_txt_text(text: str, encoding: str, options: Options) -> ChatParse:
     lines = split_lines(text)
     del text
-    clock = Clock(options.tz)
+    clock = options.clock()
     me = options.me
     cache: dict[str, str | None] = {}
     match = _TXT_HEADER.fullmatch

@@ -305,7 +305,7 @@ _MISSING = object()
 
 def _messages(rows: list, extras: dict[int, list[str]], order: str, options: Options) -> list[Message]:
     me = options.me
-    clock = Clock(options.tz)
+    clock = options.clock()
     days: dict[str, tuple[str, str | None, tuple[int, int, int]] | None] = {}
     times: dict[str, tuple[str, tuple[int, int, int]] | None] = {}
     senders: dict[str, str | None] = {}

@@ -961,6 +961,8 @@ class Layout:
             from .markup import utc_offset
 
             tz_text = f"{tz_text} {utc_offset(when)}".strip()
+        if tz_text and md.get("captured_at_offset_assumed") is True:
+            tz_text += ("，" if L.lang == "zh" else ", ") + L["zone_assumed"]
         out: list[Any] = [self.U(facts, "body")]
         if tz_text:
             out.append(self.P(self.text(L.f("chat_tz", tz=tz_text)), "small"))

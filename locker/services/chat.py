@@ -47,6 +47,11 @@ def read(path: Path, *, tz: Any, me: str | None, fmt: str | None, date_order: st
         "last_message_at": last,
         "me": me,
     }
+    # Wall-clock times in a chat export name no zone: the user's zone was put on them (as on EXIF
+    # without OffsetTimeOriginal), and the exhibit says so wherever its time is printed.
+    metadata["captured_at_offset_assumed"] = parsed.zone_assumed
+    if parsed.zone_assumed:
+        metadata["captured_at_tz"] = parsed.tz
     if parsed.date_order:
         metadata["date_order"] = parsed.date_order
         metadata["date_order_source"] = parsed.date_order_source
