@@ -174,3 +174,34 @@ def test_an_empty_pack_has_no_fingerprint(cli, dispute, tmp_path) -> None:  # no
     assert empty[:16] not in text
     assert "无：本证据包不含证据。" in text and "无证据，无包指纹" in text and "没有包指纹" in text
     assert cli("log", dispute, "--json").json[-1]["payload"]["fingerprint"] is None
+
+
+def test_every_warning_the_locker_writes_reads_in_chinese(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    """What `add` says about a file is printed in the pack: each warning made by real files of the
+    kinds that have new warnings (a GPS time that does not fit, a 9-byte WAV, a chat-like file of no
+    format, an undecidable date order, unparsed lines, a symlink, an e-mail without Date) has a
+    Chinese form, not the marked English fallback."""
+    from locker.report.labels import Labels
+
+    data = Path(__file__).parent / "data"
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    (ev / "cut.wav").write_bytes(samples.make_wav(tmp_path / "w.wav").read_bytes()[:9])
+    (ev / "undecided.txt").write_text("5/3/25, 14:20 - Anna: hi\n6/3/25, 09:00 - Shop: ok\n", encoding="utf-8")
+    (ev / "looks-like.txt").write_text("".join(f"2025.05.{d:02d} 10:{d:02d} Anna > hello {d}\n" for d in range(1, 20)),
+                                       encoding="utf-8")
+    (ev / "no-date.eml").write_text("From: shop@example.com\nTo: me@example.com\nSubject: refund\n\nNo.\n",
+                                    encoding="utf-8")
+    (ev / "link.jpg").symlink_to(data / "exif-py-DSCN0021.jpg")
+    ran = cli("add", dispute, *sorted(ev.iterdir()), "--json")
+    assert ran.code == 0, ran.err
+    from locker.chats import unparsed_warning
+
+    warnings = [w for entry in ran.json["added"] for w in entry.get("warnings", [])]
+    warnings += [unparsed_warning(1), unparsed_warning(3, "row")]
+    for start in ("truncated WAV file", "named by a symbolic link", "GPS time", "the e-mail has no Date",
+                  "the dates could be day/month", "looks like a chat export"):
+        assert any(w.startswith(start) for w in warnings), (start, warnings)
+    zh = Labels("zh")
+    untranslated = [w for w in warnings if zh.note(w).startswith("（程序提示")]
+    assert untranslated == [], untranslated

@@ -343,6 +343,40 @@ NOTES: tuple[tuple[str, str], ...] = (
     (r"could not inspect the file \((.*)\)", "无法检查该文件（\\1）"),
     (r"name says (\S+) \((\.\S*)\) but content is (\S+)", "文件扩展名（\\2）表明是 \\1，但内容是 \\3"),
     (r"could not read it as a chat: (.*)", "未能按聊天记录读取：\\1"),
+    # capture times
+    (r"GPS time (\S+) is not a whole quarter-hour offset within ±14 h of the local time (\S+): ignored",
+     "GPS 时间 \\1 与本地时间 \\2 之差不是 ±14 小时以内的整刻钟时差：未采用"),
+    (r"capture time (\S+) lies outside 1970 … now: ignored", "形成时间 \\1 不在 1970 年至今的范围内：未采用"),
+    (r"container creation time (.*) lies outside 1970 … now: ignored",
+     "容器记录的创建时间 \\1 不在 1970 年至今的范围内：未采用"),
+    (r"EXIF DateTimeOriginal (.*) lies outside 1970 … now: ignored",
+     "EXIF 拍摄时间（DateTimeOriginal）\\1 不在 1970 年至今的范围内：未采用"),
+    (r"truncated (\S+) file: only (\d+) bytes, cut inside its RIFF header",
+     "\\1 文件被截断：只有 \\2 字节，截断处在 RIFF 文件头内"),
+    # how the file was read
+    (r"named by a symbolic link: .*", "由符号链接指定：存入的是链接所指的文件（其路径见元数据 symlink_target）"),
+    (r"changed while being read: .*stored as read \((\d+) bytes, hashed as stored\)",
+     "读取过程中文件的大小或修改时间发生了变化：按读到的内容存储（\\1 字节，哈希值即所存内容的哈希值）"),
+    # chats
+    (r"(\d+) \w+? could not be read as chat messages and (?:was|were) kept as unparsed text",
+     "有 \\1 处内容无法读取为聊天消息，已作为未解析文本保留"),
+    (r"the dates could be day/month or month/day and nothing in the export tells which: read \w+ first "
+     r"\((dmy|mdy)\), an assumption; if that is wrong, read it again with --date-order (\w+) \((.*)\)",
+     "日期可读作日/月或月/日，导出文件无法判断：推定按 \\1 读取；如有误，可用 \\3 重新读取"),
+    (r"the profile's date order (\w+) does not fit these dates \(a day above 12\): read as (\w+)",
+     "个人资料中的日期顺序 \\1 与这些日期不符（有大于 12 的日）：按 \\2 读取"),
+    (r"looks like a chat export \((\d+) of (\d+) lines start with a date or time and a name\).*",
+     "看起来像聊天记录导出文件（\\2 行中有 \\1 行以日期或时间和姓名开头），但不符合本版本能读取的任何聊天格式，"
+     "未读取消息；如确为聊天记录，可用 locker reread 加 --chat-format 指定格式重新读取"),
+    # e-mail
+    (r"e-mail too large to read its headers and text", "邮件过大，未读取邮件头和正文"),
+    (r"could not read it as an e-mail \((.*)\)", "无法按电子邮件读取（\\1）"),
+    (r"the e-mail's Date header cannot be read: (.*)", "邮件的 Date 头无法读取：\\1"),
+    (r"the e-mail's Date header has no zone \(-0000\): not used as the capture time",
+     "邮件的 Date 头没有时区（-0000）：未用作形成时间"),
+    (r"the e-mail's Date header is out of range: not used as the capture time", "邮件的 Date 头超出范围：未用作形成时间"),
+    (r"the e-mail has no Date header", "邮件没有 Date 头"),
+    (r"could not read every part of the e-mail \((.*)\)", "邮件的部分内容无法读取（\\1）"),
 )
 
 
