@@ -226,7 +226,8 @@ def print_add(result: Any) -> None:
         for a in result.added:
             number = f"{a.exhibit}" + (" (held)" if a.duplicate else "")
             table.add_row(number, _text(a.original_name), a.kind, _size(a.size),
-                          _when(a.captured_at, a.captured_at_source, offset=False), a.sha256[:10])
+                          _when(a.captured_at, a.captured_at_source, offset=False,
+                                assumed=a.zone_assumed is not None), a.sha256[:10])
         console.print(table)
     new = sum(1 for a in result.added if not a.duplicate)
     held = len(result.added) - new

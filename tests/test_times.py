@@ -144,3 +144,13 @@ def test_a_stored_year_1_time_breaks_neither_show_nor_export(cli, dispute, home,
         text = subprocess.run(["pdftotext", tmp_path / f"p-{lang}.pdf", "-"], capture_output=True, text=True,
                               check=True).stdout
         assert "0001-01-01" in text  # shown as stored
+
+
+def test_add_says_zone_assumed(cli, dispute, tmp_path) -> None:  # noqa: ANN001
+    """The table `add` prints marks an assumed zone as show does, for new and already-held files."""
+    a = samples.make_jpeg_with_exif(tmp_path / "in" / "IMG_0001.jpg", offset=None, seed=1)
+    b = samples.make_jpeg_with_exif(tmp_path / "in" / "IMG_0002.jpg", seed=2)
+    for _ in range(2):  # added, then held
+        out = cli("add", dispute, a, b, "--tz", "Asia/Shanghai").out
+        lines = {name: line for line in out.splitlines() for name in ("IMG_0001", "IMG_0002") if name in line}
+        assert "zone assumed" in lines["IMG_0001"] and "zone assumed" not in lines["IMG_0002"]

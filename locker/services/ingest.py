@@ -36,7 +36,7 @@ from .. import custody, db, store
 from ..errors import READ_ONLY, InputRefused, StoreError, UsageError
 from ..paths import Home
 from ..search import index as search_index
-from ..values import clean_text, now_utc, parse_capture_time, resolve_tz
+from ..values import clean_text, now_utc, parse_capture_time, resolve_tz, zone_assumed
 from . import chat, disputes, profile
 
 KINDS = ("screenshot", "photo", "video", "audio", "chat", "document", "other")
@@ -76,6 +76,7 @@ class Added:
     duplicate: bool
     warnings: tuple[str, ...]
     path: str
+    zone_assumed: str | None = None  # the zone put on a capture time that named none (see values.zone_assumed)
 
 
 @dataclass(frozen=True)
@@ -511,6 +512,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
                 results.append(Added(
                     row.number, row.sha256, row.size, row.mime, row.kind, row.original_name,
                     row.captured_at, row.captured_at_source, True, tuple(json.loads(row.warnings)), path,
+                    zone_assumed(row.captured_at_source, row.metadata),
                 ))
                 continue
             chat_import = item.chat
@@ -548,7 +550,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             known[staged.sha256] = _RowView(row)
             results.append(Added(
                 number, staged.sha256, staged.size, found.mime, kind, row["original_name"],
-                captured_at, source, False, warnings, path,
+                captured_at, source, False, warnings, path, zone_assumed(source, metadata),
             ))
             number += 1
         if rows:
