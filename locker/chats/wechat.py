@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from typing import Any
 
 from locker.chats import (
     ChatError,
@@ -81,19 +82,21 @@ def _is_memotrace_header(line: str) -> bool:
 
 
 # --------------------------------------------------------------------------- CSV
+def _csv_with_header(text: str) -> tuple[LineFeed, Any, list[str] | None]:
+    """The line feed over ``text`` (BOM dropped), a CSV reader over it that has consumed the first
+    non-empty row, and that row's names, stripped and lower-cased (None when there is no such row)."""
+    feed = LineFeed(text[1:] if text.startswith("\ufeff") else text)
+    reader = csv.reader(feed)
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            return feed, reader, [h.strip().strip("\ufeff\"'").strip().lower() for h in row]
+    return feed, reader, None
+
 
 
 def parse_csv_text(text: str, encoding: str, options: Options) -> ChatParse:
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    feed = LineFeed(text)
-    del text
-    reader = csv.reader(feed)
-    header = None
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            header = [h.strip().strip("\ufeff\"'").strip().lower() for h in row]
-            break
+    feed, reader, header = _csv_with_header(text)
+    del text  # the feed holds it
     if header is None or not _REQUIRED <= set(header):
         raise ChatError("not a MemoTrace CSV (its header names StrTime, IsSender and StrContent)")
     col = {name: header.index(name) for name in MEMOTRACE_COLUMNS if name in header}
@@ -213,16 +216,8 @@ def _pywx_message(raw: str) -> str:
 
 
 def parse_pywxdump_text(text: str, encoding: str, options: Options) -> ChatParse:
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    feed = LineFeed(text)
-    del text
-    reader = csv.reader(feed)
-    header = None
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            header = [h.strip().strip("\ufeff\"'").strip().lower() for h in row]
-            break
+    feed, reader, header = _csv_with_header(text)
+    del text  # the feed holds it
     if header is None or not _PYWX_REQUIRED <= set(header) or not ({"msg", "content"} & set(header)):
         raise ChatError("not a PyWxDump CSV (its header names type_name, is_sender, talker, msg and CreateTime)")
     col = {name: i for i, name in enumerate(header)}
