@@ -91,3 +91,24 @@ def test_derived_files_are_durable_before_they_take_their_name(cli, dispute, hom
     assert len(renamed) == 2
     for files, synced_then in renamed:
         assert len(files) >= 3 and set(files) <= synced_then, (files, synced_then)
+
+
+def test_rebuild_makes_nothing_from_a_damaged_original(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    """Derived files are filed under the recorded SHA-256: made from other bytes, they would later be
+    shown beside that hash (say, once the original is restored from a backup). Rebuild refuses."""
+    photo = samples.make_oriented_image(tmp_path / "IMG_1.jpg", 1, 400, 300)
+    video = samples.make_numbered_video(tmp_path / "VID_1.mp4", seconds=2, fps=10)
+    assert cli("add", dispute, photo, video).code == 0
+    exhibits = {e["exhibit"]: e for e in cli("show", dispute, "--json").json["exhibits"]}
+    sha = exhibits[1]["sha256"]
+    obj = home / "disputes" / dispute / "objects" / sha[:2] / sha[2:]
+    good = obj.read_bytes()
+    obj.chmod(0o644)
+    obj.write_bytes(good[:-200] + bytes(200))  # the picture still decodes, with other pixels
+    ran = cli("rebuild", dispute, "--json")
+    assert ran.code == 1
+    assert [f["exhibit"] for f in ran.json["failed"]] == [1] and "recorded SHA-256" in ran.json["failed"][0]["error"]
+    assert [m["exhibit"] for m in ran.json["made"]] == [2]
+    assert not (home / "disputes" / dispute / "derived" / exhibits[1]["sha256"][:2]).exists()
+    obj.write_bytes(good)  # restored: now it is made, from the recorded bytes
+    assert cli("rebuild", dispute).code == 0

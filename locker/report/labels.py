@@ -306,6 +306,8 @@ CUSTODY_ACTIONS = {
 NOTES: tuple[tuple[str, str], ...] = (
     (r"its original is missing from the locker.*", "原件已不在证据库中"),
     (r"its original is missing \(run locker verify\)", "原件已不在证据库中（请运行 locker verify）"),
+    (r"its original does not match its recorded SHA-256: nothing made from it \(run locker verify\)",
+     "原件与入库时记录的 SHA-256 不符：未据其生成任何内容（请运行 locker verify）"),
     (r"no key frames were made", "未能抽取关键帧"),
     (r"no derived files", "未能生成用于显示的图像"),
     (r"it has no pages", "该文件没有页面"),

@@ -84,9 +84,13 @@ def existing(ddir: DisputeDir, exhibit: Any) -> Derivation | None:
     return Derivation(exhibit.number, key, folder, manifest)
 
 
-def ensure(ddir: DisputeDir, exhibit: Any, *, force: bool = False) -> Derivation | None:
+def ensure(ddir: DisputeDir, exhibit: Any, *, force: bool = False, checked: bool = False) -> Derivation | None:
     """Make this exhibit's derived files unless they exist (or ``force``). None for kinds without any.
-    Raises DerivationError when the original cannot be decoded."""
+    Raises DerivationError when the original cannot be decoded.
+
+    They are filed under the recorded SHA-256, so they are made only from bytes that have it: the
+    object is hashed first unless the caller has just done so (``checked``, as export does), and an
+    object that differs is refused (LockerError) with nothing made."""
     family = _family(exhibit)
     key = _key(family) if family else None
     if family is None or key is None:
@@ -96,6 +100,9 @@ def ensure(ddir: DisputeDir, exhibit: Any, *, force: bool = False) -> Derivation
         if found is not None:
             return found
     source = ddir.object_path(exhibit.sha256)
+    if not checked and store.hash_file(source)[0] != exhibit.sha256:
+        raise LockerError("its original does not match its recorded SHA-256: nothing made from it "
+                          "(run locker verify)")
     final = folder_for(ddir, exhibit.sha256, key)
     final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     _clean_stale(final.parent)

@@ -527,7 +527,7 @@ def _derive_one(ddir: DisputeDir, ref: _Ref) -> tuple[int, Any, str | None]:
     try:
         if not ddir.object_path(ref.sha256).exists():
             return ref.number, None, "its original is missing from the locker (run locker verify)"
-        return ref.number, derivatives.ensure(ddir, ref), None
+        return ref.number, derivatives.ensure(ddir, ref, checked=True), None  # the export's check hashed it
     except (DerivationError, LockerError) as exc:
         return ref.number, None, exc.message
     except Exception as exc:  # a decoder failing on hostile input
