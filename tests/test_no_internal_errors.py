@@ -238,6 +238,13 @@ def _session_processes(sid: int) -> list[int]:
     return found
 
 
+def _as_at_a_terminal() -> None:
+    """Give the child SIGINT's default action, as a shell does for a foreground command. A command
+    started in the background by a non-interactive shell (as a CI runner may start the suite)
+    inherits SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_export_leaves_nothing_behind(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
     """Ctrl-C reaches the whole foreground process group: the command and its worker processes."""
     for i in range(24):
@@ -247,7 +254,8 @@ def test_ctrl_c_during_export_leaves_nothing_behind(cli, dispute, home, tmp_path
     exports = home / "disputes" / dispute / "exports"
     env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC"}
     proc = subprocess.Popen([sys.executable, "-m", "locker", "export", dispute, "--json"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_as_at_a_terminal)
     deadline = time.monotonic() + 120
     # Wait until the pack is being made: worker processes started, or its temp file written.
     while time.monotonic() < deadline and proc.poll() is None:
@@ -289,7 +297,8 @@ def test_ctrl_c_during_add_reports_what_was_recorded(cli, dispute, home, tmp_pat
         samples.make_png(folder / f"s{i}.png", 120, 240, seed=i)
     env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC"}
     args = [sys.executable, "-c", ADD_LAUNCHER, "add", dispute, str(folder)] + (["--json"] if json_out else [])
-    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          preexec_fn=_as_at_a_terminal)
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "locker: interrupted" and "Traceback" not in proc.stderr
     recorded = [e["original_name"] for e in cli("show", dispute, "--json").json["exhibits"]]
