@@ -216,7 +216,8 @@ def dispute(name: str, files: list[Path], keep: bool) -> Path:
     locker(home, "profile", "--name", "张三", "--phone", "13800000000", "--tz", "Asia/Shanghai")
     locker(home, "new", "耳机退款（基准测试）", "--slug", "bench", "--platform", "xiaohongshu", "--merchant",
            "优品数码旗舰店", "--order-id", "250501123456789", "--amount", "199.00", "--purchased-on", "2025-05-01")
-    folder = home / "staging"
+    folder = OUT / f"staging-{name}"  # outside the home: the locker refuses its own files as evidence
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     for p in files:
         os.link(p, folder / p.name)
