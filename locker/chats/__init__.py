@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Protocol
 
 from locker.errors import LockerError
+from locker.values import zone_name
 
 __all__ = [
     # the API
@@ -246,18 +247,8 @@ def as_system(m: Message) -> Message:
 
 
 def tz_name(tz: tzinfo) -> str:
-    """The IANA key of a zoneinfo zone; "UTC" or "+08:00" for a fixed offset; else str(tz)."""
-    key = getattr(tz, "key", None)
-    if key:
-        return str(key)
-    if isinstance(tz, timezone):
-        offset = tz.utcoffset(None)
-        if not offset:
-            return "UTC"
-        sign = "-" if offset < timedelta(0) else "+"
-        minutes = abs(int(offset.total_seconds())) // 60
-        return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-    return str(tz)
+    """How the zone applied to a chat is recorded: :func:`locker.values.zone_name`."""
+    return zone_name(tz)
 
 
 _AM_WORDS = frozenset({"上午", "凌晨", "早上", "午前", "오전"})

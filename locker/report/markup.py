@@ -6,7 +6,7 @@ escaped with :func:`xml.sax.saxutils.escape`, so it prints as typed. Characters
 the font has no glyph for (emoji, rare scripts) are written as their Unicode
 name in brackets, ``🎧`` as ``(headphone)`` and a flag as ``(flag CN)``, instead
 of drawing an empty box (reportlab cannot embed the colour emoji fonts, CBDT,
-that systems ship); ``[U+XXXX]`` only for a code point without a name. Invisible
+that systems ship); ``[U+E000]`` (the code point in hex) only for one without a name. Invisible
 joiners, variation selectors, skin-tone modifiers and tag characters the font
 lacks are dropped. Control characters become ``\\xNN``.
 """

@@ -162,13 +162,12 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
     import hashlib
 
     from .. import custody, db
-    from ..errors import LockerError, NotFound, UsageError
+    from ..errors import LockerError, NotFound
     from ..search import index as search_index
     from ..values import now_utc, resolve_tz
     from . import disputes, profile
 
-    if date_order is not None and date_order not in profile.DATE_ORDERS:
-        raise UsageError(f"date order must be one of {', '.join(profile.DATE_ORDERS)}, not {date_order!r}")
+    profile.check_date_order(date_order)
     opened = disputes.resolve(home, ref)
     with db.reading(opened.engine) as session:
         row = session.connection().exec_driver_sql(

@@ -167,8 +167,6 @@ def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size
             except _Damaged as found:
                 known = found.checks
                 continue
-            finally:
-                checker.stop()
             if isinstance(err, OSError):  # no space, no permission: one line naming the file
                 raise store._os_error(err, final) from None
             raise
@@ -230,17 +228,20 @@ def _place(temp: Path, final: Path, *, replace: bool) -> None:
     try:
         os.link(temp, final)
     except FileExistsError:
-        raise UsageError("the file exists; export will not replace it (add --force to replace it)",
-                         path=str(final)) from None
+        raise _exists(final) from None
     except OSError as err:
         if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
             raise
         if final.exists():
-            raise UsageError("the file exists; export will not replace it (add --force to replace it)",
-                             path=str(final)) from None
+            raise _exists(final) from None
         os.replace(temp, final)
         return
     temp.unlink()
+
+
+def _exists(path: Path) -> UsageError:
+    return UsageError("the file exists; export will not replace it (add --force to replace it, or name another "
+                      "file)", path=str(path))
 
 
 class _Work:
@@ -641,8 +642,7 @@ def _target(home: Home, ddir: DisputeDir, output: str | None, lang: str, tz_name
             if not path.parent.is_dir():
                 raise UsageError(f"no such folder: {path.parent}", path=str(path))
             if (path.exists() or path.is_symlink()) and not force:
-                raise UsageError("the file exists; export will not replace it (add --force to replace it, "
-                                 "or name another file)", path=str(path))
+                raise _exists(path)
             if path.exists() and not path.is_file():
                 raise UsageError("not a regular file; export writes only to a new or a regular file",
                                  path=str(path))

@@ -345,8 +345,7 @@ def add(
     if options.kind is not None and options.kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {options.kind!r}")
     ddir = disputes.locate(home, ref)
-    if options.date_order is not None and options.date_order not in profile.DATE_ORDERS:
-        raise UsageError(f"date order must be one of {', '.join(profile.DATE_ORDERS)}, not {options.date_order!r}")
+    profile.check_date_order(options.date_order)
     user = profile.load(home)
     tz = resolve_tz(options.tz or user.tz)
     if options.date_order is None and user.date_order in profile.DATE_ORDERS:

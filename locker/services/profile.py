@@ -16,6 +16,14 @@ from ..values import now_utc, resolve_tz
 
 FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font", "date_order")
 DATE_ORDERS = ("dmy", "mdy", "ymd")
+
+
+def check_date_order(value: str | None) -> None:
+    """Refuse a date order that is none of DATE_ORDERS (``--date-order`` of add, reread, profile)."""
+    if value is not None and value not in DATE_ORDERS:
+        raise UsageError(f"date order must be one of {', '.join(DATE_ORDERS)}, not {value!r}")
+
+
 LANGS = ("zh", "en")
 
 
@@ -70,8 +78,8 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
         value = value.strip()
         if key == "lang" and value and value not in LANGS:
             raise UsageError(f"language must be one of {', '.join(LANGS)}, not {value!r}")
-        if key == "date_order" and value and value not in DATE_ORDERS:
-            raise UsageError(f"date order must be one of {', '.join(DATE_ORDERS)}, not {value!r}")
+        if key == "date_order" and value:
+            check_date_order(value)
         if key == "tz" and value:
             resolve_tz(value)
         if key == "font" and value and not Path(value.rsplit("#", 1)[0]).expanduser().is_file():
