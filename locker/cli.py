@@ -153,7 +153,9 @@ def show(
         detail = disputes.detail(_home(), dispute)
         render.emit_json(render.show_doc(detail)) if json_out else render.print_show(detail)
     else:
-        found = disputes.exhibit(_home(), dispute, number)
+        from .services import exhibits
+
+        found = exhibits.detail(_home(), dispute, number)
         if json_out:
             render.emit_json(render.show_exhibit_doc(found.exhibit, found.messages))
         else:
@@ -211,9 +213,9 @@ def event(
 ) -> None:
     """Add an event to the dispute's timeline."""
     from . import render
-    from .services import disputes
+    from .services import timeline
 
-    ev = disputes.add_event(_home(), dispute, text, at=at, type=type, exhibits=exhibit or [], tz_name=tz)
+    ev = timeline.add_event(_home(), dispute, text, at=at, type=type, exhibits=exhibit or [], tz_name=tz)
     if json_out:
         render.emit_json(render.event_doc(ev))
     else:
@@ -234,7 +236,7 @@ def status(
 
     found = disputes.set_status(_home(), dispute, new_status, note)
     if json_out:
-        render.emit_json({"slug": found.slug, "status": found.status, "updated_at": found.updated_at})
+        render.emit_json(render.status_doc(found))
     else:
         typer.echo(f"{found.slug} is now {found.status}.")
 
@@ -248,9 +250,9 @@ def withdraw(
 ) -> None:
     """Withdraw an exhibit: it leaves the pack, but its file and record are kept."""
     from . import render
-    from .services import disputes
+    from .services import exhibits
 
-    found = disputes.withdraw(_home(), dispute, number, reason)
+    found = exhibits.withdraw(_home(), dispute, number, reason)
     if json_out:
         render.emit_json(render.exhibit_doc(found))
     else:
@@ -284,9 +286,9 @@ def gc(
 ) -> None:
     """Remove orphaned objects: intact files that no exhibit names, left by an interrupted add."""
     from . import render
-    from .services import verify as verifying
+    from .services import gc as collecting
 
-    result = verifying.remove_orphans(_home(), dispute)
+    result = collecting.remove_orphans(_home(), dispute)
     render.emit_json(render.gc_doc(result)) if json_out else render.print_gc(result)
 
 
@@ -317,9 +319,9 @@ def log(
 ) -> None:
     """The dispute's custody log, oldest first."""
     from . import render
-    from .services import disputes
+    from .services import timeline
 
-    entries = disputes.log(_home(), dispute)
+    entries = timeline.log(_home(), dispute)
     render.emit_json(render.log_doc(entries)) if json_out else render.print_log(entries)
 
 

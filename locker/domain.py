@@ -8,7 +8,10 @@ standard library, so that any layer (even ``store`` and ``values``) may use it.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final
 
 # What an exhibit is, as ``add --kind`` accepts and ``show``/the pack name it.
 KINDS: Final = ("screenshot", "photo", "video", "audio", "chat", "document", "other")
@@ -46,3 +49,319 @@ EXHIBIT_FIELDS: Final = (
 )
 # Of those, the free text that search indexes.
 EXHIBIT_TEXT_FIELDS: Final = ("original_name", "title", "source", "purpose", "note")
+
+# --------------------------------------------------------------------------- custody actions
+#
+# Every change to a dispute is recorded by one custody entry, an (action, payload)
+# pair. Each action has ONE builder below (what the service that makes the change
+# appends) and ONE frozen reading (what ``verify``, the log and the pack read back).
+# A reading never trusts its payload: a value that is missing or not of the type
+# locker writes reads as None (only a hand-edited entry has one, and the chain's
+# hash reports that edit already).
+
+DISPUTE_CREATED: Final = "dispute.created"
+DISPUTE_STATUS: Final = "dispute.status"
+EVENT_ADDED: Final = "event.added"
+EXHIBIT_ADDED: Final = "exhibit.added"
+EXHIBIT_WITHDRAWN: Final = "exhibit.withdrawn"
+EXHIBIT_REREAD: Final = "exhibit.reread"
+EXPORT_CREATED: Final = "export.created"
+PROFILE_UPDATED: Final = "profile.updated"  # in the home's own log, not a dispute's
+ACTIONS: Final = (DISPUTE_CREATED, DISPUTE_STATUS, EVENT_ADDED, EXHIBIT_ADDED, EXHIBIT_WITHDRAWN,
+                  EXHIBIT_REREAD, EXPORT_CREATED, PROFILE_UPDATED)
+
+# The facts of a dispute its ``dispute.created`` entry records.
+DISPUTE_RECORDED: Final = ("id", "slug", "title", *DISPUTE_FIELDS, "status", "created_at")
+# What a chat's read again changes in the exhibit, as ``exhibit.reread`` records it.
+REREAD_CHANGES: Final = ("kind", "captured_at", "captured_at_source", "messages")
+
+Payload = dict[str, Any]
+Entry = tuple[str, Payload]  # what ``custody.append`` takes
+
+
+def _str(payload: Mapping[str, object], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _int(payload: Mapping[str, object], key: str) -> int | None:
+    value = payload.get(key)
+    return value if type(value) is int else None
+
+
+def _ints(payload: Mapping[str, object], key: str) -> tuple[int, ...] | None:
+    value = payload.get(key)
+    if isinstance(value, list) and all(type(n) is int for n in value):
+        return tuple(value)
+    return None
+
+
+def _mapping(payload: object) -> Mapping[str, object]:
+    return payload if isinstance(payload, dict) else {}
+
+
+@dataclass(frozen=True)
+class MessagesDigest:
+    """The count and SHA-256 of a chat exhibit's messages (see ``services.chat.digest``)."""
+
+    count: int | None
+    sha256: str | None
+
+    def as_payload(self) -> Payload:
+        return {"count": self.count, "sha256": self.sha256}
+
+    @classmethod
+    def read(cls, payload: Mapping[str, object]) -> MessagesDigest | None:
+        value = payload.get("messages")
+        if not isinstance(value, dict) or not value:
+            return None
+        return cls(_int(value, "count"), _str(value, "sha256"))
+
+
+# --- dispute.created
+
+
+@dataclass(frozen=True)
+class DisputeCreated:
+    facts: Mapping[str, str | None]  # each of DISPUTE_RECORDED the entry holds (older entries may hold fewer)
+
+    @property
+    def status(self) -> str | None:
+        return self.facts.get("status")
+
+    @property
+    def slug(self) -> str | None:
+        return self.facts.get("slug")
+
+    @property
+    def title(self) -> str | None:
+        return self.facts.get("title")
+
+    @classmethod
+    def read(cls, payload: object) -> DisputeCreated:
+        p = _mapping(payload)
+        return cls(MappingProxyType({k: _str(p, k) for k in DISPUTE_RECORDED if k in p}))
+
+
+def dispute_created(facts: Mapping[str, str | None]) -> Entry:
+    """A new dispute: ``facts`` has every key of DISPUTE_RECORDED."""
+    return DISPUTE_CREATED, {k: facts[k] for k in DISPUTE_RECORDED}
+
+
+# --- dispute.status
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    before: str | None  # "from"
+    after: str | None   # "to"
+    note: str | None
+
+    @classmethod
+    def read(cls, payload: object) -> StatusChanged:
+        p = _mapping(payload)
+        return cls(_str(p, "from"), _str(p, "to"), _str(p, "note"))
+
+
+def dispute_status(before: str, after: str, note: str | None) -> Entry:
+    return DISPUTE_STATUS, {"from": before, "to": after, "note": note}
+
+
+# --- event.added
+
+
+@dataclass(frozen=True)
+class EventAdded:
+    event: int | None  # the event row's id
+    at: str | None
+    type: str | None
+    description: str | None
+    exhibits: tuple[int, ...] | None
+
+    @classmethod
+    def read(cls, payload: object) -> EventAdded:
+        p = _mapping(payload)
+        return cls(_int(p, "event"), _str(p, "at"), _str(p, "type"), _str(p, "description"), _ints(p, "exhibits"))
+
+
+def event_added(event: int, at: str, type: str, description: str, exhibits: Sequence[int]) -> Entry:
+    return EVENT_ADDED, {"event": event, "at": at, "type": type, "description": description,
+                         "exhibits": list(exhibits)}
+
+
+# --- exhibit.added
+
+
+@dataclass(frozen=True)
+class ExhibitAdded:
+    exhibit: int | None  # its number
+    sha256: str | None
+    size: int | None
+    mime: str | None
+    kind: str | None
+    original_name: str | None
+    title: str | None
+    source: str | None
+    purpose: str | None
+    note: str | None
+    captured_at: str | None
+    captured_at_source: str | None
+    ingested_at: str | None
+    messages: MessagesDigest | None  # a chat's messages, else None
+
+    def recorded(self, field: str) -> object:
+        """The value recorded for one of EXHIBIT_FIELDS (``number`` is the entry's ``exhibit``)."""
+        return self.exhibit if field == "number" else getattr(self, field)
+
+    @classmethod
+    def read(cls, payload: object) -> ExhibitAdded:
+        p = _mapping(payload)
+        return cls(
+            exhibit=_int(p, "exhibit"), sha256=_str(p, "sha256"), size=_int(p, "size"), mime=_str(p, "mime"),
+            kind=_str(p, "kind"), original_name=_str(p, "original_name"), title=_str(p, "title"),
+            source=_str(p, "source"), purpose=_str(p, "purpose"), note=_str(p, "note"),
+            captured_at=_str(p, "captured_at"), captured_at_source=_str(p, "captured_at_source"),
+            ingested_at=_str(p, "ingested_at"), messages=MessagesDigest.read(p),
+        )
+
+
+def exhibit_added(row: Mapping[str, Any], messages: MessagesDigest | None = None) -> Entry:
+    """An exhibit added: the EXHIBIT_FIELDS of its row (``number`` recorded as ``exhibit``), and a
+    chat's messages digest."""
+    payload = {("exhibit" if k == "number" else k): row[k] for k in EXHIBIT_FIELDS}
+    if messages is not None:
+        payload["messages"] = messages.as_payload()
+    return EXHIBIT_ADDED, payload
+
+
+# --- exhibit.withdrawn
+
+
+@dataclass(frozen=True)
+class ExhibitWithdrawn:
+    exhibit: int | None
+    reason: str | None
+
+    @classmethod
+    def read(cls, payload: object) -> ExhibitWithdrawn:
+        p = _mapping(payload)
+        return cls(_int(p, "exhibit"), _str(p, "reason"))
+
+
+def exhibit_withdrawn(exhibit: int, reason: str) -> Entry:
+    return EXHIBIT_WITHDRAWN, {"exhibit": exhibit, "reason": reason}
+
+
+# --- exhibit.reread
+
+
+@dataclass(frozen=True)
+class ExhibitReread:
+    exhibit: int | None
+    kind: str | None
+    captured_at: str | None
+    captured_at_source: str | None
+    chat_format: str | None
+    date_order: str | None
+    date_order_source: str | None
+    tz: str | None
+    me: str | None
+    messages: MessagesDigest | None
+    changes: frozenset[str]  # which of REREAD_CHANGES the entry holds
+
+    @classmethod
+    def read(cls, payload: object) -> ExhibitReread:
+        p = _mapping(payload)
+        return cls(
+            exhibit=_int(p, "exhibit"), kind=_str(p, "kind"), captured_at=_str(p, "captured_at"),
+            captured_at_source=_str(p, "captured_at_source"), chat_format=_str(p, "chat_format"),
+            date_order=_str(p, "date_order"), date_order_source=_str(p, "date_order_source"), tz=_str(p, "tz"),
+            me=_str(p, "me"), messages=MessagesDigest.read(p), changes=frozenset(k for k in REREAD_CHANGES if k in p),
+        )
+
+
+def exhibit_reread(exhibit: int, *, captured_at: str | None, captured_at_source: str | None, chat_format: str,
+                   date_order: str | None, date_order_source: str | None, tz: str, me: str | None,
+                   messages: MessagesDigest) -> Entry:
+    """A chat read again into messages: it is a ``chat`` from now on, with these messages."""
+    return EXHIBIT_REREAD, {
+        "exhibit": exhibit, "kind": "chat", "captured_at": captured_at, "captured_at_source": captured_at_source,
+        "chat_format": chat_format, "date_order": date_order, "date_order_source": date_order_source, "tz": tz,
+        "me": me, "messages": messages.as_payload(),
+    }
+
+
+# --- export.created
+
+
+@dataclass(frozen=True)
+class ExportCreated:
+    export: int | None  # the export row's id
+    path: str | None
+    sha256: str | None
+    size: int | None
+    pages: int | None
+    lang: str | None
+    exhibits: tuple[int, ...] | None
+    fingerprint: str | None
+    attachments: int | None
+    failed_verification: tuple[int, ...]  # exhibits stamped FAILED VERIFICATION (--allow-damaged)
+
+    @classmethod
+    def read(cls, payload: object) -> ExportCreated:
+        p = _mapping(payload)
+        return cls(
+            export=_int(p, "export"), path=_str(p, "path"), sha256=_str(p, "sha256"), size=_int(p, "size"),
+            pages=_int(p, "pages"), lang=_str(p, "lang"), exhibits=_ints(p, "exhibits"),
+            fingerprint=_str(p, "fingerprint"), attachments=_int(p, "attachments"),
+            failed_verification=_ints(p, "failed_verification") or (),
+        )
+
+
+def export_created(export: int, *, path: str, sha256: str, size: int, pages: int, lang: str,
+                   exhibits: Sequence[int], fingerprint: str | None, attachments: int,
+                   failed_verification: Sequence[int] = ()) -> Entry:
+    """A pack written; ``failed_verification`` is recorded only when some exhibit failed its check."""
+    payload: Payload = {"export": export, "path": path, "sha256": sha256, "size": size, "pages": pages,
+                        "lang": lang, "exhibits": list(exhibits), "fingerprint": fingerprint,
+                        "attachments": attachments}
+    if failed_verification:
+        payload["failed_verification"] = list(failed_verification)
+    return EXPORT_CREATED, payload
+
+
+# --- profile.updated
+
+
+@dataclass(frozen=True)
+class ProfileUpdated:
+    fields: Mapping[str, str | None]
+
+    @classmethod
+    def read(cls, payload: object) -> ProfileUpdated:
+        p = _mapping(payload)
+        return cls(MappingProxyType({k: _str(p, k) for k in p}))
+
+
+def profile_updated(fields: Mapping[str, str | None]) -> Entry:
+    """The whole profile after a change (its ``as_dict``)."""
+    return PROFILE_UPDATED, dict(fields)
+
+
+Reading = (DisputeCreated | StatusChanged | EventAdded | ExhibitAdded | ExhibitWithdrawn | ExhibitReread
+           | ExportCreated | ProfileUpdated)
+
+_READERS: Final[Mapping[str, Callable[[object], Reading]]] = {
+    DISPUTE_CREATED: DisputeCreated.read, DISPUTE_STATUS: StatusChanged.read, EVENT_ADDED: EventAdded.read,
+    EXHIBIT_ADDED: ExhibitAdded.read, EXHIBIT_WITHDRAWN: ExhibitWithdrawn.read, EXHIBIT_REREAD: ExhibitReread.read,
+    EXPORT_CREATED: ExportCreated.read, PROFILE_UPDATED: ProfileUpdated.read,
+}
+
+
+def read_entry(action: str, payload: object) -> Reading | None:
+    """The typed reading of one custody entry's (decoded) payload; None for an action locker does
+    not write, or a payload that is not a JSON object."""
+    reader = _READERS.get(action)
+    if reader is None or not isinstance(payload, dict):
+        return None
+    return reader(payload)

@@ -11,6 +11,7 @@ import re
 import sys
 from typing import Any
 
+from . import domain
 from .values import clean_text, zone_assumed
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -28,10 +29,6 @@ def emit_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
-def _loads(text: str | None, default: Any) -> Any:
-    return json.loads(text) if text else default
-
-
 # --- JSON documents -------------------------------------------------------
 
 NEW_KEYS = ("slug", "id", "title", "platform", "merchant", "order_id", "amount", "currency",
@@ -40,16 +37,21 @@ DISPUTE_KEYS = ("slug", "id", "title", "platform", "merchant", "merchant_address
                 "amount", "currency", "purchased_on", "claim", "summary", "status", "created_at", "updated_at")
 
 
-def new_doc(dispute: Any) -> dict:
+def new_doc(dispute: Any) -> dict[str, Any]:
     return {k: getattr(dispute, k) for k in NEW_KEYS}
 
 
-def error_doc(code: str, message: str, path: str | None = None) -> dict:
+def status_doc(dispute: Any) -> dict[str, Any]:
+    """What ``locker status --json`` prints (schemas/status.schema.json)."""
+    return {"slug": dispute.slug, "status": dispute.status, "updated_at": dispute.updated_at}
+
+
+def error_doc(code: str, message: str, path: str | None = None) -> dict[str, Any]:
     """What a failed command prints with --json (schemas/error.schema.json)."""
     return {"error": {"code": code, "message": message, "path": None if path is None else clean_text(path)}}
 
 
-def add_doc(result: Any) -> dict:
+def add_doc(result: Any) -> dict[str, Any]:
     doc = {
         "added": [
             {
@@ -66,7 +68,7 @@ def add_doc(result: Any) -> dict:
     return doc
 
 
-def list_doc(summaries: list[Any]) -> list[dict]:
+def list_doc(summaries: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "slug": s.dispute.slug, "title": s.dispute.title, "platform": s.dispute.platform,
@@ -77,36 +79,36 @@ def list_doc(summaries: list[Any]) -> list[dict]:
     ]
 
 
-def exhibit_doc(e: Any) -> dict:
+def exhibit_doc(e: Any) -> dict[str, Any]:
     return {
         "exhibit": e.number, "sha256": e.sha256, "size": e.size, "mime": e.mime, "kind": e.kind,
         "original_name": e.original_name, "title": e.title, "source": e.source, "purpose": e.purpose,
         "note": e.note, "captured_at": e.captured_at, "captured_at_source": e.captured_at_source,
-        "ingested_at": e.ingested_at, "withdrawn": bool(e.withdrawn), "metadata": _loads(e.meta, {}),
+        "ingested_at": e.ingested_at, "withdrawn": bool(e.withdrawn), "metadata": dict(e.metadata),
     }
 
 
-def event_doc(ev: Any) -> dict:
-    return {"at": ev.at, "type": ev.type, "description": ev.description, "exhibits": _loads(ev.exhibits, [])}
+def event_doc(ev: Any) -> dict[str, Any]:
+    return {"at": ev.at, "type": ev.type, "description": ev.description, "exhibits": list(ev.exhibits)}
 
 
-def show_doc(detail: Any) -> dict:
+def show_doc(detail: Any) -> dict[str, Any]:
     doc = {k: getattr(detail.dispute, k) for k in DISPUTE_KEYS}
     doc["exhibits"] = [exhibit_doc(e) for e in detail.exhibits]
     doc["events"] = [event_doc(ev) for ev in detail.events]
     return doc
 
 
-def message_doc(m: Any) -> dict:
+def message_doc(m: Any) -> dict[str, Any]:
     return {"at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me), "kind": m.kind,
             "system": m.kind == "service"}
 
 
-def show_exhibit_doc(exhibit: Any, messages: list[Any] | None = None) -> dict:
+def show_exhibit_doc(exhibit: Any, messages: list[Any] | None = None) -> dict[str, Any]:
     return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []]}
 
 
-def verify_doc(report: Any) -> dict:
+def verify_doc(report: Any) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "disputes": [
@@ -119,7 +121,7 @@ def verify_doc(report: Any) -> dict:
     }
 
 
-def rebuild_doc(result: Any) -> dict:
+def rebuild_doc(result: Any) -> dict[str, Any]:
     return {
         "slug": result.slug,
         "made": [{"exhibit": d.exhibit, "key": d.key, "folder": str(d.folder), "type": d.manifest.get("type")}
@@ -128,20 +130,20 @@ def rebuild_doc(result: Any) -> dict:
     }
 
 
-def log_doc(entries: list[Any]) -> list[dict]:
+def log_doc(entries: list[Any]) -> list[dict[str, Any]]:
     return [
-        {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "payload": json.loads(e.payload),
+        {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "payload": e.payload,
          "prev_hash": e.prev_hash, "hash": e.hash}
         for e in entries
     ]
 
 
-def export_doc(result: Any) -> dict:
+def export_doc(result: Any) -> dict[str, Any]:
     return {"path": str(result.path), "sha256": result.sha256, "pages": result.pages,
             "exhibits": list(result.exhibits), "lang": result.lang}
 
 
-def search_doc(result: Any) -> dict:
+def search_doc(result: Any) -> dict[str, Any]:
     return {
         "query": clean_text(result.query),
         "hits": [{"dispute": h.dispute, "exhibit": h.exhibit, "field": h.field, "snippet": h.snippet_text}
@@ -149,7 +151,7 @@ def search_doc(result: Any) -> dict:
     }
 
 
-def reindex_doc(result: Any) -> dict:
+def reindex_doc(result: Any) -> dict[str, Any]:
     return {
         "disputes": result.disputes, "documents": result.documents, "pdfs_read": result.pdfs_read,
         "seconds": round(result.seconds, 3), "catalog": str(result.catalog),
@@ -287,14 +289,14 @@ def print_show(detail: Any) -> None:
     table = _table("No.", "file", "kind", "captured", "sha256", title="exhibits")
     for e in detail.exhibits:
         name = (e.title or e.original_name) + ("  [withdrawn]" if e.withdrawn else "")
-        assumed = zone_assumed(e.captured_at_source, e.meta) is not None
+        assumed = zone_assumed(e.captured_at_source, e.metadata) is not None
         table.add_row(str(e.number), _text(name), e.kind,
                       _when(e.captured_at, e.captured_at_source, offset=False, assumed=assumed), e.sha256[:10])
     console.print(table)
     if detail.events:
         table = _table("when", "type", "description", title="timeline")
         for ev in detail.events:
-            linked = _loads(ev.exhibits, [])
+            linked = ev.exhibits
             suffix = f"  (exhibit {', '.join(map(str, linked))})" if linked else ""
             table.add_row(_when(ev.at, offset=False), ev.type, _text(ev.description + suffix))
         console.print(table)
@@ -310,7 +312,7 @@ def print_exhibit(exhibit: Any, messages: Any = (), derived: Any = None) -> None
     for key, value in doc.items():
         if value not in (None, ""):
             console.print(_text(f"{key:<19} {value}"))
-    for w in _loads(exhibit.warnings, []):
+    for w in exhibit.warnings:
         console.print(_text(f"{'warning':<19} {w}"))
     if metadata:
         console.print("metadata")
@@ -361,26 +363,27 @@ def print_rebuild(result: Any) -> None:
         print_error(f"exhibit {number}: {reason}")
 
 
-def _log_summary(action: str, payload: dict) -> str:
+def _log_summary(action: str, payload: Any) -> str:
     """One line of what a custody entry says; `log --json` has all of it."""
-    if action == "exhibit.added":
-        extra = f", {payload['messages']['count']} messages" if payload.get("messages") else ""
-        return f"exhibit {payload.get('exhibit')}: {payload.get('original_name')} sha256 {payload.get('sha256', '')[:12]}{extra}"
-    if action == "exhibit.withdrawn":
-        return f"exhibit {payload.get('exhibit')}: {payload.get('reason')}"
-    if action == "exhibit.reread":
-        count = (payload.get("messages") or {}).get("count")
-        order = f", dates {payload['date_order']}" if payload.get("date_order") else ""
-        return f"exhibit {payload.get('exhibit')}: read again as {payload.get('chat_format')}{order}, {count} messages"
-    if action == "dispute.status":
-        note = f" ({payload['note']})" if payload.get("note") else ""
-        return f"{payload.get('from')} → {payload.get('to')}{note}"
-    if action == "event.added":
-        return f"{payload.get('at')} {payload.get('type')}: {payload.get('description')}"
-    if action == "dispute.created":
-        return f"{payload.get('slug')}: {payload.get('title')}"
-    if action == "export.created":
-        return f"{payload.get('path')} sha256 {str(payload.get('sha256', ''))[:12]}"
+    r = domain.read_entry(action, payload)
+    if isinstance(r, domain.ExhibitAdded):
+        extra = f", {r.messages.count} messages" if r.messages else ""
+        return f"exhibit {r.exhibit}: {r.original_name} sha256 {(r.sha256 or '')[:12]}{extra}"
+    if isinstance(r, domain.ExhibitWithdrawn):
+        return f"exhibit {r.exhibit}: {r.reason}"
+    if isinstance(r, domain.ExhibitReread):
+        count = r.messages.count if r.messages else None
+        order = f", dates {r.date_order}" if r.date_order else ""
+        return f"exhibit {r.exhibit}: read again as {r.chat_format}{order}, {count} messages"
+    if isinstance(r, domain.StatusChanged):
+        note = f" ({r.note})" if r.note else ""
+        return f"{r.before} → {r.after}{note}"
+    if isinstance(r, domain.EventAdded):
+        return f"{r.at} {r.type}: {r.description}"
+    if isinstance(r, domain.DisputeCreated):
+        return f"{r.slug}: {r.title}"
+    if isinstance(r, domain.ExportCreated):
+        return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
     return json.dumps(payload, ensure_ascii=False)[:120]
 
 
@@ -408,11 +411,11 @@ def print_export(result: Any) -> None:
 def print_log(entries: list[Any]) -> None:
     console = _console()
     for e in entries:
-        summary = _log_summary(e.action, json.loads(e.payload))
+        summary = _log_summary(e.action, e.payload)
         console.print(_text(f"{e.seq:>4}  {_when(e.at)}  {e.action:<18} {e.hash[:12]}  {summary}"), soft_wrap=True)
 
 
-def reread_doc(result: Any) -> dict:
+def reread_doc(result: Any) -> dict[str, Any]:
     return {"dispute": result.slug, "exhibit": result.exhibit, "chat_format": result.chat_format,
             "previous_count": result.previous_count, "message_count": result.message_count,
             "messages_sha256": result.sha256, "date_order": result.date_order,
@@ -499,7 +502,7 @@ class RichProgress:
             self._bar = None
 
 
-def gc_doc(result: Any) -> dict:
+def gc_doc(result: Any) -> dict[str, Any]:
     return {"slug": result.slug, "removed": list(result.removed), "bytes_freed": result.bytes_freed}
 
 

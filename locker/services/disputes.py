@@ -1,8 +1,11 @@
-"""Disputes: open one, find one, list them, move them on, and their timeline."""
+"""Disputes: open one, find one, list them, move them on.
+
+An exhibit's own changes live in :mod:`.exhibits`, the timeline and the custody log
+in :mod:`.timeline`.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -13,18 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .. import custody, db, store
+from .. import custody, db, domain, store
+from ..domain import DISPUTE_FIELDS, STATUSES  # STATUSES: also read as disputes.STATUSES by services.search
 from ..errors import Ambiguous, LockerError, NotFound, UsageError
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
-from ..values import now_utc, parse_amount, parse_capture_time, parse_date, resolve_tz
-
-STATUSES = ("open", "negotiating", "appealed", "complained", "resolved", "rejected", "closed")
-DISPUTE_FIELDS = (
-    "platform", "merchant", "merchant_address", "order_id", "item",
-    "amount", "currency", "purchased_on", "claim", "summary",
-)
-EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+from ..values import now_utc, parse_amount, parse_date
+from .views import DisputeView, EventView, ExhibitView
 
 
 @dataclass(frozen=True)
@@ -50,14 +48,14 @@ def recording(opened: Opened) -> Iterator[Any]:
 
 @dataclass(frozen=True)
 class Detail:
-    dispute: Any
-    exhibits: tuple[Any, ...]
-    events: tuple[Any, ...]
+    dispute: DisputeView
+    exhibits: tuple[ExhibitView, ...]
+    events: tuple[EventView, ...]
 
 
 @dataclass(frozen=True)
 class Summary:
-    dispute: Any
+    dispute: DisputeView
     exhibit_count: int
 
 
@@ -74,7 +72,7 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None) -> Any:
+def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None) -> DisputeView:
     """Open a dispute: a new folder with its database and a first custody entry."""
     title = title.strip()
     if not title:
@@ -82,11 +80,11 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
     unknown = set(fields) - set(DISPUTE_FIELDS)
     if unknown:
         raise UsageError(f"unknown dispute field: {', '.join(sorted(unknown))}")
-    values = {k: _clean(v) for k, v in fields.items()}
+    values: dict[str, Any] = {k: _clean(v) for k, v in fields.items()}
     if values.get("amount"):
-        values["amount"] = parse_amount(values["amount"])  # type: ignore[arg-type]
+        values["amount"] = parse_amount(values["amount"])
     if values.get("purchased_on"):
-        values["purchased_on"] = parse_date(values["purchased_on"])  # type: ignore[arg-type]
+        values["purchased_on"] = parse_date(values["purchased_on"])
     values["currency"] = (values.get("currency") or "CNY").upper()
     if slug is not None and not SLUG_RE.match(slug):
         raise UsageError(f"a dispute name uses a-z, 0-9 and '-': {slug!r}")
@@ -106,8 +104,10 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
         with db.writing(engine) as session:
             session.add(dispute)
             session.flush()
-            custody.append(session.connection(), now, [("dispute.created", dispute_payload(dispute))])
+            facts = {k: getattr(dispute, k) for k in domain.DISPUTE_RECORDED}
+            custody.append(session.connection(), now, [domain.dispute_created(facts)])
             search_index.index_dispute(session.connection(), dispute)
+            made = DisputeView.of(dispute)
         custody.publish_head(staging.root, engine)
         db.dispose(staging.db)
         # The finished folder replaces the empty reserved one in one rename.
@@ -123,7 +123,7 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
         if isinstance(exc, LockerError) and exc.path and staging.root.name in exc.path:
             exc.path = str(home.disputes)  # not the staging folder, which is gone by now
         raise
-    return dispute
+    return made
 
 
 def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
@@ -140,11 +140,6 @@ def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
         except OSError as err:
             raise store._os_error(err, home.disputes) from None
     raise LockerError(f"too many disputes named like {base!r}")
-
-
-def dispute_payload(dispute: Any) -> dict:
-    keys = ("id", "slug", "title", *DISPUTE_FIELDS, "status", "created_at")
-    return {k: getattr(dispute, k) for k in keys}
 
 
 def all_slugs(home: Home) -> list[str]:
@@ -191,50 +186,17 @@ def _one_dispute(session: Any) -> Any:
 
 
 def detail(home: Home, ref: str) -> Detail:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from ..models import Event, Exhibit
 
     opened = resolve(home, ref)
     with db.reading(opened.engine) as session:
         dispute = _one_dispute(session)
-        exhibits = session.exec(select(Exhibit).order_by(Exhibit.number)).all()
-        events = session.exec(select(Event).order_by(Event.at, Event.id)).all()
-    return Detail(dispute, tuple(exhibits), tuple(events))
-
-
-MAX_NUMBER = 2**63 - 1  # SQLite's largest integer: a number beyond it names no exhibit
-
-
-def get_exhibit(session: Any, number: int) -> Any:
-    """The exhibit with this number, or None (also for a number no database could hold)."""
-    from ..models import Exhibit
-
-    if not 1 <= number <= MAX_NUMBER:
-        return None
-    return session.get(Exhibit, number)
-
-
-@dataclass(frozen=True)
-class ExhibitDetail:
-    dispute: Any
-    exhibit: Any
-    messages: tuple[Any, ...]
-    derived: Any  # a derivatives.Derivation, or None when none was made yet
-
-
-def exhibit(home: Home, ref: str, number: int) -> ExhibitDetail:
-    """One exhibit for ``locker show DISPUTE N``: with its messages if a chat, and its derived files."""
-    from . import chat, derivatives
-
-    opened = resolve(home, ref)
-    with db.reading(opened.engine) as session:
-        dispute = _one_dispute(session)
-        found = get_exhibit(session, number)
-        if found is None:
-            raise NotFound(f"{opened.slug} has no exhibit {number}")
-        messages = chat.load(session, number) if found.kind == "chat" else []
-    return ExhibitDetail(dispute, found, tuple(messages), derivatives.existing(opened.dir, found))
+        exhibits = session.exec(select(Exhibit).order_by(col(Exhibit.number))).all()
+        events = session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all()
+        return Detail(DisputeView.of(dispute), tuple(ExhibitView.of(e) for e in exhibits),
+                      tuple(EventView.of(ev) for ev in events))
 
 
 @dataclass(frozen=True)
@@ -277,94 +239,32 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
             continue
         if platform and (dispute.platform or "").lower() != platform.lower():
             continue
-        out.append(Summary(dispute, count))
+        out.append(Summary(DisputeView.of(dispute), count))
     out.sort(key=lambda s: (s.dispute.created_at, s.dispute.slug), reverse=True)
     return Listing(tuple(out), tuple(unreadable))
 
 
-def _touch(session: Any, now: str) -> Any:
+def touch(session: Any, now: str) -> Any:
+    """The dispute row, marked as changed ``now`` (inside the caller's write transaction)."""
     dispute = _one_dispute(session)
     dispute.updated_at = now
     session.add(dispute)
     return dispute
 
 
-def set_status(home: Home, ref: str, status: str, note: str | None = None) -> Any:
+def set_status(home: Home, ref: str, status: str, note: str | None = None) -> DisputeView:
     if status not in STATUSES:
         raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
     opened = resolve(home, ref)
     now = now_utc()
     with recording(opened) as session:
-        dispute = _touch(session, now)
+        dispute = touch(session, now)
         before = dispute.status
         if before == status:
             raise UsageError(f"{opened.slug} is already {status}")
         dispute.status = status
         session.flush()
-        custody.append(session.connection(), now, [("dispute.status", {"from": before, "to": status, "note": _clean(note)})])
+        custody.append(session.connection(), now, [domain.dispute_status(before, status, _clean(note))])
         search_index.index_status_note(session.connection(), _clean(note), now)
-    return dispute
-
-
-def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "note",
-              exhibits: list[int] | None = None, tz_name: str | None = None) -> Any:
-    from ..models import Event
-    from . import profile
-
-    description = description.strip()
-    if not description:
-        raise UsageError("an event needs a description")
-    if not EVENT_TYPE_RE.match(type):
-        raise UsageError(f"an event type is a short lower-case word, not {type!r}")
-    tz = resolve_tz(tz_name or profile.load(home).tz)
-    when = parse_capture_time(at, tz)
-    numbers = sorted(set(exhibits or []))
-    opened = resolve(home, ref)
-    now = now_utc()
-    with recording(opened) as session:
-        for n in numbers:
-            if get_exhibit(session, n) is None:
-                raise NotFound(f"{opened.slug} has no exhibit {n}")
-        event = Event(at=when, type=type, description=description, exhibits=json.dumps(numbers), created_at=now)
-        session.add(event)
-        _touch(session, now)
-        session.flush()
-        custody.append(session.connection(), now, [(
-            "event.added",
-            {"event": event.id, "at": when, "type": type, "description": description, "exhibits": numbers},
-        )])
-        search_index.index_event(session.connection(), event)
-    return event
-
-
-def withdraw(home: Home, ref: str, number: int, reason: str) -> Any:
-
-    reason = reason.strip()
-    if not reason:
-        raise UsageError("say why the exhibit is withdrawn (--reason)")
-    opened = resolve(home, ref)
-    now = now_utc()
-    with recording(opened) as session:
-        found = get_exhibit(session, number)
-        if found is None:
-            raise NotFound(f"{opened.slug} has no exhibit {number}")
-        if found.withdrawn:
-            raise UsageError(f"exhibit {number} of {opened.slug} is already withdrawn")
-        found.withdrawn = True
-        found.withdrawn_reason = reason
-        session.add(found)
-        _touch(session, now)
-        session.flush()
-        custody.append(session.connection(), now, [("exhibit.withdrawn", {"exhibit": number, "reason": reason})])
-        search_index.index_withdrawal(session.connection(), number, reason, now)
-    return found
-
-
-def log(home: Home, ref: str) -> list[Any]:
-    from sqlmodel import select
-
-    from ..models import CustodyEntry
-
-    opened = resolve(home, ref)
-    with db.reading(opened.engine) as session:
-        return list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
+        changed = DisputeView.of(dispute)
+    return changed

@@ -5,16 +5,19 @@ only the first.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from .. import custody, db, store
+from .. import custody, db, domain, store
+from ..domain import EXHIBIT_FIELDS
 from ..errors import LockerError
-from ..paths import Home
-from . import chat, disputes
-from .ingest import PAYLOAD_FIELDS, exhibit_payload
+from ..paths import DisputeDir, Home
+from . import chat, disputes, gc
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def verify(home: Home, ref: str | None = None, progress: Any = None) -> VerifyRe
 
 
 def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from ..models import CustodyEntry, Dispute, Event, Exhibit, Export
 
@@ -64,10 +67,10 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
         engine = db.engine_for(ddir.db)
         with db.reading(engine) as session:
             dispute = session.exec(select(Dispute)).first()
-            exhibits = list(session.exec(select(Exhibit).order_by(Exhibit.number)).all())
-            events = list(session.exec(select(Event).order_by(Event.id)).all())
-            exports = list(session.exec(select(Export).order_by(Export.id)).all())
-            chain = list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
+            exhibits = list(session.exec(select(Exhibit).order_by(col(Exhibit.number))).all())
+            events = list(session.exec(select(Event).order_by(col(Event.id))).all())
+            exports = list(session.exec(select(Export).order_by(col(Export.id))).all())
+            chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
             messages = chat.stored_digests(session.connection())
             kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
     except LockerError as err:
@@ -86,7 +89,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     return DisputeCheck(slug, objects_checked, tuple(problems))
 
 
-def _check_head(ddir: Any, chain: list[Any], kept_since: int | None) -> list[Problem]:
+def _check_head(ddir: DisputeDir, chain: list[Any], kept_since: int | None) -> list[Problem]:
     """The chain must still hold the newest entry recorded outside the database."""
     try:
         head = custody.read_head(ddir.root)
@@ -99,7 +102,7 @@ def _check_head(ddir: Any, chain: list[Any], kept_since: int | None) -> list[Pro
     return [Problem(None, p.problem, p.detail) for p in found]
 
 
-def _check_objects(ddir: Any, exhibits: list[Any], progress: Any) -> tuple[int, list[Problem]]:
+def _check_objects(ddir: DisputeDir, exhibits: list[Any], progress: Any) -> tuple[int, list[Problem]]:
     problems: list[Problem] = []
     expected = {e.sha256: e for e in exhibits}
     on_disk = dict(store.iter_objects(ddir.objects))
@@ -137,97 +140,60 @@ def _check_objects(ddir: Any, exhibits: list[Any], progress: Any) -> tuple[int, 
     return checked, problems
 
 
-def _unreferenced(sha: str, path: Any) -> Problem:
+def _unreferenced(sha: str, path: Path) -> Problem:
     """An object no exhibit names: an orphan (warning) if its bytes match its name, else planted or corrupt."""
     where = f"objects/{sha[:2]}/{sha[2:]}"
-    if store.is_object_name(sha) and path.is_file():
-        try:
-            digest, _ = store.hash_file(path)
-        except OSError:
-            digest = None
-        if digest == sha:
-            return Problem(None, "object_orphaned",
-                           f"{where} belongs to no exhibit (left by an interrupted add; `locker gc` removes it)",
-                           severity="warning")
+    if gc.is_orphan(sha, path):
+        return Problem(None, "object_orphaned",
+                       f"{where} belongs to no exhibit (left by an interrupted add; `locker gc` removes it)",
+                       severity="warning")
     return Problem(None, "object_unexpected", f"{where} belongs to no exhibit and its bytes do not match its name")
 
 
-@dataclass(frozen=True)
-class Collected:
-    slug: str
-    removed: tuple[str, ...]  # sha256 of each orphan removed
-    bytes_freed: int
+Recorded = list[tuple[Any, domain.Reading]]
 
 
-def remove_orphans(home: Home, ref: str) -> Collected:
-    """Delete the orphaned objects of one dispute: intact, unreferenced, and (under the objects lock,
-    held exclusive) not an object some running add has published but not yet recorded.
-    An unreferenced object whose bytes do not match its name is evidence of tampering and is kept."""
-    from sqlmodel import select
-
-    from ..models import Exhibit
-
-    ddir = disputes.locate(home, ref)
-    objects = ddir.objects
-    if not objects.is_dir():
-        return Collected(ddir.slug, (), 0)
-    removed: list[str] = []
-    freed = 0
-    with store.ObjectsLock(objects, exclusive=True, wait=False):
-        store.clean_stale_temps(objects)
-        engine = db.engine_for(ddir.db)
-        with db.reading(engine) as session:
-            named = set(session.exec(select(Exhibit.sha256)).all())
-        for sha, path in store.iter_objects(objects):
-            if sha in named:
-                continue
-            problem = _unreferenced(sha, path)
-            if problem.problem != "object_orphaned":
-                continue
-            size = path.stat().st_size
-            store.remove_object(path)
-            removed.append(sha)
-            freed += size
-    return Collected(ddir.slug, tuple(removed), freed)
-
-
-def _payloads(chain: list[Any]) -> list[tuple[Any, dict]]:
-    """Each entry with its parsed payload, read once. One that is not a JSON object is left out: the
-    chain check has reported it already (its hash no longer matches)."""
-    parsed = []
+def _payloads(chain: Sequence[Any]) -> Recorded:
+    """Each entry with the typed reading of its payload, read once. One whose payload is not a JSON
+    object is left out (the chain check has reported it already: its hash no longer matches), and so
+    is one of an action locker does not write."""
+    parsed: Recorded = []
     for entry in chain:
         try:
             payload = json.loads(entry.payload)
         except ValueError:
             continue
-        if isinstance(payload, dict):
-            parsed.append((entry, payload))
+        reading = domain.read_entry(entry.action, payload)
+        if reading is not None:
+            parsed.append((entry, reading))
     return parsed
 
 
-def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: list[tuple[Any, dict]],
+def _sort_key(number: int | None) -> tuple[bool, int]:
+    return number is None, number or 0
+
+
+def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: Recorded,
                         messages: dict[int, tuple[int, str]]) -> list[Problem]:
     """Each exhibit row (and a chat's messages) must say what its custody entry recorded, and vice versa."""
     problems: list[Problem] = []
-    added: dict[int, dict] = {}
-    withdrawn: dict[int, str] = {}
+    added: dict[int | None, domain.ExhibitAdded] = {}
+    withdrawn: dict[int | None, str | None] = {}
     status = None
-    for entry, payload in recorded:
-        if entry.action == "exhibit.added":
-            added[payload.get("exhibit")] = payload
-        elif entry.action == "exhibit.reread" and isinstance(added.get(payload.get("exhibit")), dict):
+    for _, reading in recorded:
+        if isinstance(reading, domain.ExhibitAdded):
+            added[reading.exhibit] = reading
+        elif isinstance(reading, domain.ExhibitReread) and reading.exhibit in added:
             # The chat was read again: from here on the row and its messages must say what this
             # newest entry recorded (its kind, capture time and the new messages' digest).
-            record = dict(added[payload.get("exhibit")])
-            record.update({k: payload[k] for k in ("kind", "captured_at", "captured_at_source", "messages")
-                           if k in payload})
-            added[payload.get("exhibit")] = record
-        elif entry.action == "exhibit.withdrawn":
-            withdrawn[payload.get("exhibit")] = payload.get("reason")
-        elif entry.action == "dispute.created":
-            status = payload.get("status")
-        elif entry.action == "dispute.status":
-            status = payload.get("to")
+            changes = {k: getattr(reading, k) for k in reading.changes}
+            added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], **changes)
+        elif isinstance(reading, domain.ExhibitWithdrawn):
+            withdrawn[reading.exhibit] = reading.reason
+        elif isinstance(reading, domain.DisputeCreated):
+            status = reading.status
+        elif isinstance(reading, domain.StatusChanged):
+            status = reading.after
     if dispute is None:
         problems.append(Problem(None, "dispute_missing", "the dispute row is gone"))
     elif status is not None and dispute.status != status:
@@ -237,51 +203,52 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: list[tuple[
         if record is None:
             problems.append(Problem(exhibit.number, "row_unrecorded", "no custody entry records this exhibit"))
             continue
-        row = {k: getattr(exhibit, k) for k in PAYLOAD_FIELDS}
-        current = exhibit_payload(row)
-        changed = sorted(k for k in current if current[k] != record.get(k))
-        if changed:
-            problems.append(Problem(
-                exhibit.number, "row_altered",
-                "differs from its custody entry in " + ", ".join(changed),
-            ))
-        recorded = record.get("messages")
-        stored = messages.pop(exhibit.number, (0, None))
-        if recorded and (stored[0], stored[1]) != (recorded.get("count"), recorded.get("sha256")):
-            problems.append(Problem(
-                exhibit.number, "messages_altered",
-                f"{stored[0]} stored chat messages do not match the {recorded.get('count')} the custody log recorded",
-            ))
-        elif not recorded and stored[0]:
-            problems.append(Problem(exhibit.number, "messages_altered", "chat messages that no custody entry records"))
-        if bool(exhibit.withdrawn) != (exhibit.number in withdrawn):
-            problems.append(Problem(exhibit.number, "row_altered", "withdrawn flag differs from the custody log"))
-        elif exhibit.withdrawn and exhibit.withdrawn_reason != withdrawn[exhibit.number]:
-            problems.append(Problem(exhibit.number, "row_altered", "withdrawal reason differs from the custody log"))
-    for number in sorted(added):
+        problems += _exhibit_against_entry(exhibit, record, withdrawn, messages.pop(exhibit.number, (0, None)))
+    for number in sorted(added, key=_sort_key):
         problems.append(Problem(number, "row_missing", "the custody log records this exhibit but its row is gone"))
     for number in sorted(messages):
         problems.append(Problem(number, "messages_altered", "chat messages of an exhibit that does not exist"))
     return problems
 
 
-def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any],
-                           recorded: list[tuple[Any, dict]]) -> list[Problem]:
+def _exhibit_against_entry(exhibit: Any, record: domain.ExhibitAdded, withdrawn: dict[int | None, str | None],
+                           stored: tuple[int, str | None]) -> list[Problem]:
+    problems: list[Problem] = []
+    changed = sorted("exhibit" if k == "number" else k
+                     for k in EXHIBIT_FIELDS if getattr(exhibit, k) != record.recorded(k))
+    if changed:
+        problems.append(Problem(exhibit.number, "row_altered", "differs from its custody entry in " + ", ".join(changed)))
+    digest = record.messages
+    if digest and stored != (digest.count, digest.sha256):
+        problems.append(Problem(
+            exhibit.number, "messages_altered",
+            f"{stored[0]} stored chat messages do not match the {digest.count} the custody log recorded",
+        ))
+    elif not digest and stored[0]:
+        problems.append(Problem(exhibit.number, "messages_altered", "chat messages that no custody entry records"))
+    if bool(exhibit.withdrawn) != (exhibit.number in withdrawn):
+        problems.append(Problem(exhibit.number, "row_altered", "withdrawn flag differs from the custody log"))
+    elif exhibit.withdrawn and exhibit.withdrawn_reason != withdrawn[exhibit.number]:
+        problems.append(Problem(exhibit.number, "row_altered", "withdrawal reason differs from the custody log"))
+    return problems
+
+
+def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any], recorded: Recorded) -> list[Problem]:
     """The dispute's details, its timeline events and its export records must say what the custody
     log recorded when they were made (the pack prints all three); none may lack an entry."""
     problems: list[Problem] = []
-    created: dict | None = None
-    recorded_events: dict[Any, dict] = {}
-    recorded_exports: dict[Any, tuple[str, dict]] = {}
-    for entry, payload in recorded:
-        if entry.action == "dispute.created":
-            created = payload
-        elif entry.action == "event.added":
-            recorded_events[payload.get("event")] = payload
-        elif entry.action == "export.created":
-            recorded_exports[payload.get("export")] = (entry.at, payload)
+    created: domain.DisputeCreated | None = None
+    recorded_events: dict[int | None, domain.EventAdded] = {}
+    recorded_exports: dict[int | None, tuple[str, domain.ExportCreated]] = {}
+    for entry, reading in recorded:
+        if isinstance(reading, domain.DisputeCreated):
+            created = reading
+        elif isinstance(reading, domain.EventAdded):
+            recorded_events[reading.event] = reading
+        elif isinstance(reading, domain.ExportCreated):
+            recorded_exports[reading.export] = (entry.at, reading)
     if dispute is not None and created is not None:
-        changed = sorted(k for k, v in created.items() if k != "status" and getattr(dispute, k, v) != v)
+        changed = sorted(k for k, v in created.facts.items() if k != "status" and getattr(dispute, k, v) != v)
         if changed:
             problems.append(Problem(None, "row_altered", "the dispute's " + ", ".join(changed)
                                     + " differ from its custody entry"))
@@ -292,7 +259,7 @@ def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any],
             continue
         row = {"at": event.at, "type": event.type, "description": event.description,
                "exhibits": _loads_list(event.exhibits)}
-        changed = sorted(k for k in row if row[k] != record.get(k))
+        changed = sorted(k for k in row if row[k] != getattr(record, k))
         if changed:
             problems.append(Problem(None, "row_altered", f"timeline event {event.id} differs from its custody entry in "
                                     + ", ".join(changed)))
@@ -303,10 +270,10 @@ def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any],
         if found is None:
             problems.append(Problem(None, "row_unrecorded", f"no custody entry records export {export.id}"))
             continue
-        at, record = found
+        at, made = found
         row = {"at": export.at, "path": export.path, "sha256": export.sha256, "pages": export.pages,
                "lang": export.lang, "exhibits": _loads_list(export.exhibits)}
-        changed = sorted(k for k in row if row[k] != (at if k == "at" else record.get(k)))
+        changed = sorted(k for k in row if row[k] != (at if k == "at" else getattr(made, k)))
         if changed:
             problems.append(Problem(None, "row_altered", f"export {export.id} differs from its custody entry in "
                                     + ", ".join(changed)))
@@ -315,8 +282,10 @@ def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any],
     return problems
 
 
-def _loads_list(text: str | None) -> Any:
+def _loads_list(text: str | None) -> object:
+    """A JSON list column as the tuple an entry's reading holds; anything else as it is (never equal)."""
     try:
-        return json.loads(text or "[]")
+        value = json.loads(text or "[]")
     except ValueError:
         return text
+    return tuple(value) if isinstance(value, list) else value
