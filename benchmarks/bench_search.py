@@ -1,7 +1,7 @@
 """Search benchmark: 1,000 disputes × 1,000 chat messages (mixed Chinese and English) plus their exhibits.
 
 The disputes are built with the project's own functions for speed — ``disputes.new`` and
-``disputes.add_event`` as they are, and for the exhibits one transaction per dispute that
+``timeline.add_event`` as they are, and for the exhibits one transaction per dispute that
 inserts the exhibit rows and chat messages directly (``chat.insert``, ``custody.append``)
 and indexes them through the real code path (``search_index.index_exhibits``, as
 ``locker add`` does). Then, in one run on the same data:
@@ -88,11 +88,11 @@ def build_slice(home_dir: str, indices: list[int], messages: int) -> int:
     from sqlalchemy import insert
 
     from locker import custody, db
+    from locker.domain import exhibit_added
     from locker.models import Exhibit
     from locker.paths import Home
     from locker.search import index as search_index
-    from locker.services import chat, disputes
-    from locker.services.ingest import exhibit_payload
+    from locker.services import chat, disputes, timeline
     from locker.values import now_utc
 
     home = Home(Path(home_dir))
@@ -131,10 +131,10 @@ def build_slice(home_dir: str, indices: list[int], messages: int) -> int:
             conn.execute(insert(Exhibit.__table__), rows)
             chat.insert(conn, 1, msgs)
             search_index.index_exhibits(conn, rows, pages)
-            entries = [("exhibit.added", exhibit_payload(r)) for r in rows]
+            entries = [exhibit_added(r) for r in rows]
             custody.append(conn, now, entries)
-        disputes.add_event(home, slug, "商家拒绝退款，称已超过七天", at="2025-05-03 15:21", tz_name="Asia/Shanghai")
-        disputes.add_event(home, slug, "向平台申请介入 appeal filed", at="2025-05-04 09:00", tz_name="Asia/Shanghai")
+        timeline.add_event(home, slug, "商家拒绝退款，称已超过七天", at="2025-05-03 15:21", tz_name="Asia/Shanghai")
+        timeline.add_event(home, slug, "向平台申请介入 appeal filed", at="2025-05-04 09:00", tz_name="Asia/Shanghai")
         db.dispose(opened.dir.db)
     return len(indices)
 

@@ -39,11 +39,12 @@ def canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def entry_document(seq: int, at: str, actor: str, action: str, payload: Any, prev_hash: str, v: int = 1) -> dict:
+def entry_document(seq: int, at: str, actor: str, action: str, payload: Any, prev_hash: str,
+                   v: int = 1) -> dict[str, Any]:
     return {"v": v, "seq": seq, "at": at, "actor": actor, "action": action, "payload": payload, "prev_hash": prev_hash}
 
 
-def entry_hash(document: dict) -> str:
+def entry_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(document)).hexdigest()
 
 
@@ -55,8 +56,9 @@ def actor() -> str:
     return f"{user} via locker"
 
 
-def append(conn: Any, at: str, entries: Iterable[tuple[str, dict]]) -> list[dict]:
-    """Append (action, payload) entries inside the caller's write transaction."""
+def append(conn: Any, at: str, entries: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Append (action, payload) entries inside the caller's write transaction. Each pair comes from
+    one of the builders in :mod:`locker.domain` (``domain.exhibit_added(...)`` and so on)."""
     from sqlalchemy import insert, text
 
     from .models import CustodyEntry
@@ -163,6 +165,7 @@ def publish_head(folder: Path, engine: Any) -> None:
     import fcntl
 
     from . import store
+    from .errors import StoreError
 
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -189,7 +192,7 @@ def publish_head(folder: Path, engine: Any) -> None:
             raw.close()
         doc = {"v": FORMAT_VERSION, "seq": newest[0], "hash": newest[1], "at": newest[2]}
         store.write_atomic(folder / HEAD_NAME, canonical(doc) + b"\n")
-    except (OSError, store.StoreError):
+    except (OSError, StoreError):
         return
     finally:
         os.close(fd)

@@ -119,3 +119,15 @@ def test_reread_and_chat_messages_match_their_schemas(cli, tmp_path: Path) -> No
     check(shown, "show-exhibit")
     assert [m["system"] for m in shown["messages"]] == [False, True]
     check(cli("log", slug, "--json").json, "log")
+
+
+def test_status_document_matches_its_schema(cli, dispute) -> None:  # noqa: ANN001
+    from locker.domain import STATUSES
+
+    ran = cli("status", dispute, "negotiating", "--note", "merchant answered", "--json")
+    assert ran.code == 0, ran.err
+    check(ran.json, "status")
+    assert set(ran.json) == set(schema("status")["properties"])
+    assert ran.json["slug"] == dispute and ran.json["status"] == "negotiating"
+    assert schema("status")["additionalProperties"] is False
+    assert tuple(schema("status")["properties"]["status"]["enum"]) == STATUSES

@@ -15,13 +15,15 @@ from json.encoder import encode_basestring as _encode_string  # the C encoder, e
 from pathlib import Path
 from typing import Any
 
+from .. import domain
+
 
 @dataclass(frozen=True)
 class ChatImport:
     """What add keeps of a parsed chat until its transaction."""
 
     messages: list[Any]
-    metadata: dict
+    metadata: dict[str, Any]
     captured_at: str | None
     warnings: tuple[str, ...]
     digest: str
@@ -66,7 +68,7 @@ def with_reread_command(warnings: tuple[str, ...], slug: str, number: int) -> tu
     return tuple(w.replace("locker reread DISPUTE N", f"locker reread {slug} {number}") for w in warnings)
 
 
-def _row(m: Any) -> list:
+def _row(m: Any) -> list[Any]:
     return [m.position, m.at, m.sender, m.text, bool(m.me), m.kind]
 
 
@@ -113,12 +115,12 @@ def insert(conn: Any, exhibit: int, messages: list[Any]) -> None:
 
 
 def load(session: Any, exhibit: int) -> list[Any]:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from ..models import ChatMessage
 
     return list(session.exec(
-        select(ChatMessage).where(ChatMessage.exhibit == exhibit).order_by(ChatMessage.position)
+        select(ChatMessage).where(ChatMessage.exhibit == exhibit).order_by(col(ChatMessage.position))
     ).all())
 
 
@@ -159,12 +161,9 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
     ``exhibit.reread`` custody entry (count and SHA-256 of the new messages). Unless given
     again, the zone, ``me`` and format are those of the last read, and a date order given
     with the option last time is kept."""
-    import hashlib
-
-    from .. import custody, db
-    from ..errors import LockerError, NotFound
-    from ..search import index as search_index
-    from ..values import now_utc, resolve_tz
+    from .. import db
+    from ..errors import NotFound
+    from ..values import resolve_tz
     from . import disputes, profile
 
     profile.check_date_order(date_order)
@@ -185,10 +184,35 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
     source = "option"
     if date_order is None and metadata.get("date_order_source") == "option":
         date_order = metadata.get("date_order")
-    elif date_order is None and user.date_order in profile.DATE_ORDERS:
+    elif date_order is None and user.date_order in domain.DATE_ORDERS:
         date_order, source = user.date_order, "profile"
 
-    path = opened.dir.object_path(sha)
+    path = _intact_object(opened.dir.object_path(sha), sha, number)
+    found = read(path, tz=zone, me=me, fmt=fmt, date_order=date_order, date_order_source=source)
+    warnings = tuple(w for w in _loads(warnings_text, []) if not str(w).startswith(CHAT_WARNINGS))
+    warnings += with_reread_command(found.warnings, opened.slug, number)
+    new_metadata = {k: v for k, v in metadata.items() if k not in CHAT_KEYS}
+    new_metadata.update(found.metadata)
+    if captured_source != "user" and found.captured_at:
+        captured_at, captured_source = found.captured_at, "chat"
+    _, payload = entry = domain.exhibit_reread(
+        number, captured_at=captured_at, captured_at_source=captured_source,
+        chat_format=found.metadata["chat_format"], date_order=found.metadata.get("date_order"),
+        date_order_source=found.metadata.get("date_order_source"), tz=found.metadata["tz"],
+        me=found.metadata.get("me"), messages=domain.MessagesDigest(len(found.messages), found.digest))
+    changes = ("kind = 'chat', captured_at = ?, captured_at_source = ?, metadata = ?, warnings = ?",
+               (captured_at, captured_source, json.dumps(new_metadata, ensure_ascii=False, sort_keys=True),
+                json.dumps(list(warnings), ensure_ascii=False)))
+    previous, seq = _replace_messages(opened, number, sha, found.messages, changes, entry)
+    return Reread(opened.slug, number, payload["chat_format"], previous, len(found.messages), found.digest,
+                  payload["date_order"], payload["date_order_source"], payload["tz"], payload["me"], captured_at,
+                  captured_source, warnings, seq)
+
+
+def _intact_object(path: Path, sha: str, number: int) -> Path:
+    """The exhibit's stored object, once its bytes are seen to still have the recorded SHA-256."""
+    from ..errors import LockerError
+
     digest_of_object = hashlib.sha256()
     try:
         with open(path, "rb") as f:
@@ -199,21 +223,20 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
     if digest_of_object.hexdigest() != sha:
         raise LockerError(f"exhibit {number}'s object does not match its recorded SHA-256 (see `locker verify`)",
                           path=str(path))
-    found = read(path, tz=zone, me=me, fmt=fmt, date_order=date_order, date_order_source=source)
+    return path
 
-    warnings = tuple(w for w in _loads(warnings_text, []) if not str(w).startswith(CHAT_WARNINGS))
-    warnings += with_reread_command(found.warnings, opened.slug, number)
-    new_metadata = {k: v for k, v in metadata.items() if k not in CHAT_KEYS}
-    new_metadata.update(found.metadata)
-    if captured_source != "user" and found.captured_at:
-        captured_at, captured_source = found.captured_at, "chat"
-    count = len(found.messages)
-    payload = {
-        "exhibit": number, "kind": "chat", "captured_at": captured_at, "captured_at_source": captured_source,
-        "chat_format": found.metadata["chat_format"], "date_order": found.metadata.get("date_order"),
-        "date_order_source": found.metadata.get("date_order_source"), "tz": found.metadata["tz"],
-        "me": found.metadata.get("me"), "messages": {"count": count, "sha256": found.digest},
-    }
+
+def _replace_messages(opened: Any, number: int, sha: str, messages: list[Any],
+                      changes: tuple[str, tuple[Any, ...]], entry: domain.Entry) -> tuple[int, int]:
+    """In one transaction: the exhibit's messages and their search rows replaced, its row changed
+    (``changes``: SET clause and values), and the custody entry appended. Returns how many messages
+    it had before, and the entry's sequence number."""
+    from .. import custody
+    from ..errors import LockerError
+    from ..search import index as search_index
+    from ..values import now_utc
+    from . import disputes
+
     now = now_utc()
     with disputes.recording(opened) as session:
         conn = session.connection()
@@ -224,18 +247,13 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
         old = con.execute("SELECT id, text FROM chat_message WHERE exhibit = ?", (number,)).fetchall()
         search_index.forget_messages(con, old)
         con.execute("DELETE FROM chat_message WHERE exhibit = ?", (number,))
-        insert(conn, number, found.messages)
+        insert(conn, number, messages)
         search_index.index_messages(con, [number])
-        con.execute(
-            "UPDATE exhibit SET kind = 'chat', captured_at = ?, captured_at_source = ?, metadata = ?, warnings = ? "
-            "WHERE number = ?",
-            (captured_at, captured_source, json.dumps(new_metadata, ensure_ascii=False, sort_keys=True),
-             json.dumps(list(warnings), ensure_ascii=False), number))
+        clause, values = changes
+        con.execute(f"UPDATE exhibit SET {clause} WHERE number = ?", (*values, number))
         con.execute("UPDATE dispute SET updated_at = ?", (now,))
-        entry = custody.append(conn, now, [("exhibit.reread", payload)])[-1]
-    return Reread(opened.slug, number, payload["chat_format"], len(old), count, found.digest, payload["date_order"],
-                  payload["date_order_source"], payload["tz"], payload["me"], captured_at, captured_source,
-                  warnings, int(entry["seq"]))
+        appended = custody.append(conn, now, [entry])[-1]
+    return len(old), int(appended["seq"])
 
 
 def _loads(text: Any, default: Any) -> Any:

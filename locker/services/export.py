@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from .. import __version__, custody, db, store
+from .. import __version__, custody, db, domain, store
 from ..errors import DamagedOriginal, LockerError, NotFound, UsageError
 from ..paths import DisputeDir, Home
 from ..values import local_zone, now_utc, resolve_tz, zone_name
@@ -186,13 +186,11 @@ def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size
                          exhibits=json.dumps(list(numbers)))
             session.add(row)
             session.flush()
-            custody.append(session.connection(), now, [("export.created", {
-                "export": row.id, "path": str(final), "sha256": sha256, "size": size, "pages": result.pages,
-                "lang": lang, "exhibits": list(numbers), "fingerprint": result.fingerprint,
-                "attachments": len(result.attachments),
-                **({"failed_verification": [e.number for e in snap.exhibits if e.failed]}
-                   if any(e.failed for e in snap.exhibits) else {}),
-            })])
+            assert row.id is not None  # given by the flush
+            custody.append(session.connection(), now, [domain.export_created(
+                row.id, path=str(final), sha256=sha256, size=size, pages=result.pages, lang=lang,
+                exhibits=numbers, fingerprint=result.fingerprint, attachments=len(result.attachments),
+                failed_verification=[e.number for e in snap.exhibits if e.failed])])
     except BaseException:
         temp.unlink(missing_ok=True)  # a pack the custody log does not record is not left behind
         raise
@@ -452,9 +450,10 @@ def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | Non
         payload = _loads(c.payload, {})
         custody_rows.append(S.CustodyRow(seq=c.seq, at=c.at, actor=c.actor, action=c.action, payload=payload,
                                          hash=c.hash))
-        if c.action == "dispute.status" and isinstance(payload, dict):
-            changes.append(S.StatusChange(at=c.at, before=payload.get("from"), after=str(payload.get("to")),
-                                          note=payload.get("note")))
+        reading = domain.read_entry(c.action, payload)
+        if isinstance(reading, domain.StatusChanged):
+            changes.append(S.StatusChange(at=c.at, before=reading.before, after=str(reading.after),
+                                          note=reading.note))
     tz = resolve_tz(tz_name) if tz_name else None
     snap = S.Snapshot(
         dispute=S.DisputeInfo(**{k: getattr(dispute, k) for k in (

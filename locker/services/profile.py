@@ -7,7 +7,8 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import custody, db
+from .. import custody, db, domain
+from ..domain import DATE_ORDERS, LANGS
 from ..errors import LockerError, UsageError
 from ..migrations import HOME_MIGRATIONS
 from ..paths import Home
@@ -15,16 +16,12 @@ from ..store import write_atomic
 from ..values import now_utc, resolve_tz
 
 FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font", "date_order")
-DATE_ORDERS = ("dmy", "mdy", "ymd")
 
 
 def check_date_order(value: str | None) -> None:
     """Refuse a date order that is none of DATE_ORDERS (``--date-order`` of add, reread, profile)."""
     if value is not None and value not in DATE_ORDERS:
         raise UsageError(f"date order must be one of {', '.join(DATE_ORDERS)}, not {value!r}")
-
-
-LANGS = ("zh", "en")
 
 
 @dataclass(frozen=True)
@@ -86,9 +83,14 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
             raise UsageError(f"no font file at {value.rsplit('#', 1)[0]!r}")
         current[key] = value or None
     profile = Profile(**current)
+    toml = _to_toml(profile)
     home.require_writable().ensure()
     engine = db.engine_for(home.root / "home.sqlite", create=True, migrations=HOME_MIGRATIONS)
+    # The change is logged first, then the file written, outside the transaction: a slow or failing
+    # disk never holds the home database's write lock. A crash in between leaves a logged change
+    # that the file lacks (the command fails, and the next `locker profile` logs the whole profile
+    # again), never a profile in effect that the log does not record.
     with db.writing(engine) as session:
-        custody.append(session.connection(), now_utc(), [("profile.updated", profile.as_dict())])
-        write_atomic(home.profile_path, _to_toml(profile))
+        custody.append(session.connection(), now_utc(), [domain.profile_updated(profile.as_dict())])
+    write_atomic(home.profile_path, toml)
     return profile
