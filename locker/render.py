@@ -1,18 +1,58 @@
-"""Human output (rich) and the ``--json`` documents of DESIGN.md.
-
-Every ``*_doc`` function returns the exact JSON document a command prints;
-``tests/test_contract.py`` validates each against its schema in ``schemas/``.
-"""
+"""Human output (rich), and the face of the ``--json`` documents of DESIGN.md
+(built in :mod:`locker.documents`, re-exported here for the command line)."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import domain
+from .documents import (
+    DISPUTE_KEYS,
+    NEW_KEYS,
+    add_doc,
+    error_doc,
+    event_doc,
+    exhibit_doc,
+    export_doc,
+    gc_doc,
+    list_doc,
+    log_doc,
+    message_doc,
+    new_doc,
+    rebuild_doc,
+    reindex_doc,
+    reread_doc,
+    search_doc,
+    show_doc,
+    show_exhibit_doc,
+    status_doc,
+    verify_doc,
+)
 from .values import clean_text, zone_assumed
+
+if TYPE_CHECKING:
+    from .services.chat import Reread
+    from .services.derivatives import Derivation
+    from .services.disputes import Detail, Summary
+    from .services.gc import Collected
+    from .services.ingest import AddResult
+    from .services.profile import Profile
+    from .services.verify import VerifyReport
+    from .services.views import DisputeView, ExhibitView, LogEntry, MessageView
+
+# The documents are built in locker.documents; the command line reaches them here.
+__all__ = [
+    "DISPUTE_KEYS", "NEW_KEYS", "RichProgress", "add_doc", "emit_json", "error_doc", "event_doc", "exhibit_doc",
+    "export_doc", "gc_doc", "list_doc", "log_doc", "message_doc", "new_doc", "print_add", "print_error",
+    "print_exhibit", "print_export", "print_gc", "print_list", "print_log", "print_new", "print_profile",
+    "print_rebuild", "print_reindex", "print_reread", "print_search", "print_show", "print_verify",
+    "print_warning", "rebuild_doc", "reindex_doc", "reread_doc", "safe", "search_doc", "show_doc",
+    "show_exhibit_doc", "status_doc", "verify_doc",
+]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -27,136 +67,6 @@ def safe(value: object) -> str:
 def emit_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     sys.stdout.flush()
-
-
-# --- JSON documents -------------------------------------------------------
-
-NEW_KEYS = ("slug", "id", "title", "platform", "merchant", "order_id", "amount", "currency",
-            "purchased_on", "claim", "summary", "status", "created_at")
-DISPUTE_KEYS = ("slug", "id", "title", "platform", "merchant", "merchant_address", "order_id", "item",
-                "amount", "currency", "purchased_on", "claim", "summary", "status", "created_at", "updated_at")
-
-
-def new_doc(dispute: Any) -> dict[str, Any]:
-    return {k: getattr(dispute, k) for k in NEW_KEYS}
-
-
-def status_doc(dispute: Any) -> dict[str, Any]:
-    """What ``locker status --json`` prints (schemas/status.schema.json)."""
-    return {"slug": dispute.slug, "status": dispute.status, "updated_at": dispute.updated_at}
-
-
-def error_doc(code: str, message: str, path: str | None = None) -> dict[str, Any]:
-    """What a failed command prints with --json (schemas/error.schema.json)."""
-    return {"error": {"code": code, "message": message, "path": None if path is None else clean_text(path)}}
-
-
-def add_doc(result: Any) -> dict[str, Any]:
-    doc = {
-        "added": [
-            {
-                "exhibit": a.exhibit, "sha256": a.sha256, "size": a.size, "mime": a.mime, "kind": a.kind,
-                "original_name": a.original_name, "captured_at": a.captured_at,
-                "captured_at_source": a.captured_at_source, "duplicate": a.duplicate, "warnings": list(a.warnings),
-            }
-            for a in result.added
-        ],
-        "errors": [{"path": clean_text(e.path), "error": e.error} for e in result.errors],
-    }
-    if getattr(result, "interrupted", False):  # Ctrl-C: what was recorded before it, and that it stopped
-        doc.update(error_doc("interrupted", f"interrupted after {len(result.added)} file(s) were recorded"))
-    return doc
-
-
-def list_doc(summaries: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "slug": s.dispute.slug, "title": s.dispute.title, "platform": s.dispute.platform,
-            "merchant": s.dispute.merchant, "status": s.dispute.status, "exhibit_count": s.exhibit_count,
-            "created_at": s.dispute.created_at, "updated_at": s.dispute.updated_at,
-        }
-        for s in summaries
-    ]
-
-
-def exhibit_doc(e: Any) -> dict[str, Any]:
-    return {
-        "exhibit": e.number, "sha256": e.sha256, "size": e.size, "mime": e.mime, "kind": e.kind,
-        "original_name": e.original_name, "title": e.title, "source": e.source, "purpose": e.purpose,
-        "note": e.note, "captured_at": e.captured_at, "captured_at_source": e.captured_at_source,
-        "ingested_at": e.ingested_at, "withdrawn": bool(e.withdrawn), "metadata": dict(e.metadata),
-    }
-
-
-def event_doc(ev: Any) -> dict[str, Any]:
-    return {"at": ev.at, "type": ev.type, "description": ev.description, "exhibits": list(ev.exhibits)}
-
-
-def show_doc(detail: Any) -> dict[str, Any]:
-    doc = {k: getattr(detail.dispute, k) for k in DISPUTE_KEYS}
-    doc["exhibits"] = [exhibit_doc(e) for e in detail.exhibits]
-    doc["events"] = [event_doc(ev) for ev in detail.events]
-    return doc
-
-
-def message_doc(m: Any) -> dict[str, Any]:
-    return {"at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me), "kind": m.kind,
-            "system": m.kind == "service"}
-
-
-def show_exhibit_doc(exhibit: Any, messages: list[Any] | None = None) -> dict[str, Any]:
-    return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []]}
-
-
-def verify_doc(report: Any) -> dict[str, Any]:
-    return {
-        "ok": report.ok,
-        "disputes": [
-            {
-                "slug": d.slug, "ok": d.ok, "objects_checked": d.objects_checked,
-                "problems": [{"exhibit": p.exhibit, "problem": p.problem, "detail": p.detail} for p in d.problems],
-            }
-            for d in report.disputes
-        ],
-    }
-
-
-def rebuild_doc(result: Any) -> dict[str, Any]:
-    return {
-        "slug": result.slug,
-        "made": [{"exhibit": d.exhibit, "key": d.key, "folder": str(d.folder), "type": d.manifest.get("type")}
-                 for d in result.made],
-        "failed": [{"exhibit": n, "error": reason} for n, reason in result.failed],
-    }
-
-
-def log_doc(entries: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "payload": e.payload,
-         "prev_hash": e.prev_hash, "hash": e.hash}
-        for e in entries
-    ]
-
-
-def export_doc(result: Any) -> dict[str, Any]:
-    return {"path": str(result.path), "sha256": result.sha256, "pages": result.pages,
-            "exhibits": list(result.exhibits), "lang": result.lang}
-
-
-def search_doc(result: Any) -> dict[str, Any]:
-    return {
-        "query": clean_text(result.query),
-        "hits": [{"dispute": h.dispute, "exhibit": h.exhibit, "field": h.field, "snippet": h.snippet_text}
-                 for h in result.hits],
-    }
-
-
-def reindex_doc(result: Any) -> dict[str, Any]:
-    return {
-        "disputes": result.disputes, "documents": result.documents, "pdfs_read": result.pdfs_read,
-        "seconds": round(result.seconds, 3), "catalog": str(result.catalog),
-        "problems": [{"dispute": slug, "problem": problem} for slug, problem in result.problems],
-    }
 
 
 # --- human output ---------------------------------------------------------
@@ -176,7 +86,7 @@ def _text(value: object) -> Any:
     return Text("" if value is None else safe(value))
 
 
-def print_new(dispute: Any) -> None:
+def print_new(dispute: DisputeView) -> None:
     console = _console()
     console.print(_text(f"Opened dispute {dispute.slug}: {dispute.title}"))
     console.print(_text(f"Next: locker add {dispute.slug} FILE…"))
@@ -221,7 +131,7 @@ def _table(*columns: str, title: str | None = None) -> Any:
     return table
 
 
-def print_add(result: Any) -> None:
+def print_add(result: AddResult) -> None:
     console = _console()
     if result.added:
         table = _table("No.", "file", "kind", "size", "captured", "sha256", title=f"{result.slug}:")
@@ -252,7 +162,7 @@ def print_error(message: str) -> None:
     sys.stderr.write(f"locker: {safe(message)}\n")
 
 
-def print_list(summaries: list[Any]) -> None:
+def print_list(summaries: Sequence[Summary]) -> None:
     console = _console()
     if not summaries:
         console.print("No disputes yet. Open one with: locker new TITLE")
@@ -277,7 +187,7 @@ def _fields(rows: list[tuple[str, object]]) -> Any:
     return grid
 
 
-def print_show(detail: Any) -> None:
+def print_show(detail: Detail) -> None:
     console = _console()
     d = detail.dispute
     console.print(_text(f"{d.title}  [{d.slug}]  status: {d.status}"))
@@ -302,7 +212,7 @@ def print_show(detail: Any) -> None:
         console.print(table)
 
 
-def print_exhibit(exhibit: Any, messages: Any = (), derived: Any = None) -> None:
+def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), derived: Derivation | None = None) -> None:
     console = _console()
     doc = exhibit_doc(exhibit)
     metadata = doc.pop("metadata")
@@ -335,7 +245,7 @@ def print_exhibit(exhibit: Any, messages: Any = (), derived: Any = None) -> None
             console.print(_text(f"{mark} {when:<16}  {who}: {m.text}"))
 
 
-def print_verify(report: Any) -> None:
+def print_verify(report: VerifyReport) -> None:
     console = _console()
     if not report.disputes:
         console.print("No disputes to verify.")
@@ -408,23 +318,14 @@ def print_export(result: Any) -> None:
         print_warning(warning)
 
 
-def print_log(entries: list[Any]) -> None:
+def print_log(entries: Sequence[LogEntry]) -> None:
     console = _console()
     for e in entries:
         summary = _log_summary(e.action, e.payload)
         console.print(_text(f"{e.seq:>4}  {_when(e.at)}  {e.action:<18} {e.hash[:12]}  {summary}"), soft_wrap=True)
 
 
-def reread_doc(result: Any) -> dict[str, Any]:
-    return {"dispute": result.slug, "exhibit": result.exhibit, "chat_format": result.chat_format,
-            "previous_count": result.previous_count, "message_count": result.message_count,
-            "messages_sha256": result.sha256, "date_order": result.date_order,
-            "date_order_source": result.date_order_source, "tz": result.tz, "me": result.me,
-            "captured_at": result.captured_at, "captured_at_source": result.captured_at_source,
-            "warnings": list(result.warnings), "custody_seq": result.seq}
-
-
-def print_reread(result: Any) -> None:
+def print_reread(result: Reread) -> None:
     console = _console()
     order = f", dates {result.date_order} ({result.date_order_source})" if result.date_order else ""
     console.print(_text(f"exhibit {result.exhibit} of {result.slug}: read again as {result.chat_format}{order}: "
@@ -433,7 +334,7 @@ def print_reread(result: Any) -> None:
         print_warning(w)
 
 
-def print_profile(profile: Any) -> None:
+def print_profile(profile: Profile) -> None:
     console = _console()
     for key, value in profile.as_dict().items():
         console.print(_text(f"{key:<10} {value if value is not None else '(not set)'}"))
@@ -502,11 +403,7 @@ class RichProgress:
             self._bar = None
 
 
-def gc_doc(result: Any) -> dict[str, Any]:
-    return {"slug": result.slug, "removed": list(result.removed), "bytes_freed": result.bytes_freed}
-
-
-def print_gc(result: Any) -> None:
+def print_gc(result: Collected) -> None:
     console = _console()
     if not result.removed:
         console.print(_text(f"{result.slug}: no orphaned objects"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import custody, db, domain
 from ..errors import NotFound, UsageError
@@ -12,6 +12,9 @@ from ..search import index as search_index
 from ..values import now_utc
 from . import disputes
 from .views import DisputeView, ExhibitView, MessageView
+
+if TYPE_CHECKING:  # derivatives imports disputes: imported for the type only, never at run time here
+    from .derivatives import Derivation
 
 MAX_NUMBER = 2**63 - 1  # SQLite's largest integer: a number beyond it names no exhibit
 
@@ -30,7 +33,7 @@ class ExhibitDetail:
     dispute: DisputeView
     exhibit: ExhibitView
     messages: tuple[MessageView, ...]
-    derived: Any  # a derivatives.Derivation, or None when none was made yet
+    derived: Derivation | None  # None when none was made yet
 
 
 def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
