@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .domain import Entry
+
 FORMAT_VERSION = 1
 GENESIS = "0" * 64
 HEAD_NAME = "custody-head.json"
@@ -56,7 +58,7 @@ def actor() -> str:
     return f"{user} via locker"
 
 
-def append(conn: Any, at: str, entries: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+def append(conn: Any, at: str, entries: Iterable[Entry]) -> list[dict[str, Any]]:
     """Append (action, payload) entries inside the caller's write transaction. Each pair comes from
     one of the builders in :mod:`locker.domain` (``domain.exhibit_added(...)`` and so on)."""
     from sqlalchemy import insert, text
