@@ -15,25 +15,28 @@ SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 @dataclass(frozen=True)
 class Refused:
+    """A path that was not added, and why."""
+
     path: str
     error: str
 
 
-
 @dataclass
 class Candidate:
+    """A regular, readable, non-empty file to add."""
+
     path: Path
     size: int
     symlink_target: str | None = None  # the file a symbolic link named on the command line points to
 
 
-
 @dataclass
 class Collected:
+    """The files to add in order, the paths refused, and what was skipped on purpose."""
+
     files: list[Candidate] = field(default_factory=list)
     errors: list[Refused] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-
 
 
 def _kind_of_mode(mode: int) -> str:

@@ -37,6 +37,8 @@ class Progress(Protocol):
 
 @dataclass
 class StagedFile:
+    """One file on its way in: its temp copy (None once refused) and what was read from it."""
+
     candidate: Candidate
     staged: store.Staged | None = None
     probe: Any = None
