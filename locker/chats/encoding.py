@@ -33,7 +33,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from locker.chats import ChatError
+from locker.chats.models import ChatError
 
 __all__ = ["decode_text", "decode_head"]
 
@@ -181,15 +181,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return _fallback(data, found[0] if found else None)
 
 
-def decode_head(data: bytes, complete: bool) -> str | None:
-    """The decoded start of a file (``complete``: all of it), for format detection; None if not text.
+def decode_head(data: bytes, final: bool = True) -> str | None:
+    """The decoded start of a file (``final``: all of it), for format detection; None if not text.
 
     A character cut at the end of the window is dropped: the strict decoders are tried
     with up to 3 bytes off the end before the detector is asked."""
     if not data:
         return None
     gb = None
-    for cut in (0,) if complete else (0, 1, 2, 3):
+    for cut in (0,) if final else (0, 1, 2, 3):
         try:
             found = _strict(data[: len(data) - cut] if cut else data)
         except ChatError:

@@ -43,13 +43,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator
 
+from locker.domain import LONG_RATIO
 from locker.errors import LockerError, StoreError
 
 __all__ = ["DerivationError", "Frame", "Rendition", "Slice", "video_frames", "image_rendition",
            "slice_plan", "timecode", "LONG_RATIO", "BLANK_ROW_VARIANCE"]
 
-LONG_RATIO = 2.5
-"""An image with height >= LONG_RATIO × width is a long screenshot: kept at full width, sliced for pages."""
+# An image with height >= LONG_RATIO × width is a long screenshot: kept at full width, sliced for pages.
 
 BLANK_ROW_VARIANCE = 6.0
 """A row whose greyscale variance is at most this is 'blank': JPEG noise on a plain background stays
