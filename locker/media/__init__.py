@@ -84,7 +84,7 @@ class Probe:
     kind: str  # screenshot | photo | video | audio | chat | document | other
     captured_at: str | None  # ISO 8601 with offset, seconds precision
     captured_at_source: str | None  # "exif" | "container" | "filename" | "chat" | None
-    metadata: dict  # JSON-serialisable only
+    metadata: dict[str, Any]  # JSON-serialisable only
     warnings: tuple[str, ...] = ()  # one-line, human-readable, English
 
 
@@ -168,7 +168,8 @@ def _image_kind(info: ImageInfo, mime: str, original_name: str) -> str:
 def _localize(naive: datetime, tz: tzinfo) -> datetime:
     localize = getattr(tz, "localize", None)  # pytz zones need localize(), not replace()
     if callable(localize):
-        return localize(naive)
+        localized: datetime = localize(naive)
+        return localized
     return naive.replace(tzinfo=tz)
 
 

@@ -19,7 +19,7 @@ _ROTATION_OPS = {90: "ROTATE_90", 180: "ROTATE_180", 270: "ROTATE_270"}  # count
 
 def _iso_rotation(src: Path) -> tuple[int | None, str | None]:
     """(rotation from the MP4/MOV ``tkhd`` matrix, truncated box) without decoding; (None, None) otherwise."""
-    from locker.media.av_probe import _scan_isobmff
+    from locker.media.isobmff import _scan_isobmff
 
     try:
         with open(src, "rb") as f:
@@ -44,7 +44,7 @@ def _normalise_rotation(value: Any) -> int:
 
 def _video_duration(container: Any, stream: Any, tb: Fraction) -> Fraction | None:
     if stream.duration and stream.duration > 0:
-        return stream.duration * tb
+        return Fraction(stream.duration * tb)
     if container.duration and container.duration > 0:
         return Fraction(container.duration, 1_000_000)
     return None
