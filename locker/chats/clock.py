@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 from locker.values import zone_name
 
@@ -127,7 +128,7 @@ _ZONE = re.compile(r"(?:UTC|GMT)?(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?")
 
 _YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _HMS = re.compile(r"(\d{2}):(\d{2}):(\d{2})")
-_NOT_YET = object()
+_NOT_YET: Any = object()  # a cache's 'not looked up yet' (None is a cached answer)
 
 
 class WhenReader:
@@ -144,7 +145,7 @@ class WhenReader:
     def __call__(self, value: str) -> str | None:
         if len(value) == 19 and value[10] in " T" and value[4] == "-":
             date = value[:10]
-            day = self._days.get(date, _NOT_YET)
+            day: tuple[str, str | None, tuple[int, int, int]] | None = self._days.get(date, _NOT_YET)
             if day is _NOT_YET:
                 day = self._day(date)
             t = value[11:]

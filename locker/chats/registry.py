@@ -10,7 +10,7 @@ import threading
 from contextlib import contextmanager
 from datetime import tzinfo
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 from locker.chats.lines import clean_name
 from locker.chats.models import DATE_ORDERS, FORMATS, ChatError, ChatParse, Options
@@ -113,6 +113,7 @@ def _best(sample: Sample) -> str | None:
 
 # Low-level failures a hostile or damaged file can cause while parsing, turned into ChatError.
 _INPUT_ERRORS: tuple[type[BaseException], ...] = (ValueError, RecursionError, OSError, EOFError)
+_DETECT_ERRORS: tuple[type[BaseException], ...] = (ChatError, *_INPUT_ERRORS)
 
 
 def detect_format(path: Path) -> str | None:
@@ -121,7 +122,7 @@ def detect_format(path: Path) -> str | None:
     Reads the first 64 KiB (of the file, or of a ZIP's chat member). Never raises."""
     try:
         return _detect(Source(Path(path)))
-    except (ChatError, *_INPUT_ERRORS):
+    except _DETECT_ERRORS:
         return None
 
 
@@ -179,8 +180,8 @@ def _parse(source: Source, tz: tzinfo, me: str | None, fmt: str | None, date_ord
         raise
     except MemoryError:
         raise ChatError("too large to read as a chat export") from None
-    except (*_INPUT_ERRORS, csv.Error, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error,
-            NotImplementedError) as exc:
+    except (ValueError, RecursionError, OSError, EOFError, csv.Error, zipfile.BadZipFile, zipfile.LargeZipFile,
+            zlib.error, NotImplementedError) as exc:  # _INPUT_ERRORS and the readers' own
         if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
             reason = exc.strerror or str(exc)
         else:
@@ -212,7 +213,7 @@ def parse_bytes(data: bytes, *, tz: tzinfo, me: str | None = None, fmt: str | No
     return _parse(Source(data=bytes(data)), tz, me, fmt, date_order, date_order_source)
 
 
-def to_document(parsed: ChatParse, me: str | None = None) -> dict:
+def to_document(parsed: ChatParse, me: str | None = None) -> dict[str, Any]:
     """The normalized JSON document (``schemas/chat.schema.json``) of a parsed chat.
 
     ``me`` names the user; without it, the one sender whose messages are all marked

@@ -120,13 +120,13 @@ class Sample:
         return [line for line in lines if line.strip()]
 
 
+# --------------------------------------------------------------------------- ZIP
+
+
 _MAX_ZIP_ENTRIES = 50_000
 _MAX_ZIP_DIRECTORY = 16 * 1024 * 1024
 _MAX_RATIO = 200               # uncompressed/compressed, for members over _RATIO_FLOOR
 _RATIO_FLOOR = 16 * 1024 * 1024
-
-
-# --------------------------------------------------------------------------- ZIP
 
 
 def zip_directory_is_sane(f: BinaryIO, size: int) -> bool:
@@ -151,7 +151,7 @@ def zip_directory_is_sane(f: BinaryIO, size: int) -> bool:
             return False
         entries, directory_size = struct.unpack("<QQ", record[32:48])
     f.seek(0)
-    return entries <= _MAX_ZIP_ENTRIES and directory_size <= _MAX_ZIP_DIRECTORY
+    return bool(entries <= _MAX_ZIP_ENTRIES and directory_size <= _MAX_ZIP_DIRECTORY)
 
 
 def chat_member(infos: list[ZipInfo]) -> ZipInfo | None:

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from typing import Any
 
 from locker.chats.clock import Clock, hour24
 from locker.chats.lines import (
@@ -107,7 +108,7 @@ _LOOKS_LIKE_START = re.compile(
 
 
 def _score(lines: list[str], pattern: re.Pattern[str]) -> float:
-    """Like chatsniff: at least 2 matching lines and a third of the non-empty lines."""
+    """At least 2 matching lines and a third of the non-empty lines (1 = every line matches)."""
     if not lines:
         return 0.0
     count = sum(1 for line in lines if pattern.match(line))
@@ -284,10 +285,10 @@ def parse_text(text: str, encoding: str, options: Options, fmt: str) -> ChatPars
                  date_order_source=source)
 
 
-_MISSING = object()
+_MISSING: Any = object()
 
 
-def _messages(rows: list, extras: dict[int, list[str]], order: str, options: Options) -> list[Message]:
+def _messages(rows: list[Any], extras: dict[int, list[str]], order: str, options: Options) -> list[Message]:
     me = options.me
     clock = options.clock()
     days: dict[str, tuple[str, str | None, tuple[int, int, int]] | None] = {}
