@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -31,6 +32,7 @@ class Source:
         self._data = data
         self._head: bytes | None = None
         self._text: tuple[str, str] | None = None
+        self._member_head: tuple[bytes, bool] | ChatError | None = None
 
     @property
     def name(self) -> str | None:
@@ -84,6 +86,18 @@ class Source:
         self._text = None
         return found
 
+    def member_head(self) -> tuple[bytes, bool]:
+        """(the first 64 KiB of an export ZIP's chat member, complete): :func:`read_zip_member`,
+        read once per source (every ZIP format's ``detect`` asks for it). Raises ChatError."""
+        if self._member_head is None:
+            try:
+                self._member_head = read_zip_member(self, SNIFF_BYTES)
+            except ChatError as err:
+                self._member_head = err
+        if isinstance(self._member_head, ChatError):
+            raise self._member_head
+        return self._member_head
+
     def sample(self) -> Sample:
         """The start of the content for detection (decoded if it is text)."""
         from locker.chats.encoding import decode_head
@@ -98,10 +112,11 @@ class Source:
                 return Sample(self.text()[0], True, head, self)
             except ChatError:
                 return Sample(None, True, head, self)
-        return Sample(decode_head(head[:SNIFF_BYTES], complete), complete, head[:SNIFF_BYTES], self)
+        is_zip = head.startswith(b"PK\x03\x04")  # its formats read its members, not its own bytes
+        return Sample(decode_head(head[:SNIFF_BYTES], complete, guess=not is_zip), complete, head[:SNIFF_BYTES], self)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Sample:
     """What ``detect`` looks at: the start of the file, decoded when it is text."""
 
@@ -112,12 +127,17 @@ class Sample:
 
     def lines(self) -> list[str]:
         """The non-empty lines of ``text``, without a last line cut by the 64 KiB window."""
+        return list(self._lines)
+
+    @cached_property
+    def _lines(self) -> tuple[str, ...]:
+        """:meth:`lines`, split once: every format's ``detect`` asks for them."""
         if not self.text:
-            return []
+            return ()
         lines = self.text.splitlines()
         if not self.complete and lines:
             lines.pop()
-        return [line for line in lines if line.strip()]
+        return tuple(line for line in lines if line.strip())
 
 
 # --------------------------------------------------------------------------- ZIP

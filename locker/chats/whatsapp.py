@@ -400,7 +400,7 @@ class WhatsAppZip:
         if sample.source is None or not sample.head.startswith(b"PK\x03\x04"):
             return 0.0
         try:
-            data, complete = read_zip_member(sample.source, SNIFF_BYTES)
+            data, complete = sample.source.member_head()
         except Exception:  # a damaged or hostile ZIP is simply not a chat
             return 0.0
         from locker.chats.encoding import decode_head
