@@ -43,7 +43,7 @@ from locker.chats import (
     unregister,
 )
 from locker.chats.encoding import decode_text
-from locker.media.chatsniff import looks_like_chat
+from locker.media import looks_like_chat
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -117,8 +117,8 @@ IMAGE_MIMES = ("image/jpeg", "image/png", "image/heic", "image/heif", "image/avi
 
 def check_extractors(path: Path, mimes: tuple[str, ...] = IMAGE_MIMES) -> None:
     """Every extractor, called directly whatever the content: none may raise."""
+    from locker.media import looks_like_chat
     from locker.media.av_probe import inspect_av
-    from locker.media.chatsniff import looks_like_chat
     from locker.media.images import inspect_image
     from locker.media.pdf import inspect_pdf
     from locker.media.sniff import read_head

@@ -20,9 +20,9 @@ try:
 except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
     import samples
 
+from locker.chats.encoding import decode_head as decode_text
 from locker.errors import MissingDependency
-from locker.media import Probe, probe, sniff
-from locker.media.chatsniff import decode_text, looks_like_chat
+from locker.media import Probe, looks_like_chat, probe, sniff
 from locker.media.timefromname import time_from_name
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

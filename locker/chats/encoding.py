@@ -33,7 +33,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from locker.chats import ChatError
+from locker.chats.models import ChatError
 
 __all__ = ["decode_text", "decode_head"]
 
@@ -161,9 +161,9 @@ def _strict(data: bytes) -> tuple[str, str | None] | None:
     return gb, ("gb18030" if _plausible_chinese(gb) else None)
 
 
-def _fallback(data: bytes, gb: str | None) -> tuple[str, str]:
-    """Steps 4–5."""
-    found = _charset_normalizer(data)
+def _fallback(data: bytes, gb: str | None, guess: bool = True) -> tuple[str, str]:
+    """Steps 4–5 (step 4 only if ``guess``)."""
+    found = _charset_normalizer(data) if guess else None
     if found is not None:
         return found
     if gb is not None and not _CONTROL.search(gb[:_CHECK_CHARS]):
@@ -181,15 +181,17 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return _fallback(data, found[0] if found else None)
 
 
-def decode_head(data: bytes, complete: bool) -> str | None:
-    """The decoded start of a file (``complete``: all of it), for format detection; None if not text.
+def decode_head(data: bytes, final: bool = True, *, guess: bool = True) -> str | None:
+    """The decoded start of a file (``final``: all of it), for format detection; None if not text.
 
     A character cut at the end of the window is dropped: the strict decoders are tried
-    with up to 3 bytes off the end before the detector is asked."""
+    with up to 3 bytes off the end before the detector is asked. ``guess=False`` skips
+    charset-normalizer (step 4): for bytes known not to be text, such as a ZIP's, where
+    it would only spend milliseconds to find nothing."""
     if not data:
         return None
     gb = None
-    for cut in (0,) if complete else (0, 1, 2, 3):
+    for cut in (0,) if final else (0, 1, 2, 3):
         try:
             found = _strict(data[: len(data) - cut] if cut else data)
         except ChatError:
@@ -199,6 +201,6 @@ def decode_head(data: bytes, complete: bool) -> str | None:
                 return found[0]
             gb = gb or found[0]
     try:
-        return _fallback(data, gb)[0]
+        return _fallback(data, gb, guess)[0]
     except ChatError:
         return None

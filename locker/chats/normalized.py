@@ -21,7 +21,6 @@ import json
 import re
 
 from locker.chats import (
-    KINDS,
     ChatError,
     ChatParse,
     Message,
@@ -34,6 +33,7 @@ from locker.chats import (
     parse_when,
     register,
 )
+from locker.domain import MESSAGE_KINDS
 
 __all__ = ["FORMAT", "VERSION", "parse_document_text"]
 
@@ -81,7 +81,7 @@ def parse_document_text(text: str, encoding: str, options: Options) -> ChatParse
             bad_times += 1
         sender = clean_name(entry["sender"]) if isinstance(entry.get("sender"), str) else None
         kind = entry.get("kind")
-        if kind not in KINDS:
+        if kind not in MESSAGE_KINDS:
             kind = kind_of(body)
         if entry.get("system") is True:
             kind = "service"  # a system line: build() takes its sender off

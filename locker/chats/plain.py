@@ -12,6 +12,7 @@ continues the message above; one that does but cannot be read (no ``name：``,
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from locker.chats import (
     DIRECTION_MARKS,
@@ -71,7 +72,7 @@ def parse_text(text: str, encoding: str, options: Options, fmt: str = "plain_lin
     clock = options.clock()
     me = options.me
     senders: dict[str, str | None] = {}
-    entries: list[list] = []  # [at, sender, first line, kind, continuation lines or None]
+    entries: list[list[Any]] = []  # [at, sender, first line, kind, continuation lines or None]
     for line in split_lines(text):
         m = match(line)
         if m is not None:

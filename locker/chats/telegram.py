@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from locker.chats import (
     ChatError,
@@ -62,7 +63,7 @@ def entity_text(value: object) -> str:
     return ""
 
 
-def _chat(doc: object) -> dict:
+def _chat(doc: object) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise ChatError("not a Telegram export (the JSON is not an object)")
     if isinstance(doc.get("messages"), list):
@@ -79,7 +80,7 @@ def _chat(doc: object) -> dict:
     raise ChatError("not a Telegram export (no messages list)")
 
 
-def _placeholder(msg: dict) -> str:
+def _placeholder(msg: dict[str, Any]) -> str:
     media_type = msg.get("media_type")
     if isinstance(media_type, str) and media_type:
         if media_type == "sticker" and isinstance(msg.get("sticker_emoji"), str):
@@ -96,7 +97,7 @@ def _placeholder(msg: dict) -> str:
     return "[file]"
 
 
-def _when(msg: dict, clock: Clock, cache: dict[str, str | None]) -> str | None:
+def _when(msg: dict[str, Any], clock: Clock, cache: dict[str, str | None]) -> str | None:
     unix = msg.get("date_unixtime")
     if isinstance(unix, (str, int)) and not isinstance(unix, bool):
         text = str(unix).strip()
@@ -161,7 +162,7 @@ def parse_json_text(text: str, encoding: str, options: Options) -> ChatParse:
     return build("telegram_json", encoding, options, messages, warnings=warnings)
 
 
-def looks_like_messages(entries: list) -> bool:
+def looks_like_messages(entries: list[Any]) -> bool:
     """Whether a bare ``{"messages": [...]}`` holds Telegram messages (a trimmed single-chat
     export without name/type/id): its first entries have a type and a date."""
     head = [e for e in entries[:5] if isinstance(e, dict)]

@@ -247,7 +247,7 @@ def parse_pywxdump_text(text: str, encoding: str, options: Options) -> ChatParse
             messages.append(Message(position, None, None, ",".join(row), False, "unparsed"))
             position += 1
             continue
-        raw = row[i_msg] if i_msg is not None else _pywx_message(row[i_content])  # type: ignore[index]
+        raw = row[i_msg] if i_msg is not None else _pywx_message(row[i_content])
         body, kind = _pywx_text(row[i_type].strip(), raw)
         stamp = row[i_time].strip()
         at = when(stamp) if stamp else None
@@ -257,7 +257,7 @@ def parse_pywxdump_text(text: str, encoding: str, options: Options) -> ChatParse
             bad_times += 1
         is_me = row[i_me].strip() == "1"
         talker = clean_name(row[i_talker])
-        sender = (me or talker or "我") if is_me else (talker or "对方")
+        sender: str | None = (me or talker or "我") if is_me else (talker or "对方")
         if kind == "service":  # the row's talker is the chat, not who acted
             sender, is_me = None, False
         messages.append(Message(position, at, sender, body, is_me or (sender is not None and sender == me), kind))
@@ -305,7 +305,7 @@ def parse_txt_text(text: str, encoding: str, options: Options) -> ChatParse:
     cache: dict[str, str | None] = {}
     match = _TXT_HEADER.fullmatch
     is_header = _TXT_HEADER_ONLY.match
-    entries: list[list] = []  # [at, sender, kind, lines]
+    entries: list[list[Any]] = []  # [at, sender, kind, lines]
     n = len(lines)
     i = 0
     while i < n:

@@ -44,32 +44,21 @@ from __future__ import annotations
 
 import calendar
 import re
-import struct
-from typing import TYPE_CHECKING, BinaryIO
+from typing import Any
 
-from locker.chats import (
+from locker.chats.clock import Clock, hour24
+from locker.chats.lines import (
     DIRECTION_MARKS,
-    MAX_TEXT_BYTES,
     MEDIA_PREFIXES,
     MEDIA_SUFFIXES,
-    SNIFF_BYTES,
-    ChatError,
-    ChatParse,
-    Clock,
-    Message,
-    Options,
-    Sample,
-    Source,
     build,
     clean_name,
-    hour24,
     is_media_placeholder,
-    register,
     split_lines,
 )
-
-if TYPE_CHECKING:
-    from zipfile import ZipInfo
+from locker.chats.models import ChatError, ChatParse, Message, Options
+from locker.chats.registry import register
+from locker.chats.source import SNIFF_BYTES, Sample, Source, chat_member, read_zip_member, zip_directory_is_sane
 
 __all__ = ["ANDROID_LINE", "IOS_LINE", "chat_member", "parse_text", "read_zip_member", "zip_directory_is_sane"]
 
@@ -113,17 +102,13 @@ _LOOKS_LIKE_START = re.compile(
     rf"{_M}\[?\d{{1,4}}[/.\-]\d{{1,2}}[/.\-]\d{{1,4}}\.?,?{_SP}{{1,3}}\S{{0,4}}{_SP}?\d{{1,2}}[:.]\d{{2}}"
 )
 
-_MAX_ZIP_ENTRIES = 50_000
-_MAX_ZIP_DIRECTORY = 16 * 1024 * 1024
-_MAX_RATIO = 200               # uncompressed/compressed, for members over _RATIO_FLOOR
-_RATIO_FLOOR = 16 * 1024 * 1024
 
 
 # --------------------------------------------------------------------------- detection
 
 
 def _score(lines: list[str], pattern: re.Pattern[str]) -> float:
-    """Like chatsniff: at least 2 matching lines and a third of the non-empty lines."""
+    """At least 2 matching lines and a third of the non-empty lines (1 = every line matches)."""
     if not lines:
         return 0.0
     count = sum(1 for line in lines if pattern.match(line))
@@ -300,10 +285,10 @@ def parse_text(text: str, encoding: str, options: Options, fmt: str) -> ChatPars
                  date_order_source=source)
 
 
-_MISSING = object()
+_MISSING: Any = object()
 
 
-def _messages(rows: list, extras: dict[int, list[str]], order: str, options: Options) -> list[Message]:
+def _messages(rows: list[Any], extras: dict[int, list[str]], order: str, options: Options) -> list[Message]:
     me = options.me
     clock = options.clock()
     days: dict[str, tuple[str, str | None, tuple[int, int, int]] | None] = {}
@@ -385,85 +370,6 @@ def _time(time: str) -> tuple[str, tuple[int, int, int]] | None:
     return f"T{h:02d}:{mi:02d}:{s:02d}", (h, mi, s)
 
 
-# --------------------------------------------------------------------------- ZIP
-
-
-def zip_directory_is_sane(f: BinaryIO, size: int) -> bool:
-    """Check the end-of-central-directory record before zipfile loads the directory:
-    at most 50,000 entries and a 16 MiB directory."""
-    f.seek(max(0, size - (65535 + 22)))
-    tail = f.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or at + 22 > len(tail):
-        return False
-    entries, directory_size = struct.unpack("<HI", tail[at + 10: at + 16])
-    if entries == 0xFFFF or directory_size == 0xFFFFFFFF:  # ZIP64: the real sizes are elsewhere
-        loc = tail.rfind(b"PK\x06\x07", 0, at)
-        if loc < 0 or loc + 16 > len(tail):
-            return False
-        record_at = struct.unpack("<Q", tail[loc + 8: loc + 16])[0]
-        if record_at + 56 > size:
-            return False
-        f.seek(record_at)
-        record = f.read(56)
-        if record[:4] != b"PK\x06\x06":
-            return False
-        entries, directory_size = struct.unpack("<QQ", record[32:48])
-    f.seek(0)
-    return entries <= _MAX_ZIP_ENTRIES and directory_size <= _MAX_ZIP_DIRECTORY
-
-
-def chat_member(infos: list[ZipInfo]) -> ZipInfo | None:
-    """``_chat.txt`` (at the top or one folder down), else the only ``.txt`` there."""
-    candidates = []
-    for info in infos:
-        name = info.filename.replace("\\", "/")
-        if name.count("/") <= 1 and not name.endswith("/"):
-            candidates.append((name.rsplit("/", 1)[-1], info))
-    chats = [info for base, info in candidates if base == "_chat.txt"]
-    if chats:
-        return chats[0]
-    texts = [info for base, info in candidates if base.lower().endswith(".txt")]
-    return texts[0] if len(texts) == 1 else None
-
-
-def read_zip_member(source: Source, limit: int = MAX_TEXT_BYTES) -> tuple[bytes, bool]:
-    """(bytes, complete) of the chat member of a WhatsApp export ZIP, reading at most ``limit``
-    bytes of it. Never extracts to disk. Raises ChatError."""
-    import zipfile
-
-    with source.open() as f:
-        if not zip_directory_is_sane(f, source.size()):
-            raise ChatError("not a ZIP this version can read (damaged, or more than 50,000 entries)")
-        with zipfile.ZipFile(f) as zf:
-            info = chat_member(zf.infolist())
-            if info is None:
-                raise ChatError("no _chat.txt (or single .txt chat) in this ZIP")
-            if info.flag_bits & 0x1:
-                raise ChatError(f"{info.filename} is encrypted")
-            full_read = limit > SNIFF_BYTES  # (the first 64 KiB are read for detection whatever the size)
-            if full_read and info.file_size > MAX_TEXT_BYTES:
-                raise ChatError(f"{info.filename} is too large ({info.file_size // (1024 * 1024)} MiB; "
-                                f"the limit is {MAX_TEXT_BYTES // (1024 * 1024)} MiB)")
-            if (full_read and info.file_size > _RATIO_FLOOR
-                    and info.file_size > _MAX_RATIO * max(1, info.compress_size)):
-                raise ChatError(f"{info.filename} expands {info.file_size // max(1, info.compress_size)}-fold: "
-                                "refused as a possible ZIP bomb")
-            want = min(limit, info.file_size)
-            with zf.open(info) as member:
-                chunks = []
-                got = 0
-                while got < want:
-                    chunk = member.read(min(1 << 20, want - got))
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    got += len(chunk)
-            data = b"".join(chunks)
-    return data, want >= info.file_size and got >= info.file_size
-
-
-# --------------------------------------------------------------------------- the parsers
 
 
 class WhatsAppText:
@@ -494,7 +400,7 @@ class WhatsAppZip:
         if sample.source is None or not sample.head.startswith(b"PK\x03\x04"):
             return 0.0
         try:
-            data, complete = read_zip_member(sample.source, SNIFF_BYTES)
+            data, complete = sample.source.member_head()
         except Exception:  # a damaged or hostile ZIP is simply not a chat
             return 0.0
         from locker.chats.encoding import decode_head

@@ -53,7 +53,7 @@ messages, can supply one with source ``chat``.
   inside its 12-byte RIFF header (named ``audio/x-wav`` by what is left of it,
   with a warning);
 * ``document`` for PDF and office documents;
-* ``chat`` for a recognised chat export (:mod:`locker.media.chatsniff`);
+* ``chat`` for a chat export the chat registry recognises (:func:`looks_like_chat`);
 * ``other`` for everything else.
 """
 
@@ -66,8 +66,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from locker.domain import KINDS
 from locker.errors import MissingDependency
-from locker.media.chatsniff import looks_like_chat
 from locker.media.sniff import read_head, require_libmagic, riff_mime, sniff_mime
 from locker.media.timefromname import time_from_name
 from locker.values import in_capture_window, zone_name
@@ -77,8 +77,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Probe", "probe", "looks_like_chat", "KINDS"]
 
-KINDS = ("screenshot", "photo", "video", "audio", "chat", "document", "other")
-
 
 @dataclass(frozen=True)
 class Probe:
@@ -86,7 +84,7 @@ class Probe:
     kind: str  # screenshot | photo | video | audio | chat | document | other
     captured_at: str | None  # ISO 8601 with offset, seconds precision
     captured_at_source: str | None  # "exif" | "container" | "filename" | "chat" | None
-    metadata: dict  # JSON-serialisable only
+    metadata: dict[str, Any]  # JSON-serialisable only
     warnings: tuple[str, ...] = ()  # one-line, human-readable, English
 
 
@@ -170,7 +168,8 @@ def _image_kind(info: ImageInfo, mime: str, original_name: str) -> str:
 def _localize(naive: datetime, tz: tzinfo) -> datetime:
     localize = getattr(tz, "localize", None)  # pytz zones need localize(), not replace()
     if callable(localize):
-        return localize(naive)
+        localized: datetime = localize(naive)
+        return localized
     return naive.replace(tzinfo=tz)
 
 
@@ -215,6 +214,152 @@ def _missing(exc: ImportError) -> MissingDependency:
     return MissingDependency(f"{name} is not installed: reinstall locker's dependencies ({exc})")
 
 
+_ZIP_MIMES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
+
+
+def looks_like_chat(path: Path, mime: str) -> str | None:
+    """The chat format of the file at ``path`` (sniffed MIME ``mime``) as the chat registry
+    detects it, for text and ZIP files; None for other files and for no chat we know.
+    Reads at most 64 KiB (of the file, or of a ZIP's chat member). Never raises."""
+    from locker.chats import detect_format
+    from locker.chats.registry import TEXT_MIMES
+
+    zip_mime = mime in _ZIP_MIMES
+    if not (zip_mime or mime.startswith("text/") or mime in TEXT_MIMES):
+        return None
+    try:
+        with open(path, "rb") as f:
+            zip_content = f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return None
+    # A ZIP is asked about the formats that are ZIPs, a text file about the others.
+    return detect_format(path) if zip_mime == zip_content else None
+
+
+@dataclass
+class _Found:
+    """What the extractor of a file's type found: its kind and the times it carries."""
+
+    kind: str = "other"
+    taken: datetime | None = None          # EXIF DateTimeOriginal (aware or wall-clock)
+    created: datetime | None = None        # a container's creation time, aware
+    created_local: datetime | None = None  # a container's wall-clock creation time
+    gps_time: datetime | None = None       # a GPS time (UTC) taken with the picture or video
+
+
+def _sniffed_mime(path: Path, head: bytes, original_name: str, warnings: list[str]) -> str:
+    """The MIME type from content; a RIFF file cut inside its header is named by what is left."""
+    mime = sniff_mime(head)
+    if head.startswith(b"RIFF") and not mime.startswith(("audio/", "video/", "image/")):
+        named = riff_mime(head, _extension(original_name))
+        if named:
+            mime = named
+            label = {"audio/x-wav": "WAV", "video/x-msvideo": "AVI"}.get(named, "WebP")
+            warnings.append(f"truncated {label} file: only {len(head)} bytes, cut inside its RIFF header")
+    mismatch = _name_mismatch(original_name, mime)
+    if mismatch:
+        warnings.append(mismatch)
+    return mime
+
+
+def _inspect(path: Path, head: bytes, mime: str, original_name: str, metadata: dict[str, Any],
+             warnings: list[str]) -> _Found:
+    """Ask the extractor of the file's type (image, audio/video, PDF, chat) what it finds."""
+    found = _Found()
+    if mime.startswith("image/") and mime != "image/svg+xml":
+        from locker.media.images import inspect_image
+
+        image = inspect_image(path, mime)
+        metadata.update(image.metadata)
+        warnings.extend(image.warnings)
+        found.kind = _image_kind(image, mime, original_name) if image.readable else "other"
+        found.taken, found.gps_time = image.taken, image.gps_time
+    elif mime == "audio/silk":
+        found.kind = "audio"
+        metadata.update({"container": "silk", "audio_codec": "silk_v3"})
+    elif mime.startswith(("video/", "audio/")):
+        from locker.media.av_probe import inspect_av
+
+        media = inspect_av(path, head)
+        metadata.update(media.metadata)
+        warnings.extend(media.warnings)
+        video_only_audio = media.readable and media.has_audio and not media.has_video
+        found.kind = "video" if mime.startswith("video/") and not video_only_audio else "audio"
+        found.created, found.created_local, found.gps_time = media.created, media.created_local, media.gps_time
+    elif mime in _DOCUMENT_MIMES:
+        found.kind = "document"
+        if mime == "application/pdf":
+            from locker.media.pdf import inspect_pdf
+
+            pdf = inspect_pdf(path)
+            metadata.update(pdf.metadata)
+            warnings.extend(pdf.warnings)
+    else:
+        chat_format = looks_like_chat(path, mime)
+        if chat_format:
+            found.kind = "chat"
+            metadata["chat_format"] = chat_format
+    return found
+
+
+def _capture_time(found: _Found, original_name: str, tz: tzinfo, metadata: dict[str, Any],
+                  warnings: list[str]) -> tuple[datetime | None, str | None]:
+    """(capture time, its source), first found wins: EXIF, the container, the file name."""
+    captured: datetime | None = None
+    source: str | None = None
+    assumed = False
+    local: datetime | None = None  # a wall-clock time without offset, from the file
+    if found.taken is not None:
+        source = "exif"
+        if found.taken.tzinfo is None:
+            local = found.taken
+        else:
+            captured = found.taken
+    elif found.created is not None:
+        source = "container"
+        # An offset written in the file is kept; UTC is shown in the user's zone.
+        created = found.created
+        captured = created.astimezone(tz) if created.utcoffset() == timedelta(0) else created
+    elif found.created_local is not None:
+        source = "container"
+        local = found.created_local
+    if local is not None:
+        gps_time = found.gps_time
+        offset = _offset_from_gps(local, gps_time, metadata, warnings) if gps_time is not None else None
+        if offset is not None:
+            captured = local.replace(tzinfo=timezone(offset))
+            metadata["offset_from"] = "gps"
+        else:
+            captured, assumed = _localize(local, tz), True
+    elif source is None:
+        captured, assumed, source = _time_from_name(original_name, tz, metadata)
+    if captured is not None and not in_capture_window(captured):
+        warnings.append(f"capture time {captured.isoformat(timespec='seconds')} lies outside 1970 … now: ignored")
+        captured, source, assumed = None, None, False
+    if captured is not None:
+        metadata["captured_at_offset_assumed"] = assumed
+        if assumed:
+            metadata["captured_at_tz"] = zone_name(tz)
+    return captured, source
+
+
+def _time_from_name(original_name: str, tz: tzinfo,
+                    metadata: dict[str, Any]) -> tuple[datetime | None, bool, str | None]:
+    """(capture time, offset assumed, "filename") from a file-name pattern, or (None, False, None)."""
+    named = time_from_name(original_name)
+    if named is None:
+        return None, False, None
+    metadata["filename_pattern"] = named.pattern
+    if named.kind == "local":
+        assert isinstance(named.value, datetime)
+        return _localize(named.value, tz), True, "filename"
+    if named.kind == "instant":
+        assert isinstance(named.value, datetime)
+        return named.value.astimezone(tz), False, "filename"
+    metadata["filename_date"] = named.value.isoformat()
+    return None, False, None
+
+
 def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
     """Look at a stored file (read-only) and say what it is. Never raises for bad content:
     damaged/odd files give warnings. Only MissingDependency may escape."""
@@ -227,111 +372,21 @@ def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
         require_libmagic()  # a missing libmagic is reported whatever the file
         return Probe("application/octet-stream", "other", None, None, {},
                      (f"cannot read file: {exc.strerror or exc}",))
-    mime = sniff_mime(head)
-    if head.startswith(b"RIFF") and not mime.startswith(("audio/", "video/", "image/")):
-        named = riff_mime(head, _extension(original_name))
-        if named:
-            mime = named
-            label = {"audio/x-wav": "WAV", "video/x-msvideo": "AVI"}.get(named, "WebP")
-            warnings.append(f"truncated {label} file: only {len(head)} bytes, cut inside its RIFF header")
-    mismatch = _name_mismatch(original_name, mime)
-    if mismatch:
-        warnings.append(mismatch)
-
-    kind = "other"
-    taken: datetime | None = None
-    created: datetime | None = None
-    created_local: datetime | None = None
-    gps_time: datetime | None = None
+    mime = _sniffed_mime(path, head, original_name, warnings)
     try:
-        if mime.startswith("image/") and mime != "image/svg+xml":
-            from locker.media.images import inspect_image
-
-            image = inspect_image(path, mime)
-            metadata.update(image.metadata)
-            warnings.extend(image.warnings)
-            kind = _image_kind(image, mime, original_name) if image.readable else "other"
-            taken, gps_time = image.taken, image.gps_time
-        elif mime == "audio/silk":
-            kind = "audio"
-            metadata.update({"container": "silk", "audio_codec": "silk_v3"})
-        elif mime.startswith(("video/", "audio/")):
-            from locker.media.av_probe import inspect_av
-
-            media = inspect_av(path, head)
-            metadata.update(media.metadata)
-            warnings.extend(media.warnings)
-            video_only_audio = media.readable and media.has_audio and not media.has_video
-            kind = "video" if mime.startswith("video/") and not video_only_audio else "audio"
-            created, created_local, gps_time = media.created, media.created_local, media.gps_time
-        elif mime in _DOCUMENT_MIMES:
-            kind = "document"
-            if mime == "application/pdf":
-                from locker.media.pdf import inspect_pdf
-
-                pdf = inspect_pdf(path)
-                metadata.update(pdf.metadata)
-                warnings.extend(pdf.warnings)
-        else:
-            chat_format = looks_like_chat(path, mime)
-            if chat_format:
-                kind = "chat"
-                metadata["chat_format"] = chat_format
+        found = _inspect(path, head, mime, original_name, metadata, warnings)
     except MissingDependency:
         raise
     except ImportError as exc:
         raise _missing(exc) from exc
     except Exception as exc:  # a bug or a hostile file an extractor did not foresee
+        found = _Found()
         warnings.append(f"could not inspect the file ({type(exc).__name__}: {exc})"[:200])
-
-    captured: datetime | None = None
-    source: str | None = None
-    assumed = False
-    local: datetime | None = None  # a wall-clock time without offset, from the file
-    if taken is not None:
-        source = "exif"
-        if taken.tzinfo is None:
-            local = taken
-        else:
-            captured = taken
-    elif created is not None:
-        source = "container"
-        # An offset written in the file is kept; UTC is shown in the user's zone.
-        captured = created.astimezone(tz) if created.utcoffset() == timedelta(0) else created
-    elif created_local is not None:
-        source = "container"
-        local = created_local
-    if local is not None:
-        offset = _offset_from_gps(local, gps_time, metadata, warnings) if gps_time is not None else None
-        if offset is not None:
-            captured = local.replace(tzinfo=timezone(offset))
-            metadata["offset_from"] = "gps"
-        else:
-            captured, assumed = _localize(local, tz), True
-    elif source is None:
-        named = time_from_name(original_name)
-        if named is not None:
-            metadata["filename_pattern"] = named.pattern
-            if named.kind == "local":
-                assert isinstance(named.value, datetime)
-                captured, assumed, source = _localize(named.value, tz), True, "filename"
-            elif named.kind == "instant":
-                assert isinstance(named.value, datetime)
-                captured, source = named.value.astimezone(tz), "filename"
-            else:
-                metadata["filename_date"] = named.value.isoformat()
-    if captured is not None and not in_capture_window(captured):
-        warnings.append(f"capture time {captured.isoformat(timespec='seconds')} lies outside 1970 … now: ignored")
-        captured, source, assumed = None, None, False
-
-    if captured is not None:
-        metadata["captured_at_offset_assumed"] = assumed
-        if assumed:
-            metadata["captured_at_tz"] = zone_name(tz)
+    captured, source = _capture_time(found, original_name, tz, metadata, warnings)
     captured_at = captured.replace(microsecond=0).isoformat(timespec="seconds") if captured else None
     return Probe(
         mime=mime,
-        kind=kind,
+        kind=found.kind,
         captured_at=captured_at,
         captured_at_source=source,
         metadata=_jsonable(metadata),

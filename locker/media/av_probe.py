@@ -23,13 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any
 
-_ISO_TOP_LEVEL = frozenset(
-    {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"meta", b"moof", b"mfra",
-     b"sidx", b"pdin", b"styp", b"prft", b"emsg", b"pnot", b"PICT"}
-)
-_MAX_BOXES = 4096
+from locker.media.avi import AVI_HEADER_MAX, _exif_style, avi_header_times  # noqa: F401
+from locker.media.isobmff import GPMF_SAMPLE_MAX, _IsoScan, _scan_isobmff, gpmf_gps_time  # noqa: F401
 
 SAFE_VIDEO_PIXELS = 40_000_000
 """FFmpeg's ``max_pixels`` for every decoder the locker opens: an 8K frame (8192×4320, 35 MP) passes.
@@ -62,185 +59,6 @@ class AVInfo:
     readable: bool = False
 
 
-@dataclass
-class _IsoScan:
-    truncated_box: str | None = None
-    has_moov: bool = False
-    has_mdat: bool = False
-    rotation: int | None = None
-    handlers: list[str] = field(default_factory=list)  # the tracks' handler names ("GoPro MET")
-    gpmf: bytes | None = None  # the first sample of a GoPro GPMF ('gpmd') track
-
-
-def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, payload start, box end) for each box header in [start, end); box end may pass ``end``."""
-    pos = start
-    for _ in range(_MAX_BOXES):
-        if pos + 8 > end:
-            return
-        f.seek(pos)
-        header = f.read(8)
-        if len(header) < 8:
-            return
-        size, kind = struct.unpack(">I4s", header)
-        header_len = 8
-        if size == 1:
-            big = f.read(8)
-            if len(big) < 8:
-                yield kind, pos + 16, pos + 16 + 1  # cut inside the header
-                return
-            size = struct.unpack(">Q", big)[0]
-            header_len = 16
-        elif size == 0:  # runs to the end of the enclosing box
-            size = end - pos
-        if size < header_len:
-            return
-        yield kind, pos + header_len, pos + size
-        pos += size
-
-
-def _rotation_from_tkhd(payload: bytes) -> int | None:
-    if not payload:
-        return None
-    offset = 52 if payload[0] == 1 else 40
-    if len(payload) < offset + 36:
-        return None
-    a, b, _u, _c, _d, _v, _x, _y, _w = struct.unpack(">9i", payload[offset : offset + 36])
-    if a == 0 and b == 0:
-        return None
-    clockwise = math.degrees(math.atan2(b, a))
-    return int(round(-clockwise / 90.0)) * 90 % 360
-
-
-def _scan_isobmff(f: BinaryIO, size: int) -> _IsoScan:
-    scan = _IsoScan()
-    for kind, payload, end in _boxes(f, 0, size):
-        if kind not in _ISO_TOP_LEVEL and not kind.isalnum():
-            break  # not box structure any more: garbage or not ISO-BMFF at all
-        if end > size:
-            scan.truncated_box = kind.decode("latin-1")
-        if kind == b"mdat":
-            scan.has_mdat = True
-        if kind == b"moov":
-            scan.has_moov = True
-            _read_tracks(f, payload, min(end, size), size, scan)
-        if end > size:
-            break
-    return scan
-
-
-GPMF_SAMPLE_MAX = 1024 * 1024
-"""The most bytes of a GoPro metadata sample read (one second of GPMF is a few KiB)."""
-
-
-def _child(f: BinaryIO, start: int, end: int, *path: bytes) -> tuple[int, int] | None:
-    """(payload start, end) of the box reached by following ``path`` down from [start, end)."""
-    for name in path:
-        for kind, payload, box_end in _boxes(f, start, end):
-            if kind == name:
-                start, end = payload, min(box_end, end)
-                break
-        else:
-            return None
-    return start, end
-
-
-def _read_box(f: BinaryIO, where: tuple[int, int] | None, limit: int = 4096) -> bytes:
-    if where is None:
-        return b""
-    f.seek(where[0])
-    return f.read(max(0, min(where[1] - where[0], limit)))
-
-
-def _first_sample(f: BinaryIO, stbl: tuple[int, int], size: int) -> bytes | None:
-    """The bytes of a track's first sample, from its sample-size and chunk-offset tables."""
-    stsz = _read_box(f, _child(f, *stbl, b"stsz"), 16)
-    if len(stsz) < 12:
-        return None
-    fixed, count = struct.unpack(">II", stsz[4:12])
-    if count == 0:
-        return None
-    if fixed == 0:
-        if len(stsz) < 16:
-            return None
-        fixed = struct.unpack(">I", stsz[12:16])[0]
-    offset = None
-    stco = _read_box(f, _child(f, *stbl, b"stco"), 12)
-    if len(stco) >= 12 and struct.unpack(">I", stco[4:8])[0] > 0:
-        offset = struct.unpack(">I", stco[8:12])[0]
-    else:
-        co64 = _read_box(f, _child(f, *stbl, b"co64"), 16)
-        if len(co64) >= 16 and struct.unpack(">I", co64[4:8])[0] > 0:
-            offset = struct.unpack(">Q", co64[8:16])[0]
-    if offset is None or fixed > GPMF_SAMPLE_MAX or offset + fixed > size:
-        return None
-    f.seek(offset)
-    return f.read(fixed)
-
-
-def _read_tracks(f: BinaryIO, start: int, end: int, size: int, scan: _IsoScan) -> None:
-    """The video track's rotation, every track's handler name, and the first GPMF sample."""
-    for kind, payload, trak_end in _boxes(f, start, end):
-        if kind != b"trak":
-            continue
-        trak = (payload, min(trak_end, end))
-        tkhd = _read_box(f, _child(f, *trak, b"tkhd"), 128)
-        hdlr = _read_box(f, _child(f, *trak, b"mdia", b"hdlr"), 256)
-        handler = hdlr[8:12] if len(hdlr) >= 12 else None
-        name = "".join(ch for ch in hdlr[24:].decode("latin-1") if ch.isprintable()).strip()
-        if name:
-            scan.handlers.append(name[:64])
-        if handler == b"vide" and tkhd and scan.rotation is None:
-            scan.rotation = _rotation_from_tkhd(tkhd)
-        stbl = _child(f, *trak, b"mdia", b"minf", b"stbl")
-        if stbl is None or scan.gpmf is not None:
-            continue
-        stsd = _read_box(f, _child(f, *stbl, b"stsd"), 16)
-        if stsd[12:16] == b"gpmd":
-            scan.handlers.append("GoPro GPMF track")  # GPMF is GoPro's own format
-            scan.gpmf = _first_sample(f, stbl, size)
-
-
-def gpmf_gps_time(data: bytes) -> datetime | None:
-    """The first GPS time (``GPSU``, UTC "yymmddhhmmss.sss") in a GoPro GPMF payload, skipping
-    a stream whose ``GPSF`` says the receiver had no fix. Bounded: at most 10,000 entries."""
-    budget = [10_000]
-
-    def walk(start: int, end: int, depth: int) -> datetime | None:
-        pos, fix = start, None
-        while pos + 8 <= end and budget[0] > 0:
-            budget[0] -= 1
-            key, kind, item, repeat = struct.unpack(">4sBBH", data[pos : pos + 8])
-            length = item * repeat
-            body = pos + 8
-            if body + length > end:
-                return None
-            if kind == 0 and depth < 8:
-                found = walk(body, body + length, depth + 1)
-                if found is not None:
-                    return found
-            elif key == b"GPSF" and length >= 4:
-                fix = struct.unpack(">I", data[body : body + 4])[0]
-            elif key == b"GPSU" and kind == ord("U") and length >= 16 and fix != 0:
-                when = _gpsu(data[body : body + 16])
-                if when is not None:
-                    return when
-            pos = body + (length + 3) // 4 * 4
-        return None
-
-    return walk(0, len(data), 0)
-
-
-def _gpsu(raw: bytes) -> datetime | None:
-    m = re.fullmatch(rb"(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.\d{1,3})?\x00*", raw)
-    if not m:
-        return None
-    try:
-        return datetime(2000 + int(m[1]), *(int(g) for g in m.groups()[1:]), tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 def parse_media_time(text: str | None) -> datetime | None:
     """A container date ("2025-05-03T06:22:10.000000Z", "…+0800") → aware datetime.
 
@@ -252,7 +70,8 @@ def parse_media_time(text: str | None) -> datetime | None:
     if not m:
         return None
     try:
-        moment = datetime(*(int(g) for g in m.groups()[:6]))
+        y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
+        moment = datetime(y, mo, d, h, mi, s)
     except ValueError:
         return None
     zone = (m[7] or "Z").upper()
@@ -431,82 +250,6 @@ def _creation_time(info: AVInfo, container: Any, tags: dict[str, str], stream_ta
         else:
             info.created = moment
         break
-
-
-AVI_HEADER_MAX = 1024 * 1024
-"""How much of an AVI's header list (``hdrl``) is read for its camera dates."""
-
-_MONTHS = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
-
-
-def avi_header_times(f: BinaryIO, size: int) -> list[str]:
-    """The camera's local dates in an AVI's header list, as "YYYY:MM:DD HH:MM:SS": the ``IDIT``
-    chunk ("THU OCT 22 12:34:56 2009" or "2009:10:22 12:34:56") and the DateTimeOriginal of an
-    EXIF block in a stream's ``strd`` chunk (Nikon, Fujifilm). Reads at most 1 MiB."""
-    f.seek(12)
-    head = f.read(12)
-    if len(head) < 12 or head[:4] != b"LIST" or head[8:12] != b"hdrl":
-        return []
-    length = struct.unpack("<I", head[4:8])[0]
-    data = f.read(max(0, min(length - 4, AVI_HEADER_MAX, size - 24)))  # read(-1) would read it all
-    found: list[str] = []
-
-    def walk(start: int, end: int, depth: int) -> None:
-        pos = start
-        while pos + 8 <= end and len(found) < 4:
-            chunk, n = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-            body = data[pos + 8 : min(pos + 8 + n, end)]
-            if chunk == b"LIST" and depth < 4:
-                walk(pos + 12, min(pos + 8 + n, end), depth + 1)
-            elif chunk == b"IDIT":
-                text = _idit_text(body)
-                if text:
-                    found.append(text)
-            elif chunk == b"strd":
-                text = _strd_exif_time(body)
-                if text:
-                    found.append(text)
-            pos += 8 + n + (n & 1)
-
-    walk(0, len(data), 0)
-    return found
-
-
-def _idit_text(body: bytes) -> str | None:
-    text = body.split(b"\x00", 1)[0].decode("latin-1").strip().upper()
-    m = re.match(r"^[A-Z]{3}\s+([A-Z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$", text)
-    if m and m[1] in _MONTHS:
-        return f"{m[6]}:{_MONTHS[m[1]]:02d}:{int(m[2]):02d} {m[3]}:{m[4]}:{m[5]}"
-    m = re.match(r"^(\d{4})[:/\-](\d{2})[:/\-](\d{2})[ T/]+(\d{2}):(\d{2})(?::(\d{2}))?", text)
-    if m:
-        return f"{m[1]}:{m[2]}:{m[3]} {m[4]}:{m[5]}:{m[6] or '00'}"
-    return None
-
-
-def _strd_exif_time(body: bytes) -> str | None:
-    at = max(body.find(b"II*\x00"), body.find(b"MM\x00*"))
-    if at < 0:
-        return None
-    try:
-        from PIL import Image
-
-        exif = Image.Exif()
-        exif.load(b"Exif\x00\x00" + body[at:])
-        value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
-    except Exception:  # a damaged EXIF block: no date from it
-        return None
-    return value.strip("\x00 ") if isinstance(value, str) else None
-
-
-def _exif_style(raw: str) -> datetime | None:
-    m = re.match(r"^\s*(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})", raw)
-    if not m:
-        return None
-    try:
-        return datetime(*(int(g) for g in m.groups()))
-    except ValueError:
-        return None
 
 
 def inspect_av(path: Path, head: bytes) -> AVInfo:

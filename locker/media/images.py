@@ -172,7 +172,8 @@ def parse_exif_datetime(text: str | None, offset: str | None) -> datetime | None
     if not m:
         return None
     try:
-        taken = datetime(*(int(g) for g in m.groups()))
+        y, mo, d, h, mi, s = (int(g) for g in m.groups())
+        taken = datetime(y, mo, d, h, mi, s)
     except ValueError:
         return None
     if offset:

@@ -110,8 +110,7 @@ def _email(path: Path, found: Any, name: str) -> tuple[Any, str]:
 
 def _chat_like_warning(path: Path, mime: str) -> tuple[str, ...]:
     """A text file whose lines start like chat messages but that no chat format reads: say so."""
-    from ..chats import FORMATS
-    from ..media.chatsniff import chat_like
+    from ..chats import FORMATS, chat_like
 
     found = chat_like(path, mime)
     if found is None:
