@@ -474,7 +474,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
     from ..models import Exhibit
 
     objects = opened.dir.objects
-    store.sync_filesystem(objects)
+    store.make_durable([item.staged for item in group if item.staged], objects)
     shards = set()
     try:
         for item in group:
