@@ -15,7 +15,7 @@ import ctypes
 import errno
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +25,8 @@ from .errors import StoreError
 TMP_PREFIX = ".tmp-"
 WRITEBACK_STEP = 16 * 1024 * 1024  # a large file's writeback is started every this many bytes (FIELD-NOTES)
 WRITEBACK_LAG = 64 * 1024 * 1024  # ... and waited for once the writing is this far ahead: few dirty pages
+FSYNC_MAX = 8  # more files or folders than this are made durable by one syncfs: fsyncing 200 new folders
+# took 0.6-1.0 s here, one syncfs 0.01 s; 256 small files: fsyncs 2-3x one syncfs
 
 
 def os_error(err: OSError, path: Path | str) -> StoreError:
@@ -131,6 +133,16 @@ def fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_dirs(folders: Sequence[Path]) -> None:
+    """Make renames and new names in ``folders`` (all on one file system) durable: an fsync each when
+    they are few, else one :func:`sync_filesystem` (each folder fsync may cost a journal commit)."""
+    if len(folders) > FSYNC_MAX:
+        sync_filesystem(folders[0])
+        return
+    for folder in folders:
+        fsync_dir(folder)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -17,13 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# durable.py holds the fsync and atomic-write helpers; the `X as X` names are the store's face for them.
+from .durable import FSYNC_MAX as FSYNC_FILES_MAX
 from .durable import SFR_WRITE, Writeback, remove_quietly, sync_range
-
-# The store's face for durability and atomic writes, used across the locker (defined in durable.py).
 from .durable import TMP_PREFIX as TMP_PREFIX
 from .durable import atomic_file as atomic_file
 from .durable import atomic_path as atomic_path
 from .durable import fsync_dir as fsync_dir
+from .durable import fsync_dirs as fsync_dirs
 from .durable import fsync_file as fsync_file
 from .durable import os_error as _os_error
 from .durable import place as place
@@ -33,7 +34,6 @@ from .durable import write_atomic as write_atomic
 from .errors import InputRefused, StoreError
 
 CHUNK = 256 * 1024  # measured best for read+hash+write here (FIELD-NOTES)
-FSYNC_FILES_MAX = 8  # a group of more objects is made durable by one syncfs (256 fsyncs cost 2-3x one syncfs)
 
 
 @dataclass(frozen=True)

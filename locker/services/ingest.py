@@ -487,9 +487,7 @@ def _commit(opened: Any, group: list[_Staged], options: AddOptions, user_time: s
             if item.staged:
                 store.discard(item.staged)
         raise
-    for shard in sorted(shards):
-        store.fsync_dir(shard)
-    store.fsync_dir(objects)
+    store.fsync_dirs([*sorted(shards), objects])
 
     now = now_utc()
     results: list[Added] = []
