@@ -50,14 +50,13 @@ def sync_filesystem(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         syncfs = getattr(_libc(), "syncfs", None)
-        if syncfs is None or syncfs(fd) == 0:
-            if syncfs is None:
-                os.sync()
-            return
-        code = ctypes.get_errno()
-        if code != errno.ENOSYS:  # a write that failed (EIO, ENOSPC) must not pass for durable
-            raise os_error(OSError(code, os.strerror(code)), folder)
-        os.sync()
+        if syncfs is not None and syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            if code != errno.ENOSYS:  # a write that failed (EIO, ENOSPC) must not pass for durable
+                raise os_error(OSError(code, os.strerror(code)), folder)
+            syncfs = None
+        if syncfs is None:
+            os.sync()
     finally:
         os.close(fd)
 
@@ -115,7 +114,7 @@ class Writeback:
             return
         if not sync_range(self.fd, self.started, self.written - self.started, SFR_WRITE):
             if self.written - self.waited >= WRITEBACK_LAG:
-                os.fdatasync(self.fd)
+                getattr(os, "fdatasync", os.fsync)(self.fd)  # macOS has no fdatasync
                 self.waited = self.written
             self.started = self.written
             return

@@ -127,3 +127,37 @@ def test_fsync_dirs_fsyncs_few_and_syncs_many(tmp_path: Path, monkeypatch: pytes
     calls.clear()
     durable.fsync_dirs([tmp_path] * (durable.FSYNC_MAX + 1))
     assert calls == ["syncfs"]
+
+
+class _FakeLibc:
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def syncfs(self, fd: int) -> int:
+        import ctypes
+
+        ctypes.set_errno(self.code)
+        return -1
+
+
+def test_a_failed_syncfs_is_an_error_not_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    monkeypatch.setattr(durable, "_libc", lambda: _FakeLibc(errno.EIO))
+    with pytest.raises(StoreError):
+        durable.sync_filesystem(tmp_path)
+    synced: list[bool] = []
+    monkeypatch.setattr(durable, "_libc", lambda: _FakeLibc(errno.ENOSYS))  # no syncfs: a global sync instead
+    monkeypatch.setattr(os, "sync", lambda: synced.append(True))
+    durable.sync_filesystem(tmp_path)
+    assert synced == [True]
+
+
+def test_without_sync_file_range_writeback_is_an_fdatasync_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(durable, "sync_range", lambda *a: False)
+    monkeypatch.setattr(os, "fdatasync", synced.append)
+    flush = durable.Writeback(7)
+    for _ in range(2 * durable.WRITEBACK_LAG // durable.WRITEBACK_STEP):
+        flush.wrote(durable.WRITEBACK_STEP)
+    assert synced == [7, 7]
