@@ -26,13 +26,15 @@ from .durable import atomic_path as atomic_path
 from .durable import fsync_dir as fsync_dir
 from .durable import fsync_dirs as fsync_dirs
 from .durable import fsync_file as fsync_file
-from .durable import os_error as _os_error
+from .durable import os_error as os_error
 from .durable import place as place
 from .durable import sync_filesystem as sync_filesystem
 from .durable import temp_path as temp_path
 from .durable import write_atomic as write_atomic
-from .errors import InputRefused, StoreError
+from .errors import InputRefused
+from .errors import StoreError as StoreError  # custody catches store.StoreError
 
+_os_error = os_error  # its older name, still used by services
 CHUNK = 256 * 1024  # measured best for read+hash+write here (FIELD-NOTES)
 
 
