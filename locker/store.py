@@ -13,7 +13,10 @@ import hashlib
 import mmap
 import os
 import stat
+import sys
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +77,38 @@ PIPELINE_MIN = 8 * 1024 * 1024  # files this large hash and write on two threads
 PIPE_CHUNK = 512 * 1024
 PIPE_BUFFERS = 16
 PROGRESS_EVERY = 16 * 1024 * 1024
+PIPE_SWITCH = 0.0005  # seconds: the GIL switch interval while a large file is copied (the default is 5 ms)
+
+
+class _PromptSwitch:
+    """While any large copy runs, the interpreter hands the GIL on every PIPE_SWITCH seconds, not every 5 ms.
+
+    A thread running Python code (``locker add`` imports SQLAlchemy on one while the first file is
+    copied) otherwise keeps the GIL for whole intervals while the reader and writer threads, back
+    from each read, write and hash, wait for it. Measured (5 pairs, loaded machine): 128 MiB staged
+    during those imports in a median 0.96 s instead of 1.25 s, faster in every pair.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+        self.saved = 0.0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            if not self.users:
+                self.saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self.saved, PIPE_SWITCH))
+            self.users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.users -= 1
+            if not self.users:
+                sys.setswitchinterval(self.saved)
+
+
+_PROMPT_SWITCH = _PromptSwitch()
 
 
 def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int], None] | None = None) -> Staged:
@@ -101,8 +136,11 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
             dst_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         except OSError as err:
             raise _os_error(err, objects) from None
-        copy = _copy_pipelined if info.st_size >= PIPELINE_MIN else _copy_simple
-        sha256, size = copy(src_fd, dst_fd, source, objects, on_progress)
+        pipelined = info.st_size >= PIPELINE_MIN
+        switch: AbstractContextManager[None] = _PROMPT_SWITCH if pipelined else nullcontext()
+        with switch:
+            copy = _copy_pipelined if pipelined else _copy_simple
+            sha256, size = copy(src_fd, dst_fd, source, objects, on_progress)
         changed = _moved(info, os.fstat(src_fd), size)
         if size == 0:
             raise InputRefused("empty file", path=str(source))
@@ -181,7 +219,6 @@ def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path,
     A ring of PIPE_BUFFERS page-aligned buffers keeps memory flat.
     """
     import queue
-    import threading
 
     buffers = [mmap.mmap(-1, PIPE_CHUNK) for _ in range(PIPE_BUFFERS)]
     free: queue.SimpleQueue[int] = queue.SimpleQueue()

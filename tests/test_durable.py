@@ -161,3 +161,15 @@ def test_without_sync_file_range_writeback_is_an_fdatasync_now_and_then(monkeypa
     for _ in range(2 * durable.WRITEBACK_LAG // durable.WRITEBACK_STEP):
         flush.wrote(durable.WRITEBACK_STEP)
     assert synced == [7, 7]
+
+
+def test_a_large_copy_hands_the_gil_on_promptly_and_restores_the_interval(tmp_path: Path) -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    with store._PROMPT_SWITCH:
+        with store._PROMPT_SWITCH:  # two copies at once: the first to finish must not restore it
+            seen.append(sys.getswitchinterval())
+        seen.append(sys.getswitchinterval())
+    assert seen == [min(before, store.PIPE_SWITCH)] * 2 and sys.getswitchinterval() == before
