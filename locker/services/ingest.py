@@ -252,7 +252,7 @@ def _commit(opened: Any, group: list[StagedFile], options: AddOptions, user_time
 
 def _publish(ddir: DisputeDir, group: list[StagedFile]) -> None:
     """One file-system sync for the whole group, then each object renamed to its content address."""
-    store.sync_filesystem(ddir.objects)
+    store.make_durable([item.staged for item in group if item.staged], ddir.objects)
     shards = set()
     try:
         for item in group:
@@ -265,9 +265,7 @@ def _publish(ddir: DisputeDir, group: list[StagedFile]) -> None:
             if item.staged:
                 store.discard(item.staged)
         raise
-    for shard in sorted(shards):
-        store.fsync_dir(shard)
-    store.fsync_dir(ddir.objects)
+    store.fsync_dirs([*sorted(shards), ddir.objects])
 
 
 @dataclass
