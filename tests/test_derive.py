@@ -366,14 +366,17 @@ def test_short_image_is_one_slice(tmp_path: Path) -> None:
     assert slice_plan(samples.make_jpeg(tmp_path / "photo.jpg", 640, 480)) == [Slice(0, 480)]
 
 
-def test_slice_plan_is_fast_on_a_very_long_screenshot(tmp_path: Path) -> None:
+def test_slice_plan_finishes_on_a_very_long_screenshot(tmp_path: Path) -> None:
+    # A hang guard, not a speed claim (speed belongs to benchmarks/): it catches a plan that
+    # scans the picture over and over. It takes well under a second on an idle machine; the
+    # bound leaves room for a loaded machine running the suite on both cores (1.1-1.8 s seen).
     src = samples.make_long_screenshot(tmp_path / "very-long.png", 1080, 12000, seed=5)
     r = image_rendition(src, tmp_path)
     began = time.perf_counter()
     slices = slice_plan(tmp_path / r.display)
     elapsed = time.perf_counter() - began
     assert_covers(slices, 12000, int(1080 * 1.35))
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    assert elapsed < 20.0, f"{elapsed:.2f} s"
 
 
 @st.composite
