@@ -81,12 +81,26 @@ def m002_chat_messages(cur: Any) -> None:
     )
 
 
+# The search tables as m003 made them, written out here: a released migration never changes,
+# whatever locker/search/index.py becomes (a later change to them is a later migration).
+M003_SEARCH_DDL = (
+    """CREATE TABLE search_doc (
+        id INTEGER PRIMARY KEY, field TEXT NOT NULL, exhibit INTEGER, ref INTEGER, at TEXT, text TEXT NOT NULL)""",
+    "CREATE VIRTUAL TABLE search_fts USING fts5(t, content='', detail=full, columnsize=0, tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE search_todo (exhibit INTEGER PRIMARY KEY, what TEXT NOT NULL)",
+)
+
+
 def m003_search(cur: Any) -> None:
     """The dispute's own search index (see locker/search/index.py), filled with what the
-    database holds already; PDF text is read later by `locker reindex`."""
+    database holds already; PDF text is read later by `locker reindex`. The rows are tokenized
+    by today's tokenizer, whose version is recorded in search_meta: an index made by another
+    version is rebuilt by `locker reindex`, so the filling may follow the tokenizer."""
     from .search import index
 
-    index.create_schema(cur)
+    for ddl in M003_SEARCH_DDL:
+        cur.execute(ddl)
     index.index_all(cur)
 
 
