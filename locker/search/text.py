@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 # Bump when the tokens for the same text change: every index built with
 # another version is rebuilt (per dispute by `locker reindex`, the catalog on its own).
@@ -88,7 +89,7 @@ def _is_token_char(ch: str) -> bool:
     return ch != "_" and _OLD.category(ch)[0] in "LN"
 
 
-class _FoldTable(dict):
+class _FoldTable(dict[int, str]):
     """``str.translate`` table: code point → folded text, computed once per character."""
 
     def __missing__(self, code: int) -> str:
@@ -96,7 +97,7 @@ class _FoldTable(dict):
         return value
 
 
-class _TokenTable(dict):
+class _TokenTable(dict[int, str]):
     """``str.translate`` table: code point → its folded form with CJK characters set apart by
     spaces and everything that is not a token character turned into a space."""
 
@@ -272,7 +273,7 @@ def snippet(text: str, query: Query) -> tuple[tuple[str, bool], ...]:
     for s, e in spans:
         for i in range(max(s, start), min(e, end)):
             marked[i - start] = True
-    segments: list[list] = []
+    segments: list[list[Any]] = []
     if start > 0:
         segments.append(["…", False])
     previous_space = True
