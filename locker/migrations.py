@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .db import immediate
+
 Migration = tuple[str, Callable[[Any], None]]
 
 
@@ -130,8 +132,7 @@ def migrate(dbapi_conn: Any, now: str, migrations: list[Migration] | None = None
     if version > len(migrations):
         raise NewerSchema(version)
     applied: list[str] = []
-    cur.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(dbapi_conn):  # rolled back on any error (SQLite ends it itself on a full disk)
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
@@ -143,9 +144,4 @@ def migrate(dbapi_conn: Any, now: str, migrations: list[Migration] | None = None
             cur.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, now))
             applied.append(name)
         cur.execute(f"PRAGMA user_version = {len(migrations)}")
-        cur.execute("COMMIT")
-    except BaseException:
-        if dbapi_conn.in_transaction:  # SQLite ends it itself on some errors (a full disk): keep that error
-            cur.execute("ROLLBACK")
-        raise
     return applied
