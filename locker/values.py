@@ -215,3 +215,13 @@ def clean_text(value: str) -> str:
         return value
     except UnicodeEncodeError:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def human_size(n: int) -> str:
+    """A byte count for people, in binary steps: ``512 B``, ``1.5 KB``, ``3.2 MB``, up to TB."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
