@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from decimal import Decimal
 
 from .errors import UsageError
 
@@ -23,6 +22,8 @@ def parse_amount(text: str) -> str:
     ``"0.125"`` (digits are never dropped). Negative, NaN, exponent and other
     forms are refused with a :class:`UsageError`.
     """
+    from decimal import Decimal  # here: a search, say, never reads an amount
+
     match = _AMOUNT.match(text)
     if not match:
         raise UsageError(f"not an amount: {text!r} (write it like 199.00)")

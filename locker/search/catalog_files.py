@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import sqlite3
 import time
 from pathlib import Path
@@ -66,13 +65,13 @@ def create(path: Path, *, build: bool = False) -> sqlite3.Connection:
 def new_path(home: Home) -> Path:
     where = folder(home)
     where.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return where / f"catalog-{secrets.token_hex(8)}.sqlite"
+    return where / f"catalog-{_token_hex(8)}.sqlite"
 
 
 def publish(home: Home, path: Path) -> None:
     """Make ``path`` the catalog, in one rename, and remove unused old ones."""
     where = folder(home)
-    tmp = where / f"CURRENT.{secrets.token_hex(4)}.tmp"
+    tmp = where / f"CURRENT.{_token_hex(4)}.tmp"
     tmp.write_text(path.name + "\n", encoding="utf-8")
     os.replace(tmp, where / "CURRENT")
     _clean(home, keep=path.name)
@@ -123,3 +122,9 @@ def open_catalog(home: Home) -> sqlite3.Connection:
     con = create(path)
     publish(home, path)
     return con
+
+
+def _token_hex(n: int) -> str:
+    import secrets  # here: it brings hmac, hashlib and random, which most searches never need
+
+    return secrets.token_hex(n)

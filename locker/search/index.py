@@ -34,7 +34,6 @@ transaction; a SQLAlchemy connection is unwrapped to the one it holds.
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -169,7 +168,7 @@ def pdf_pages(path: Any) -> tuple[str, ...]:
 
 def _set_meta(con: sqlite3.Connection) -> None:
     con.executemany("INSERT OR REPLACE INTO search_meta (key, value) VALUES (?, ?)",
-                    [("tokenizer", TOKENIZER_VERSION), ("generation", secrets.token_hex(8))])
+                    [("tokenizer", TOKENIZER_VERSION), ("generation", _token_hex(8))])
 
 
 def index_all(conn: Any) -> None:
@@ -308,3 +307,9 @@ def exhibits(conn: Any) -> list[tuple[int, str, bool, str]]:
 
 def tier_of(row_id: int) -> int:
     return row_id >> TIER_SHIFT
+
+
+def _token_hex(n: int) -> str:
+    import secrets  # here: it brings hmac, hashlib and random, which most searches never need
+
+    return secrets.token_hex(n)
