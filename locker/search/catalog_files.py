@@ -13,7 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from ..db import BUSY_TIMEOUT_MS
+from ..db import BUSY_TIMEOUT_MS, immediate
 from ..paths import Home
 from .text import TOKENIZER_VERSION
 
@@ -53,11 +53,10 @@ def _connect(path: Path, *, build: bool = False) -> sqlite3.Connection:
 
 def create(path: Path, *, build: bool = False) -> sqlite3.Connection:
     con = _connect(path, build=build)
-    con.execute("BEGIN IMMEDIATE")
-    for ddl in SCHEMA:
-        con.execute(ddl)
-    con.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", (CATALOG_VERSION,))
-    con.execute("COMMIT")
+    with immediate(con):
+        for ddl in SCHEMA:
+            con.execute(ddl)
+        con.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", (CATALOG_VERSION,))
     path.chmod(0o600)
     return con
 
