@@ -11,15 +11,15 @@ from typing import Any
 from ..db import connect
 from ..errors import LockerError
 from ..paths import Home
-from .catalog_files import create, new_path, publish
+from . import catalog_files
 from .catalog_sync import RACY_NS, stamp, sync
 
 
 def rebuild(home: Home, slugs: list[str], progress: Any = None) -> tuple[Path, int, list[tuple[str, str]]]:
     """A new catalog from every dispute, published when complete. → (path, rows, problems)."""
     home.ensure()
-    path = new_path(home)
-    con = create(path, build=True)
+    path = catalog_files.new_path(home)
+    con = catalog_files.create(path, build=True)
     problems: list[tuple[str, str]] = []
     try:
         stamps = {}
@@ -64,7 +64,7 @@ def rebuild(home: Home, slugs: list[str], progress: Any = None) -> tuple[Path, i
                 pass
         raise
     con.close()
-    publish(home, path)
+    catalog_files.publish(home, path)
     return path, rows, problems
 
 

@@ -104,8 +104,7 @@ def refresh(con: sqlite3.Connection, home: Home, only: Iterable[str] | None = No
     result = Refreshed([], [])
     if only is None:
         for slug in sorted(set(have) - set(disk)):
-            with immediate(con):
-                _drop(con, slug)
+            _write(con, _drop, con, slug)
     for slug in sorted(wanted):
         sig, newest = disk[slug]
         if have.get(slug) == f"{sig}:1":  # copied, and the stamp has aged past the racy window
@@ -116,9 +115,14 @@ def refresh(con: sqlite3.Connection, home: Home, only: Iterable[str] | None = No
         except LockerError as err:
             result.problems.append((slug, err.message))
             if slug in have:
-                with immediate(con):  # never show rows that can no longer be checked
-                    _drop(con, slug)
+                _write(con, _drop, con, slug)  # never show rows that can no longer be checked
     return result
+
+
+def _write(con: sqlite3.Connection, work: Any, *args: Any) -> Any:
+    """``work(*args)`` in one write transaction of the catalog."""
+    with immediate(con):
+        return work(*args)
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,7 @@ def sync(con: sqlite3.Connection, home: Home, slug: str, sig: str, *, settled: b
                 plan = _plan(dcon, k, state)
             except sqlite3.DatabaseError as err:
                 raise LockerError(f"cannot read the dispute database: {err}", path=str(db)) from None
-            with immediate(con):
-                copied = _apply(con, slug, k, state, plan, sig, settled)
+            copied: int | None = _write(con, _apply, con, slug, k, state, plan, sig, settled)
             if copied is not None:
                 return copied
         raise LockerError("the search catalog kept changing while this dispute was copied; search again")
