@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -44,8 +45,13 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path) -> Iterator[tuple[int, str]]:
+@cache
+def _imports(path: Path) -> tuple[tuple[int, str], ...]:
     """(line, imported module) of every import in the file, at any depth, relative ones resolved."""
+    return tuple(_walk(path))
+
+
+def _walk(path: Path) -> Iterator[tuple[int, str]]:
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
@@ -62,6 +68,7 @@ def _imports(path: Path) -> Iterator[tuple[int, str]]:
                 yield node.lineno, _existing(f"{target}.{alias.name}") or target
 
 
+@cache
 def _existing(module: str) -> str | None:
     path = REPO.joinpath(*module.split("."))
     return module if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file() else None
