@@ -6,8 +6,8 @@ inserts the exhibit rows and chat messages directly (``chat.insert``, ``custody.
 and indexes them through the real code path (``search_index.index_exhibits``, as
 ``locker add`` does). Then, in one run on the same data:
 
-* interpreter start-up (``python -c pass``, ``python -m locker --help``) and one whole
-  ``locker search`` process, for context;
+* interpreter start-up (``python -c pass``, ``python -c 'import typer'``, ``python -m locker --help``)
+  and one whole ``locker search`` process, for context (the start-up targets are in bench_startup.py);
 * ``locker reindex`` from scratch (the catalog deleted), in its own process — target < 120 s;
 * median search latency, warm, in-process (the catalog's freshness check of all 1,000
   disputes included) for a 2-character Chinese word, a rare 2-character word, an English
