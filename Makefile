@@ -1,10 +1,15 @@
 PY ?= .venv/bin/python
 PYTEST ?= .venv/bin/pytest
 
-.PHONY: test stress latest lock
+.PHONY: test quick stress latest lock
 
+# The whole suite on every CPU (pytest-xdist), as .ci/run runs it.
 test:
-	$(PYTEST) -q -x
+	bash scripts/test.sh
+
+# The inner loop: everything but the long trials marked slow.
+quick:
+	bash scripts/test.sh -m "not slow"
 
 # The long versions of the issue #6 trials: SIGKILLs of add (>= 50 x 200 files), export and
 # search (>= 50 each), the concurrency scenario (4 adders x 100 files, an exporter, searchers)

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from .errors import READ_ONLY, LockerError, StoreError
@@ -56,13 +56,14 @@ def connect_read_only(path: Path, **kwargs: Any) -> sqlite3.Connection:
     uri = "file:" + quote(str(path.resolve()))
     con = None
     try:
-        con = sqlite3.connect(f"{uri}?mode=ro", uri=True, **kwargs)
+        con = cast(sqlite3.Connection, sqlite3.connect(f"{uri}?mode=ro", uri=True, **kwargs))
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return con
     except sqlite3.OperationalError:  # SQLITE_CANTOPEN: no -shm, and none can be made
         if con is not None:
             con.close()
-        return sqlite3.connect(f"{uri}?immutable=1", uri=True, **kwargs)
+        immutable: sqlite3.Connection = sqlite3.connect(f"{uri}?immutable=1", uri=True, **kwargs)
+        return immutable
 
 
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -81,50 +82,82 @@ def _on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-_engines: dict[Path, Any] = {}
-
-
-def engine_for(path: Path, *, create: bool = False, migrations: Any = None) -> Any:
-    """The engine of the database at ``path``, migrated to the current schema
-    (the dispute schema unless another migration list is given)."""
-    key = path.resolve()
-    if key in _engines:
-        return _engines[key]
-    if not create and not path.exists():
+def connect(path: Path, *, create: bool = False, migrations: Any = None) -> sqlite3.Connection:
+    """The one way to open a database of the locker: a plain sqlite3 connection (autocommit:
+    transactions are begun explicitly), migrated to the current schema (the dispute schema unless
+    another migration list is given). In a folder this process cannot write to, the database is
+    read as it is; one that needs migrating there fails as READ_ONLY, in words."""
+    if not create and not path.is_file():
         raise LockerError("the dispute has no database (dispute.sqlite is missing)", path=str(path))
-    from sqlalchemy import create_engine, event
-    from sqlalchemy.pool import NullPool
-
     from .migrations import MIGRATIONS, NewerSchema, migrate
 
-    connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    if not create and not writable(path):  # read what is there; a write fails as READ_ONLY (see _transaction)
-        engine = create_engine(f"sqlite:///{path}", poolclass=NullPool,
-                               creator=lambda: connect_read_only(path, **connect_args))  # type: ignore[arg-type]
+    migrations = migrations or MIGRATIONS
+    if create or writable(path):
+        mode = "rwc" if create else "rw"
+        con = sqlite3.connect(f"file:{quote(str(path))}?mode={mode}", uri=True, isolation_level=None,
+                              timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     else:
-        engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, connect_args=connect_args)
-    event.listen(engine, "connect", _on_connect)
-    event.listen(engine, "begin", _on_begin)
+        con = connect_read_only(path, isolation_level=None, check_same_thread=False)
     try:
-        raw = engine.raw_connection()
-        try:
-            migrate(raw.driver_connection, now_utc(), migrations or MIGRATIONS)
-        finally:
-            raw.close()
+        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        (version,) = con.execute("PRAGMA user_version").fetchone()
+        if version != len(migrations):
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = FULL")
+            migrate(con, now_utc(), migrations)
     except NewerSchema as err:
+        con.close()
         raise LockerError(
             f"this dispute was written by a newer locker (schema {err.args[0]}); upgrade locker", path=str(path)
         ) from None
     except sqlite3.DatabaseError as err:
+        con.close()
         if no_space(err):
             raise StoreError(NO_SPACE, path=str(path)) from None
         if read_only_error(err):  # a database that needs migrating, in a home that cannot be written
             raise StoreError(f"{READ_ONLY} (this dispute needs an upgrade first)", path=str(path)) from None
         raise LockerError(f"cannot open the dispute database: {err}", path=str(path)) from None
+    return con
+
+
+_engines: dict[Path, Any] = {}
+
+
+def engine_for(path: Path, *, create: bool = False, migrations: Any = None) -> Any:
+    """The SQLAlchemy engine of the database at ``path``, migrated (by :func:`connect`) first."""
+    key = path.resolve()
+    if key in _engines:
+        return _engines[key]
+    connect(path, create=create, migrations=migrations).close()
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    if not create and not writable(path):  # read what is there; a write fails as READ_ONLY (see _transaction)
+        engine = create_engine(f"sqlite:///{path}", poolclass=NullPool,
+                               creator=lambda: connect_read_only(path, **connect_args))
+    else:
+        engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, connect_args=connect_args)
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
     if create:
         path.chmod(0o600)
     _engines[key] = engine
     return engine
+
+
+@contextmanager
+def immediate(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction on a plain sqlite3 connection (autocommit mode), holding the lock from
+    its start; rolled back on any error (unless SQLite ended it itself, as on a full disk)."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 @contextmanager

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .db import immediate
+
 Migration = tuple[str, Callable[[Any], None]]
 
 
@@ -81,12 +83,26 @@ def m002_chat_messages(cur: Any) -> None:
     )
 
 
+# The search tables as m003 made them, written out here: a released migration never changes,
+# whatever locker/search/index.py becomes (a later change to them is a later migration).
+M003_SEARCH_DDL = (
+    """CREATE TABLE search_doc (
+        id INTEGER PRIMARY KEY, field TEXT NOT NULL, exhibit INTEGER, ref INTEGER, at TEXT, text TEXT NOT NULL)""",
+    "CREATE VIRTUAL TABLE search_fts USING fts5(t, content='', detail=full, columnsize=0, tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE search_todo (exhibit INTEGER PRIMARY KEY, what TEXT NOT NULL)",
+)
+
+
 def m003_search(cur: Any) -> None:
     """The dispute's own search index (see locker/search/index.py), filled with what the
-    database holds already; PDF text is read later by `locker reindex`."""
+    database holds already; PDF text is read later by `locker reindex`. The rows are tokenized
+    by today's tokenizer, whose version is recorded in search_meta: an index made by another
+    version is rebuilt by `locker reindex`, so the filling may follow the tokenizer."""
     from .search import index
 
-    index.create_schema(cur)
+    for ddl in M003_SEARCH_DDL:
+        cur.execute(ddl)
     index.index_all(cur)
 
 
@@ -116,8 +132,7 @@ def migrate(dbapi_conn: Any, now: str, migrations: list[Migration] | None = None
     if version > len(migrations):
         raise NewerSchema(version)
     applied: list[str] = []
-    cur.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(dbapi_conn):  # rolled back on any error (SQLite ends it itself on a full disk)
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
@@ -129,9 +144,4 @@ def migrate(dbapi_conn: Any, now: str, migrations: list[Migration] | None = None
             cur.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, now))
             applied.append(name)
         cur.execute(f"PRAGMA user_version = {len(migrations)}")
-        cur.execute("COMMIT")
-    except BaseException:
-        if dbapi_conn.in_transaction:  # SQLite ends it itself on some errors (a full disk): keep that error
-            cur.execute("ROLLBACK")
-        raise
     return applied

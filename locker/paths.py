@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import READ_ONLY, HomeError, LockerError, UsageError
+from .errors import READ_ONLY, Ambiguous, HomeError, LockerError, NotFound, UsageError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 DB_NAME = "dispute.sqlite"
@@ -57,6 +57,31 @@ class Home:
         if not SLUG_RE.match(slug):
             raise UsageError(f"not a dispute name: {slug!r}")
         return DisputeDir(self.disputes / slug)
+
+    def slugs(self) -> list[str]:
+        """The names of the dispute folders that hold a database, sorted."""
+        try:
+            entries = os.scandir(self.disputes)
+        except FileNotFoundError:
+            return []
+        with entries:
+            return sorted(e.name for e in entries
+                          if SLUG_RE.match(e.name) and os.path.exists(os.path.join(e.path, DB_NAME)))
+
+    def locate(self, ref: str) -> DisputeDir:
+        """The folder of the dispute named by its slug or a unique prefix of it."""
+        ref = ref.strip()
+        if not ref or not SLUG_RE.match(ref):
+            raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
+        slugs = self.slugs()
+        if ref in slugs:
+            return self.dispute(ref)
+        found = [s for s in slugs if s.startswith(ref)]
+        if not found:
+            raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
+        if len(found) > 1:
+            raise Ambiguous(f"{ref!r} could be {', '.join(found[:5])}{' …' if len(found) > 5 else ''}")
+        return self.dispute(found[0])
 
     def require_writable(self) -> Home:
         """Refuse, in one line, to start a change in a home this process cannot write to."""

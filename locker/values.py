@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from decimal import Decimal
 
 from .errors import UsageError
 
@@ -23,6 +22,8 @@ def parse_amount(text: str) -> str:
     ``"0.125"`` (digits are never dropped). Negative, NaN, exponent and other
     forms are refused with a :class:`UsageError`.
     """
+    from decimal import Decimal  # here: a search, say, never reads an amount
+
     match = _AMOUNT.match(text)
     if not match:
         raise UsageError(f"not an amount: {text!r} (write it like 199.00)")
@@ -215,3 +216,13 @@ def clean_text(value: str) -> str:
         return value
     except UnicodeEncodeError:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def human_size(n: int) -> str:
+    """A byte count for people, in binary steps: ``512 B``, ``1.5 KB``, ``3.2 MB``, up to TB."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"

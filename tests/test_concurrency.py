@@ -326,7 +326,9 @@ def test_a_search_overtaken_by_another_does_not_copy_the_dispute_again(cli, disp
     before = _catalog_numbers(home)
     assert cli("add", dispute, samples.make_plain_chat(tmp_path / "c2.txt", _chat(f"{TERM} 2"))).code == 0
 
-    real_plan = catalog._plan
+    from locker.search import catalog_sync
+
+    real_plan = catalog_sync._plan
     overtaken: list[int] = []
 
     def plan_after_another_search(dcon, k, state):  # noqa: ANN001, ANN202
@@ -337,7 +339,7 @@ def test_a_search_overtaken_by_another_does_not_copy_the_dispute_again(cli, disp
             assert len(cli("search", TERM, "--json").json["hits"]) == 4
         return real_plan(dcon, k, state)
 
-    monkeypatch.setattr(catalog, "_plan", plan_after_another_search)
+    monkeypatch.setattr(catalog_sync, "_plan", plan_after_another_search)
     h = Home(home)
     con = catalog.open_catalog(h)
     try:

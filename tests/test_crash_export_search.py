@@ -129,12 +129,12 @@ def _mark(event):
     os.close(fd)
 
 from locker.report import pack
-from locker.search import catalog
+from locker.search import catalog, catalog_files, catalog_sync
 from locker.services import export
 _traced(export, "_derive", "derive")
 _traced(pack, "build", "build")
-_traced(catalog, "_write", "write")
-_traced(catalog, "_publish", "publish")
+_traced(catalog_sync, "_write", "write")
+_traced(catalog_files, "publish", "publish")
 _traced(catalog, "rebuild", "rebuild")
 """
 RUN = TRACE + r"""

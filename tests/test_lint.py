@@ -1,4 +1,5 @@
-"""House rules a machine can check: ruff's rules, and no print() in the core (T20)."""
+"""House rules a machine can check: ruff's rules, and no print() in the core (T20). The layer rule
+(what may import what) is in test_layers.py."""
 
 from __future__ import annotations
 
@@ -17,13 +18,3 @@ def test_ruff_is_clean() -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
-
-def test_core_never_imports_the_cli_toolkit() -> None:
-    offenders = []
-    for path in (REPO / "locker").rglob("*.py"):
-        if path.name in ("cli.py", "render.py", "__main__.py"):
-            continue
-        text = path.read_text(encoding="utf-8")
-        if "import typer" in text or "import rich" in text or "from rich" in text:
-            offenders.append(str(path.relative_to(REPO)))
-    assert offenders == []

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from locker.paths import Home
-from locker.search import catalog
+from locker.search import catalog, catalog_sync
 from locker.search.text import fold, parse
 from locker.services import search as searching
 from tests import samples
@@ -228,12 +228,12 @@ def test_a_change_inside_the_same_clock_tick_is_not_missed(cli, dispute, monkeyp
     stat did not change at all (a coarse clock), the next search looks inside the database."""
     assert hits(cli, "耳机")
     frozen = {}
-    real = catalog.stamp
+    real = catalog_sync.stamp
 
     def same_stamp(db: Path):  # noqa: ANN202
         return frozen.setdefault(str(db), real(db))
 
-    monkeypatch.setattr(catalog, "stamp", same_stamp)
+    monkeypatch.setattr(catalog_sync, "stamp", same_stamp)
     assert hits(cli, "耳机")
     events(cli, dispute, ["同一个时钟周期里的事件"])
     assert {h["field"] for h in hits(cli, "时钟周期")} == {"event"}
@@ -242,11 +242,11 @@ def test_a_change_inside_the_same_clock_tick_is_not_missed(cli, dispute, monkeyp
 def test_settled_disputes_are_not_opened(cli, dispute, home, monkeypatch) -> None:  # noqa: ANN001
     assert hits(cli, "耳机")
     later = time.time_ns() + 10 * catalog.RACY_NS
-    monkeypatch.setattr(catalog.time, "time_ns", lambda: later)
+    monkeypatch.setattr(catalog_sync.time, "time_ns", lambda: later)
     assert hits(cli, "耳机")  # settles the stamp
     opened = []
-    real = catalog.open_dispute
-    monkeypatch.setattr(catalog, "open_dispute", lambda db: opened.append(db) or real(db))
+    real = catalog_sync.connect
+    monkeypatch.setattr(catalog_sync, "connect", lambda db: opened.append(db) or real(db))
     assert hits(cli, "耳机") and opened == []
     events(cli, dispute, ["改变以后"])
     assert hits(cli, "改变以后") and len(opened) == 1
@@ -357,7 +357,7 @@ def test_a_search_interrupted_while_copying_leaves_the_catalog_right(cli, disput
     assert hits(cli, "耳机")
     chat = samples.make_plain_chat(tmp_path / "big.txt", [("商家", f"第{i}条消息 标记") for i in range(3000)])
     assert cli("add", dispute, chat).code == 0
-    real = catalog._insert_rows
+    real = catalog_sync._insert_rows
     calls = []
 
     def dies(con, no, rows, batch=2000):  # noqa: ANN001, ANN202
@@ -365,9 +365,9 @@ def test_a_search_interrupted_while_copying_leaves_the_catalog_right(cli, disput
         real(con, no, rows, batch=100)
         raise KeyboardInterrupt  # after rows went in, before the stamp is recorded
 
-    monkeypatch.setattr(catalog, "_insert_rows", dies)
+    monkeypatch.setattr(catalog_sync, "_insert_rows", dies)
     assert cli("search", "标记").code == 130 and calls
-    monkeypatch.setattr(catalog, "_insert_rows", real)
+    monkeypatch.setattr(catalog_sync, "_insert_rows", real)
     assert len(hits(cli, "标记")) == 3000
 
 

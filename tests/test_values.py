@@ -56,3 +56,10 @@ def test_datetimes_get_the_zone() -> None:
 def test_clean_text_keeps_unicode_and_escapes_bad_bytes() -> None:
     assert clean_text("微信图片.jpg") == "微信图片.jpg"
     assert clean_text(b"bad\xff.jpg".decode("utf-8", "surrogateescape")) == "bad\\xff.jpg"
+
+
+def test_human_size_steps_by_1024() -> None:
+    from locker.values import human_size
+
+    assert [human_size(n) for n in (0, 1023, 1024, 1536, 5 * 1024**2, 3 * 1024**3, 2 * 1024**4, 5000 * 1024**4)] == [
+        "0 B", "1023 B", "1.0 KB", "1.5 KB", "5.0 MB", "3.0 GB", "2.0 TB", "5000.0 TB"]

@@ -34,39 +34,32 @@ transaction; a SQLAlchemy connection is unwrapped to the one it holds.
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain import DISPUTE_TEXT_FIELDS, EXHIBIT_TEXT_FIELDS
 from .text import TOKENIZER_VERSION, index_text
 
 TIER_SHIFT, DISPUTE_SHIFT = 52, 32
 N_MASK = (1 << DISPUTE_SHIFT) - 1
 DISPUTE_MASK = (1 << (TIER_SHIFT - DISPUTE_SHIFT)) - 1
 
-DISPUTE_FIELDS = ("title", "merchant", "merchant_address", "order_id", "item", "claim", "summary")
-EXHIBIT_FIELDS = ("original_name", "title", "source", "purpose", "note")
 TIER_DISPUTE, TIER_EXHIBIT, TIER_EVENT, TIER_MESSAGE = 3, 2, 1, 0
 PDF_MIME = "application/pdf"
 
-SCHEMA = (
-    """CREATE TABLE search_doc (
-        id INTEGER PRIMARY KEY, field TEXT NOT NULL, exhibit INTEGER, ref INTEGER, at TEXT, text TEXT NOT NULL)""",
-    "CREATE VIRTUAL TABLE search_fts USING fts5(t, content='', detail=full, columnsize=0, tokenize='unicode61 remove_diacritics 0')",
-    "CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE search_todo (exhibit INTEGER PRIMARY KEY, what TEXT NOT NULL)",
-)
 
 
 def dbapi(conn: Any) -> sqlite3.Connection:
     """The sqlite3 connection behind a SQLAlchemy connection, a cursor, or the connection itself."""
     if hasattr(conn, "exec_driver_sql"):  # a SQLAlchemy Connection: same connection, same transaction
-        return conn.connection.driver_connection
+        found: sqlite3.Connection = conn.connection.driver_connection
+        return found
     if isinstance(conn, sqlite3.Cursor):
         return conn.connection
-    return conn
+    same: sqlite3.Connection = conn
+    return same
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -107,7 +100,7 @@ def _add_docs(con: sqlite3.Connection, docs: Iterable[Doc]) -> int:
 def index_dispute(conn: Any, dispute: Any) -> None:
     """The dispute's own fields (on ``new``)."""
     at = _get(dispute, "purchased_on") or _get(dispute, "created_at")
-    _add_docs(dbapi(conn), [(TIER_DISPUTE, f, None, None, at, _get(dispute, f)) for f in DISPUTE_FIELDS])
+    _add_docs(dbapi(conn), [(TIER_DISPUTE, f, None, None, at, _get(dispute, f)) for f in DISPUTE_TEXT_FIELDS])
 
 
 def index_status_note(conn: Any, note: str | None, at: str) -> None:
@@ -136,7 +129,7 @@ def index_exhibits(conn: Any, rows: Iterable[Any], pages: dict[int, Any] | None 
     for row in rows:
         number = _get(row, "number")
         at = _get(row, "captured_at") or _get(row, "ingested_at")
-        docs += [(TIER_EXHIBIT, f, number, None, at, _get(row, f)) for f in EXHIBIT_FIELDS]
+        docs += [(TIER_EXHIBIT, f, number, None, at, _get(row, f)) for f in EXHIBIT_TEXT_FIELDS]
         docs += [(TIER_EVENT, "pdf_text", number, i, at, text) for i, text in enumerate(pages.get(number, ()), 1)]
     _add_docs(con, docs)
     index_messages(con, [_get(row, "number") for row in rows])
@@ -173,16 +166,9 @@ def pdf_pages(path: Any) -> tuple[str, ...]:
 
 # --- whole-database operations -----------------------------------------------
 
-def create_schema(conn: Any) -> None:
-    con = dbapi(conn)
-    for ddl in SCHEMA:
-        con.execute(ddl)
-    _set_meta(con)
-
-
 def _set_meta(con: sqlite3.Connection) -> None:
     con.executemany("INSERT OR REPLACE INTO search_meta (key, value) VALUES (?, ?)",
-                    [("tokenizer", TOKENIZER_VERSION), ("generation", secrets.token_hex(8))])
+                    [("tokenizer", TOKENIZER_VERSION), ("generation", _token_hex(8))])
 
 
 def index_all(conn: Any) -> None:
@@ -190,11 +176,12 @@ def index_all(conn: Any) -> None:
     exhibits and chat messages, events, status notes and withdrawal reasons, in the order they
     happened. PDF text needs the files: those exhibits go to ``search_todo``."""
     con = dbapi(conn)
-    names = ("id", *DISPUTE_FIELDS, "purchased_on", "created_at")
+    _set_meta(con)
+    names: tuple[str, ...] = ("id", *DISPUTE_TEXT_FIELDS, "purchased_on", "created_at")
     row = con.execute(f"SELECT {', '.join(names)} FROM dispute").fetchone()
     if row is not None:
         index_dispute(con, dict(zip(names, row)))
-    names = ("number", *EXHIBIT_FIELDS, "captured_at", "ingested_at", "mime")
+    names = ("number", *EXHIBIT_TEXT_FIELDS, "captured_at", "ingested_at", "mime")
     exhibits = [dict(zip(names, r)) for r in con.execute(f"SELECT {', '.join(names)} FROM exhibit ORDER BY number")]
     index_exhibits(con, exhibits)
     con.executemany("INSERT OR IGNORE INTO search_todo (exhibit, what) VALUES (?, 'pdf_text')",
@@ -267,12 +254,14 @@ class State:
 
 def state(conn: Any) -> State:
     con = dbapi(conn)
-    found = con.execute("SELECT id, slug, title, platform, status, created_at FROM dispute").fetchone() or (None,) * 6
+    found: tuple[Any, ...] = con.execute(
+        "SELECT id, slug, title, platform, status, created_at FROM dispute").fetchone() or (None,) * 6
     head = con.execute("SELECT seq, hash FROM custody ORDER BY seq DESC LIMIT 1").fetchone() or (0, "")
     info = meta(con)
     (max_message,) = con.execute("SELECT COALESCE(MAX(id), 0) FROM chat_message").fetchone()
-    return State(*found, head[0], head[1], info.get("generation", ""), info.get("tokenizer", ""),
-                 max_message, _max_n(con))
+    uuid, slug, title, platform, status, created_at = found
+    return State(uuid, slug, title, platform, status, created_at, head[0], head[1], info.get("generation", ""),
+                 info.get("tokenizer", ""), max_message, _max_n(con))
 
 
 def custody_hash(conn: Any, seq: int) -> str | None:
@@ -318,3 +307,9 @@ def exhibits(conn: Any) -> list[tuple[int, str, bool, str]]:
 
 def tier_of(row_id: int) -> int:
     return row_id >> TIER_SHIFT
+
+
+def _token_hex(n: int) -> str:
+    import secrets  # here: it brings hmac, hashlib and random, which most searches never need
+
+    return secrets.token_hex(n)

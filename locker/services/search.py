@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..db import connect, immediate
+from ..domain import KINDS, STATUSES
 from ..errors import UsageError
 from ..paths import Home
 from ..search import catalog, index
 from ..search import text as search_text
 from ..values import parse_date
-from . import disputes
 
 DEFAULT_LIMIT = 20
 
@@ -68,13 +69,10 @@ class ReindexResult:
 
 def _filters(platform: str | None, status: str | None, kind: str | None, since: str | None,
              until: str | None) -> catalog.Filters:
-    if status and status not in disputes.STATUSES:
-        raise UsageError(f"status must be one of {', '.join(disputes.STATUSES)}, not {status!r}")
-    if kind:
-        from .ingest import KINDS  # imported only here: ingest brings threads and ctypes
-
-        if kind not in KINDS:
-            raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if status and status not in STATUSES:
+        raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    if kind and kind not in KINDS:
+        raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     since = parse_date(since) if since else None
     until = parse_date(until) if until else None
     if since and until and since > until:
@@ -102,7 +100,7 @@ def search(home: Home, query: str, *, platform: str | None = None, status: str |
     q = parse_query(query)
     notices: list[str] = []
     if dispute is not None:
-        found, more = _in_one(home, disputes.locate(home, dispute).slug, q, filters, limit)
+        found, more = _in_one(home, home.locate(dispute).slug, q, filters, limit)
     else:
         found, more = _everywhere(home, q, filters, limit, notices)
     hits = tuple(Hit(f.slug, f.dispute_title, f.exhibit, f.field, f.at, search_text.snippet(f.text, q), f.withdrawn)
@@ -112,7 +110,7 @@ def search(home: Home, query: str, *, platform: str | None = None, status: str |
 
 def _in_one(home: Home, slug: str, q: search_text.Query, filters: catalog.Filters,
             limit: int) -> tuple[list[catalog.Found], bool]:
-    dcon = catalog.open_dispute(home.dispute(slug).db)
+    dcon = connect(home.dispute(slug).db)
     try:
         dcon.execute("BEGIN")
         if index.meta(dcon).get("tokenizer") == search_text.TOKENIZER_VERSION:
@@ -152,9 +150,9 @@ def _each_dispute(home: Home, q: search_text.Query, filters: catalog.Filters, li
                   notices: list[str]) -> tuple[list[catalog.Found], bool]:
     found: list[catalog.Found] = []
     more = False
-    for slug in disputes.all_slugs(home):
+    for slug in home.slugs():
         try:
-            dcon = catalog.open_dispute(home.dispute(slug).db)
+            dcon = connect(home.dispute(slug).db)
         except Exception as err:  # noqa: BLE001 - one unreadable dispute does not stop the others
             notices.append(f"{slug}: not searched: {getattr(err, 'message', err)}")
             continue
@@ -177,7 +175,7 @@ def reindex(home: Home, progress: Any = None) -> ReindexResult:
     yet), then build a new catalog from all of them and switch to it."""
     started = time.perf_counter()
     home.require_writable()
-    slugs = disputes.all_slugs(home)
+    slugs = home.slugs()
     if progress is not None:
         progress.start(len(slugs), sum(_size(home.dispute(s).db) for s in slugs))
     problems: list[tuple[str, str]] = []
@@ -196,28 +194,20 @@ def reindex(home: Home, progress: Any = None) -> ReindexResult:
 
 def _update_dispute_index(home: Home, slug: str) -> int:
     ddir = home.dispute(slug)
-    dcon = catalog.open_dispute(ddir.db)  # migrates (and so indexes) a database made before search
+    dcon = connect(ddir.db)  # migrates (and so indexes) a database made before search
     try:
         if index.meta(dcon).get("tokenizer") != search_text.TOKENIZER_VERSION:
-            _in_transaction(dcon, index.rebuild_fts, dcon)
+            with immediate(dcon):
+                index.rebuild_fts(dcon)
         read = 0
         for number, sha256 in index.todo(dcon):
             pages = index.pdf_pages(ddir.object_path(sha256))  # outside the transaction: it can take a while
-            _in_transaction(dcon, index.fill_pdf, dcon, number, pages)
+            with immediate(dcon):
+                index.fill_pdf(dcon, number, pages)
             read += 1
         return read
     finally:
         dcon.close()
-
-
-def _in_transaction(con: sqlite3.Connection, work: Any, *args: Any) -> None:
-    con.execute("BEGIN IMMEDIATE")
-    try:
-        work(*args)
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 def _size(path: Path) -> int:
