@@ -17,11 +17,11 @@ page numbering counts them like any other page.
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 from xml.sax.saxutils import unescape
 
 from ..values import zone_assumed
-from . import decoration
+from . import decoration, reuse
 from .labels import Labels
 from .markup import Text, has_cjk, parse_time, show_time
 from .page import (
@@ -72,6 +72,12 @@ class Layout:
         self._styles = self._make_styles()
         self._insert_sizes = sorted({(p.width, p.height) for plan in plans for p in plan.pdf_pages})
         self.failed = {plan.exhibit.number for plan in plans if plan.exhibit.failed}
+        # One state for every pass (the flowables made once hold it); render() begins each pass afresh.
+        self.state = State(None, False, {})
+        self.Paragraph, self.Table = reuse.classes(self.state)
+        self._paragraphs: dict[tuple[str, str], Any] = {}
+        self._blocks: dict[str, list[Any]] = {}
+        self._colors: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ styles and small helpers
 
@@ -114,12 +120,30 @@ class Layout:
         return found
 
     def P(self, markup: str, style: str = "body", *, raw: Any = None, cjk: bool | None = None) -> Any:
-        """A Paragraph of ready markup. ``raw`` (the unescaped text) decides CJK line breaking."""
-        from reportlab.platypus import Paragraph
-
+        """A Paragraph of ready markup. ``raw`` (the unescaped text) decides CJK line breaking.
+        One object per markup and style: it keeps its line breaks from pass to pass."""
         if cjk is None:
             cjk = self.L.lang == "zh" or has_cjk(raw if raw is not None else markup)
-        return Paragraph(markup, self.style(style, cjk=cjk))
+        key = (str(markup), f"{style}/cjk" if cjk else style)
+        found = self._paragraphs.get(key)
+        if found is None:
+            found = self._paragraphs[key] = self.Paragraph(markup, self.style(style, cjk=cjk))
+        return found
+
+    def color(self, value: str) -> Any:
+        """A reportlab colour of a "#rrggbb" string, made once (reportlab parses strings at every cell)."""
+        found = self._colors.get(value)
+        if found is None:
+            from reportlab.lib.colors import HexColor
+
+            found = self._colors[value] = HexColor(value)
+        return found
+
+    def table_style(self, commands: list[tuple[Any, ...]]) -> Any:
+        from reportlab.platypus import TableStyle
+
+        return TableStyle([tuple(self.color(a) if isinstance(a, str) and a.startswith("#") else a for a in c)
+                           for c in commands])
 
     def U(self, value: Any, style: str = "body") -> Any:
         """A Paragraph of user text, printed literally."""
@@ -185,8 +209,6 @@ class Layout:
 
     def table(self, rows: list[list[Any]], widths: list[float], *, header: bool = True, zebra: bool = False,
                extra: list[tuple] | None = None, split_in_row: bool = True) -> Any:
-        from reportlab.platypus import Table, TableStyle
-
         style = [
             ("FONTNAME", (0, 0), (-1, -1), self.fonts.regular),  # else reportlab sets Helvetica per cell
             ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
@@ -210,7 +232,7 @@ class Layout:
                     row[c] = cell.raw
                     style += [("FONTNAME", (c, r), (c, r), self.fonts.mono), ("FONTSIZE", (c, r), (c, r), cell.size)]
         style += extra or []
-        return Table(rows, colWidths=widths, repeatRows=1 if header else 0, style=TableStyle(style),
+        return self.Table(rows, colWidths=widths, repeatRows=1 if header else 0, style=self.table_style(style),
                      splitInRow=1 if split_in_row else 0, hAlign="LEFT")
 
     def kv(self, pairs: list[tuple[str, str]], label_w: float = 30 * MM) -> Any:
@@ -232,22 +254,30 @@ class Layout:
 
         from .sections import appendix, cover, exhibit, facts, index, letter, timeline
 
+        def once(key: str, make: Callable[[], list[Any]]) -> list[Any]:
+            """The sections that print no page numbers are made once and laid out again in every pass."""
+            if key not in self._blocks:
+                self._blocks[key] = make()
+            return self._blocks[key]
+
         story: list[Any] = cover.cover(self, state, prev)
         if self.letter:
             story += [NextPageTemplate("main"), PageBreak()] + letter.letter(self, state, prev)
-        story += [NextPageTemplate("main"), PageBreak()] + facts.facts(self, state)
+        story += [NextPageTemplate("main"), PageBreak()] + once("facts", lambda: facts.facts(self, state))
         story += [NextPageTemplate("main"), PageBreak()] + index.index(self, state, prev)
-        story += [NextPageTemplate("main"), PageBreak()] + timeline.timeline(self, state)
+        story += [NextPageTemplate("main"), PageBreak()] + once("timeline", lambda: timeline.timeline(self, state))
         for plan in self.plans:
-            story += exhibit.exhibit(self, state, plan, first=False)
-        story += appendix.appendix(self, state)
+            story += once(f"exhibit-{plan.exhibit.number}",
+                          lambda plan=plan: exhibit.exhibit(self, state, plan, first=False))  # type: ignore[misc]
+        story += once("appendix", lambda: appendix.appendix(self, state))
         return story
 
     def render(self, out: str | BinaryIO, prev: PageMap | None, *, draw_images: bool,
                renditions: dict[str, Any] | None = None, metadata: dict[str, str] | None = None) -> PageMap:
         from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-        state = State(prev, draw_images, renditions or {})
+        state = self.state
+        state.begin(prev, draw_images, renditions or {})
         decorate = decoration.page_end(self, state)
 
         def frame(width: float, height: float) -> Any:
@@ -266,7 +296,13 @@ class Layout:
                               title=md.get("title"), author=md.get("author"), subject=md.get("subject"),
                               creator=md.get("creator"), keywords=md.get("keywords", ""),
                               lang="zh-CN" if self.L.lang == "zh" else "en", displayDocTitle=1)
-        doc.build(self.story(state, prev))
+        if not draw_images:
+            reuse.quiet(doc)
+        undo = reuse.undo_edits(doc)
+        try:
+            doc.build(self.story(state, prev))
+        finally:
+            undo()
         state.map.total = state.map.total or doc.page
         return state.map
 

@@ -22,22 +22,24 @@ def page_end(lay: Layout, state: State) -> Callable[[Any, Any], None]:
         if state.exhibit is not None and state.exhibit in state.map.exhibits:
             state.map.exhibits[state.exhibit][1] = page
         inserted = state.map.inserted.get(page)
+        if not state.draw_images:
+            return  # a pass that only finds where things fall: its pages are thrown away
         canv.saveState()
         if inserted is not None:
             _n, _i, (bx, by, bw, bh) = inserted
             # White bands around the placed page: nothing of the original spills into the margins.
-            canv.setFillColor("#ffffff")
-            canv.setStrokeColor("#ffffff")
+            canv.setFillColor(lay.color("#ffffff"))
+            canv.setStrokeColor(lay.color("#ffffff"))
             canv.rect(0, 0, width, by, stroke=0, fill=1)
             canv.rect(0, by + bh, width, height - by - bh, stroke=0, fill=1)
             canv.rect(0, by, bx, bh, stroke=0, fill=1)
             canv.rect(bx + bw, by, width - bx - bw, bh, stroke=0, fill=1)
-            canv.setStrokeColor(RULE)
+            canv.setStrokeColor(lay.color(RULE))
             canv.setLineWidth(0.6)
             canv.rect(bx, by, bw, bh, stroke=1, fill=0)
         total = state.previous.total if state.previous is not None else 0
         canv.setFont(lay.fonts.regular, 8.5)
-        canv.setFillColor(GREY)
+        canv.setFillColor(lay.color(GREY))
         canv.drawCentredString(width / 2, 8 * MM, L.f("page_of", page=page, total=total or "—"))
         canv.setFont(lay.fonts.regular, 7)
         canv.drawRightString(width - MARGIN_X * min(1.0, width / PAGE_W), 8 * MM, short)
@@ -61,9 +63,9 @@ def header(lay: Layout, canv: Any, state: State, width: float, height: float, in
         title = title[:-2]
         label = f"{title}… · {lay.L['pack']}"
     canv.setFont(font, 8)
-    canv.setFillColor(GREY)
+    canv.setFillColor(lay.color(GREY))
     canv.drawString(side, y, label)
-    canv.setStrokeColor(RULE)
+    canv.setStrokeColor(lay.color(RULE))
     canv.setLineWidth(0.5)
     canv.line(side, y - 3.5, width - side, y - 3.5)
     if state.exhibit is None:
@@ -80,10 +82,10 @@ def header(lay: Layout, canv: Any, state: State, width: float, height: float, in
         stamp += " · " + lay.L["failed_stamp"]
     w = stringWidth(stamp, font, size) + 12
     x = width - side - w
-    canv.setFillColor("#ffffff")
-    canv.setStrokeColor(STAMP)
+    canv.setFillColor(lay.color("#ffffff"))
+    canv.setStrokeColor(lay.color(STAMP))
     canv.setLineWidth(1.2)
     canv.rect(x, y - 1.5, w, size + 7, stroke=1, fill=1)
-    canv.setFillColor(STAMP)
+    canv.setFillColor(lay.color(STAMP))
     canv.setFont(font, size)
     canv.drawString(x + 6, y + 2.2, stamp)

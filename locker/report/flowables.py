@@ -92,7 +92,7 @@ def picture(lay: Layout, state: State, key: str, px: tuple[int, int], *, full_h:
             draw_picture(lay, self.canv, state, key, x, cap, self.w, self.h)
             if caption:
                 self.canv.setFont(lay.fonts.regular, 8.5)
-                self.canv.setFillColor(GREY)
+                self.canv.setFillColor(lay.color(GREY))
                 self.canv.drawCentredString(self.width / 2, 3, caption)
 
     return Picture()
@@ -114,10 +114,10 @@ def draw_picture(lay: Layout, canv: Any, state: State, key: str, x: float, y: fl
         canv.drawImage(str(made.path), x, y, w, h)
         return
     canv.saveState()
-    canv.setStrokeColor(RULE)
-    canv.setFillColor(SHADE)
+    canv.setStrokeColor(lay.color(RULE))
+    canv.setFillColor(lay.color(SHADE))
     canv.rect(x, y, w, h, stroke=1, fill=1)
-    canv.setFillColor(WARN)
+    canv.setFillColor(lay.color(WARN))
     canv.setFont(lay.fonts.regular, 8)
     reason = lay.L.note(made.error) if made is not None and made.error else "?"
     message = lay.text.plain(lay.L.f("image_unreadable", reason=reason))
@@ -176,7 +176,7 @@ def frame_grid(lay: Layout, state: State, plan: Plan, full_h: float) -> Any:
                 state.map.placements[key] = (pw, ph)
                 draw_picture(lay, canv, state, key, x, y, pw, ph)
                 canv.setFont(lay.fonts.mono, 8)
-                canv.setFillColor(INK)
+                canv.setFillColor(lay.color(INK))
                 canv.drawCentredString(x0 + self.cell_w / 2, top - self.cell_h - cap + 3.5, code)
 
     return Grid()

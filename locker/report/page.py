@@ -104,6 +104,10 @@ class State:
     """What one pass records while it draws: the page map it finds, and where it is."""
 
     def __init__(self, previous: PageMap | None, draw_images: bool, renditions: dict[str, Any]) -> None:
+        self.begin(previous, draw_images, renditions)
+
+    def begin(self, previous: PageMap | None, draw_images: bool, renditions: dict[str, Any]) -> None:
+        """Start a pass: ``draw_images`` False for a pass that only finds where things fall."""
         self.previous = previous
         self.draw_images = draw_images
         self.renditions = renditions

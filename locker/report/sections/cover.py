@@ -80,10 +80,8 @@ def contents(lay: Layout, prev: PageMap | None) -> Any:
                 name = lay.text(f"{lay.L.f('exhibit_n', n=e.number)}{lay.gap()}{e.name}")
                 rows.append([lay.P(f'<font color="{GREY}">{name}</font>', "cell", raw=e.name, cjk=True),
                              lay.fast(lay.text(prev.pages_of(e.number) if prev else "888–888"), 30 * MM)])
-    from reportlab.platypus import Table, TableStyle
-
-    return Table(rows, colWidths=[FRAME_W - 30 * MM, 30 * MM], hAlign="LEFT", splitInRow=1,
-                 style=TableStyle([("FONTNAME", (0, 0), (-1, -1), lay.fonts.regular),
-                                   ("LINEBELOW", (0, 0), (-1, -1), 0.3, "#dddddd"),
-                                   ("LEFTPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+    return lay.Table(rows, colWidths=[FRAME_W - 30 * MM, 30 * MM], hAlign="LEFT", splitInRow=1,
+                     style=lay.table_style([("FONTNAME", (0, 0), (-1, -1), lay.fonts.regular),
+                                       ("LINEBELOW", (0, 0), (-1, -1), 0.3, "#dddddd"),
+                                       ("LEFTPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                                       ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))

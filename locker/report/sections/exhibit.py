@@ -162,10 +162,8 @@ def exhibit(lay: Layout, state: State, plan: Plan, first: bool) -> list[Any]:
 
 def failed_box(lay: Layout, text: str) -> Any:
     """The red box an exhibit that failed the export's check opens with."""
-    from reportlab.platypus import Table, TableStyle
-
     para = lay.P(f'<font color="{WARN}">{lay.text(text)}</font>', "body")
-    return Table([[para]], colWidths=[FRAME_W], hAlign="LEFT",
-                 style=TableStyle([("BOX", (0, 0), (-1, -1), 1.2, STAMP), ("LEFTPADDING", (0, 0), (-1, -1), 6),
-                                   ("RIGHTPADDING", (0, 0), (-1, -1), 6), ("TOPPADDING", (0, 0), (-1, -1), 4),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+    return lay.Table([[para]], colWidths=[FRAME_W], hAlign="LEFT",
+                     style=lay.table_style([("BOX", (0, 0), (-1, -1), 1.2, STAMP), ("LEFTPADDING", (0, 0), (-1, -1), 6),
+                                       ("RIGHTPADDING", (0, 0), (-1, -1), 6), ("TOPPADDING", (0, 0), (-1, -1), 4),
+                                       ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
