@@ -13,9 +13,9 @@ byte for byte (DCTDecode) instead of decoding and re-compressing it.
   plan, scaled to the page width;
 * a video key frame: the frame JPEG, scaled to its grid cell.
 
-Renditions are cached under the dispute's ``derived/`` folder, named by the
-object's SHA-256 and the rendition's size and quality, so a second export is
-quick. Work is spread over a few processes (Pillow's decoders hold the GIL for
+Renditions are cached in the dispute's ``derived/`` folder (its layout is
+:mod:`locker.derived`'s: ``derived/ab/<sha256>/pack-v2/<size and quality>.jpg``),
+so a second export is quick; a cached file that cannot be read is made again. Work is spread over a few processes (Pillow's decoders hold the GIL for
 part of their time).
 """
 
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .. import derived
 from ..errors import LockerError
 
 CACHE_VERSION = "pack-v2"
@@ -121,19 +122,25 @@ def render_size(path: Path) -> tuple[int, int]:
 def _cache_path(cache_dir: Path | None, job: Job) -> Path | None:
     if cache_dir is None or not job.cache:
         return None
-    return cache_dir / job.sha256[:2] / job.sha256 / CACHE_VERSION / job.cache_name()
+    return derived.folder(cache_dir, job.sha256, CACHE_VERSION) / job.cache_name()
 
 
-def _publish(temp: Path, final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.replace(temp, final)
+def _cached(job: Job, final: Path | None) -> Made | None:
+    """The rendition found in the cache, or None (not there, or not a readable JPEG: it is made again)."""
+    if final is None or not final.is_file():
+        return None
+    try:
+        return Made(job.key, final, *render_size(final))
+    except Exception:  # a truncated or foreign file: rebuildable, so made again
+        return None
 
 
 def make_one(job: Job, cache_dir: Path | None, scratch: Path) -> Made:
     """Make (or find in the cache) one rendition. Never raises for a bad picture: the error is returned."""
     final = _cache_path(cache_dir, job)
-    if final is not None and final.is_file():
-        return Made(job.key, final, *render_size(final))
+    found = _cached(job, final)
+    if found is not None:
+        return found
     out = final if final is not None else scratch / f"{job.key.replace(':', '-')}-{job.cache_name()}"
     work = Path(tempfile.mkdtemp(prefix=".tmp-pack-", dir=scratch))
     try:
@@ -142,12 +149,12 @@ def make_one(job: Job, cache_dir: Path | None, scratch: Path) -> Made:
         else:
             temp = _whole(job, work)
         try:
-            _publish(temp, out)
+            derived.publish_file(temp, out)
         except OSError:
             if final is None:
                 raise
             out = scratch / f"{job.key.replace(':', '-')}-{job.cache_name()}"  # cache not writable: keep it here
-            _publish(temp, out)
+            derived.publish_file(temp, out)
         return Made(job.key, out, *render_size(out))
     except (LockerError, OSError, ValueError, MemoryError) as exc:
         reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
@@ -253,9 +260,8 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
     results: dict[str, Made] = {}
     pending = []
     for job in todo:
-        final = _cache_path(cache_dir, job)
-        if final is not None and final.is_file():
-            made = Made(job.key, final, *render_size(final))
+        made = _cached(job, _cache_path(cache_dir, job))
+        if made is not None:
             results[job.key] = made
             if on_done:
                 on_done(made)

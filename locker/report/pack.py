@@ -38,6 +38,7 @@ from .fonts import FontChoice, register
 from .labels import Labels
 from .markup import human_size
 from .pdfpost import Attachment, PackError, attach_files, open_document, place_documents, shown_size
+from .progress import Meter
 from .snapshot import ExhibitInfo, Snapshot
 
 MAX_PASSES = 4
@@ -215,6 +216,7 @@ def _image_bytes(made: dict[str, images.Made]) -> int:
 
 def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None) -> PackResult:
     """Write the evidence pack of ``snap`` to ``out``."""
+    meter = progress if isinstance(progress, Meter) else Meter(progress, ((e.number, e.size) for e in snap.exhibits))
     from reportlab import rl_config
     from reportlab.pdfbase import pdfmetrics
 
@@ -230,6 +232,7 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
     text, fingerprint = manifest(snap.exhibits)
     layout = Layout(snap, plans, labels, fonts, tz, letter=options.letter, fingerprint=fingerprint,
                     manifest_text=text, version=options.version)
+    layout.state.meter = meter
     metadata = _metadata(snap, labels, options.version)
 
     page_map = layout.render(io.BytesIO(), None, draw_images=False)
@@ -246,7 +249,8 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
         rest: int | None = None  # bytes of the pack that are not pictures
         smallest: tuple[int, images.Step] | None = None
         for i, step in enumerate(steps):
-            made = _renditions(plans, page_map, step, scratch, options, progress if i == 0 else None)
+            made = _renditions(plans, page_map, step, scratch, options, meter if i == 0 else None)
+            meter.complete("pictures")
             if i == 0 and _fix_aspects(plans, made):
                 page_map = _settle(layout, page_map)
                 made = _renditions(plans, page_map, step, scratch, options, None)
@@ -263,6 +267,8 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
             if not options.max_size or size <= options.max_size:
                 warnings += [f"exhibit {key.split(':')[0]}: a picture could not be drawn: {m.error}"
                              for key, m in sorted(made.items()) if m.error]
+                if meter is not progress:
+                    meter.finish()
                 return PackResult(
                     pages=page_map.total, size=size, fingerprint=fingerprint, step=step,
                     exhibit_pages={n: (v[0], v[1]) for n, v in page_map.exhibits.items()},
@@ -292,20 +298,19 @@ def _chinese_line_breaking() -> None:
 
 
 def _renditions(plans: list[Plan], page_map: PageMap, step: images.Step, scratch: Path, options: PackOptions,
-                progress: Any) -> dict[str, images.Made]:
+                meter: Meter | None) -> dict[str, images.Made]:
     jobs = _jobs(plans, page_map.placements, step)
     on_done = None
-    if progress is not None and jobs:
-        # The bar counts the exhibits' bytes: each rendition carries its share of its exhibit.
-        sizes = {str(p.exhibit.number): p.exhibit.size for p in plans}
-        per = {}
+    if meter is not None and jobs:
+        # Each rendition carries its share of its exhibit's pictures phase.
+        per: dict[int, int] = {}
         for job in jobs:
-            per[job.key.split(":")[0]] = per.get(job.key.split(":")[0], 0) + 1
-        progress.start(len(per), sum(sizes[n] for n in per))
+            n = int(job.key.split(":")[0])
+            per[n] = per.get(n, 0) + 1
 
         def on_done(m: images.Made) -> None:
-            n = m.key.split(":")[0]
-            progress.advance(sizes[n] // per[n], m.key)
+            n = int(m.key.split(":")[0])
+            meter.advance("pictures", n, 1 / per[n])
 
     return images.make_all(jobs, options.cache_dir, scratch, workers=options.workers, on_done=on_done,
                            before_making=options.before_making)

@@ -104,6 +104,7 @@ class State:
     """What one pass records while it draws: the page map it finds, and where it is."""
 
     def __init__(self, previous: PageMap | None, draw_images: bool, renditions: dict[str, Any]) -> None:
+        self.meter: Any = None  # a report.progress.Meter: told when an exhibit is laid out, and drawn
         self.begin(previous, draw_images, renditions)
 
     def begin(self, previous: PageMap | None, draw_images: bool, renditions: dict[str, Any]) -> None:

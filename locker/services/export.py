@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import __version__, custody, db, store
+from ..domain import LANGS, LONG_RATIO
 from ..errors import DamagedOriginal, LockerError, NotFound, UsageError
 from ..paths import DisputeDir, Home
 from ..values import local_zone, now_utc, resolve_tz, zone_name
 from . import disputes
 
-LANGS = ("zh", "en")
-LONG_RATIO = 2.5  # as locker.media.derive: taller than this is sliced for pages
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
           "t": 10**12, "tb": 10**12, "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30, "gib": 2**30}
@@ -106,17 +105,15 @@ def parse_numbers(values: Iterable[str], option: str) -> set[int]:
 
 
 def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progress: Any = None) -> ExportResult:
-    from ..report import fonts
     from . import profile as profiles
 
     prof = profiles.load(home)
-    lang = (options.lang or prof.lang or "zh").strip().lower()
+    lang = (options.lang or prof.lang or LANGS[0]).strip().lower()
     if lang not in LANGS:
         raise UsageError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
     max_size = parse_size(options.max_size) if options.max_size not in (None, "") else None
     if options.include and options.exclude:
         raise UsageError("use --include or --exclude, not both")
-    font = fonts.find(options.font or os.environ.get("LOCKER_FONT") or None, prof.font)
 
     opened = disputes.resolve(home, ref)
     ddir = opened.dir
@@ -124,35 +121,85 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     final = _target(home, ddir, options.output, lang, tz_name, force=options.force)
     work = _Work(final.parent)
     try:
-        return _export(home, opened, options, lang, max_size, font, tz_name, final, work, prof, progress)
+        return _export(opened, _Job(options, lang, max_size, tz_name, prof), final, work, progress)
     finally:
         work.remove()
 
 
-def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size: int | None, font: Any,
-            tz_name: str, final: Path, work: _Work, prof: Any, progress: Any) -> ExportResult:
-    from ..report.images import default_workers
-    from ..report.pack import PackOptions, build
+@dataclass(frozen=True)
+class _Job:
+    """What one export was asked for, resolved."""
 
-    ddir = opened.dir
+    options: ExportOptions
+    lang: str
+    max_size: int | None
+    tz_name: str
+    prof: Any  # services.profile.Profile
+
+
+def _export(opened: Any, job: _Job, final: Path, work: _Work, progress: Any) -> ExportResult:
+    from ..report import fonts
+    from ..report.progress import Meter
+
+    ddir, options = opened.dir, job.options
+    rows = _read(opened, options)
+    # The bar starts as soon as the exhibits are known: the font, the check and the layout all take time.
+    meter = Meter(progress, [(e.number, e.size) for e in rows.chosen])
+    font = fonts.find(options.font or os.environ.get("LOCKER_FONT") or None, job.prof.font)
     temp = final.with_name(f"{store.TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{final.name}")
     if final.parent == ddir.exports:
         _clean_stale(ddir.exports)
+    snap, result, sha256, size = _make_pack(opened, rows, job, font, temp, final, work, meter)
+    meter.finish()
+    numbers = tuple(e.number for e in rows.chosen)
+    try:
+        _record(opened, snap, result, final, sha256, size, job.lang, numbers)
+    except BaseException:
+        temp.unlink(missing_ok=True)  # a pack the custody log does not record is not left behind
+        raise
+    # Renamed into place only once recorded: a process killed in between leaves a temp file (removed by the
+    # next export), never a pack under the final name that no export.created entry records.
+    try:
+        # The default name is new by construction (exports/ is the locker's own); a name given with -o may
+        # have appeared meanwhile, and only --force lets the pack replace it.
+        _place(temp, final, replace=options.force or not options.output)
+    except OSError as err:
+        temp.unlink(missing_ok=True)
+        raise store._os_error(err, final) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    store.fsync_dir(final.parent)
+    return ExportResult(
+        slug=ddir.slug, path=final, sha256=sha256, size=size, pages=result.pages, exhibits=numbers,
+        lang=job.lang, left_out=snap.left_out, attachments=result.attachments, fingerprint=result.fingerprint,
+        image_quality=result.step.describe(), font=result.font,
+        warnings=tuple(_damage_warnings(snap)) + tuple(result.warnings),
+    )
+
+
+def _make_pack(opened: Any, rows: _Rows, job: _Job, font: Any, temp: Path, final: Path, work: _Work,
+               meter: Any) -> tuple[Any, Any, str, int]:
+    """Write the pack to ``temp``, fsynced; (snapshot, pack result, SHA-256, size)."""
+    from ..report.images import default_workers
+    from ..report.pack import PackOptions, build
+
+    options = job.options
     known: dict[int, Check] | None = None
     while True:
         # The originals are re-hashed on threads while the pack is laid out and drawn from cached files;
         # before anything is made and cached from an original, and before the pack is kept, the check must
         # have passed. When it finds damage and --allow-damaged is given, the pack is made again knowing it.
         try:
-            snap, numbers, checker = _snapshot(opened, prof, options, tz_name, work, known)
+            snap, checker = _snapshot(opened, rows, job, work, known)
         except _Damaged as found:  # found before a derived file was to be made
             known = found.checks
             continue
-        pack_options = PackOptions(font=font, lang=lang, letter=options.letter, max_size=max_size,
-                                   attach_originals=options.attach_originals, cache_dir=ddir.derived,
+        pack_options = PackOptions(font=font, lang=job.lang, letter=options.letter, max_size=job.max_size,
+                                   attach_originals=options.attach_originals, cache_dir=opened.dir.derived,
                                    workers=default_workers(), version=__version__, before_making=checker.ensure)
         try:
-            result = build(snap, temp, pack_options, progress=progress)
+            result = build(snap, temp, pack_options, progress=meter)
             checker.ensure()
             store.fsync_file(temp)
             sha256, size = store.hash_file(temp)
@@ -175,46 +222,27 @@ def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size
             raise
         finally:
             checker.stop()
-        break
+        return snap, result, sha256, size
+
+
+def _record(opened: Any, snap: Any, result: Any, final: Path, sha256: str, size: int, lang: str,
+            numbers: tuple[int, ...]) -> None:
+    """The Export row and its export.created custody entry, in one transaction."""
+    from ..models import Export
 
     now = now_utc()
-    try:
-        from ..models import Export
-
-        with disputes.recording(opened) as session:
-            row = Export(at=now, path=str(final), sha256=sha256, pages=result.pages, lang=lang,
-                         exhibits=json.dumps(list(numbers)))
-            session.add(row)
-            session.flush()
-            custody.append(session.connection(), now, [("export.created", {
-                "export": row.id, "path": str(final), "sha256": sha256, "size": size, "pages": result.pages,
-                "lang": lang, "exhibits": list(numbers), "fingerprint": result.fingerprint,
-                "attachments": len(result.attachments),
-                **({"failed_verification": [e.number for e in snap.exhibits if e.failed]}
-                   if any(e.failed for e in snap.exhibits) else {}),
-            })])
-    except BaseException:
-        temp.unlink(missing_ok=True)  # a pack the custody log does not record is not left behind
-        raise
-    # Renamed into place only once recorded: a process killed in between leaves a temp file (removed by the
-    # next export), never a pack under the final name that no export.created entry records.
-    try:
-        # The default name is new by construction (exports/ is the locker's own); a name given with -o may
-        # have appeared meanwhile, and only --force lets the pack replace it.
-        _place(temp, final, replace=options.force or not options.output)
-    except OSError as err:
-        temp.unlink(missing_ok=True)
-        raise store._os_error(err, final) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    store.fsync_dir(final.parent)
-    return ExportResult(
-        slug=ddir.slug, path=final, sha256=sha256, size=size, pages=result.pages, exhibits=tuple(numbers),
-        lang=lang, left_out=snap.left_out, attachments=result.attachments, fingerprint=result.fingerprint,
-        image_quality=result.step.describe(), font=result.font,
-        warnings=tuple(_damage_warnings(snap)) + tuple(result.warnings),
-    )
+    with disputes.recording(opened) as session:
+        row = Export(at=now, path=str(final), sha256=sha256, pages=result.pages, lang=lang,
+                     exhibits=json.dumps(list(numbers)))
+        session.add(row)
+        session.flush()
+        custody.append(session.connection(), now, [("export.created", {
+            "export": row.id, "path": str(final), "sha256": sha256, "size": size, "pages": result.pages,
+            "lang": lang, "exhibits": list(numbers), "fingerprint": result.fingerprint,
+            "attachments": len(result.attachments),
+            **({"failed_verification": [e.number for e in snap.exhibits if e.failed]}
+               if any(e.failed for e in snap.exhibits) else {}),
+        })])
 
 
 def _place(temp: Path, final: Path, *, replace: bool) -> None:
@@ -407,22 +435,41 @@ def _damage_warnings(snap: Any) -> list[str]:
 # --------------------------------------------------------------------------- the snapshot
 
 
-def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | None, work: _Work,
-              known: dict[int, Check] | None = None) -> tuple[Any, tuple[int, ...], _Checker]:
-    from sqlmodel import select
+@dataclass(frozen=True)
+class _Rows:
+    """What the pack shows, read from the dispute's database in one read transaction."""
+
+    dispute: Any
+    chosen: list[Any]
+    left_out: list[Any]
+    events: list[Any]
+    chain: list[Any]
+    messages: dict[int, Any]
+
+
+def _read(opened: Any, options: ExportOptions) -> _Rows:
+    from sqlmodel import col, select
 
     from ..models import CustodyEntry, Event, Exhibit
-    from ..report import snapshot as S
     from . import chat
 
     with db.reading(opened.engine) as session:
         dispute = disputes._one_dispute(session)
-        rows = list(session.exec(select(Exhibit).order_by(Exhibit.number)).all())
+        rows = list(session.exec(select(Exhibit).order_by(col(Exhibit.number))).all())
         chosen, left_out = _choose(rows, options, opened.slug)
-        events = list(session.exec(select(Event).order_by(Event.at, Event.id)).all())
-        chain = list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
+        events = list(session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all())
+        chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
         messages = {e.number: chat.load(session, e.number) for e in chosen if e.kind == "chat"}
+    return _Rows(dispute, chosen, left_out, events, chain, messages)
 
+
+def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
+              known: dict[int, Check] | None = None) -> tuple[Any, _Checker]:
+    from ..report import snapshot as S
+
+    options, prof, tz_name = job.options, job.prof, job.tz_name
+    dispute, chosen, left_out, events, chain, messages = (rows.dispute, rows.chosen, rows.left_out, rows.events,
+                                                          rows.chain, rows.messages)
     from ..report.images import default_workers
 
     checker = _Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged)
@@ -467,7 +514,7 @@ def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | Non
         status_changes=tuple(changes), custody=tuple(custody_rows),
         generated_at=datetime.now(tz).isoformat(timespec="seconds") if tz else now_utc(), tz=tz_name,
     )
-    return snap, tuple(e.number for e in chosen), checker
+    return snap, checker
 
 
 def _choose(rows: list[Any], options: ExportOptions, slug: str) -> tuple[list[Any], list[Any]]:
@@ -540,18 +587,16 @@ def _derive_damaged(ddir: DisputeDir, e: Any, work: _Work) -> tuple[Any, str | N
     from ..media.derive import DerivationError
     from . import derivatives
 
-    family = derivatives._family(e)
-    if family is None:
+    if not derivatives.applies(e):
         return None, None
     folder = work.folder() / f"exhibit-{e.number}"
     folder.mkdir(mode=0o700)
     try:
-        manifest = derivatives._make(family, ddir.object_path(e.sha256), folder)
+        return derivatives.make_unfiled(e, ddir.object_path(e.sha256), folder), None
     except (DerivationError, LockerError) as exc:
         return None, exc.message
     except Exception as exc:  # a decoder failing on damaged input
         return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return derivatives.Derivation(e.number, "damaged", folder, manifest), None
 
 
 def _derive_star(args: tuple[DisputeDir, _Ref]) -> tuple[int, Any, str | None]:
