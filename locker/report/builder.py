@@ -208,7 +208,7 @@ class Layout:
     # ------------------------------------------------------------------ tables
 
     def table(self, rows: list[list[Any]], widths: list[float], *, header: bool = True, zebra: bool = False,
-               extra: list[tuple] | None = None, split_in_row: bool = True) -> Any:
+               extra: list[tuple[Any, ...]] | None = None, split_in_row: bool = True) -> Any:
         style = [
             ("FONTNAME", (0, 0), (-1, -1), self.fonts.regular),  # else reportlab sets Helvetica per cell
             ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),

@@ -19,7 +19,7 @@ def marker(action: Callable[[Any], None]) -> Any:
     from reportlab.platypus import Flowable
 
 
-    class Marker(Flowable):
+    class Marker(Flowable):  # type: ignore[misc]
         def wrap(self, aw: float, ah: float) -> tuple[float, float]:
             return (0, 0)
 
@@ -71,7 +71,7 @@ def picture(lay: Layout, state: State, key: str, px: tuple[int, int], *, full_h:
 
     cap = 14.0 if caption else 0.0
 
-    class Picture(Flowable):
+    class Picture(Flowable):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
             self.hAlign = "CENTER"
@@ -105,7 +105,7 @@ def caption_width(lay: Layout, caption: str) -> float:
         return 0.0
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    return stringWidth(caption, lay.fonts.regular, 8.5) + 4
+    return float(stringWidth(caption, lay.fonts.regular, 8.5)) + 4
 
 
 def draw_picture(lay: Layout, canv: Any, state: State, key: str, x: float, y: float, w: float, h: float) -> None:
@@ -153,7 +153,7 @@ def frame_grid(lay: Layout, state: State, plan: Plan, full_h: float) -> Any:
                 best = (scale, cols, cell_w, cell_h)
         return best
 
-    class Grid(Flowable):
+    class Grid(Flowable):  # type: ignore[misc]
         def wrap(self, aw: float, ah: float) -> tuple[float, float]:
             self.aw = aw
             here, full = arrange(aw, ah), arrange(aw, full_h)

@@ -344,7 +344,7 @@ def _context() -> Any:
 
 def default_workers() -> int:
     try:
-        count = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         count = os.cpu_count() or 1
     return max(1, min(4, count))

@@ -317,7 +317,8 @@ def _renditions(plans: list[Plan], page_map: PageMap, step: images.Step, scratch
 
 
 def _draw(layout: Layout, plans: list[Plan], page_map: PageMap, made: dict[str, images.Made], step: images.Step,
-          scratch: Path, options: PackOptions, metadata: dict[str, str], out: Path) -> tuple[PageMap, dict]:
+          scratch: Path, options: PackOptions, metadata: dict[str, str], out: Path
+          ) -> tuple[PageMap, dict[str, images.Made]]:
     """The pass with pictures; repeated (after text-only passes) until its page map is the one it printed."""
     target = scratch / "reportlab.pdf"
     for _attempt in range(MAX_PASSES):

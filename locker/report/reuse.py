@@ -20,6 +20,8 @@ from typing import Any
 
 from .page import State
 
+_WRAPPED = ("width", "height", "blPara", "_wrapWidths")  # what Paragraph.wrap sets
+
 
 def classes(state: State) -> tuple[type, type]:
     """(Paragraph, Table) classes bound to one layout's pass ``state``."""
@@ -31,15 +33,15 @@ def classes(state: State) -> tuple[type, type]:
         _state = state
 
         def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-            memo = self.__dict__.setdefault("_memo", {})
-            found = memo.get(availWidth)
+            memo: dict[float, Any] = self.__dict__.setdefault("_memo", {})
+            found: Any = memo.get(availWidth)
             if found is None:
-                size = Paragraph.wrap(self, availWidth, availHeight)
+                size: tuple[float, float] = Paragraph.wrap(self, availWidth, availHeight)
                 if "blPara" in self.__dict__:
-                    memo[availWidth] = (self.width, self.height, self.blPara, self._wrapWidths)
+                    memo[availWidth] = {name: self.__dict__[name] for name in _WRAPPED}
                 return size
-            self.width, self.height, self.blPara, self._wrapWidths = found
-            return self.width, self.height
+            self.__dict__.update(found)  # as the wrap at this width left them
+            return found["width"], found["height"]
 
         def draw(self) -> None:
             if self._state.draw_images:

@@ -40,7 +40,8 @@ def meta_box(lay: Layout, plan: Plan) -> Any:
         pairs.append((L["meta_purpose"], lay.text(e.purpose)))
     if e.note:
         pairs.append((L["meta_note"], lay.text(e.note)))
-    exif = md.get("exif") if isinstance(md.get("exif"), dict) else {}
+    raw_exif = md.get("exif")
+    exif: dict[str, Any] = raw_exif if isinstance(raw_exif, dict) else {}
     device = " ".join(str(exif[k]) for k in ("Make", "Model") if exif.get(k))
     if exif.get("Software"):
         device += f" · {exif['Software']}"
@@ -83,7 +84,8 @@ def pixels(lay: Layout, plan: Plan) -> tuple[tuple[int, int], tuple[int, int], i
             return (int(md["display_width"]), int(md["display_height"])), stored, None
         except (TypeError, ValueError):
             pass
-    exif = md.get("exif") if isinstance(md.get("exif"), dict) else {}
+    raw_exif = md.get("exif")
+    exif: dict[str, Any] = raw_exif if isinstance(raw_exif, dict) else {}
     orientation = exif.get("Orientation")
     orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None
     shown = (stored[1], stored[0]) if orientation in (5, 6, 7, 8) else stored
