@@ -316,9 +316,14 @@ def main() -> int:
         runs["warm"].append(export(big_home, cold=False))
         runs["little"].append(export(small_home, cold=True))
         runs["check"].append(child({"tool": "check", "home": str(big_home), "count": len(files)}))
+    return report(runs, count, small, files, big_home, args.repeat)
+
+
+def report(runs: dict[str, list[dict]], count: int, small: int, files: list[Path], big_home: Path, repeat: int) -> int:
+    """Print the medians, the ratios and the targets; 0 when every target is met."""
     floor, wrap, cold, warm, little, check = (_median(runs[k]) for k in ("floor", "wrap", "cold", "warm", "little",
                                                                           "check"))
-    if args.repeat > 1:
+    if repeat > 1:
         for key, label in (("floor", "floor (Pillow)"), ("wrap", "img2pdf"), ("cold", "export cold"), ("warm", "export warm"),
                            ("little", f"export cold ({2 * small})"), ("check", "originals' check")):
             print(f"  {label:20} " + "  ".join(f"{r['seconds']:.2f}s" for r in runs[key]))

@@ -273,7 +273,7 @@ class Layout:
         return story
 
     def render(self, out: str | BinaryIO, prev: PageMap | None, *, draw_images: bool,
-               renditions: dict[str, Any] | None = None, metadata: dict[str, str] | None = None) -> PageMap:
+               renditions: Any = None, metadata: dict[str, str] | None = None) -> PageMap:
         from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
         state = self.state

@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -247,19 +247,47 @@ def _slice(job: Job, work: Path) -> Path:
     return temp
 
 
-def _worker(args: tuple[Job, Path | None, Path]) -> Made:
-    return make_one(*args)
+class Pending:
+    """Renditions being made in worker processes; each is waited for when it is asked for (``get``), so
+    that the pass drawing the pack overlaps their making."""
+
+    def __init__(self, results: dict[str, Made], futures: dict[str, Any],
+                 on_done: Callable[[Made], None] | None) -> None:
+        self.results = results
+        self.futures = futures
+        self.on_done = on_done
+
+    def get(self, key: str, default: Made | None = None) -> Made | None:
+        found = self.results.get(key)
+        if found is not None:
+            return found
+        future = self.futures.pop(key, None)
+        if future is None:
+            return default
+        made: Made = future.result()
+        self.results[key] = made
+        if self.on_done:
+            self.on_done(made)
+        return made
+
+    def wait(self) -> dict[str, Made]:
+        """Every rendition, once made."""
+        for key in list(self.futures):
+            self.get(key)
+        return self.results
 
 
-def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, workers: int = 2,
-             on_done: Callable[[Made], None] | None = None,
-             before_making: Callable[[], None] | None = None) -> dict[str, Made]:
-    """Every rendition, in ``workers`` processes when there is enough work to pay for them.
-    ``before_making`` is called once before the first one not found in the cache is made."""
-    todo = list(jobs)
-    results: dict[str, Made] = {}
+def start_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, pool: Callable[[], Any] | None,
+              on_done: Callable[[Made], None] | None = None, before_making: Callable[[], None] | None = None,
+              known: dict[str, Made] | None = None) -> Pending:
+    """Every rendition: found in the cache, else submitted to ``pool()`` (a process pool opened on first use)
+    when there is enough work to pay for it, else made here. ``before_making`` is called once before the
+    first one not found in the cache is made. ``known``: renditions of an earlier pass, kept unless a job
+    replaces them."""
+    results: dict[str, Made] = dict(known or {})
     pending = []
-    for job in todo:
+    for job in jobs:
+        results.pop(job.key, None)
         made = _cached(job, _cache_path(cache_dir, job))
         if made is not None:
             results[job.key] = made
@@ -269,19 +297,41 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
             pending.append(job)
     if pending and before_making is not None:
         before_making()
-    if workers > 1 and len(pending) >= 4:
-        with worker_pool(workers) as pool:
-            for made in pool.map(_worker, [(job, cache_dir, scratch) for job in pending], chunksize=1):
-                results[made.key] = made
-                if on_done:
-                    on_done(made)
+    futures: dict[str, Any] = {}
+    if pool is not None and len(pending) >= 4:
+        executor = pool()
+        for job in pending:
+            futures[job.key] = executor.submit(make_one, job, cache_dir, scratch)
     else:
         for job in pending:
             made = make_one(job, cache_dir, scratch)
             results[made.key] = made
             if on_done:
                 on_done(made)
-    return results
+    return Pending(results, futures, on_done)
+
+
+def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, workers: int = 2,
+             on_done: Callable[[Made], None] | None = None,
+             before_making: Callable[[], None] | None = None) -> dict[str, Made]:
+    """Every rendition, in ``workers`` processes when there is enough work to pay for them (see start_all)."""
+    with ExitStack() as stack:
+        pool = Pool(stack, workers) if workers > 1 else None
+        return start_all(jobs, cache_dir, scratch, pool=pool, on_done=on_done, before_making=before_making).wait()
+
+
+class Pool:
+    """Worker processes for renditions, started on first use (``pool()``) and ended with ``stack``."""
+
+    def __init__(self, stack: ExitStack, workers: int) -> None:
+        self.stack = stack
+        self.workers = workers
+        self.executor: Any = None
+
+    def __call__(self) -> Any:
+        if self.executor is None:
+            self.executor = self.stack.enter_context(worker_pool(self.workers))
+        return self.executor
 
 
 @contextmanager

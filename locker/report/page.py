@@ -103,11 +103,11 @@ class MonoText(str):
 class State:
     """What one pass records while it draws: the page map it finds, and where it is."""
 
-    def __init__(self, previous: PageMap | None, draw_images: bool, renditions: dict[str, Any]) -> None:
+    def __init__(self, previous: PageMap | None, draw_images: bool, renditions: Any) -> None:
         self.meter: Any = None  # a report.progress.Meter: told when an exhibit is laid out, and drawn
         self.begin(previous, draw_images, renditions)
 
-    def begin(self, previous: PageMap | None, draw_images: bool, renditions: dict[str, Any]) -> None:
+    def begin(self, previous: PageMap | None, draw_images: bool, renditions: Any) -> None:
         """Start a pass: ``draw_images`` False for a pass that only finds where things fall."""
         self.previous = previous
         self.draw_images = draw_images
