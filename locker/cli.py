@@ -309,11 +309,11 @@ def rebuild(
 ) -> None:
     """Make the derived files again (video key frames, image renditions, slice plans) from the originals."""
     from . import render
-    from .services import derivatives
+    from .services import rebuild as rebuilding
 
     bar = _progress("rebuilding", json_out)
     try:
-        result = derivatives.rebuild(_home(), dispute, progress=bar)
+        result = rebuilding.rebuild(_home(), dispute, progress=bar)
     finally:
         if bar:
             bar.stop()

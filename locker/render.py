@@ -32,7 +32,7 @@ from .documents import (
     status_doc,
     verify_doc,
 )
-from .values import clean_text, zone_assumed
+from .values import clean_text, human_size, zone_assumed
 
 if TYPE_CHECKING:
     from .services.chat import Reread
@@ -92,15 +92,6 @@ def print_new(dispute: DisputeView) -> None:
     console.print(_text(f"Next: locker add {dispute.slug} FILE…"))
 
 
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
-
-
 def _when(value: str | None, source: str | None = None, *, offset: bool = True, assumed: bool = False) -> str:
     """``2025-05-03T14:22:10+08:00`` shown as ``2025-05-03 14:22:10 +08:00 (exif)``;
     tables leave the offset out (``show N`` and ``--json`` have it). A time whose zone
@@ -137,7 +128,7 @@ def print_add(result: AddResult) -> None:
         table = _table("No.", "file", "kind", "size", "captured", "sha256", title=f"{result.slug}:")
         for a in result.added:
             number = f"{a.exhibit}" + (" (held)" if a.duplicate else "")
-            table.add_row(number, _text(a.original_name), a.kind, _size(a.size),
+            table.add_row(number, _text(a.original_name), a.kind, human_size(a.size),
                           _when(a.captured_at, a.captured_at_source, offset=False,
                                 assumed=a.zone_assumed is not None), a.sha256[:10])
         console.print(table)
@@ -304,7 +295,7 @@ def print_export(result: Any) -> None:
         ("pages", str(result.pages)),
         ("exhibits", ", ".join(map(str, result.exhibits)) or "none"),
         ("language", result.lang),
-        ("size", f"{_size(result.size)} (pictures at {result.image_quality})"),
+        ("size", f"{human_size(result.size)} (pictures at {result.image_quality})"),
         ("sha256", result.sha256),
         ("fingerprint", result.fingerprint or "none (the pack holds no exhibits)"),
         ("font", result.font),
@@ -409,4 +400,4 @@ def print_gc(result: Collected) -> None:
         console.print(_text(f"{result.slug}: no orphaned objects"))
     else:
         console.print(_text(f"{result.slug}: removed {len(result.removed)} orphaned object(s), "
-                            f"{_size(result.bytes_freed)} freed"))
+                            f"{human_size(result.bytes_freed)} freed"))

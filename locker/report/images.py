@@ -13,9 +13,9 @@ byte for byte (DCTDecode) instead of decoding and re-compressing it.
   plan, scaled to the page width;
 * a video key frame: the frame JPEG, scaled to its grid cell.
 
-Renditions are cached under the dispute's ``derived/`` folder, named by the
-object's SHA-256 and the rendition's size and quality, so a second export is
-quick. Work is spread over a few processes (Pillow's decoders hold the GIL for
+Renditions are cached in the dispute's ``derived/`` folder (its layout is
+:mod:`locker.derived`'s: ``derived/ab/<sha256>/pack-v2/<size and quality>.jpg``),
+so a second export is quick; a cached file that cannot be read is made again. Work is spread over a few processes (Pillow's decoders hold the GIL for
 part of their time).
 """
 
@@ -25,11 +25,12 @@ import os
 import secrets
 import shutil
 import tempfile
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from .. import derived
 from ..errors import LockerError
 
 CACHE_VERSION = "pack-v2"
@@ -82,9 +83,9 @@ class Made:
 
 def oriented_size(path: Path) -> tuple[int, int]:
     """Width and height of a picture as shown (EXIF orientation applied), from its header."""
-    from ..media import derive
+    from ..media import rendition
 
-    img = derive._open_image(path)
+    img = rendition._open_image(path)
     try:
         width, height = img.size
         if img.format == "PNG":
@@ -102,7 +103,7 @@ def oriented_size(path: Path) -> tuple[int, int]:
                 except Exception:
                     orientation = 1
         else:
-            orientation = derive._orientation(img)
+            orientation = rendition._orientation(img)
         if orientation in (5, 6, 7, 8):
             width, height = height, width
     finally:
@@ -121,19 +122,25 @@ def render_size(path: Path) -> tuple[int, int]:
 def _cache_path(cache_dir: Path | None, job: Job) -> Path | None:
     if cache_dir is None or not job.cache:
         return None
-    return cache_dir / job.sha256[:2] / job.sha256 / CACHE_VERSION / job.cache_name()
+    return derived.folder(cache_dir, job.sha256, CACHE_VERSION) / job.cache_name()
 
 
-def _publish(temp: Path, final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.replace(temp, final)
+def _cached(job: Job, final: Path | None) -> Made | None:
+    """The rendition found in the cache, or None (not there, or not a readable JPEG: it is made again)."""
+    if final is None or not final.is_file():
+        return None
+    try:
+        return Made(job.key, final, *render_size(final))
+    except Exception:  # a truncated or foreign file: rebuildable, so made again
+        return None
 
 
 def make_one(job: Job, cache_dir: Path | None, scratch: Path) -> Made:
     """Make (or find in the cache) one rendition. Never raises for a bad picture: the error is returned."""
     final = _cache_path(cache_dir, job)
-    if final is not None and final.is_file():
-        return Made(job.key, final, *render_size(final))
+    found = _cached(job, final)
+    if found is not None:
+        return found
     out = final if final is not None else scratch / f"{job.key.replace(':', '-')}-{job.cache_name()}"
     work = Path(tempfile.mkdtemp(prefix=".tmp-pack-", dir=scratch))
     try:
@@ -142,12 +149,12 @@ def make_one(job: Job, cache_dir: Path | None, scratch: Path) -> Made:
         else:
             temp = _whole(job, work)
         try:
-            _publish(temp, out)
+            derived.publish_file(temp, out)
         except OSError:
             if final is None:
                 raise
             out = scratch / f"{job.key.replace(':', '-')}-{job.cache_name()}"  # cache not writable: keep it here
-            _publish(temp, out)
+            derived.publish_file(temp, out)
         return Made(job.key, out, *render_size(out))
     except (LockerError, OSError, ValueError, MemoryError) as exc:
         reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
@@ -166,12 +173,12 @@ def _whole(job: Job, work: Path) -> Path:
     scaling is copied byte for byte."""
     from PIL import Image
 
-    from ..media import derive
+    from ..media import outputs, rendition
 
-    img = derive._open_image(job.source)
+    img = rendition._open_image(job.source)
     try:
         fmt = str(img.format or "")
-        orientation = derive._orientation(img)
+        orientation = rendition._orientation(img)
         turned = orientation in (5, 6, 7, 8)
         store = (job.height, job.width) if turned else (job.width, job.height)
         if fmt == "JPEG" and orientation == 1 and img.mode in ("RGB", "L") and img.size == store \
@@ -182,18 +189,18 @@ def _whole(job: Job, work: Path) -> Path:
         if fmt in ("JPEG", "MPO") and img.size != store:
             img.draft("YCbCr" if img.mode == "RGB" else img.mode, store)
         img.load()
-        out = img if img.mode in ("RGB", "L", "YCbCr") else derive._flatten(img)
+        out = img if img.mode in ("RGB", "L", "YCbCr") else rendition._flatten(img)
         if out.size != store:
             resample = Image.Resampling.BICUBIC if job.text else Image.Resampling.BILINEAR
             out = out.resize(store, resample, reducing_gap=3.0)
-        op = derive._ORIENTATION_OPS.get(orientation)
+        op = rendition._ORIENTATION_OPS.get(orientation)
         if op:
             out = out.transpose(getattr(Image.Transpose, op))
         options: dict[str, Any] = {"quality": job.quality}
-        icc = derive._icc_for(img, "L" if out.mode == "L" else "RGB")
+        icc = rendition._icc_for(img, "L" if out.mode == "L" else "RGB")
         if icc:
             options["icc_profile"] = icc
-        if fmt in derive._LOSSLESS_FORMATS or job.text:
+        if fmt in rendition._LOSSLESS_FORMATS or job.text:
             options["subsampling"] = 0  # 4:4:4 keeps coloured text sharp
         temp = work / "picture.jpg"
         out.save(temp, "JPEG", **options)
@@ -202,7 +209,7 @@ def _whole(job: Job, work: Path) -> Path:
     except Exception as exc:  # truncated or damaged pixel data, decoder errors
         from ..media.derive import DerivationError
 
-        raise DerivationError(f"cannot decode the image: {derive._short(exc)}", path=str(job.source)) from exc
+        raise DerivationError(f"cannot decode the image: {outputs._short(exc)}", path=str(job.source)) from exc
     finally:
         img.close()
     return temp
@@ -223,13 +230,13 @@ def _reportlab_reads(path: Path) -> bool:
 def _slice(job: Job, work: Path) -> Path:
     from PIL import Image
 
-    from ..media import derive
+    from ..media import rendition
 
-    img = derive._open_image(job.source)
+    img = rendition._open_image(job.source)
     try:
         img.load()
         piece = img.crop((0, job.top, img.width, job.bottom))
-        piece = derive._flatten(piece)
+        piece = rendition._flatten(piece)
         if piece.width > job.width:
             height = max(1, round(piece.height * job.width / piece.width))
             piece = piece.resize((job.width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
@@ -240,22 +247,49 @@ def _slice(job: Job, work: Path) -> Path:
     return temp
 
 
-def _worker(args: tuple[Job, Path | None, Path]) -> Made:
-    return make_one(*args)
+class Pending:
+    """Renditions being made in worker processes; each is waited for when it is asked for (``get``), so
+    that the pass drawing the pack overlaps their making."""
+
+    def __init__(self, results: dict[str, Made], futures: dict[str, Any],
+                 on_done: Callable[[Made], None] | None) -> None:
+        self.results = results
+        self.futures = futures
+        self.on_done = on_done
+
+    def get(self, key: str, default: Made | None = None) -> Made | None:
+        found = self.results.get(key)
+        if found is not None:
+            return found
+        future = self.futures.pop(key, None)
+        if future is None:
+            return default
+        made: Made = future.result()
+        self.results[key] = made
+        if self.on_done:
+            self.on_done(made)
+        return made
+
+    def wait(self) -> dict[str, Made]:
+        """Every rendition, once made."""
+        for key in list(self.futures):
+            self.get(key)
+        return self.results
 
 
-def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, workers: int = 2,
-             on_done: Callable[[Made], None] | None = None,
-             before_making: Callable[[], None] | None = None) -> dict[str, Made]:
-    """Every rendition, in ``workers`` processes when there is enough work to pay for them.
-    ``before_making`` is called once before the first one not found in the cache is made."""
-    todo = list(jobs)
-    results: dict[str, Made] = {}
+def start_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, pool: Callable[[], Any] | None,
+              on_done: Callable[[Made], None] | None = None, before_making: Callable[[], None] | None = None,
+              known: dict[str, Made] | None = None) -> Pending:
+    """Every rendition: found in the cache, else submitted to ``pool()`` (a process pool opened on first use)
+    when there is enough work to pay for it, else made here. ``before_making`` is called once before the
+    first one not found in the cache is made. ``known``: renditions of an earlier pass, kept unless a job
+    replaces them."""
+    results: dict[str, Made] = dict(known or {})
     pending = []
-    for job in todo:
-        final = _cache_path(cache_dir, job)
-        if final is not None and final.is_file():
-            made = Made(job.key, final, *render_size(final))
+    for job in jobs:
+        results.pop(job.key, None)
+        made = _cached(job, _cache_path(cache_dir, job))
+        if made is not None:
             results[job.key] = made
             if on_done:
                 on_done(made)
@@ -263,19 +297,41 @@ def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, work
             pending.append(job)
     if pending and before_making is not None:
         before_making()
-    if workers > 1 and len(pending) >= 4:
-        with worker_pool(workers) as pool:
-            for made in pool.map(_worker, [(job, cache_dir, scratch) for job in pending], chunksize=1):
-                results[made.key] = made
-                if on_done:
-                    on_done(made)
+    futures: dict[str, Any] = {}
+    if pool is not None and len(pending) >= 4:
+        executor = pool()
+        for job in pending:
+            futures[job.key] = executor.submit(make_one, job, cache_dir, scratch)
     else:
         for job in pending:
             made = make_one(job, cache_dir, scratch)
             results[made.key] = made
             if on_done:
                 on_done(made)
-    return results
+    return Pending(results, futures, on_done)
+
+
+def make_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, workers: int = 2,
+             on_done: Callable[[Made], None] | None = None,
+             before_making: Callable[[], None] | None = None) -> dict[str, Made]:
+    """Every rendition, in ``workers`` processes when there is enough work to pay for them (see start_all)."""
+    with ExitStack() as stack:
+        pool = Pool(stack, workers) if workers > 1 else None
+        return start_all(jobs, cache_dir, scratch, pool=pool, on_done=on_done, before_making=before_making).wait()
+
+
+class Pool:
+    """Worker processes for renditions, started on first use (``pool()``) and ended with ``stack``."""
+
+    def __init__(self, stack: ExitStack, workers: int) -> None:
+        self.stack = stack
+        self.workers = workers
+        self.executor: Any = None
+
+    def __call__(self) -> Any:
+        if self.executor is None:
+            self.executor = self.stack.enter_context(worker_pool(self.workers))
+        return self.executor
 
 
 @contextmanager
@@ -338,7 +394,7 @@ def _context() -> Any:
 
 def default_workers() -> int:
     try:
-        count = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         count = os.cpu_count() or 1
     return max(1, min(4, count))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-LANGS = ("zh", "en")
+from ..domain import LANGS  # the order of each TEXT pair
 
 TEXT: dict[str, tuple[str, str]] = {
     # running header, footer, stamp

@@ -84,15 +84,6 @@ def has_cjk(value: Any) -> bool:
     return bool(value) and bool(_CJK.search(str(value)))
 
 
-def human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
-
-
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None

@@ -28,16 +28,18 @@ import io
 import os
 import shutil
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..values import human_size
 from . import images
 from .builder import Fonts, Layout, PageMap, PdfPage, Plan
 from .fonts import FontChoice, register
 from .labels import Labels
-from .markup import human_size
 from .pdfpost import Attachment, PackError, attach_files, open_document, place_documents, shown_size
+from .progress import Meter
 from .snapshot import ExhibitInfo, Snapshot
 
 MAX_PASSES = 4
@@ -215,6 +217,7 @@ def _image_bytes(made: dict[str, images.Made]) -> int:
 
 def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None) -> PackResult:
     """Write the evidence pack of ``snap`` to ``out``."""
+    meter = progress if isinstance(progress, Meter) else Meter(progress, ((e.number, e.size) for e in snap.exhibits))
     from reportlab import rl_config
     from reportlab.pdfbase import pdfmetrics
 
@@ -230,6 +233,7 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
     text, fingerprint = manifest(snap.exhibits)
     layout = Layout(snap, plans, labels, fonts, tz, letter=options.letter, fingerprint=fingerprint,
                     manifest_text=text, version=options.version)
+    layout.state.meter = meter
     metadata = _metadata(snap, labels, options.version)
 
     page_map = layout.render(io.BytesIO(), None, draw_images=False)
@@ -238,42 +242,51 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
                         + " (the claimant's details come from `locker profile`, the rest from `locker new`)")
     scratch = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-export-", dir=out.parent))
     try:
-        steps = images.STEPS if options.max_size else images.STEPS[:1]
-        documents = {p.exhibit.number: p.exhibit.original for p in plans if p.shape == "pdf" and not p.problem}
-        files = [Attachment(p.attachment, p.exhibit.original, p.exhibit.sha256, p.exhibit.size, p.exhibit.mime,
-                            f"{labels.f('exhibit_n', n=p.exhibit.number)} · SHA-256 {p.exhibit.sha256}")
-                 for p in plans if p.attachment]
-        rest: int | None = None  # bytes of the pack that are not pictures
-        smallest: tuple[int, images.Step] | None = None
-        for i, step in enumerate(steps):
-            made = _renditions(plans, page_map, step, scratch, options, progress if i == 0 else None)
-            if i == 0 and _fix_aspects(plans, made):
-                page_map = _settle(layout, page_map)
-                made = _renditions(plans, page_map, step, scratch, options, None)
-            picture_bytes = _image_bytes(made)
-            last = i == len(steps) - 1
-            if rest is not None and options.max_size and not last and rest + picture_bytes > options.max_size:
-                continue  # predicted too large: the next step
-            page_map, made = _draw(layout, plans, page_map, made, step, scratch, options, metadata, out)
-            _post(out, scratch, page_map, documents, files)
-            size = out.stat().st_size
-            rest = size - _image_bytes(made)
-            if smallest is None or size < smallest[0]:
-                smallest = (size, step)
-            if not options.max_size or size <= options.max_size:
-                warnings += [f"exhibit {key.split(':')[0]}: a picture could not be drawn: {m.error}"
-                             for key, m in sorted(made.items()) if m.error]
-                return PackResult(
-                    pages=page_map.total, size=size, fingerprint=fingerprint, step=step,
-                    exhibit_pages={n: (v[0], v[1]) for n, v in page_map.exhibits.items()},
-                    attachments=tuple(f.name for f in files), warnings=tuple(warnings),
-                    font=options.font.describe())
-            if rest > options.max_size:
-                break  # no picture quality can make up for the rest
-        assert smallest is not None and options.max_size
-        raise PackTooLarge(_too_large_message(options.max_size, smallest, rest or 0, files, documents))
+        with ExitStack() as stack:  # the rendition workers end before the scratch folder is removed
+            pool = images.Pool(stack, options.workers) if options.workers > 1 else None
+            result = _write(layout, plans, page_map, out, scratch, options, metadata, meter, pool, labels)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    if meter is not progress:
+        meter.finish()
+    return PackResult(pages=result[0].total, size=result[1], fingerprint=fingerprint, step=result[2],
+                      exhibit_pages={n: (v[0], v[1]) for n, v in result[0].exhibits.items()},
+                      attachments=result[3], warnings=tuple(warnings + result[4]), font=options.font.describe())
+
+
+def _write(layout: Layout, plans: list[Plan], page_map: PageMap, out: Path, scratch: Path, options: PackOptions,
+           metadata: dict[str, str], meter: Meter, pool: images.Pool | None, labels: Labels
+           ) -> tuple[PageMap, int, images.Step, tuple[str, ...], list[str]]:
+    """Draw the pack with its pictures at the first image quality, or with ``max_size`` at the first that
+    fits; (page map, size, quality step, attachments, warnings)."""
+    steps = images.STEPS if options.max_size else images.STEPS[:1]
+    documents = {p.exhibit.number: p.exhibit.original for p in plans if p.shape == "pdf" and not p.problem}
+    files = [Attachment(p.attachment, p.exhibit.original, p.exhibit.sha256, p.exhibit.size, p.exhibit.mime,
+                        f"{labels.f('exhibit_n', n=p.exhibit.number)} · SHA-256 {p.exhibit.sha256}")
+             for p in plans if p.attachment]
+    rest: int | None = None  # bytes of the pack that are not pictures
+    smallest: tuple[int, images.Step] | None = None
+    for i, step in enumerate(steps):
+        pending = _renditions(plans, page_map, step, scratch, options, meter if i == 0 else None, pool)
+        last = i == len(steps) - 1
+        if rest is not None and options.max_size and not last \
+                and rest + _image_bytes(pending.wait()) > options.max_size:
+            continue  # predicted too large: the next step
+        page_map, made = _draw(layout, plans, page_map, pending, step, scratch, options, metadata, out, pool)
+        meter.complete("pictures")
+        _post(out, scratch, page_map, documents, files)
+        size = out.stat().st_size
+        rest = size - _image_bytes(made)
+        if smallest is None or size < smallest[0]:
+            smallest = (size, step)
+        if not options.max_size or size <= options.max_size:
+            warnings = [f"exhibit {key.split(':')[0]}: a picture could not be drawn: {m.error}"
+                        for key, m in sorted(made.items()) if m.error]
+            return page_map, size, step, tuple(f.name for f in files), warnings
+        if rest > options.max_size:
+            break  # no picture quality can make up for the rest
+    assert smallest is not None and options.max_size
+    raise PackTooLarge(_too_large_message(options.max_size, smallest, rest or 0, files, documents))
 
 
 CANNOT_START = "，。、；：！？）》〉」』】〕”’…—～％·"
@@ -292,36 +305,40 @@ def _chinese_line_breaking() -> None:
 
 
 def _renditions(plans: list[Plan], page_map: PageMap, step: images.Step, scratch: Path, options: PackOptions,
-                progress: Any) -> dict[str, images.Made]:
+                meter: Meter | None, pool: images.Pool | None,
+                known: dict[str, images.Made] | None = None) -> images.Pending:
     jobs = _jobs(plans, page_map.placements, step)
     on_done = None
-    if progress is not None and jobs:
-        # The bar counts the exhibits' bytes: each rendition carries its share of its exhibit.
-        sizes = {str(p.exhibit.number): p.exhibit.size for p in plans}
-        per = {}
+    if meter is not None and jobs:
+        # Each rendition carries its share of its exhibit's pictures phase.
+        per: dict[int, int] = {}
         for job in jobs:
-            per[job.key.split(":")[0]] = per.get(job.key.split(":")[0], 0) + 1
-        progress.start(len(per), sum(sizes[n] for n in per))
+            n = int(job.key.split(":")[0])
+            per[n] = per.get(n, 0) + 1
 
         def on_done(m: images.Made) -> None:
-            n = m.key.split(":")[0]
-            progress.advance(sizes[n] // per[n], m.key)
+            n = int(m.key.split(":")[0])
+            meter.advance("pictures", n, 1 / per[n])
 
-    return images.make_all(jobs, options.cache_dir, scratch, workers=options.workers, on_done=on_done,
-                           before_making=options.before_making)
+    return images.start_all(jobs, options.cache_dir, scratch, pool=pool, on_done=on_done,
+                            before_making=options.before_making, known=known)
 
 
-def _draw(layout: Layout, plans: list[Plan], page_map: PageMap, made: dict[str, images.Made], step: images.Step,
-          scratch: Path, options: PackOptions, metadata: dict[str, str], out: Path) -> tuple[PageMap, dict]:
-    """The pass with pictures; repeated (after text-only passes) until its page map is the one it printed."""
+def _draw(layout: Layout, plans: list[Plan], page_map: PageMap, pending: images.Pending, step: images.Step,
+          scratch: Path, options: PackOptions, metadata: dict[str, str], out: Path, pool: images.Pool | None
+          ) -> tuple[PageMap, dict[str, images.Made]]:
+    """The pass with pictures, drawn as the workers make them; repeated (after text-only passes) until its
+    page map is the one it printed, and every picture is laid out the way round it came out."""
     target = scratch / "reportlab.pdf"
     for _attempt in range(MAX_PASSES):
-        drawn = layout.render(str(target), page_map, draw_images=True, renditions=made, metadata=metadata)
-        if drawn.same_pages(page_map):
+        drawn = layout.render(str(target), page_map, draw_images=True, renditions=pending, metadata=metadata)
+        made = pending.wait()
+        turned = _fix_aspects(plans, made)
+        if not turned and drawn.same_pages(page_map):
             os.replace(target, out)
             return drawn, made
         page_map = _settle(layout, drawn)
-        made = {**made, **_renditions(plans, page_map, step, scratch, options, None)}
+        pending = _renditions(plans, page_map, step, scratch, options, None, pool, known=made)
     raise PackError("the page numbers of the pack did not settle; please report this")
 
 

@@ -185,7 +185,7 @@ def attach_files(pdf: Path, files: list[Attachment]) -> None:
     trailer = reader.trailer
     root_ref = trailer.raw_get("/Root")
     root = root_ref.get_object()
-    size = int(trailer["/Size"])
+    size = int(trailer["/Size"])  # type: ignore[call-overload]
     info = trailer.raw_get("/Info") if "/Info" in trailer else None
     ids = trailer.get("/ID")
     names = root.get("/Names")

@@ -1,37 +1,47 @@
-"""Derived files: key frames of videos, display renditions and thumbnails of images,
+"""Derived files of an exhibit: key frames of videos, display renditions and thumbnails of images,
 slice plans of long screenshots.
 
-They live under the dispute's ``derived/`` folder, named by the original's
-SHA-256 and the derivation's parameters::
+Filed in the dispute's ``derived/`` folder by :mod:`locker.derived` (which owns its layout), under the
+original's SHA-256 and the derivation's key::
 
     derived/ab/abcdef…/frames-v1-9-1280/{frame-00.jpg …, manifest.json}
     derived/ab/abcdef…/image-v1-2400-320/{display.jpg, thumb.jpg, manifest.json}
 
-so each is made once per object and reused, and any of it can be deleted and
-made again from the originals (``locker rebuild``). Nothing in ``verify``
-depends on them: they are conveniences, never evidence.
+so each is made once per object and reused, and any of it can be deleted and made again from the
+originals (``locker rebuild``, :mod:`locker.services.rebuild`). Nothing in ``verify`` depends on them:
+they are conveniences, never evidence. This module reads no database: callers hand it the exhibit.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
+import os  # noqa: F401  (tests watch os.fsync/os.rename through this module)
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from .. import store
+from .. import derived, store
+from ..domain import LONG_RATIO
 from ..errors import LockerError
-from ..paths import DisputeDir, Home
-from . import disputes
+from ..paths import DisputeDir
 
 FRAME_COUNT = 9
 FRAME_SIDE = 1280
 DISPLAY_SIDE = 2400
 THUMB_SIDE = 320
-LONG_RATIO = 2.5
+
+
+class ExhibitRef(Protocol):
+    """What this module needs of an exhibit (an ORM row, or export's small picklable record)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def mime(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -39,15 +49,7 @@ class Derivation:
     exhibit: int
     key: str
     folder: Path
-    manifest: dict
-
-
-@dataclass(frozen=True)
-class RebuildResult:
-    slug: str
-    made: tuple[Derivation, ...]
-    failed: tuple[tuple[int, str], ...]
-    skipped: int
+    manifest: dict[str, Any]
 
 
 def _key(kind: str) -> str | None:
@@ -58,7 +60,7 @@ def _key(kind: str) -> str | None:
     return None
 
 
-def _family(exhibit: Any) -> str | None:
+def _family(exhibit: ExhibitRef) -> str | None:
     if exhibit.mime.startswith("video/") and exhibit.kind == "video":
         return "video"
     if exhibit.mime.startswith("image/") and exhibit.kind in ("photo", "screenshot", "other", "document"):
@@ -66,25 +68,30 @@ def _family(exhibit: Any) -> str | None:
     return None
 
 
+def applies(exhibit: ExhibitRef) -> bool:
+    """Does this exhibit have derived files (a video, or a picture)?"""
+    return _family(exhibit) is not None
+
+
 def folder_for(ddir: DisputeDir, sha256: str, key: str) -> Path:
-    return ddir.derived / sha256[:2] / sha256 / key
+    return derived.folder(ddir.derived, sha256, key)
 
 
-def existing(ddir: DisputeDir, exhibit: Any) -> Derivation | None:
+def existing(ddir: DisputeDir, exhibit: ExhibitRef) -> Derivation | None:
     """The derivation already made for this exhibit, if any."""
     family = _family(exhibit)
     key = _key(family) if family else None
     if key is None:
         return None
     folder = folder_for(ddir, exhibit.sha256, key)
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    manifest = derived.read_manifest(folder)
+    if manifest is None:
         return None
     return Derivation(exhibit.number, key, folder, manifest)
 
 
-def ensure(ddir: DisputeDir, exhibit: Any, *, force: bool = False, checked: bool = False) -> Derivation | None:
+def ensure(ddir: DisputeDir, exhibit: ExhibitRef, *, force: bool = False,
+           checked: bool = False) -> Derivation | None:
     """Make this exhibit's derived files unless they exist (or ``force``). None for kinds without any.
     Raises DerivationError when the original cannot be decoded.
 
@@ -104,83 +111,36 @@ def ensure(ddir: DisputeDir, exhibit: Any, *, force: bool = False, checked: bool
         raise LockerError("its original does not match its recorded SHA-256: nothing made from it "
                           "(run locker verify)")
     final = folder_for(ddir, exhibit.sha256, key)
-    final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _clean_stale(final.parent)
-    work = final.parent / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    work.mkdir(mode=0o700)
+    work = derived.work_folder(final)
     try:
-        manifest = _make(family, source, work)
+        manifest = make(family, source, work)
         manifest.update({"exhibit_sha256": exhibit.sha256, "key": key})
-        (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        _make_durable(work)
-        _swap_in(work, final)
-        store.fsync_dir(final.parent)
+        derived.write_manifest(work, manifest)
+        derived.publish_folder(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return Derivation(exhibit.number, key, final, manifest)
 
 
-def _make(family: str, source: Path, work: Path) -> dict:
+def make(family: str, source: Path, work: Path) -> dict[str, Any]:
+    """Make the derived files of ``family`` ("video" or "image") from ``source`` into ``work``; their manifest."""
     from ..media import derive
 
     if family == "video":
         frames = derive.video_frames(source, work, FRAME_COUNT, max_side=FRAME_SIDE)
         return {"type": "video_frames", "frames": [asdict(f) for f in frames]}
     rendition = derive.image_rendition(source, work, max_side=DISPLAY_SIDE, thumb_side=THUMB_SIDE)
-    manifest: dict = {"type": "image", **asdict(rendition)}
+    manifest: dict[str, Any] = {"type": "image", **asdict(rendition)}
     if rendition.height >= LONG_RATIO * rendition.width:
         manifest["slices"] = [asdict(s) for s in derive.slice_plan(work / rendition.display)]
     return manifest
 
 
-def _make_durable(work: Path) -> None:
-    """fsync the finished files before the folder is renamed into place: after a power cut a
-    derived folder is whole or absent, never a right-named folder of empty pictures."""
-    for path in work.iterdir():
-        store.fsync_file(path)
-    store.fsync_dir(work)
-
-
-def _clean_stale(folder: Path) -> None:
-    """Work folders (``.tmp-PID-…``) and replaced ones (``.old-PID-…``) left by a process killed while it
-    derived; those of a process still running are its own business."""
-    for entry in folder.iterdir():
-        if entry.is_dir() and any(store.left_by_dead_process(entry.name, p) for p in (".tmp-", ".old-")):
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _swap_in(work: Path, final: Path) -> None:
-    """Replace ``final`` with the finished ``work`` folder; a reader sees the old or the new one."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".old-{os.getpid()}-{secrets.token_hex(4)}")
-        os.rename(final, old)
-    os.rename(work, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def rebuild(home: Home, ref: str, progress: Any = None) -> RebuildResult:
-    """Make every exhibit's derived files again from the originals."""
-    from ..media.derive import DerivationError
-
-    detail = disputes.detail(home, ref)
-    ddir = home.dispute(detail.dispute.slug)
-    todo = [e for e in detail.exhibits if _family(e)]
-    if progress:
-        progress.start(len(todo), sum(e.size for e in todo))
-    made: list[Derivation] = []
-    failed: list[tuple[int, str]] = []
-    for exhibit in todo:
-        try:
-            if not ddir.object_path(exhibit.sha256).exists():
-                raise LockerError("its original is missing (run locker verify)")
-            result = ensure(ddir, exhibit, force=True)
-            if result is not None:
-                made.append(result)
-        except (DerivationError, LockerError) as err:
-            failed.append((exhibit.number, err.message))
-        if progress:
-            progress.advance(exhibit.size, exhibit.original_name)
-    return RebuildResult(ddir.slug, tuple(made), tuple(failed), len(detail.exhibits) - len(todo))
+def make_unfiled(exhibit: ExhibitRef, source: Path, work: Path) -> Derivation | None:
+    """Derived files of ``source``'s present bytes in ``work``, filed nowhere (export uses this for an
+    object that failed its check: the cache is keyed by the recorded hash). None for kinds without any."""
+    family = _family(exhibit)
+    if family is None:
+        return None
+    return Derivation(exhibit.number, "damaged", work, make(family, source, work))

@@ -24,13 +24,16 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import __version__, custody, db, domain, store
-from ..errors import DamagedOriginal, LockerError, NotFound, UsageError
+from ..domain import LANGS, LONG_RATIO
+from ..errors import LockerError, NotFound, UsageError
 from ..paths import DisputeDir, Home
 from ..values import local_zone, now_utc, resolve_tz, zone_name
 from . import disputes
+from . import export_check as checking
+from . import export_output as output
+from .export_check import Check
+from .export_check import check_objects as check_objects  # the benchmark times the check alone
 
-LANGS = ("zh", "en")
-LONG_RATIO = 2.5  # as locker.media.derive: taller than this is sliced for pages
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
           "t": 10**12, "tb": 10**12, "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30, "gib": 2**30}
@@ -106,57 +109,105 @@ def parse_numbers(values: Iterable[str], option: str) -> set[int]:
 
 
 def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progress: Any = None) -> ExportResult:
-    from ..report import fonts
     from . import profile as profiles
 
     prof = profiles.load(home)
-    lang = (options.lang or prof.lang or "zh").strip().lower()
+    lang = (options.lang or prof.lang or LANGS[0]).strip().lower()
     if lang not in LANGS:
         raise UsageError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
     max_size = parse_size(options.max_size) if options.max_size not in (None, "") else None
     if options.include and options.exclude:
         raise UsageError("use --include or --exclude, not both")
-    font = fonts.find(options.font or os.environ.get("LOCKER_FONT") or None, prof.font)
 
     opened = disputes.resolve(home, ref)
     ddir = opened.dir
     tz_name = prof.tz or zone_name(local_zone())  # an IANA name where the machine has one
-    final = _target(home, ddir, options.output, lang, tz_name, force=options.force)
+    final = output.target(home, ddir, options.output, lang, tz_name, force=options.force)
     work = _Work(final.parent)
     try:
-        return _export(home, opened, options, lang, max_size, font, tz_name, final, work, prof, progress)
+        return _export(opened, _Job(options, lang, max_size, tz_name, prof), final, work, progress)
     finally:
         work.remove()
 
 
-def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size: int | None, font: Any,
-            tz_name: str, final: Path, work: _Work, prof: Any, progress: Any) -> ExportResult:
+@dataclass(frozen=True)
+class _Job:
+    """What one export was asked for, resolved."""
+
+    options: ExportOptions
+    lang: str
+    max_size: int | None
+    tz_name: str
+    prof: Any  # services.profile.Profile
+
+
+def _export(opened: Any, job: _Job, final: Path, work: _Work, progress: Any) -> ExportResult:
+    from ..report import fonts
+    from ..report.progress import Meter
+
+    ddir, options = opened.dir, job.options
+    rows = _read(opened, options)
+    # The bar starts as soon as the exhibits are known: the font, the check and the layout all take time.
+    meter = Meter(progress, [(e.number, e.size) for e in rows.chosen])
+    font = fonts.find(options.font or os.environ.get("LOCKER_FONT") or None, job.prof.font)
+    temp = final.with_name(f"{store.TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{final.name}")
+    if final.parent == ddir.exports:
+        output.clean_stale(ddir.exports)
+    snap, result, sha256, size = _make_pack(opened, rows, job, font, temp, final, work, meter)
+    meter.finish()
+    numbers = tuple(e.number for e in rows.chosen)
+    try:
+        _record(opened, snap, result, final, sha256, size, job.lang, numbers)
+    except BaseException:
+        temp.unlink(missing_ok=True)  # a pack the custody log does not record is not left behind
+        raise
+    # Renamed into place only once recorded: a process killed in between leaves a temp file (removed by the
+    # next export), never a pack under the final name that no export.created entry records.
+    try:
+        # The default name is new by construction (exports/ is the locker's own); a name given with -o may
+        # have appeared meanwhile, and only --force lets the pack replace it.
+        output.place(temp, final, replace=options.force or not options.output)
+    except OSError as err:
+        temp.unlink(missing_ok=True)
+        raise store._os_error(err, final) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    store.fsync_dir(final.parent)
+    return ExportResult(
+        slug=ddir.slug, path=final, sha256=sha256, size=size, pages=result.pages, exhibits=numbers,
+        lang=job.lang, left_out=snap.left_out, attachments=result.attachments, fingerprint=result.fingerprint,
+        image_quality=result.step.describe(), font=result.font,
+        warnings=tuple(checking.damage_warnings(snap)) + tuple(result.warnings),
+    )
+
+
+def _make_pack(opened: Any, rows: _Rows, job: _Job, font: Any, temp: Path, final: Path, work: _Work,
+               meter: Any) -> tuple[Any, Any, str, int]:
+    """Write the pack to ``temp``, fsynced; (snapshot, pack result, SHA-256, size)."""
     from ..report.images import default_workers
     from ..report.pack import PackOptions, build
 
-    ddir = opened.dir
-    temp = final.with_name(f"{store.TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{final.name}")
-    if final.parent == ddir.exports:
-        _clean_stale(ddir.exports)
+    options = job.options
     known: dict[int, Check] | None = None
     while True:
         # The originals are re-hashed on threads while the pack is laid out and drawn from cached files;
         # before anything is made and cached from an original, and before the pack is kept, the check must
         # have passed. When it finds damage and --allow-damaged is given, the pack is made again knowing it.
         try:
-            snap, numbers, checker = _snapshot(opened, prof, options, tz_name, work, known)
-        except _Damaged as found:  # found before a derived file was to be made
+            snap, checker = _snapshot(opened, rows, job, work, known)
+        except checking.Damaged as found:  # found before a derived file was to be made
             known = found.checks
             continue
-        pack_options = PackOptions(font=font, lang=lang, letter=options.letter, max_size=max_size,
-                                   attach_originals=options.attach_originals, cache_dir=ddir.derived,
+        pack_options = PackOptions(font=font, lang=job.lang, letter=options.letter, max_size=job.max_size,
+                                   attach_originals=options.attach_originals, cache_dir=opened.dir.derived,
                                    workers=default_workers(), version=__version__, before_making=checker.ensure)
         try:
-            result = build(snap, temp, pack_options, progress=progress)
+            result = build(snap, temp, pack_options, progress=meter)
             checker.ensure()
             store.fsync_file(temp)
             sha256, size = store.hash_file(temp)
-        except _Damaged as found:
+        except checking.Damaged as found:
             temp.unlink(missing_ok=True)
             known = found.checks
             continue
@@ -164,7 +215,7 @@ def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size
             temp.unlink(missing_ok=True)
             try:
                 checker.ensure()  # a missing or damaged original explains the failure better than its symptom
-            except _Damaged as found:
+            except checking.Damaged as found:
                 known = found.checks
                 continue
             if isinstance(err, OSError):  # no space, no permission: one line naming the file
@@ -175,71 +226,25 @@ def _export(home: Home, opened: Any, options: ExportOptions, lang: str, max_size
             raise
         finally:
             checker.stop()
-        break
+        return snap, result, sha256, size
+
+
+def _record(opened: Any, snap: Any, result: Any, final: Path, sha256: str, size: int, lang: str,
+            numbers: tuple[int, ...]) -> None:
+    """The Export row and its export.created custody entry, in one transaction."""
+    from ..models import Export
 
     now = now_utc()
-    try:
-        from ..models import Export
-
-        with disputes.recording(opened) as session:
-            row = Export(at=now, path=str(final), sha256=sha256, pages=result.pages, lang=lang,
-                         exhibits=json.dumps(list(numbers)))
-            session.add(row)
-            session.flush()
-            assert row.id is not None  # given by the flush
-            custody.append(session.connection(), now, [domain.export_created(
-                row.id, path=str(final), sha256=sha256, size=size, pages=result.pages, lang=lang,
-                exhibits=numbers, fingerprint=result.fingerprint, attachments=len(result.attachments),
-                failed_verification=[e.number for e in snap.exhibits if e.failed])])
-    except BaseException:
-        temp.unlink(missing_ok=True)  # a pack the custody log does not record is not left behind
-        raise
-    # Renamed into place only once recorded: a process killed in between leaves a temp file (removed by the
-    # next export), never a pack under the final name that no export.created entry records.
-    try:
-        # The default name is new by construction (exports/ is the locker's own); a name given with -o may
-        # have appeared meanwhile, and only --force lets the pack replace it.
-        _place(temp, final, replace=options.force or not options.output)
-    except OSError as err:
-        temp.unlink(missing_ok=True)
-        raise store._os_error(err, final) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    store.fsync_dir(final.parent)
-    return ExportResult(
-        slug=ddir.slug, path=final, sha256=sha256, size=size, pages=result.pages, exhibits=tuple(numbers),
-        lang=lang, left_out=snap.left_out, attachments=result.attachments, fingerprint=result.fingerprint,
-        image_quality=result.step.describe(), font=result.font,
-        warnings=tuple(_damage_warnings(snap)) + tuple(result.warnings),
-    )
-
-
-def _place(temp: Path, final: Path, *, replace: bool) -> None:
-    """Rename the finished pack into place; without ``replace`` never over a file that appeared meanwhile
-    (a hard link fails when the name exists, atomically; where links are not supported, a last look)."""
-    import errno
-
-    if replace:
-        os.replace(temp, final)
-        return
-    try:
-        os.link(temp, final)
-    except FileExistsError:
-        raise _exists(final) from None
-    except OSError as err:
-        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
-            raise
-        if final.exists():
-            raise _exists(final) from None
-        os.replace(temp, final)
-        return
-    temp.unlink()
-
-
-def _exists(path: Path) -> UsageError:
-    return UsageError("the file exists; export will not replace it (add --force to replace it, or name another "
-                      "file)", path=str(path))
+    with disputes.recording(opened) as session:
+        row = Export(at=now, path=str(final), sha256=sha256, pages=result.pages, lang=lang,
+                     exhibits=json.dumps(list(numbers)))
+        session.add(row)
+        session.flush()
+        assert row.id is not None  # given by the flush
+        custody.append(session.connection(), now, [domain.export_created(
+            row.id, path=str(final), sha256=sha256, size=size, pages=result.pages, lang=lang,
+            exhibits=numbers, fingerprint=result.fingerprint, attachments=len(result.attachments),
+            failed_verification=[e.number for e in snap.exhibits if e.failed])])
 
 
 class _Work:
@@ -265,165 +270,47 @@ class _Work:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
-# --------------------------------------------------------------------------- the check
-
-
-@dataclass(frozen=True)
-class Check:
-    """What re-hashing an exhibit's object found: ``ok``, ``damaged`` (other bytes) or ``missing``."""
-
-    state: str
-    found: str | None = None  # the SHA-256 of the bytes there now (damaged)
-    reason: str | None = None  # missing or unreadable: why
-
-
-def _check_one(ddir: DisputeDir, e: Any) -> Check:
-    path = ddir.object_path(e.sha256)
-    try:
-        digest, _size = store.hash_file(path)
-    except FileNotFoundError:
-        return Check("missing", reason="missing")
-    except OSError as err:
-        return Check("missing", reason=err.strerror or str(err))
-    return Check("ok" if digest == e.sha256 else "damaged", found=digest)
-
-
-def check_objects(ddir: DisputeDir, exhibits: list[Any], workers: int = 2) -> dict[int, Check]:
-    """Re-hash every exhibit's stored object, streamed (memory flat in its size), on a few threads
-    (hashlib and file reads release the GIL). Each object is read once here."""
-    checker = _Checker(ddir, exhibits, workers)
-    try:
-        return checker.result()
-    finally:
-        checker.stop()
-
-
-class _Damaged(Exception):
-    """The check found damage while a pack was being made with --allow-damaged: make it again knowing."""
-
-    def __init__(self, checks: dict[int, Check]) -> None:
-        super().__init__("damaged originals")
-        self.checks = checks
-
-
-class _Checker:
-    """The re-hash of the exhibits' objects, on daemon threads (a Ctrl-C does not wait for them).
-
-    ``known``: the result of an earlier check (the pack is made again knowing it): nothing is hashed.
-    :meth:`ensure` waits for the result; when an object failed it raises DamagedOriginal (the refusal), or
-    with ``allow_damaged`` :class:`_Damaged` so that the pack is made again with those exhibits stamped."""
-
-    def __init__(self, ddir: DisputeDir, exhibits: list[Any], workers: int, *,
-                 known: dict[int, Check] | None = None, allow_damaged: bool = False) -> None:
-        import threading
-
-        self.exhibits = exhibits
-        self.known = known
-        self.allow_damaged = allow_damaged
-        self._results: dict[int, Check] = dict(known or {})
-        self._error: BaseException | None = None
-        self._done = threading.Event()
-        self._stop = False
-        if known is not None or not exhibits:
-            self._done.set()
-            return
-        todo = list(reversed(exhibits))
-        lock = threading.Lock()
-        left = [min(max(1, workers), len(exhibits))]
-
-        def work() -> None:
-            try:
-                while not self._stop:
-                    with lock:
-                        if not todo:
-                            break
-                        e = todo.pop()
-                    self._results[e.number] = _check_one(ddir, e)
-            except BaseException as exc:  # handed to the thread that waits
-                self._error = exc
-            finally:
-                with lock:
-                    left[0] -= 1
-                    if left[0] == 0:
-                        self._done.set()
-
-        for i in range(left[0]):
-            threading.Thread(target=work, name=f"locker-export-check-{i}", daemon=True).start()
-
-    def result(self) -> dict[int, Check]:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        return self._results
-
-    def ensure(self) -> None:
-        """Return once every object has its recorded hash (or the pack already knows which have not)."""
-        if self.known is not None:
-            return
-        checks = self.result()
-        if all(c.state == "ok" for c in checks.values()):
-            return
-        if self.allow_damaged:
-            raise _Damaged(checks)
-        raise DamagedOriginal(_refusal(self.exhibits, checks))
-
-    def state(self, number: int) -> Check:
-        """What is known of an exhibit now: the check's result, or ``ok`` while it runs (the pack is not
-        kept, nor anything cached from it, before :meth:`ensure` has passed)."""
-        if self.known is not None:
-            return self.known.get(number, Check("ok"))
-        return Check("ok")
-
-    def stop(self) -> None:
-        self._stop = True
-
-
-def _refusal(exhibits: list[Any], checks: dict[int, Check]) -> str:
-    parts = []
-    for e in exhibits:
-        c = checks.get(e.number)
-        if c is None or c.state == "ok":
-            continue
-        if c.state == "damaged":
-            parts.append(f"exhibit {e.number} ({e.original_name}): its bytes differ from the recorded SHA-256 "
-                         f"{e.sha256[:12]}… (now {str(c.found)[:12]}…)")
-        elif c.reason == "missing":
-            parts.append(f"exhibit {e.number} ({e.original_name}): its original is missing from the locker")
-        else:
-            parts.append(f"exhibit {e.number} ({e.original_name}): its original cannot be read ({c.reason})")
-    return ("export refused, the pack would show originals that fail their check: " + "; ".join(parts)
-            + " (locker verify says more; --allow-damaged writes the pack with them stamped FAILED VERIFICATION)")
-
-
-def _damage_warnings(snap: Any) -> list[str]:
-    return [f"exhibit {e.number} ({e.original_name}): FAILED VERIFICATION: "
-            + (f"its bytes now hash to {e.found_sha256}, not the recorded {e.sha256}" if e.check == "damaged"
-               else "its original is missing or unreadable") + "; the pack says so on its pages"
-            for e in snap.exhibits if e.check != "ok"]
-
-
 # --------------------------------------------------------------------------- the snapshot
 
 
-def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | None, work: _Work,
-              known: dict[int, Check] | None = None) -> tuple[Any, tuple[int, ...], _Checker]:
-    from sqlmodel import select
+@dataclass(frozen=True)
+class _Rows:
+    """What the pack shows, read from the dispute's database in one read transaction."""
+
+    dispute: Any
+    chosen: list[Any]
+    left_out: list[Any]
+    events: list[Any]
+    chain: list[Any]
+    messages: dict[int, Any]
+
+
+def _read(opened: Any, options: ExportOptions) -> _Rows:
+    from sqlmodel import col, select
 
     from ..models import CustodyEntry, Event, Exhibit
-    from ..report import snapshot as S
     from . import chat
 
     with db.reading(opened.engine) as session:
         dispute = disputes._one_dispute(session)
-        rows = list(session.exec(select(Exhibit).order_by(Exhibit.number)).all())
+        rows = list(session.exec(select(Exhibit).order_by(col(Exhibit.number))).all())
         chosen, left_out = _choose(rows, options, opened.slug)
-        events = list(session.exec(select(Event).order_by(Event.at, Event.id)).all())
-        chain = list(session.exec(select(CustodyEntry).order_by(CustodyEntry.seq)).all())
+        events = list(session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all())
+        chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
         messages = {e.number: chat.load(session, e.number) for e in chosen if e.kind == "chat"}
+    return _Rows(dispute, chosen, left_out, events, chain, messages)
 
+
+def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
+              known: dict[int, Check] | None = None) -> tuple[Any, checking.Checker]:
+    from ..report import snapshot as S
+
+    options, prof, tz_name = job.options, job.prof, job.tz_name
+    dispute, chosen, left_out, events, chain, messages = (rows.dispute, rows.chosen, rows.left_out, rows.events,
+                                                          rows.chain, rows.messages)
     from ..report.images import default_workers
 
-    checker = _Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged)
+    checker = checking.Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged)
     try:
         derived = _derive(opened.dir, chosen, checker, work)
     except BaseException:
@@ -466,7 +353,7 @@ def _snapshot(opened: Any, prof: Any, options: ExportOptions, tz_name: str | Non
         status_changes=tuple(changes), custody=tuple(custody_rows),
         generated_at=datetime.now(tz).isoformat(timespec="seconds") if tz else now_utc(), tz=tz_name,
     )
-    return snap, tuple(e.number for e in chosen), checker
+    return snap, checker
 
 
 def _choose(rows: list[Any], options: ExportOptions, slug: str) -> tuple[list[Any], list[Any]]:
@@ -539,25 +426,23 @@ def _derive_damaged(ddir: DisputeDir, e: Any, work: _Work) -> tuple[Any, str | N
     from ..media.derive import DerivationError
     from . import derivatives
 
-    family = derivatives._family(e)
-    if family is None:
+    if not derivatives.applies(e):
         return None, None
     folder = work.folder() / f"exhibit-{e.number}"
     folder.mkdir(mode=0o700)
     try:
-        manifest = derivatives._make(family, ddir.object_path(e.sha256), folder)
+        return derivatives.make_unfiled(e, ddir.object_path(e.sha256), folder), None
     except (DerivationError, LockerError) as exc:
         return None, exc.message
     except Exception as exc:  # a decoder failing on damaged input
         return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return derivatives.Derivation(e.number, "damaged", folder, manifest), None
 
 
 def _derive_star(args: tuple[DisputeDir, _Ref]) -> tuple[int, Any, str | None]:
     return _derive_one(*args)
 
 
-def _derive(ddir: DisputeDir, exhibits: list[Any], checker: _Checker, work: _Work) -> dict[int, Any]:
+def _derive(ddir: DisputeDir, exhibits: list[Any], checker: checking.Checker, work: _Work) -> dict[int, Any]:
     """Derived files for the pack: existing ones are reused, missing ones made (in parallel when many).
 
     They are keyed by the recorded SHA-256, so they are used only for objects whose bytes were just found
@@ -622,59 +507,3 @@ def _loads(text: str | None, default: Any) -> Any:
         return json.loads(text) if text else default
     except ValueError:
         return default
-
-
-def _target(home: Home, ddir: DisputeDir, output: str | None, lang: str, tz_name: str | None, *,
-            force: bool = False) -> Path:
-    """Where the pack goes. ``-o`` never names a place inside the locker home (its databases, objects and
-    derived files are not to be overwritten, nor its folders filled with packs it does not record as
-    such), and never an existing file unless ``force``."""
-    tz = resolve_tz(tz_name) if tz_name else None
-    stamp = datetime.now(tz).strftime("%Y%m%d-%H%M%S")
-    name = f"{ddir.slug}-{lang}-{stamp}.pdf"
-    if output:
-        path = Path(output).expanduser()
-        _outside_home(home, path)
-        if path.is_dir():
-            folder = path
-        else:
-            if not path.parent.is_dir():
-                raise UsageError(f"no such folder: {path.parent}", path=str(path))
-            if (path.exists() or path.is_symlink()) and not force:
-                raise _exists(path)
-            if path.exists() and not path.is_file():
-                raise UsageError("not a regular file; export writes only to a new or a regular file",
-                                 path=str(path))
-            return path.resolve()
-    else:
-        folder = ddir.exports
-        try:
-            folder.mkdir(mode=0o700, exist_ok=True)
-        except OSError as err:
-            raise LockerError(f"cannot create the exports folder: {err.strerror}", path=str(folder)) from None
-    candidate = folder / name
-    n = 2
-    while candidate.exists():
-        candidate = folder / f"{ddir.slug}-{lang}-{stamp}-{n}.pdf"
-        n += 1
-    return candidate.resolve()
-
-
-def _outside_home(home: Home, path: Path) -> None:
-    """Refuse ``path`` (or where its symlinks lead) when it lies inside the locker home."""
-    root = home.root.resolve()
-    for candidate in {Path(os.path.abspath(path)), path.resolve()}:
-        if candidate == root or root in candidate.parents:
-            raise UsageError("is inside the locker home; export writes its packs there itself (leave out -o to "
-                             "write one into the dispute's exports folder) and -o names a place outside it",
-                             path=str(path))
-
-
-def _clean_stale(folder: Path) -> None:
-    """Temporary files and work folders left in exports/ by exports that were killed."""
-    import shutil
-
-    store.clean_stale_temps(folder)
-    for entry in folder.glob(f"{store.TMP_PREFIX}*-export-*"):
-        if entry.is_dir() and store.left_by_dead_process(entry.name):
-            shutil.rmtree(entry, ignore_errors=True)

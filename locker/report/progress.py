@@ -1,0 +1,71 @@
+"""The export's one progress bar, from the first moment to the written pack.
+
+The bar counts the exhibits' bytes. Each exhibit's share moves in three phases:
+
+* ``layout`` (a fifth): the first pass has laid the exhibit out;
+* ``pictures`` (two fifths): its renditions are made or found in the cache (an exhibit without
+  pictures completes this share as soon as the pictures start);
+* ``write`` (two fifths): the pass that writes the PDF has drawn the exhibit; the last part of
+  the phase completes when the file is written out and finished.
+
+A phase that runs again (a layout pass repeated because a page number moved a line) never moves the
+bar back nor beyond its share, so the total reached is exactly the total announced.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+PHASES = (("layout", 1), ("pictures", 2), ("write", 2))  # (phase, fifths of each exhibit's share)
+_FIFTHS = sum(weight for _name, weight in PHASES)
+
+
+class Meter:
+    """Reports the phases of an export to a ``progress`` with ``start(files, total)`` and
+    ``advance(amount, name)`` (locker.services.ingest.Progress); ``None`` reports nothing."""
+
+    def __init__(self, progress: Any, exhibits: Iterable[tuple[int, int]]) -> None:
+        self.progress = progress
+        self.sizes = {number: max(1, size) for number, size in exhibits}
+        self.total = sum(self.sizes.values()) or 1
+        self._done: dict[tuple[str, int], int] = {}
+        self._finished = False
+        if progress is not None:
+            progress.start(len(self.sizes), self.total)
+            if not self.sizes:
+                progress.advance(0, "nothing to lay out")
+
+    def share(self, phase: str, number: int) -> int:
+        """The bytes of exhibit ``number`` that ``phase`` moves the bar by (the shares add up to its size)."""
+        size = self.sizes.get(number, 0)
+        cut = 0
+        for name, weight in PHASES:
+            end = cut + weight
+            if name == phase:
+                return size * end // _FIFTHS - size * cut // _FIFTHS
+            cut = end
+        raise ValueError(f"no such phase: {phase}")
+
+    def advance(self, phase: str, number: int, fraction: float = 1.0) -> None:
+        """Exhibit ``number`` has done ``fraction`` more of ``phase`` (capped at the whole of it)."""
+        if self.progress is None or number not in self.sizes:
+            return
+        whole = self.share(phase, number)
+        done = self._done.get((phase, number), 0)
+        step = min(whole - done, max(0, round(whole * fraction)))
+        if step <= 0:
+            return
+        self._done[(phase, number)] = done + step
+        self.progress.advance(step, f"{phase}: exhibit {number}")
+
+    def complete(self, phase: str) -> None:
+        """Every exhibit has done ``phase``."""
+        for number in self.sizes:
+            self.advance(phase, number)
+
+    def finish(self) -> None:
+        """The pack is written: whatever is left of every phase."""
+        if not self._finished:
+            self._finished = True
+            for phase, _weight in PHASES:
+                self.complete(phase)

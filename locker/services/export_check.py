@@ -1,0 +1,147 @@
+"""The check export makes of what it packs: every exhibit's stored object is re-hashed (streamed, on a
+few threads, beside the layout) and must have its recorded SHA-256. A damaged or missing original
+refuses the export (DamagedOriginal), or with ``--allow-damaged`` has the pack made again with those
+exhibits stamped FAILED VERIFICATION."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import store
+from ..errors import DamagedOriginal
+from ..paths import DisputeDir
+
+
+@dataclass(frozen=True)
+class Check:
+    """What re-hashing an exhibit's object found: ``ok``, ``damaged`` (other bytes) or ``missing``."""
+
+    state: str
+    found: str | None = None  # the SHA-256 of the bytes there now (damaged)
+    reason: str | None = None  # missing or unreadable: why
+
+
+def check_one(ddir: DisputeDir, e: Any) -> Check:
+    path = ddir.object_path(e.sha256)
+    try:
+        digest, _size = store.hash_file(path)
+    except FileNotFoundError:
+        return Check("missing", reason="missing")
+    except OSError as err:
+        return Check("missing", reason=err.strerror or str(err))
+    return Check("ok" if digest == e.sha256 else "damaged", found=digest)
+
+
+def check_objects(ddir: DisputeDir, exhibits: list[Any], workers: int = 2) -> dict[int, Check]:
+    """Re-hash every exhibit's stored object, streamed (memory flat in its size), on a few threads
+    (hashlib and file reads release the GIL). Each object is read once here."""
+    checker = Checker(ddir, exhibits, workers)
+    try:
+        return checker.result()
+    finally:
+        checker.stop()
+
+
+class Damaged(Exception):
+    """The check found damage while a pack was being made with --allow-damaged: make it again knowing."""
+
+    def __init__(self, checks: dict[int, Check]) -> None:
+        super().__init__("damaged originals")
+        self.checks = checks
+
+
+class Checker:
+    """The re-hash of the exhibits' objects, on daemon threads (a Ctrl-C does not wait for them).
+
+    ``known``: the result of an earlier check (the pack is made again knowing it): nothing is hashed.
+    :meth:`ensure` waits for the result; when an object failed it raises DamagedOriginal (the refusal), or
+    with ``allow_damaged`` :class:`Damaged` so that the pack is made again with those exhibits stamped."""
+
+    def __init__(self, ddir: DisputeDir, exhibits: list[Any], workers: int, *,
+                 known: dict[int, Check] | None = None, allow_damaged: bool = False) -> None:
+        import threading
+
+        self.exhibits = exhibits
+        self.known = known
+        self.allow_damaged = allow_damaged
+        self._results: dict[int, Check] = dict(known or {})
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._stop = False
+        if known is not None or not exhibits:
+            self._done.set()
+            return
+        todo = list(reversed(exhibits))
+        lock = threading.Lock()
+        left = [min(max(1, workers), len(exhibits))]
+
+        def work() -> None:
+            try:
+                while not self._stop:
+                    with lock:
+                        if not todo:
+                            break
+                        e = todo.pop()
+                    self._results[e.number] = check_one(ddir, e)
+            except BaseException as exc:  # handed to the thread that waits
+                self._error = exc
+            finally:
+                with lock:
+                    left[0] -= 1
+                    if left[0] == 0:
+                        self._done.set()
+
+        for i in range(left[0]):
+            threading.Thread(target=work, name=f"locker-export-check-{i}", daemon=True).start()
+
+    def result(self) -> dict[int, Check]:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+    def ensure(self) -> None:
+        """Return once every object has its recorded hash (or the pack already knows which have not)."""
+        if self.known is not None:
+            return
+        checks = self.result()
+        if all(c.state == "ok" for c in checks.values()):
+            return
+        if self.allow_damaged:
+            raise Damaged(checks)
+        raise DamagedOriginal(refusal(self.exhibits, checks))
+
+    def state(self, number: int) -> Check:
+        """What is known of an exhibit now: the check's result, or ``ok`` while it runs (the pack is not
+        kept, nor anything cached from it, before :meth:`ensure` has passed)."""
+        if self.known is not None:
+            return self.known.get(number, Check("ok"))
+        return Check("ok")
+
+    def stop(self) -> None:
+        self._stop = True
+
+
+def refusal(exhibits: list[Any], checks: dict[int, Check]) -> str:
+    parts = []
+    for e in exhibits:
+        c = checks.get(e.number)
+        if c is None or c.state == "ok":
+            continue
+        if c.state == "damaged":
+            parts.append(f"exhibit {e.number} ({e.original_name}): its bytes differ from the recorded SHA-256 "
+                         f"{e.sha256[:12]}… (now {str(c.found)[:12]}…)")
+        elif c.reason == "missing":
+            parts.append(f"exhibit {e.number} ({e.original_name}): its original is missing from the locker")
+        else:
+            parts.append(f"exhibit {e.number} ({e.original_name}): its original cannot be read ({c.reason})")
+    return ("export refused, the pack would show originals that fail their check: " + "; ".join(parts)
+            + " (locker verify says more; --allow-damaged writes the pack with them stamped FAILED VERIFICATION)")
+
+
+def damage_warnings(snap: Any) -> list[str]:
+    return [f"exhibit {e.number} ({e.original_name}): FAILED VERIFICATION: "
+            + (f"its bytes now hash to {e.found_sha256}, not the recorded {e.sha256}" if e.check == "damaged"
+               else "its original is missing or unreadable") + "; the pack says so on its pages"
+            for e in snap.exhibits if e.check != "ok"]
