@@ -630,6 +630,61 @@ def test_regression_pdf_xref_prev_loop_is_read_once(tmp_path: Path, monkeypatch:
     assert info.page_count is None
 
 
+def _xref_of_wrong_offsets(path: Path, entries: int) -> int:
+    """%PDF, a classic xref table whose every entry points at offset 0, a trailer naming object 1."""
+    head = b"%PDF-1.4\n"
+    data = (head + b"xref\n0 %d\n" % entries + b"0000000000 65535 n\r\n" * entries
+            + b"trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
+            % (entries, len(head), len(head)))
+    path.write_bytes(data)
+    return len(data)
+
+
+def test_regression_pdf_wrong_xref_offsets_do_not_make_pypdf_reread_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No entry of the table holds its object: pypdf's catalog search tried 10,000 objects, each
+    with a regular expression over a copy of the whole file (10 GB read for 1 MB, minutes).
+    What pypdf reads is capped: its whole-file copies add up to a few passes, not 10,000."""
+    import pypdf._reader
+
+    from locker.media.pdf import inspect_pdf
+    from locker.readbudget import pdf_read_budget
+    from locker.search.pdftext import pages
+
+    path = tmp_path / "wrong.pdf"
+    size = _xref_of_wrong_offsets(path, 50_000)
+    copied: list[int] = []
+    original = pypdf._reader.get_stream_data
+    monkeypatch.setattr(pypdf._reader, "get_stream_data", lambda stream: copied.append(len(data := original(stream))) or data)
+
+    info = inspect_pdf(path)
+    assert info.page_count is None and info.warnings
+    assert copied, "pypdf was not given the file: the test no longer covers its recovery"
+    assert sum(copied) <= pdf_read_budget(size)
+
+    copied.clear()
+    assert pages(path) == ()
+    assert copied and sum(copied) <= pdf_read_budget(size)
+
+
+def test_read_budget_refuses_reads_past_it(tmp_path: Path) -> None:
+    from locker.readbudget import BudgetedFile, ReadBudgetExceeded
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 100)
+    with open(path, "rb") as f:
+        budgeted = BudgetedFile(f, 150)
+        assert budgeted.read(10) == b"x" * 10 and budgeted.tell() == 10
+        budgeted.seek(0)
+        assert budgeted.read() == b"x" * 100  # 111 spent
+        budgeted.seek(50)
+        with pytest.raises(ReadBudgetExceeded):  # would be 162: refused before reading
+            budgeted.read(-1)
+        assert budgeted.exceeded and budgeted.tell() == 50
+        with pytest.raises(ReadBudgetExceeded):  # and so is everything after
+            budgeted.read(1)
+
+
 # --------------------------------------------------------------------------- 3. file names
 
 PREFIXES = ("IMG_", "IMG-", "VID_", "Screenshot_", "Screenshot ", "PXL_", "mmexport", "wx_camera_", "microMsg.",

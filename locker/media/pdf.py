@@ -5,7 +5,8 @@
    an incremental update did not rewrite. A handful of small reads.
 2. Otherwise (cross-reference streams and object streams, as pdfTeX, Word and most
    e-invoice generators write them; damaged tables) pypdf reads the page tree, for
-   files up to :data:`PYPDF_MAX_BYTES` (see :func:`_count_with_pypdf` for its bounds).
+   files up to :data:`PYPDF_MAX_BYTES`, reading at most 8 passes over the file (see
+   :func:`_count_with_pypdf` for its bounds and timings).
 3. Where pypdf fails (or the file is larger): a bounded scan in 1 MiB chunks of the
    whole file when it is at most 8 MiB, else of its first and last 4 MiB, for
    the catalog and page-tree objects; for a fully scanned file with no object
@@ -19,7 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, cast
+
+from ..readbudget import BudgetedFile, pdf_read_budget
 
 PYPDF_MAX_BYTES = 64 * 1024 * 1024
 """PDFs whose page count the fast paths cannot read are given to pypdf up to this size."""
@@ -230,12 +233,21 @@ def _count_with_pypdf(f: BinaryIO) -> int | None:
     Bounded: only files up to :data:`PYPDF_MAX_BYTES` come here; pypdf reads from the open
     file (not a copy in memory, except when it must rebuild a damaged cross-reference table),
     inflates only the object streams that hold the catalog and the page tree, each capped by
-    its ``Configuration`` limits (75 MB), and walks the page tree once. Its cost grows with
-    the file's size; the worst measured, a 64 MiB PDF whose cross-reference table pypdf must
-    rebuild by reading every object, took 2.5 s and 93 MiB of memory (a 4-page pdfTeX file:
-    20–70 ms, pypdf's one-time import not counted). A subprocess with a time limit would add
-    about 0.5 s (a Python start and pypdf's import) to every such PDF and protect nothing:
-    ingest reads the same file's text with pypdf in-process anyway.
+    its ``Configuration`` limits (75 MB), and walks the page tree once. What it reads is capped
+    too (:func:`locker.readbudget.pdf_read_budget`: 8 passes over the file and 8 MiB): for every
+    object it does not find where the cross-reference table says, pypdf searches the whole
+    file again, and its search for a catalog tries up to 10,000 objects, so a 1 MB table of
+    50,000 entries pointing at nothing made it read ~10 GB. Past the cap every read fails,
+    pypdf gives up, and the page count is None (the bounded scan below still runs).
+
+    Measured (``inspect_pdf(path)``, best of 3 after a warm-up, pypdf 7.1.1, on ``%PDF-1.4``,
+    an ``xref`` table of N entries ``0000000000 65535 n``, a trailer ``/Root 1 0 R /Prev 9``):
+    N = 2,000 / 10,000 / 50,000 (40 KB / 200 KB / 1 MB) took 1.3 s / 28 s / 130–180 s before
+    the cap, 0.14 / 0.25 / 0.54 s with it. Real files read far less than the cap: a 4-page
+    pdfTeX file 0.75 passes (20–70 ms, pypdf's one-time import not counted), a 260 KB manual
+    with its ``startxref`` broken 2.2 passes. The worst measured before the cap, a 64 MiB PDF whose cross-reference table pypdf
+    must rebuild by reading every object, took 2.5 s and 93 MiB of memory. A subprocess with
+    a time limit would add about 0.5 s (a Python start and pypdf's import) to every such PDF.
     """
     import logging
 
@@ -244,9 +256,9 @@ def _count_with_pypdf(f: BinaryIO) -> int | None:
     logger = logging.getLogger("pypdf")  # damaged files are reported through logging: keep them off stderr
     if not logger.handlers:
         logger.addHandler(logging.NullHandler())
+    budgeted = BudgetedFile(f, pdf_read_budget(f.seek(0, 2)))
     try:
-        f.seek(0)
-        reader = PdfReader(f, strict=False)
+        reader = PdfReader(cast(BinaryIO, budgeted), strict=False)  # it only reads, seeks and tells
         if reader.is_encrypted:
             try:
                 reader.decrypt("")  # most encrypted PDFs open without a password; else /Count is read
@@ -254,6 +266,8 @@ def _count_with_pypdf(f: BinaryIO) -> int | None:
                 pass
         count = len(reader.pages)
     except Exception:  # damaged beyond pypdf's repair, a loop in the page tree, a missing codec…
+        return None
+    if budgeted.exceeded:  # pypdf swallows most errors: what it made of a file it could not finish is not trusted
         return None
     return count if isinstance(count, int) and 0 <= count <= 10_000_000 else None
 
