@@ -83,7 +83,6 @@ SLOW_TESTS = frozenset({
     "test_fuzz_media.py::test_mutated_samples",
     "test_fuzz_media.py::test_random_bytes",
     "test_fuzz_media.py::test_regression_pdf_scan_of_many_object_headers_is_linear",
-    "test_fuzz_media.py::test_regression_pdf_xref_prev_loop_is_read_once",
     "test_fuzz_media.py::test_regression_video_header_claiming_huge_frames",
     "test_fuzz_media.py::test_repetitive_structures",
     "test_ingest.py::test_damaged_files_are_kept_with_warnings",

@@ -666,6 +666,13 @@ def test_regression_pdf_wrong_xref_offsets_do_not_make_pypdf_reread_the_file(
     assert pages(path) == ()
     assert copied and sum(copied) <= pdf_read_budget(size)
 
+    from locker.report.pdfpost import open_document  # the pack: the exhibit gets its "cannot read" placeholder
+
+    copied.clear()
+    with pytest.raises(ValueError, match="too damaged"):
+        open_document(path)
+    assert copied and sum(copied) <= pdf_read_budget(size)
+
 
 def test_read_budget_refuses_reads_past_it(tmp_path: Path) -> None:
     from locker.readbudget import BudgetedFile, ReadBudgetExceeded

@@ -50,6 +50,7 @@ def open_document(path: Path) -> Any:
     from pypdf import PdfReader
 
     quiet_pypdf()
+    _within_read_budget(path)
     try:
         reader = PdfReader(str(path), strict=False)
         if reader.is_encrypted:
@@ -67,6 +68,31 @@ def open_document(path: Path) -> Any:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"cannot read it as a PDF: {text[:160]}") from exc
     return reader
+
+
+def _within_read_budget(path: Path) -> None:
+    """Refuse a PDF whose page tree pypdf cannot read within the read budget (a damaged table that
+    would make it search the whole file again for each of thousands of objects: minutes of work).
+    The reader the pack keeps reads the file into memory, where no budget applies, so this first
+    reading is made through a budgeted file and thrown away."""
+    from pypdf import PdfReader
+
+    from ..readbudget import BudgetedFile, pdf_read_budget
+
+    try:
+        with open(path, "rb") as f:
+            budgeted = BudgetedFile(f, pdf_read_budget(f.seek(0, 2)))
+            try:
+                reader = PdfReader(budgeted, strict=False)
+                if reader.is_encrypted:
+                    return  # open_document says what it makes of the encryption
+                _ = len(reader.pages)
+            except Exception:
+                pass  # open_document reports what is wrong, unless it was the budget
+    except OSError:
+        return  # open_document reports it
+    if budgeted.exceeded:
+        raise ValueError("cannot read it as a PDF: its cross-reference table is too damaged to read in bounded time")
 
 
 def shown_size(page: Any) -> tuple[float, float]:
