@@ -75,6 +75,8 @@ def _within_read_budget(path: Path) -> None:
     would make it search the whole file again for each of thousands of objects: minutes of work).
     The reader the pack keeps reads the file into memory, where no budget applies, so this first
     reading is made through a budgeted file and thrown away."""
+    from typing import BinaryIO, cast
+
     from pypdf import PdfReader
 
     from ..readbudget import BudgetedFile, pdf_read_budget
@@ -83,7 +85,7 @@ def _within_read_budget(path: Path) -> None:
         with open(path, "rb") as f:
             budgeted = BudgetedFile(f, pdf_read_budget(f.seek(0, 2)))
             try:
-                reader = PdfReader(budgeted, strict=False)
+                reader = PdfReader(cast(BinaryIO, budgeted), strict=False)  # it only reads, seeks and tells
                 if reader.is_encrypted:
                     return  # open_document says what it makes of the encryption
                 _ = len(reader.pages)
