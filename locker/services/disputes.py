@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import custody, db, domain, store
 from ..domain import DISPUTE_FIELDS, STATUSES  # STATUSES: also read as disputes.STATUSES by services.search
-from ..errors import Ambiguous, LockerError, NotFound, UsageError
+from ..errors import LockerError, UsageError
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
 from ..values import now_utc, parse_amount, parse_date
@@ -142,35 +142,9 @@ def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
     raise LockerError(f"too many disputes named like {base!r}")
 
 
-def all_slugs(home: Home) -> list[str]:
-    try:
-        entries = os.scandir(home.disputes)
-    except FileNotFoundError:
-        return []
-    return sorted(e.name for e in entries if SLUG_RE.match(e.name) and os.path.exists(os.path.join(e.path, "dispute.sqlite")))
-
-
-def locate(home: Home, ref: str) -> DisputeDir:
-    """The folder of the dispute named by its slug or a unique prefix of it."""
-    ref = ref.strip()
-    if not ref or not SLUG_RE.match(ref):
-        raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
-    slugs = all_slugs(home)
-    if ref in slugs:
-        match = ref
-    else:
-        found = [s for s in slugs if s.startswith(ref)]
-        if not found:
-            raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
-        if len(found) > 1:
-            raise Ambiguous(f"{ref!r} could be {', '.join(found[:5])}{' …' if len(found) > 5 else ''}")
-        match = found[0]
-    return home.dispute(match)
-
-
 def resolve(home: Home, ref: str) -> Opened:
     """The dispute named by its slug or a unique prefix of it, with its database open."""
-    ddir = locate(home, ref)
+    ddir = home.locate(ref)
     return Opened(ddir, db.engine_for(ddir.db))
 
 
@@ -222,7 +196,7 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
         raise UsageError(f"status must be one of {', '.join(STATUSES)}")
     out = []
     unreadable = []
-    for slug in all_slugs(home):
+    for slug in home.slugs():
         try:
             opened = Opened(home.dispute(slug), db.engine_for(home.dispute(slug).db))
             with db.reading(opened.engine) as session:

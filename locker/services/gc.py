@@ -7,7 +7,6 @@ from pathlib import Path
 
 from .. import db, store
 from ..paths import Home
-from . import disputes
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def remove_orphans(home: Home, ref: str) -> Collected:
 
     from ..models import Exhibit
 
-    ddir = disputes.locate(home, ref)
+    ddir = home.locate(ref)
     objects = ddir.objects
     if not objects.is_dir():
         return Collected(ddir.slug, (), 0)

@@ -88,7 +88,7 @@ def add(
         raise UsageError("name at least one file or folder to add")
     if options.kind is not None and options.kind not in KINDS:
         raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {options.kind!r}")
-    ddir = disputes.locate(home, ref)
+    ddir = home.locate(ref)
     profile.check_date_order(options.date_order)
     user = profile.load(home)
     tz = resolve_tz(options.tz or user.tz)

@@ -53,7 +53,7 @@ class VerifyReport:
 
 
 def verify(home: Home, ref: str | None = None, progress: Any = None) -> VerifyReport:
-    slugs = [disputes.resolve(home, ref).slug] if ref else disputes.all_slugs(home)
+    slugs = [disputes.resolve(home, ref).slug] if ref else home.slugs()
     return VerifyReport(tuple(check_dispute(home, slug, progress) for slug in slugs))
 
 
