@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-EXTRAS="${LOCKER_EXTRAS:-test}"
+EXTRAS="${LOCKER_EXTRAS:-test,ocr}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

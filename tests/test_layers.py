@@ -3,9 +3,9 @@ imports inside functions): a module imports from its own layer or the layers bel
 
     interface   cli, __main__, render, documents parse, call one service, print
     services    services/*                       one use case each
-    features    report/*, media/*, search/*, chats/*
+    features    report/*, media/*, search/*, chats/*, ocr/*
     records     db, migrations, models, custody  SQLite and the custody chain
-    base        store, durable, derived, readbudget, values, domain, paths, errors
+    base        store, durable, derived, readbudget, values, domain, paths, errors, i18n
 
 The core (everything below the interface) never imports typer, rich or click: it never prints.
 ``locker.domain`` is the vocabulary every layer may use, so it imports nothing of locker.
@@ -23,9 +23,9 @@ from tests.conftest import REPO
 LAYERS = {  # module or package prefix -> layer (higher may import lower)
     "locker.cli": 4, "locker.__main__": 4, "locker.render": 4, "locker.documents": 4,
     "locker.services": 3,
-    "locker.report": 2, "locker.media": 2, "locker.search": 2, "locker.chats": 2,
+    "locker.report": 2, "locker.media": 2, "locker.search": 2, "locker.chats": 2, "locker.ocr": 2,
     "locker.db": 1, "locker.migrations": 1, "locker.models": 1, "locker.custody": 1,
-    "locker.store": 0, "locker.durable": 0, "locker.derived": 0, "locker.readbudget": 0, "locker.values": 0, "locker.domain": 0, "locker.paths": 0, "locker.errors": 0, "locker": 0,
+    "locker.store": 0, "locker.durable": 0, "locker.derived": 0, "locker.readbudget": 0, "locker.values": 0, "locker.domain": 0, "locker.paths": 0, "locker.errors": 0, "locker.i18n": 0, "locker": 0,
 }
 # Imports between packages of the features layer: which one may use which.
 SIDEWAYS = {

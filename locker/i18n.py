@@ -1,0 +1,66 @@
+"""User-facing text in the user's language (gettext).
+
+Every string a person reads — help, messages, table headers, progress labels, errors — is
+written in English in the code and wrapped at the point of use::
+
+    from .i18n import _
+    raise NotFound(_("no dispute named {name}").format(name=name))
+
+Placeholders are named and filled *after* translation (never an f-string inside ``_()``),
+so that the catalogs hold one entry per sentence. ``N_()`` only marks a string for
+extraction (for module-level constants that are translated later with ``_()``).
+
+The language is a context variable: the command line sets it once per run (``--lang``, the
+profile, ``LC_ALL``/``LC_MESSAGES``/``LANG``; ``--json`` runs in English so that documents
+never change with the language), and the web app per request. The core may call ``_()``;
+it never decides the language itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gettext as _gettext
+from pathlib import Path
+
+DOMAIN = "locker"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DEFAULT = "en"
+
+_lang: contextvars.ContextVar[str] = contextvars.ContextVar("locker_lang", default=DEFAULT)
+_catalogs: dict[str, _gettext.NullTranslations] = {}
+
+
+def _catalog(lang: str) -> _gettext.NullTranslations:
+    found = _catalogs.get(lang)
+    if found is None:
+        found = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+        _catalogs[lang] = found
+    return found
+
+
+def set_language(lang: str) -> contextvars.Token[str]:
+    """Use ``lang`` ("zh" or "en") for what this context says from now on."""
+    return _lang.set(lang)
+
+
+def language() -> str:
+    return _lang.get()
+
+
+def _(message: str) -> str:
+    lang = _lang.get()
+    if lang == DEFAULT:
+        return message
+    return _catalog(lang).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    lang = _lang.get()
+    if lang == DEFAULT:
+        return singular if n == 1 else plural
+    return _catalog(lang).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark for extraction only; translate later with ``_()``."""
+    return message

@@ -1,0 +1,125 @@
+"""The one place that talks to the OCR engine (rapidocr on onnxruntime).
+
+The engine is imported lazily: ``locker`` works without the ``ocr`` extra, and a command
+that needs it gets a :class:`MissingDependency` that says how to install it. The models ship
+inside the rapidocr wheel; nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from ..errors import MissingDependency
+
+INSTALL_HINT = "OCR needs the optional extra: pip install 'locker[ocr]' (rapidocr and onnxruntime)"
+
+# The fast setting measured in FIELD-NOTES: the long side scaled to at most 1280 px for
+# detection, no angle classifier (screenshots are upright).
+_PARAMS: dict[str, Any] = {
+    "Global.use_cls": False,
+    "Global.log_level": "warning",
+    "Det.limit_type": "max",
+    "Det.limit_side_len": 1280,
+}
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text as the engine read it: its four corners in image pixels
+    (clockwise from top-left) and the engine's confidence, 0..1."""
+
+    text: str
+    box: tuple[Point, Point, Point, Point]
+    score: float
+
+    @property
+    def left(self) -> float:
+        return min(p[0] for p in self.box)
+
+    @property
+    def right(self) -> float:
+        return max(p[0] for p in self.box)
+
+    @property
+    def top(self) -> float:
+        return min(p[1] for p in self.box)
+
+    @property
+    def bottom(self) -> float:
+        return max(p[1] for p in self.box)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the engine read from one image, in reading order (top to bottom)."""
+
+    engine: str
+    width: int
+    height: int
+    lines: tuple[Line, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def available() -> bool:
+    """True when the engine and its runtime are installed (imports nothing heavy)."""
+    return _version("rapidocr") != "absent" and _version("onnxruntime") != "absent"
+
+
+def engine_id() -> str:
+    """The engine, its runtime and its models, as recorded with every result and used in
+    the derived-data key: a new version reads everything again."""
+    return (
+        f"rapidocr {_version('rapidocr')}; onnxruntime {_version('onnxruntime')}; "
+        "PP-OCRv6 det/rec small; limit max 1280; no cls"
+    )
+
+
+_engine: Any = None
+_lock = threading.Lock()
+
+
+def _get_engine() -> Any:
+    global _engine
+    with _lock:
+        if _engine is None:
+            if not available():
+                raise MissingDependency(INSTALL_HINT)
+            try:
+                from rapidocr import RapidOCR
+            except ImportError as exc:  # installed but broken (e.g. no libGL for OpenCV)
+                raise MissingDependency(f"{INSTALL_HINT}; importing it failed: {exc}") from None
+            _engine = RapidOCR(params=dict(_PARAMS))
+        return _engine
+
+
+def read(image: Any) -> Reading:
+    """Read one picture (a PIL image; it is converted to RGB here)."""
+    import numpy as np
+
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
+    array = np.asarray(rgb)[:, :, ::-1]  # the engine expects OpenCV's BGR order
+    out = _get_engine()(array)
+    lines: list[Line] = []
+    boxes = out.boxes if out.boxes is not None else []
+    texts = out.txts or ()
+    scores = out.scores or ()
+    for box, text, score in zip(boxes, texts, scores):
+        corners = tuple((float(x), float(y)) for x, y in box)
+        lines.append(Line(text=str(text), box=corners, score=round(float(score), 4)))  # type: ignore[arg-type]
+    lines.sort(key=lambda line: (round(line.top), line.left))
+    return Reading(engine=engine_id(), width=rgb.width, height=rgb.height, lines=tuple(lines))
