@@ -419,6 +419,13 @@ def profile(
     render.emit_json(current.as_dict()) if json_out else render.print_profile(current)
 
 
+# The second wave's commands live in locker/commands/ (one module per area); importing them
+# registers them on `app`.
+from .commands import register as _register_commands  # noqa: E402
+
+_register_commands()
+
+
 _DISK_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EIO}
 INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
 
