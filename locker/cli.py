@@ -167,9 +167,9 @@ def show(
 
         found = exhibits.detail(_home(), dispute, number)
         if json_out:
-            render.emit_json(render.show_exhibit_doc(found.exhibit, list(found.messages)))
+            render.emit_json(render.show_exhibit_doc(found.exhibit, list(found.messages), found.history))
         else:
-            render.print_exhibit(found.exhibit, found.messages, found.derived)
+            render.print_exhibit(found.exhibit, found.messages, found.derived, found.history)
 
 
 @app.command()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .services.chat import Reread
     from .services.disputes import Detail, Summary
     from .services.gc import Collected
+    from .services.history import Change
     from .services.ingest import AddResult
     from .services.verify import VerifyReport
     from .services.views import DisputeView, EventView, ExhibitView, LogEntry, MessageView
@@ -48,6 +49,7 @@ def add_doc(result: AddResult) -> dict[str, Any]:
                 "exhibit": a.exhibit, "sha256": a.sha256, "size": a.size, "mime": a.mime, "kind": a.kind,
                 "original_name": a.original_name, "captured_at": a.captured_at,
                 "captured_at_source": a.captured_at_source, "duplicate": a.duplicate, "warnings": list(a.warnings),
+                "edited": list(a.edited),
             }
             for a in result.added
         ],
@@ -82,10 +84,17 @@ def event_doc(ev: EventView) -> dict[str, Any]:
     return {"at": ev.at, "type": ev.type, "description": ev.description, "exhibits": list(ev.exhibits)}
 
 
+def history_doc(changes: Sequence[Change]) -> list[dict[str, Any]]:
+    """The corrections made with ``locker edit``, oldest first: one item per field changed."""
+    return [{"seq": c.seq, "at": c.at, "action": c.action, "exhibit": c.exhibit, "message": c.message,
+             "field": c.field, "from": c.before, "to": c.after} for c in changes]
+
+
 def show_doc(detail: Detail) -> dict[str, Any]:
     doc = {k: getattr(detail.dispute, k) for k in DISPUTE_KEYS}
     doc["exhibits"] = [exhibit_doc(e) for e in detail.exhibits]
     doc["events"] = [event_doc(ev) for ev in detail.events]
+    doc["history"] = history_doc(detail.history)
     return doc
 
 
@@ -94,8 +103,10 @@ def message_doc(m: MessageView) -> dict[str, Any]:
             "system": m.kind == "service"}
 
 
-def show_exhibit_doc(exhibit: ExhibitView, messages: Sequence[MessageView] | None = None) -> dict[str, Any]:
-    return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []]}
+def show_exhibit_doc(exhibit: ExhibitView, messages: Sequence[MessageView] | None = None,
+                     history: Sequence[Change] = ()) -> dict[str, Any]:
+    return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []],
+            "history": history_doc(history)}
 
 
 def verify_doc(report: VerifyReport) -> dict[str, Any]:

@@ -67,13 +67,24 @@ EXHIBIT_WITHDRAWN: Final = "exhibit.withdrawn"
 EXHIBIT_REREAD: Final = "exhibit.reread"
 EXPORT_CREATED: Final = "export.created"
 PROFILE_UPDATED: Final = "profile.updated"  # in the home's own log, not a dispute's
+DISPUTE_EDITED: Final = "dispute.edited"
+EXHIBIT_EDITED: Final = "exhibit.edited"
+MESSAGE_EDITED: Final = "message.edited"
+EXHIBIT_RESTORED: Final = "exhibit.restored"
 ACTIONS: Final = (DISPUTE_CREATED, DISPUTE_STATUS, EVENT_ADDED, EXHIBIT_ADDED, EXHIBIT_WITHDRAWN,
-                  EXHIBIT_REREAD, EXPORT_CREATED, PROFILE_UPDATED)
+                  EXHIBIT_REREAD, EXPORT_CREATED, PROFILE_UPDATED, DISPUTE_EDITED, EXHIBIT_EDITED,
+                  MESSAGE_EDITED, EXHIBIT_RESTORED)
 
 # The facts of a dispute its ``dispute.created`` entry records.
 DISPUTE_RECORDED: Final = ("id", "slug", "title", *DISPUTE_FIELDS, "status", "created_at")
 # What a chat's read again changes in the exhibit, as ``exhibit.reread`` records it.
 REREAD_CHANGES: Final = ("kind", "captured_at", "captured_at_source", "messages")
+# What ``locker edit DISPUTE`` may correct, in the order it is shown.
+DISPUTE_EDITABLE: Final = ("title", *DISPUTE_FIELDS)
+# What ``locker edit DISPUTE N`` may correct; a new ``captured_at`` brings ``captured_at_source``
+# ("user") along, and ``exhibit.edited`` records the old value of both.
+EXHIBIT_EDITABLE: Final = ("title", "source", "purpose", "note", "captured_at")
+EXHIBIT_EDIT_RECORDED: Final = (*EXHIBIT_EDITABLE, "captured_at_source")
 
 Payload = dict[str, Any]
 Entry = tuple[str, Payload]  # what ``custody.append`` takes
@@ -348,13 +359,111 @@ def profile_updated(fields: Mapping[str, str | None]) -> Entry:
     return PROFILE_UPDATED, dict(fields)
 
 
+# --- dispute.edited, exhibit.edited, message.edited: corrections, each with the old and new value
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One corrected field: what it said before the edit, and after."""
+
+    field: str
+    before: str | None  # "from"
+    after: str | None   # "to"
+
+
+def _field_changes(payload: Mapping[str, object], allowed: Sequence[str]) -> tuple[FieldChange, ...]:
+    """The changes an edit entry records, in the order of ``allowed`` (a field locker does not
+    edit is left out: only a hand-made entry holds one)."""
+    fields = _mapping(payload.get("fields"))
+    return tuple(FieldChange(name, _str(_mapping(fields[name]), "from"), _str(_mapping(fields[name]), "to"))
+                 for name in allowed if name in fields)
+
+
+def _fields_payload(changes: Sequence[FieldChange]) -> Payload:
+    return {c.field: {"from": c.before, "to": c.after} for c in changes}
+
+
+@dataclass(frozen=True)
+class DisputeEdited:
+    changes: tuple[FieldChange, ...]
+
+    @classmethod
+    def read(cls, payload: object) -> DisputeEdited:
+        return cls(_field_changes(_mapping(payload), DISPUTE_EDITABLE))
+
+
+def dispute_edited(changes: Sequence[FieldChange]) -> Entry:
+    """The dispute's facts corrected (``locker edit DISPUTE``): each of DISPUTE_EDITABLE that changed."""
+    return DISPUTE_EDITED, {"fields": _fields_payload(changes)}
+
+
+@dataclass(frozen=True)
+class ExhibitEdited:
+    exhibit: int | None
+    changes: tuple[FieldChange, ...]
+
+    @classmethod
+    def read(cls, payload: object) -> ExhibitEdited:
+        p = _mapping(payload)
+        return cls(_int(p, "exhibit"), _field_changes(p, EXHIBIT_EDIT_RECORDED))
+
+
+def exhibit_edited(exhibit: int, changes: Sequence[FieldChange]) -> Entry:
+    """An exhibit's description corrected (``locker edit DISPUTE N``, or ``add`` of a file it holds
+    with new descriptions): each of EXHIBIT_EDIT_RECORDED that changed."""
+    return EXHIBIT_EDITED, {"exhibit": exhibit, "fields": _fields_payload(changes)}
+
+
+@dataclass(frozen=True)
+class MessageEdited:
+    exhibit: int | None
+    message: int | None   # its number as ``show DISPUTE N`` lists the messages, from 1
+    position: int | None  # its stored position
+    before: str | None
+    after: str | None
+    messages: MessagesDigest | None  # the exhibit's messages after the correction
+
+    @classmethod
+    def read(cls, payload: object) -> MessageEdited:
+        p = _mapping(payload)
+        return cls(_int(p, "exhibit"), _int(p, "message"), _int(p, "position"), _str(p, "from"), _str(p, "to"),
+                   MessagesDigest.read(p))
+
+
+def message_edited(exhibit: int, message: int, position: int, before: str, after: str,
+                   messages: MessagesDigest) -> Entry:
+    """The text of one chat message corrected (``locker edit DISPUTE N --message K --text …``)."""
+    return MESSAGE_EDITED, {"exhibit": exhibit, "message": message, "position": position, "from": before,
+                            "to": after, "messages": messages.as_payload()}
+
+
+# --- exhibit.restored
+
+
+@dataclass(frozen=True)
+class ExhibitRestored:
+    exhibit: int | None
+    reason: str | None
+
+    @classmethod
+    def read(cls, payload: object) -> ExhibitRestored:
+        p = _mapping(payload)
+        return cls(_int(p, "exhibit"), _str(p, "reason"))
+
+
+def exhibit_restored(exhibit: int, reason: str) -> Entry:
+    """A withdrawal undone: the exhibit is back in the pack."""
+    return EXHIBIT_RESTORED, {"exhibit": exhibit, "reason": reason}
+
+
 Reading = (DisputeCreated | StatusChanged | EventAdded | ExhibitAdded | ExhibitWithdrawn | ExhibitReread
-           | ExportCreated | ProfileUpdated)
+           | ExportCreated | ProfileUpdated | DisputeEdited | ExhibitEdited | MessageEdited | ExhibitRestored)
 
 _READERS: Final[Mapping[str, Callable[[object], Reading]]] = {
     DISPUTE_CREATED: DisputeCreated.read, DISPUTE_STATUS: StatusChanged.read, EVENT_ADDED: EventAdded.read,
     EXHIBIT_ADDED: ExhibitAdded.read, EXHIBIT_WITHDRAWN: ExhibitWithdrawn.read, EXHIBIT_REREAD: ExhibitReread.read,
-    EXPORT_CREATED: ExportCreated.read, PROFILE_UPDATED: ProfileUpdated.read,
+    EXPORT_CREATED: ExportCreated.read, PROFILE_UPDATED: ProfileUpdated.read, DISPUTE_EDITED: DisputeEdited.read,
+    EXHIBIT_EDITED: ExhibitEdited.read, MESSAGE_EDITED: MessageEdited.read, EXHIBIT_RESTORED: ExhibitRestored.read,
 }
 
 

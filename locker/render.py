@@ -32,6 +32,7 @@ from .documents import (
     status_doc,
     verify_doc,
 )
+from .i18n import _
 from .values import clean_text, human_size, zone_assumed
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .services.derivatives import Derivation
     from .services.disputes import Detail, Summary
     from .services.gc import Collected
+    from .services.history import Change
     from .services.ingest import AddResult
     from .services.profile import Profile
     from .services.verify import VerifyReport
@@ -137,6 +139,10 @@ def print_add(result: AddResult) -> None:
     console.print(f"{new} added" + (f", {held} already held (same content)" if held else "")
                   + (f", {len(result.errors)} refused" if result.errors else ""))
     for a in result.added:
+        if a.edited:
+            console.print(_text(_("exhibit {n} was held already: its {fields} corrected as an edit "
+                                  "(locker show {slug} {n} shows the history)").format(
+                n=a.exhibit, fields=", ".join(a.edited), slug=result.slug)))
         for w in a.warnings:
             print_warning(f"exhibit {a.exhibit} ({safe(a.original_name)}): {w}")
     for note in result.notices:
@@ -201,9 +207,23 @@ def print_show(detail: Detail) -> None:
             suffix = f"  (exhibit {', '.join(map(str, linked))})" if linked else ""
             table.add_row(_when(ev.at, offset=False), ev.type, _text(ev.description + suffix))
         console.print(table)
+    _print_history(console, detail.history)
 
 
-def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), derived: Derivation | None = None) -> None:
+def _print_history(console: Any, changes: Sequence[Change]) -> None:
+    """The corrections made with ``locker edit``: when, what, the old and the new value."""
+    if not changes:
+        return
+    table = _table(_("when"), _("field"), _("was"), _("now"), title=_("history (locker edit)"))
+    for c in changes:
+        field = _("message {k}").format(k=c.message) if c.message is not None else c.field
+        table.add_row(_when(c.at, offset=False), field, _text("—" if c.before is None else c.before),
+                      _text("—" if c.after is None else c.after))
+    console.print(table)
+
+
+def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), derived: Derivation | None = None,
+                  history: Sequence[Change] = ()) -> None:
     console = _console()
     doc = exhibit_doc(exhibit)
     metadata = doc.pop("metadata")
@@ -226,14 +246,16 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
             console.print(_text(f"  {frame['timecode']}  {frame['file']}  {frame['width']}×{frame['height']}"))
     if messages:
         console.print(f"messages ({len(messages)})")
-        for m in messages:
+        width = len(str(len(messages)))
+        for k, m in enumerate(messages, 1):  # numbered as `locker edit DISPUTE N --message K` counts them
             when = _when(m.at, offset=False) if m.at else "?"
             if m.kind == "service":  # a system line: set apart, never shown as a participant's
-                console.print(_text(f"  {when:<16}  ── {m.text} ──"))
+                console.print(_text(f"{k:>{width}}   {when:<16}  ── {m.text} ──"))
                 continue
             who = m.sender or ("(unparsed)" if m.kind == "unparsed" else "(unknown)")
             mark = "▶" if m.me else " "
-            console.print(_text(f"{mark} {when:<16}  {who}: {m.text}"))
+            console.print(_text(f"{k:>{width}} {mark} {when:<16}  {who}: {m.text}"))
+    _print_history(console, history)
 
 
 def print_verify(report: VerifyReport) -> None:
@@ -272,6 +294,13 @@ def _log_summary(action: str, payload: Any) -> str:
         return f"exhibit {r.exhibit}: {r.original_name} sha256 {(r.sha256 or '')[:12]}{extra}"
     if isinstance(r, domain.ExhibitWithdrawn):
         return f"exhibit {r.exhibit}: {r.reason}"
+    if isinstance(r, domain.ExhibitRestored):
+        return f"exhibit {r.exhibit} restored: {r.reason}"
+    if isinstance(r, (domain.DisputeEdited, domain.ExhibitEdited)):
+        where = f"exhibit {r.exhibit}: " if isinstance(r, domain.ExhibitEdited) else ""
+        return where + "; ".join(f"{c.field} {_was(c.before)} → {_was(c.after)}" for c in r.changes)
+    if isinstance(r, domain.MessageEdited):
+        return f"exhibit {r.exhibit} message {r.message}: {_was(r.before)} → {_was(r.after)}"
     if isinstance(r, domain.ExhibitReread):
         count = r.messages.count if r.messages else None
         order = f", dates {r.date_order}" if r.date_order else ""
@@ -286,6 +315,14 @@ def _log_summary(action: str, payload: Any) -> str:
     if isinstance(r, domain.ExportCreated):
         return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
     return json.dumps(payload, ensure_ascii=False)[:120]
+
+
+def _was(value: str | None, limit: int = 60) -> str:
+    """A corrected value in one line of the log: quoted and cut short, or — when empty."""
+    if value is None:
+        return "—"
+    flat = " ".join(value.split())
+    return f"“{flat if len(flat) <= limit else flat[:limit - 1] + '…'}”"
 
 
 def print_export(result: Any) -> None:

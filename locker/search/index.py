@@ -157,6 +157,34 @@ def forget_messages(conn: Any, rows: Iterable[tuple[int, str]]) -> None:
     _set_meta(con)
 
 
+def replace_fields(conn: Any, exhibit: int | None, texts: dict[str, str | None], at: str | None) -> None:
+    """Fields corrected (``edit``): the rows of each field in ``texts`` (the dispute's own when
+    ``exhibit`` is None) leave the index, its new text goes in, and every row of that dispute or
+    exhibit is dated ``at`` (its purchase or capture time may be what changed). The index gets a
+    new generation: the catalog copies it afresh instead of keeping the old text."""
+    con = dbapi(conn)
+    for field, text in texts.items():
+        old = con.execute("SELECT id, text FROM search_doc WHERE field = ? AND exhibit IS ?",
+                          (field, exhibit)).fetchall()
+        con.executemany("INSERT INTO search_fts (search_fts, rowid, t) VALUES ('delete', ?, ?)",
+                        ((i, index_text(t or "")) for i, t in old))
+        con.executemany("DELETE FROM search_doc WHERE id = ?", ((i,) for i, _ in old))
+        tier = TIER_DISPUTE if exhibit is None else TIER_EXHIBIT
+        _add_docs(con, [(tier, field, exhibit, None, at, text)])
+    fields = DISPUTE_TEXT_FIELDS if exhibit is None else (*EXHIBIT_TEXT_FIELDS, "pdf_text")
+    con.execute(f"UPDATE search_doc SET at = ? WHERE exhibit IS ? AND field IN ({', '.join('?' * len(fields))})",
+                (at, exhibit, *fields))
+    _set_meta(con)
+
+
+def replace_message(conn: Any, message_id: int, old: str, new: str) -> None:
+    """A chat message's text corrected (``edit --message``; its row holds ``new`` already)."""
+    con = dbapi(conn)
+    con.execute("INSERT INTO search_fts (search_fts, rowid, t) VALUES ('delete', ?, ?)", (message_id, index_text(old)))
+    con.execute("INSERT INTO search_fts (rowid, t) VALUES (?, ?)", (message_id, index_text(new)))
+    _set_meta(con)
+
+
 def pdf_pages(path: Any) -> tuple[str, ...]:
     """The text layer of a PDF, one string per page (see :mod:`locker.search.pdftext`)."""
     from .pdftext import pages

@@ -22,6 +22,8 @@ from ..errors import LockerError, UsageError
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
 from ..values import now_utc, parse_amount, parse_date
+from . import history
+from .history import Change
 from .views import DisputeView, EventView, ExhibitView
 
 
@@ -51,6 +53,7 @@ class Detail:
     dispute: DisputeView
     exhibits: tuple[ExhibitView, ...]
     events: tuple[EventView, ...]
+    history: tuple[Change, ...] = ()  # corrections of the dispute's facts (locker edit), oldest first
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def detail(home: Home, ref: str) -> Detail:
         exhibits = session.exec(select(Exhibit).order_by(col(Exhibit.number))).all()
         events = session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all()
         return Detail(DisputeView.of(dispute), tuple(ExhibitView.of(e) for e in exhibits),
-                      tuple(EventView.of(ev) for ev in events))
+                      tuple(EventView.of(ev) for ev in events), history.of_dispute(session.connection()))
 
 
 @dataclass(frozen=True)

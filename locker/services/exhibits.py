@@ -1,4 +1,4 @@
-"""One exhibit: find it, show it (``locker show DISPUTE N``), withdraw it."""
+"""One exhibit: find it, show it (``locker show DISPUTE N``), withdraw it, restore it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import custody, db, domain
 from ..errors import NotFound, UsageError
+from ..i18n import _
 from ..paths import Home
 from ..search import index as search_index
 from ..values import now_utc
-from . import disputes
+from . import disputes, history
 from .views import DisputeView, ExhibitView, MessageView
 
 if TYPE_CHECKING:  # derivatives imports disputes: imported for the type only, never at run time here
@@ -34,6 +35,7 @@ class ExhibitDetail:
     exhibit: ExhibitView
     messages: tuple[MessageView, ...]
     derived: Derivation | None  # None when none was made yet
+    history: tuple[history.Change, ...] = ()  # corrections of its fields and messages, oldest first
 
 
 def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
@@ -48,8 +50,9 @@ def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
             raise NotFound(f"{opened.slug} has no exhibit {number}")
         exhibit = ExhibitView.of(found)
         messages = chat.load(session, number) if found.kind == "chat" else []
+        changes = history.of_exhibit(session.connection(), number)
     return ExhibitDetail(dispute, exhibit, tuple(MessageView.of(m) for m in messages),
-                         derivatives.existing(opened.dir, exhibit))
+                         derivatives.existing(opened.dir, exhibit), changes)
 
 
 def withdraw(home: Home, ref: str, number: int, reason: str) -> ExhibitView:
@@ -74,3 +77,26 @@ def withdraw(home: Home, ref: str, number: int, reason: str) -> ExhibitView:
         search_index.index_withdrawal(session.connection(), number, reason, now)
         withdrawn = ExhibitView.of(found)
     return withdrawn
+
+
+def restore(home: Home, ref: str, number: int, reason: str) -> ExhibitView:
+    """Undo a withdrawal, for a reason: the exhibit is back in the pack and in search as any other."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError(_("say why the exhibit is restored (--reason)"))
+    opened = disputes.resolve(home, ref)
+    now = now_utc()
+    with disputes.recording(opened) as session:
+        found = get_exhibit(session, number)
+        if found is None:
+            raise NotFound(_("{slug} has no exhibit {n}").format(slug=opened.slug, n=number))
+        if not found.withdrawn:
+            raise UsageError(_("exhibit {n} of {slug} is not withdrawn").format(n=number, slug=opened.slug))
+        found.withdrawn = False
+        found.withdrawn_reason = None
+        session.add(found)
+        disputes.touch(session, now)
+        session.flush()
+        custody.append(session.connection(), now, [domain.exhibit_restored(number, reason)])
+        restored = ExhibitView.of(found)
+    return restored

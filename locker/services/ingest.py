@@ -34,7 +34,7 @@ from ..errors import READ_ONLY, StoreError, UsageError
 from ..paths import DisputeDir, Home
 from ..search import index as search_index
 from ..values import clean_text, now_utc, parse_capture_time, resolve_tz, zone_assumed
-from . import chat, disputes, profile
+from . import chat, disputes, edit, profile
 from .collect import Candidate, Refused, collect
 from .stage import AddOptions, Progress, StagedFile, stage_one
 
@@ -61,6 +61,7 @@ class Added:
     warnings: tuple[str, ...]
     path: str
     zone_assumed: str | None = None  # the zone put on a capture time that named none (see values.zone_assumed)
+    edited: tuple[str, ...] = ()  # held already: the fields the add's --title/--source/--purpose/--note changed
 
 
 @dataclass(frozen=True)
@@ -300,8 +301,10 @@ def _record(conn: Any, slug: str, group: list[StagedFile], options: AddOptions, 
         assert item.staged is not None
         path = clean_text(str(item.candidate.path))
         held = known.get(item.staged.sha256)
-        if held is not None:
-            results.append(dataclasses.replace(held, duplicate=True, path=path))
+        if held is not None:  # its descriptions, if given, are applied to it as an edit
+            edited = edit.apply_to_held(conn, held.exhibit, title=options.title, source=options.source,
+                                        purpose=options.purpose, note=options.note, now=now)
+            results.append(dataclasses.replace(held, duplicate=True, path=path, edited=edited))
             continue
         made = _new_exhibit(item, number, slug, options, user_time, now, out)
         known[made.sha256] = made

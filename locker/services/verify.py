@@ -1,6 +1,11 @@
 """``locker verify``: re-hash every object, check the custody chain, and check that
-the exhibit rows say what the chain recorded. Every problem is reported, not
-only the first.
+the rows say what the chain recorded. Every problem is reported, not only the first.
+
+The rows hold the current values; the chain holds how they came to be. So the check
+replays the chain: each dispute, exhibit and chat starts as its creation entry recorded
+it, then every later entry that changes it (a chat read again, a correction by ``locker
+edit``, a withdrawal and its undoing) is applied in order, and the rows must equal the
+result. A row changed behind the chain's back differs from it.
 """
 
 from __future__ import annotations
@@ -188,8 +193,17 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: Recorded,
             # newest entry recorded (its kind, capture time and the new messages' digest).
             changes = {k: getattr(reading, k) for k in reading.changes}
             added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], **changes)
+        elif isinstance(reading, domain.ExhibitEdited) and reading.exhibit in added:
+            # Corrected (locker edit): from here on the row must say the new values.
+            edits: dict[str, Any] = {c.field: c.after for c in reading.changes}
+            added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], **edits)
+        elif isinstance(reading, domain.MessageEdited) and reading.exhibit in added:
+            # One message corrected: the stored messages must match the digest recorded after it.
+            added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], messages=reading.messages)
         elif isinstance(reading, domain.ExhibitWithdrawn):
             withdrawn[reading.exhibit] = reading.reason
+        elif isinstance(reading, domain.ExhibitRestored):
+            withdrawn.pop(reading.exhibit, None)
         elif isinstance(reading, domain.DisputeCreated):
             status = reading.status
         elif isinstance(reading, domain.StatusChanged):
@@ -230,6 +244,9 @@ def _exhibit_against_entry(exhibit: Any, record: domain.ExhibitAdded, withdrawn:
         problems.append(Problem(exhibit.number, "row_altered", "withdrawn flag differs from the custody log"))
     elif exhibit.withdrawn and exhibit.withdrawn_reason != withdrawn[exhibit.number]:
         problems.append(Problem(exhibit.number, "row_altered", "withdrawal reason differs from the custody log"))
+    elif not exhibit.withdrawn and exhibit.withdrawn_reason is not None:
+        problems.append(Problem(exhibit.number, "row_altered",
+                                "a withdrawal reason on an exhibit the custody log says is not withdrawn"))
     return problems
 
 
@@ -240,15 +257,19 @@ def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any], 
     created: domain.DisputeCreated | None = None
     recorded_events: dict[int | None, domain.EventAdded] = {}
     recorded_exports: dict[int | None, tuple[str, domain.ExportCreated]] = {}
+    facts: dict[str, str | None] = {}
     for entry, reading in recorded:
         if isinstance(reading, domain.DisputeCreated):
             created = reading
+            facts = dict(reading.facts)
+        elif isinstance(reading, domain.DisputeEdited):
+            facts.update((c.field, c.after) for c in reading.changes)  # corrected: the newest value counts
         elif isinstance(reading, domain.EventAdded):
             recorded_events[reading.event] = reading
         elif isinstance(reading, domain.ExportCreated):
             recorded_exports[reading.export] = (entry.at, reading)
     if dispute is not None and created is not None:
-        changed = sorted(k for k, v in created.facts.items() if k != "status" and getattr(dispute, k, v) != v)
+        changed = sorted(k for k, v in facts.items() if k != "status" and getattr(dispute, k, v) != v)
         if changed:
             problems.append(Problem(None, "row_altered", "the dispute's " + ", ".join(changed)
                                     + " differ from its custody entry"))
