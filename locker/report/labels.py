@@ -57,9 +57,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary": ("事实与理由", "Facts"),
     "claim": ("诉求", "Claim"),
     "order": ("订单信息", "The order"),
-    "no_summary": ("（未填写事实经过。可用 locker new --summary 填写。）",
-                   "(No summary of the facts was given; see locker new --summary.)"),
+    "no_summary": ("（未填写事实经过。可用 locker edit {slug} --summary 填写。）",
+                   "(No summary of the facts was given; add one with locker edit {slug} --summary.)"),
     "no_claim": ("（未填写诉求。）", "(No claim was given.)"),
+    # corrections in the custody log (locker edit): what each field is called there
+    "edit_title": ("纠纷名称", "title"),
+    "edit_currency": ("币种", "currency"),
+    "edit_captured_at_source": ("形成时间来源", "time from"),
+    "edit_message": ("第 {k} 条消息", "message {k}"),
+    "edit_restored": ("恢复：{reason}", "restored: {reason}"),
     # index
     "col_no": ("序号", "No."),
     "col_name": ("证据名称", "Exhibit"),
@@ -298,6 +304,8 @@ CUSTODY_ACTIONS = {
     "dispute.created": ("创建纠纷", "dispute opened"), "exhibit.added": ("证据入库", "exhibit added"),
     "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "exhibit.reread": ("重新读取聊天记录", "chat read again"), "event.added": ("添加事件", "event added"),
     "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
+    "dispute.edited": ("更正纠纷信息", "dispute corrected"), "exhibit.edited": ("更正证据信息", "exhibit corrected"),
+    "message.edited": ("更正聊天消息", "message corrected"), "exhibit.restored": ("恢复证据", "exhibit restored"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and

@@ -239,7 +239,7 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
     page_map = layout.render(io.BytesIO(), None, draw_images=False)
     if options.letter and layout.letter_missing:
         warnings.append("the letter of complaint lacks: " + ", ".join(_english_fields(layout.letter_missing, labels))
-                        + " (the claimant's details come from `locker profile`, the rest from `locker new`)")
+                        + " (the claimant's details come from `locker profile`, the rest from `locker edit`)")
     scratch = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-export-", dir=out.parent))
     try:
         with ExitStack() as stack:  # the rendition workers end before the scratch folder is removed

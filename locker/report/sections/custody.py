@@ -44,6 +44,16 @@ def _custody_detail(action: str, payload: Any, L: Labels) -> str:
         return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{r.original_name} · {(r.sha256 or '')[:16]}"
     if isinstance(r, domain.ExhibitWithdrawn):
         return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{r.reason}"
+    if isinstance(r, domain.ExhibitRestored):
+        return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{L.f('edit_restored', reason=r.reason)}"
+    if isinstance(r, domain.DisputeEdited):
+        return ("；" if zh else "; ").join(_change(c, L) for c in r.changes)
+    if isinstance(r, domain.ExhibitEdited):
+        changes = ("；" if zh else "; ").join(_change(c, L, exhibit=True) for c in r.changes)
+        return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{changes}"
+    if isinstance(r, domain.MessageEdited):
+        where = f"{L.f('exhibit_n', n=r.exhibit)} {L.f('edit_message', k=r.message)}"
+        return f"{where}{colon}{_value(r.before, L)} → {_value(r.after, L)}"
     if isinstance(r, domain.ExhibitReread):
         count = r.messages.count if r.messages else None
         return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{r.chat_format} · {count}"
@@ -60,3 +70,40 @@ def _custody_detail(action: str, payload: Any, L: Labels) -> str:
 
     text = json.dumps(payload if isinstance(payload, dict) else {}, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 160 else text[:157] + "…"
+
+
+# What each corrected field is called in the pack: the facts' and the exhibit sections' own labels.
+_FIELD_LABELS = {
+    "title": "edit_title", "platform": "platform", "merchant": "merchant", "merchant_address": "merchant_address",
+    "order_id": "order_id", "item": "item", "amount": "amount", "currency": "edit_currency",
+    "purchased_on": "purchased_on", "claim": "claim", "summary": "summary", "source": "meta_source",
+    "purpose": "meta_purpose", "note": "meta_note", "captured_at": "meta_captured",
+    "captured_at_source": "edit_captured_at_source",
+}
+
+
+def _change(c: domain.FieldChange, L: Labels, exhibit: bool = False) -> str:
+    """One corrected field: its name, the old and the new value (an exhibit's title is its 证据名称)."""
+    key = _FIELD_LABELS.get(c.field)
+    name = L[key] if key else c.field
+    if c.field == "title" and exhibit:
+        name = L["meta_title"]
+    if c.field == "captured_at_source":
+        before = L.time_source(c.before) if c.before else L["not_given"]
+        after = L.time_source(c.after) if c.after else L["not_given"]
+    elif c.field == "captured_at":
+        before = show_time(c.before, offset=True) if c.before else L["not_given"]
+        after = show_time(c.after, offset=True) if c.after else L["not_given"]
+    else:
+        before, after = _value(c.before, L), _value(c.after, L)
+    return f"{name}{'：' if L.lang == 'zh' else ': '}{before} → {after}"
+
+
+def _value(value: str | None, L: Labels, limit: int = 80) -> str:
+    """A corrected value, quoted and cut short if long; 未填写 / not given when empty."""
+    if value is None:
+        return L["not_given"]
+    flat = " ".join(value.split())
+    if len(flat) > limit:
+        flat = flat[:limit - 1] + "…"
+    return f"「{flat}」" if L.lang == "zh" else f"“{flat}”"

@@ -26,7 +26,7 @@ def facts(lay: Layout, state: State) -> list[Any]:
     if d.summary:
         out += [lay.U(part) for part in d.summary.split("\n") if part.strip()]
     else:
-        out.append(lay.P(lay.text(L["no_summary"]), "body"))
+        out.append(lay.P(lay.text(L.f("no_summary", slug=d.slug)), "body"))
     out.append(lay.P(lay.text(L["claim"]), "h2"))
     out.append(lay.U(d.claim) if d.claim else lay.P(lay.text(L["no_claim"]), "body"))
     return out
