@@ -298,7 +298,9 @@ def test_the_pack_uses_current_values_and_its_custody_log_shows_the_changes(cli,
     zh = _pdf_text(Path(cli("export", dispute, "-o", tmp_path / "zh.pdf", "--json").json["path"]))
     flat = "".join(zh.split())
     assert "209.00" in flat and "优品数码官方店" in flat and "证明商家同意退款" in flat
-    assert "抱歉，请发一下破损处的照片" in flat
+    (message_seq,) = [e["seq"] for e in _log(cli, dispute) if e["action"] == "message.edited"]
+    # The transcript prints the corrected text, marked as corrected, never as what the export said.
+    assert f"抱歉，请发一下破损处的照片（已更正，原文见保管记录第{message_seq}条）" in flat
     for words in ("更正纠纷信息", "更正证据信息", "更正聊天消息", "恢复证据", "「199.00」→「209.00」",
                   "证明目的：（未填写）→「证明商家同意退款」", "恢复：已补充", f"可用lockeredit{dispute}--summary填写"):
         assert words in flat, words
@@ -306,7 +308,8 @@ def test_the_pack_uses_current_values_and_its_custody_log_shows_the_changes(cli,
     en = _pdf_text(Path(cli("export", dispute, "--lang", "en", "-o", tmp_path / "en.pdf", "--json").json["path"]))
     flat = " ".join(en.split())
     for words in ("dispute corrected", "exhibit corrected", "message corrected", "exhibit restored",
-                  "“199.00” → “209.00”", f"locker edit {dispute} --summary"):
+                  "“199.00” → “209.00”", f"locker edit {dispute} --summary",
+                  f"(corrected; the original text is in custody entry {message_seq})"):
         assert words in flat, words
 
 

@@ -150,6 +150,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "order_mdy": ("月/日/年", "month/day/year"),
     "chat_none": ("（没有读出消息。）", "(No messages were read.)"),
     "chat_continued": ("（续）", "(cont.)"),
+    "chat_corrected": ("（已更正，原文见保管记录第 {seq} 条）", " (corrected; the original text is in custody entry {seq})"),
     "chat_cut": ("（此消息另有 {more} 个字符未打印，全文见原始文件。）",
                  "({more} more characters of this message are not printed; the full text is in the original file.)"),
     "pdf_pages_note": ("以下 {count} 页为该文件自身的页面，按原样缩放置入，每页标注证据编号及其原页码。",

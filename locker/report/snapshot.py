@@ -77,6 +77,7 @@ class Message:
     text: str
     me: bool = False
     kind: str = "message"  # message | media | service | unparsed
+    corrected: int | None = None  # its text was corrected (locker edit): the custody entry holding the old text
 
 
 @dataclass(frozen=True)

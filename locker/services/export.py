@@ -301,6 +301,21 @@ def _read(opened: Any, options: ExportOptions) -> _Rows:
     return _Rows(dispute, chosen, left_out, events, chain, messages)
 
 
+def _corrected_messages(chain: Any) -> dict[tuple[int | None, int | None], int]:
+    """(exhibit, position) → the custody entry of the latest correction of that message's text
+    (``locker edit --message``); a chat read again since has other messages, so none of its own."""
+    found: dict[tuple[int | None, int | None], int] = {}
+    for c in chain:
+        if c.action not in (domain.MESSAGE_EDITED, domain.EXHIBIT_REREAD):
+            continue
+        reading = domain.read_entry(c.action, _loads(c.payload, {}))
+        if isinstance(reading, domain.MessageEdited):
+            found[(reading.exhibit, reading.position)] = c.seq
+        elif isinstance(reading, domain.ExhibitReread):
+            found = {k: v for k, v in found.items() if k[0] != reading.exhibit}
+    return found
+
+
 def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
               known: dict[int, Check] | None = None) -> tuple[Any, checking.Checker]:
     from ..report import snapshot as S
@@ -316,6 +331,7 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
     except BaseException:
         checker.stop()
         raise
+    corrected = _corrected_messages(chain)
     exhibits = []
     for e in chosen:
         check = checker.state(e.number)
@@ -328,7 +344,8 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
             warnings=tuple(str(w) for w in _loads(e.warnings, [])), withdrawn=bool(e.withdrawn),
             withdrawn_reason=e.withdrawn_reason, derived=derived.get(e.number), check=check.state,
             found_sha256=check.found,
-            messages=tuple(S.Message(at=m.at, sender=m.sender, text=m.text, me=bool(m.me), kind=m.kind)
+            messages=tuple(S.Message(at=m.at, sender=m.sender, text=m.text, me=bool(m.me), kind=m.kind,
+                                     corrected=corrected.get((e.number, m.position)))
                            for m in messages.get(e.number, ())),
         ))
     custody_rows = []

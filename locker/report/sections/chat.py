@@ -50,6 +50,8 @@ def transcript(lay: Layout, plan: Plan) -> list[Any]:
         pieces = [shown[i:i + CHAT_PIECE] for i in range(0, len(shown), CHAT_PIECE)] or [""]
         if len(text) > len(shown):
             pieces.append(L.f("chat_cut", more=f"{len(text) - len(shown):,}"))
+        if m.corrected is not None:  # never passed off as what the export said: the old text is in the log
+            pieces[-1] += L.f("chat_corrected", seq=m.corrected)
         for k, piece in enumerate(pieces):
             rows.append((m, piece, k > 0))
     widths = [31 * MM, 30 * MM, FRAME_W - 61 * MM]
