@@ -56,7 +56,8 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """One finished dispute: images, a PDF, a chat, an event, a status change, a withdrawal, an export."""
+    """One finished dispute: images, a PDF, a chat, an event, a status change, a withdrawal, corrections
+    (locker edit) of the dispute, an exhibit and a chat message, a withdrawal undone, an export."""
     root = tmp_path_factory.mktemp("tamper")
     home, files, saved = root / "home", root / "files", root / "snapshots"
     files.mkdir()
@@ -79,6 +80,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     step("status", SLUG, "negotiating")
     step("add", SLUG, samples.make_png(files / "later.png", 100, 100, seed=2))
     step("withdraw", SLUG, "5", "--reason", "duplicate")
+    step("edit", SLUG, "--amount", "209", "--claim", "退货退款")
+    step("edit", SLUG, "1", "--title", "订单截图", "--captured-at", "2025-05-03T14:22:10+08:00")
+    step("edit", SLUG, "4", "--message", "1", "--text", "更正后的消息")
+    step("withdraw", SLUG, "2", "--reason", "暂不提交")
+    step("restore", SLUG, "2", "--reason", "仍要提交")
     step("export", SLUG)
     con = sqlite3.connect(database)
     entries = con.execute("SELECT COUNT(*) FROM custody").fetchone()[0]
@@ -213,7 +219,7 @@ def edits(draw: st.DrawFn) -> tuple:
     kind = draw(st.sampled_from([
         "flip", "delete_object", "plant_object", "custody_edit", "custody_delete", "custody_insert",
         "custody_swap", "row_edit", "message_edit", "status_edit", "dispute_edit", "event_edit",
-        "event_delete", "export_edit", "withdrawal_edit", "rollback",
+        "event_delete", "export_edit", "withdrawal_edit", "correction_undone", "rollback",
     ]))
     return kind, draw(st.integers(0, 10**6)), draw(st.integers(0, 10**6)), draw(st.integers(0, 7))
 
@@ -312,6 +318,13 @@ def _apply(built: Built, home: Path, folder: Path, edit: tuple) -> tuple[set[str
     if kind == "withdrawal_edit":
         _sql(folder, "UPDATE exhibit SET withdrawn_reason = 'no reason' WHERE number = 5")
         return {"row_altered"}, 5
+    if kind == "correction_undone":  # a row put back as it was before a custody-logged edit or restore
+        statement, number = [("UPDATE dispute SET amount = '199.00'", None), ("UPDATE dispute SET claim = NULL", None),
+                             ("UPDATE exhibit SET title = NULL WHERE number = 1", 1),
+                             ("UPDATE exhibit SET captured_at_source = 'filename' WHERE number = 1", 1),
+                             ("UPDATE exhibit SET withdrawn = 1, withdrawn_reason = '暂不提交' WHERE number = 2", 2)][a % 5]
+        _sql(folder, statement)
+        return {"row_altered"}, number
     _replace_database(folder, built.snapshots[a % len(built.snapshots)])
     return {"database_rolled_back"}, None
 
@@ -352,7 +365,7 @@ def test_every_single_edit_is_found_and_named(built: Built, edit: tuple) -> None
 
 KINDS = ("flip", "delete_object", "plant_object", "custody_edit", "custody_delete", "custody_insert",
          "custody_swap", "row_edit", "message_edit", "status_edit", "dispute_edit", "event_edit",
-         "event_delete", "export_edit", "withdrawal_edit", "rollback")
+         "event_delete", "export_edit", "withdrawal_edit", "correction_undone", "rollback")
 
 
 @pytest.mark.parametrize("kind", KINDS)
