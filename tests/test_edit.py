@@ -15,6 +15,8 @@ import pytest
 from locker import domain
 from tests import samples
 from tests.test_contract import check, schema
+from tests.test_upgrade import NUMBER, WITHDRAWN, OldDispute, old, verify_problems  # noqa: F401 (old: a fixture)
+from tests.test_upgrade import SLUG as OLD
 
 
 def _database(slug: str) -> Path:
@@ -400,3 +402,19 @@ def test_new_documents_reject_extra_keys() -> None:
     for name in ("show", "show-exhibit"):
         assert schema(name)["properties"]["history"]["items"]["additionalProperties"] is False
     assert schema("add")["properties"]["added"]["items"]["additionalProperties"] is False
+
+
+# --------------------------------------------------------------------------- a dispute made by an older locker
+
+
+def test_an_older_dispute_is_corrected_and_restored_and_still_verifies(cli, old: OldDispute) -> None:  # noqa: ANN001, F811
+    assert cli("edit", OLD, "--title", "旧纠纷 蓝牙耳机", "--summary", "收货后无法充电").code == 0
+    assert cli("edit", OLD, str(NUMBER["IMG_20250503_150102.jpg"]), "--purpose", "证明商品破损").code == 0
+    chat = NUMBER["chat.txt"]
+    ran = cli("edit", OLD, str(chat), "--message", "1", "--text", "更正后的消息")
+    assert ran.code == (0 if old.has("m002_chat_messages") else 2), ran.err  # before m002 a chat has no messages
+    assert cli("restore", OLD, str(WITHDRAWN[0]), "--reason", "仍要提交").code == 0
+    assert verify_problems(cli) == []
+    assert [h["field"] for h in cli("show", OLD, "--json").json["history"]] == ["title", "summary"]
+    hits = cli("search", "蓝牙耳机", "--json").json["hits"]
+    assert [(h["dispute"], h["field"]) for h in hits] == [(OLD, "title")]
