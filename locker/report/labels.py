@@ -94,6 +94,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "tl_capture_text": ("证据 {n}「{name}」形成（时间来源：{source}）", "Exhibit {n} “{name}” captured (time from: {source})"),
     "tl_status_text": ("纠纷状态：{before} → {after}", "Status: {before} → {after}"),
     "tl_linked": ("（见证据 {numbers}）", " (see exhibit {numbers})"),
+    "tl_deadline": ("期限", "Deadline"),
+    "tl_deadline_past": ("【已过期】", "[PAST] "),
+    "tl_deadline_day": ("（当日结束前）", " (by the end of the day)"),
+    "tl_deadline_done": ("（已于 {at} 标记完成）", " (marked done {at})"),
     "timeline_empty": ("时间线暂无记录。", "The timeline is empty."),
     # exhibit sections
     "meta_title": ("证据名称", "Title"),
@@ -298,6 +302,8 @@ CUSTODY_ACTIONS = {
     "dispute.created": ("创建纠纷", "dispute opened"), "exhibit.added": ("证据入库", "exhibit added"),
     "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "exhibit.reread": ("重新读取聊天记录", "chat read again"), "event.added": ("添加事件", "event added"),
     "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
+    "deadline.added": ("添加期限", "deadline added"), "deadline.done": ("期限标记完成", "deadline marked done"),
+    "deadline.removed": ("删除期限", "deadline removed"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and
