@@ -157,7 +157,7 @@ def next_doc(n: NextStep) -> dict[str, Any]:
                                                             "date": c.anchor.day.isoformat(),
                                                             "approximate": c.anchor.approximate},
                    "last_day": None if c.last_day is None else c.last_day.isoformat(), "passed": c.passed,
-                   "for_next": c.for_next} for c in n.rules],
+                   "relevant": c.relevant} for c in n.rules],
         "deadlines": [deadline_doc(d, n.now) for d in n.deadlines],
         "platform_note": _both(n.platform_note),
         "disclaimer": _both(n.disclaimer),
@@ -290,7 +290,7 @@ def _print_next(n: NextStep) -> None:
     console.print()
     say(_("General time limits (today is {today}):").format(today=n.today.isoformat()), "bold")
     for c in n.rules:
-        marker = _("  (for the next step)") if c.for_next else ""
+        marker = _("  (matters now)") if c.relevant else ""
         say(f"{c.rule.title[lang]} — {c.rule.source}{marker}", indent=2)
         if c.anchor is None or c.last_day is None:
             say(_("counted from {start}: not in the timeline yet").format(start=c.rule.counted_from[lang]), indent=4)

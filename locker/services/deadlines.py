@@ -305,9 +305,12 @@ def problems_against_chain(rows: Sequence[StoredRow], recorded: Iterable[domain.
     return problems
 
 
-def _stored_list(text: str | None) -> object:
+def _stored_list(text: object) -> object:
+    """A JSON list column as the tuple a reading holds; anything else as it is (never equal)."""
+    if not isinstance(text, str):
+        return text
     try:
-        value = json.loads(text or "[]")
+        value = json.loads(text)
     except ValueError:
         return text
     return tuple(value) if isinstance(value, list) else value
@@ -459,7 +462,10 @@ def parse_rules(data: Mapping[str, Any]) -> Escalation:
                           _texts(r.get("text"), f"rule {r['id']} text"),
                           _texts(r.get("from"), f"rule {r['id']} from"), str(r["source"]), r["period"], r["unit"],
                           tuple(r.get("from_events", [])), r.get("from_field"), tuple(r.get("steps", []))))
-    return Escalation(tuple(steps), tuple(rules), tuple(data.get("finished", [])),
+    finished = data.get("finished")
+    if not isinstance(finished, list) or not steps:
+        raise LockerError("escalation.toml: needs its steps and a top-level finished = [statuses]")
+    return Escalation(tuple(steps), tuple(rules), tuple(finished),
                       _texts(data.get("platform_note"), "platform_note"), _texts(data.get("disclaimer"), "disclaimer"))
 
 
@@ -510,7 +516,7 @@ class RuleCheck:
     anchor: Anchor | None
     last_day: date | None
     passed: bool | None  # None when there is nothing to count from
-    for_next: bool  # matters for the next step
+    relevant: bool  # matters for the step reached or the next one
 
 
 @dataclass(frozen=True)
@@ -570,13 +576,14 @@ def next_step(home: Home, ref: str, *, now: datetime | None = None) -> NextStep:
     finished = facts["status"] in rules.finished
     reached = rules.steps[reached_index] if reached_index >= 0 else None
     following = None if finished or reached_index + 1 >= len(rules.steps) else rules.steps[reached_index + 1]
-    checks = tuple(_check_rule(rule, events, facts, today, following) for rule in rules.rules)
+    now_and_next = {s.id for s in (reached, following) if s is not None}
+    checks = tuple(_check_rule(rule, events, facts, today, now_and_next) for rule in rules.rules)
     return NextStep(facts["slug"], facts["title"], facts["status"], reached, tuple(basis), following, finished,
                     rules.steps, checks, tuple(deadlines), today, now, rules.platform_note, rules.disclaimer)
 
 
 def _check_rule(rule: Rule, events: Sequence[Any], facts: Mapping[str, Any], today: date,
-                following: Step | None) -> RuleCheck:
+                steps: set[str]) -> RuleCheck:
     anchor: Anchor | None = None
     for e in events:  # in time order: the earliest such event
         if e.type in rule.from_events:
@@ -592,5 +599,4 @@ def _check_rule(rule: Rule, events: Sequence[Any], facts: Mapping[str, Any], tod
         except ValueError:
             anchor = None
     last = add_period(anchor.day, rule.period, rule.unit) if anchor else None
-    return RuleCheck(rule, anchor, last, None if last is None else last < today,
-                     following is not None and following.id in rule.steps)
+    return RuleCheck(rule, anchor, last, None if last is None else last < today, bool(steps & set(rule.steps)))
