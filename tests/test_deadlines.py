@@ -381,3 +381,21 @@ def test_the_packs_timeline_shows_deadlines_and_marks_the_past_ones(cli, dispute
         assert any("已办完的期限" in line and done in line for line in rows), rows
         assert any("起诉前的最后一天" in line and past not in line for line in rows), rows
     assert "2025-05-10 23:59:59" in text
+
+
+def test_next_speaks_the_users_language_from_the_data_file(cli, dispute, monkeypatch) -> None:  # noqa: ANN001
+    """The rules' texts come from the data file in both languages; the command picks the user's."""
+    from locker import i18n
+
+    assert cli("event", dispute, "商家拒绝退款", "--at", "2025-05-06 15:21", "--type", "refusal").code == 0
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # how the command line chooses Chinese once it reads the locale
+    token = i18n.set_language("zh")  # and how it is chosen before it does
+    try:
+        ran = cli("next", dispute)
+    finally:
+        i18n._lang.reset(token)
+    assert ran.code == 0, ran.err
+    assert "申请平台介入（申诉）" in ran.out and "三年诉讼时效" in ran.out
+    assert "各平台自己的时限" in ran.out and "请在平台自己的规则中查清" in ran.out
+    doc = cli("next", dispute, "--json").json  # the document is the same in every language
+    assert doc["next"]["title"] == {"en": "Ask the platform to step in (platform appeal)", "zh": "申请平台介入（申诉）"}
