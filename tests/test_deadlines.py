@@ -381,6 +381,8 @@ def test_the_packs_timeline_shows_deadlines_and_marks_the_past_ones(cli, dispute
         assert any("已办完的期限" in line and done in line for line in rows), rows
         assert any("起诉前的最后一天" in line and past not in line for line in rows), rows
     assert "2025-05-10 23:59:59" in text
+    # The custody appendix says what each deadline entry did, in words.
+    assert "Deadline 2: done" in text and "Deadline 1: 平台介入申请截止" in text
 
 
 def test_next_speaks_the_users_language_from_the_data_file(cli, dispute, monkeypatch) -> None:  # noqa: ANN001

@@ -98,6 +98,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "tl_deadline_past": ("【已过期】", "[PAST] "),
     "tl_deadline_day": ("（当日结束前）", " (by the end of the day)"),
     "tl_deadline_done": ("（已于 {at} 标记完成）", " (marked done {at})"),
+    "deadline_n": ("期限 {n}", "Deadline {n}"),
+    "deadline_done": ("已完成", "done"),
     "timeline_empty": ("时间线暂无记录。", "The timeline is empty."),
     # exhibit sections
     "meta_title": ("证据名称", "Title"),
