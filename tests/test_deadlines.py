@@ -247,14 +247,25 @@ def test_ics_file_is_an_rfc_5545_calendar_a_phone_imports(cli, shanghai, tmp_pat
     assert timed["DTSTART"] == ({}, "21990508T100000Z")  # 18:00 in Shanghai
     assert day["DTSTART"] == ({"VALUE": "DATE"}, "21990510") and day["DTEND"] == ({"VALUE": "DATE"}, "21990511")
     assert len({e["UID"][1] for e in events}) == 2
+    assert data.count(b"BEGIN:VALARM") == 2 and b"TRIGGER:-P1D" in data and b"TRIGGER:-PT15H" in data
     # The UIDs stay the same from one export to the next: a newer file updates the phone's events.
     assert cli("due", "--ics", target).code == 0
     assert [e["UID"] for e in parse_ics(target.read_bytes())] == [e["UID"] for e in events]
 
 
-def test_ics_needs_a_file_in_a_folder_that_exists(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+def test_ics_needs_a_file_in_a_folder_that_exists_and_a_deadline(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    ran = cli("due", "--ics", tmp_path / "none.ics", "--json")
+    assert ran.code == 0 and ran.json["ics"] is None and "was not written" in ran.err
+    assert not (tmp_path / "none.ics").exists()  # a calendar holds at least one event
+    assert cli("due", dispute, "平台介入申请截止", "--at", "2025-05-10").code == 0
     assert cli("due", "--ics", tmp_path).code == 2
     assert cli("due", "--ics", tmp_path / "nope" / "due.ics").code == 2
+    # A done deadline is written only with --all, said to be done, and without a reminder.
+    assert cli("due", dispute, "--done", "1").code == 0
+    assert cli("due", "--all", "--ics", tmp_path / "all.ics").code == 0
+    (event,) = parse_ics((tmp_path / "all.ics").read_bytes())
+    assert _unescape(event["SUMMARY"][1]).startswith("(done) 平台介入申请截止")
+    assert "ACTION" not in event and b"VALARM" not in (tmp_path / "all.ics").read_bytes()
 
 
 def test_folding_counts_octets_and_never_splits_a_character() -> None:

@@ -76,7 +76,11 @@ def due(
         raise UsageError(_("--exhibit and --tz go with a deadline being recorded (TEXT --at WHEN)"))
     listed = deadlines.list_due(home, dispute, include_done=show_all)
     written = None
-    if ics:
+    if ics and not listed.deadlines:
+        from .. import render
+
+        render.print_warning(_("no deadlines to write: {path} was not written").format(path=ics))
+    elif ics:
         name = _("Dispute deadlines") if dispute is None else _("Deadlines of {slug}").format(slug=dispute)
         written = deadlines.write_ics(ics, listed.deadlines, listed.now, calendar_name=name)
     from .. import render

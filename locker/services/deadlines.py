@@ -352,8 +352,11 @@ def _utc_stamp(value: datetime) -> str:
 def ics(deadlines: Sequence[DeadlineView], now: datetime, *, calendar_name: str) -> bytes:
     """An iCalendar file with one VEVENT per deadline (phone calendars import events; most ignore
     VTODO). A timed deadline is an event at that instant (UTC); a date-only one an all-day event on
-    its day. Each has a reminder (the day before) and a UID stable across exports, so that importing
-    a newer file updates the events instead of doubling them."""
+    its day. Each has a UID stable across exports, so that importing a newer file updates the events
+    instead of doubling them, and a reminder the day before unless it is done. A calendar holds at
+    least one component (RFC 5545 §3.6): the caller writes none without deadlines."""
+    if not deadlines:
+        raise ValueError("a calendar needs at least one event")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
              f"X-WR-CALNAME:{ics_escape(calendar_name)}"]
     stamp = _utc_stamp(now)
@@ -367,15 +370,18 @@ def ics(deadlines: Sequence[DeadlineView], now: datetime, *, calendar_name: str)
             lines += [f"DTSTART:{_utc_stamp(d.instant())}"]
             trigger = "-P1D"
         summary = _("{text} · {title}").format(text=d.text, title=d.dispute_title)
+        if d.done:  # listed with --all: shown as done, without a reminder (not CANCELLED: it was met)
+            summary = _("(done) {summary}").format(summary=summary)
         description = _("Deadline {n} of the dispute {slug} ({title}), recorded with locker.").format(
             n=d.id, slug=d.dispute, title=d.dispute_title)
         if d.exhibits:
             description += " " + _("Exhibits: {numbers}.").format(numbers=", ".join(map(str, d.exhibits)))
         lines += [f"SUMMARY:{ics_escape(summary)}", f"DESCRIPTION:{ics_escape(description)}",
-                  "TRANSP:TRANSPARENT", f"STATUS:{'CANCELLED' if d.done else 'CONFIRMED'}",
-                  f"CATEGORIES:{ics_escape(_('deadline'))}",
-                  "BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{ics_escape(summary)}", f"TRIGGER:{trigger}",
-                  "END:VALARM", "END:VEVENT"]
+                  "TRANSP:TRANSPARENT", "STATUS:CONFIRMED", f"CATEGORIES:{ics_escape(_('deadline'))}"]
+        if not d.done:
+            lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{ics_escape(summary)}", f"TRIGGER:{trigger}",
+                      "END:VALARM"]
+        lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return b"".join(fold(line) for line in lines)
 
