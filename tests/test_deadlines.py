@@ -47,13 +47,16 @@ def test_a_date_alone_is_due_at_the_end_of_that_day_in_the_profiles_zone(cli, di
     assert ran.code == 0, ran.err
     assert "2025-05-10 (end of day)" in ran.out
     assert "end of that day (23:59:59) in Asia/Shanghai" in ran.out
+    assert "deadline 1 is already past" in ran.err  # a year typed wrong shows at once
+    assert "already past" not in cli("due", dispute, "将来的期限", "--at", "2199-01-01").err
     ran = cli("due", dispute, "商家答复期限", "--at", "2025-05-08 18:00", "--tz", "+09:00", "--json")
     assert ran.code == 0, ran.err
     assert ran.json["action"] == "added" and ran.json["zone"] == "+09:00"
     assert ran.json["deadline"]["due"] == "2025-05-08T18:00:00+09:00" and not ran.json["deadline"]["date_only"]
     listed = cli("due", dispute, "--json").json["deadlines"]
     assert [(d["id"], d["due"], d["date_only"]) for d in listed] == [
-        (2, "2025-05-08T18:00:00+09:00", False), (1, "2025-05-10T23:59:59+08:00", True)]
+        (3, "2025-05-08T18:00:00+09:00", False), (1, "2025-05-10T23:59:59+08:00", True),
+        (2, "2199-01-01T23:59:59+08:00", True)]
 
 
 def test_listing_across_disputes_soonest_first_overdue_marked_done_hidden(cli, dispute, shanghai) -> None:  # noqa: ANN001

@@ -179,6 +179,11 @@ def _changed(action: str, d: DeadlineView, zone: str | None, json_out: bool) -> 
             n=d.id, slug=d.dispute, text=render.safe(d.text), when=_when(d)))
         if d.date_only:
             typer.echo(_("A date without a time: due at the end of that day (23:59:59) in {zone}.").format(zone=zone))
+        from datetime import UTC, datetime
+
+        if d.overdue(datetime.now(UTC)):
+            render.print_warning(_("deadline {n} is already past: check the date if that is not what you meant")
+                                 .format(n=d.id))
     elif action == "done":
         typer.echo(_("Deadline {n} of {slug} marked done: {text}.").format(n=d.id, slug=d.dispute,
                                                                           text=render.safe(d.text)))
