@@ -71,9 +71,13 @@ DISPUTE_EDITED: Final = "dispute.edited"
 EXHIBIT_EDITED: Final = "exhibit.edited"
 MESSAGE_EDITED: Final = "message.edited"
 EXHIBIT_RESTORED: Final = "exhibit.restored"
+DEADLINE_ADDED: Final = "deadline.added"
+DEADLINE_DONE: Final = "deadline.done"
+DEADLINE_REMOVED: Final = "deadline.removed"
 ACTIONS: Final = (DISPUTE_CREATED, DISPUTE_STATUS, EVENT_ADDED, EXHIBIT_ADDED, EXHIBIT_WITHDRAWN,
                   EXHIBIT_REREAD, EXPORT_CREATED, PROFILE_UPDATED, DISPUTE_EDITED, EXHIBIT_EDITED,
-                  MESSAGE_EDITED, EXHIBIT_RESTORED)
+                  MESSAGE_EDITED, EXHIBIT_RESTORED, DEADLINE_ADDED,
+                  DEADLINE_DONE, DEADLINE_REMOVED)
 
 # The facts of a dispute its ``dispute.created`` entry records.
 DISPUTE_RECORDED: Final = ("id", "slug", "title", *DISPUTE_FIELDS, "status", "created_at")
@@ -456,14 +460,73 @@ def exhibit_restored(exhibit: int, reason: str) -> Entry:
     return EXHIBIT_RESTORED, {"exhibit": exhibit, "reason": reason}
 
 
+# --- deadline.added, deadline.done, deadline.removed
+
+
+@dataclass(frozen=True)
+class DeadlineAdded:
+    deadline: int | None  # the deadline row's id, its number within the dispute
+    due: str | None  # ISO 8601 with an offset; a date-only deadline is the end of that day
+    date_only: bool | None  # given as a day, without a time
+    text: str | None
+    exhibits: tuple[int, ...] | None
+
+    @classmethod
+    def read(cls, payload: object) -> DeadlineAdded:
+        p = _mapping(payload)
+        date_only = p.get("date_only")
+        return cls(_int(p, "deadline"), _str(p, "due"), date_only if isinstance(date_only, bool) else None,
+                   _str(p, "text"), _ints(p, "exhibits"))
+
+
+def deadline_added(deadline: int, due: str, date_only: bool, text: str, exhibits: Sequence[int]) -> Entry:
+    return DEADLINE_ADDED, {"deadline": deadline, "due": due, "date_only": date_only, "text": text,
+                            "exhibits": list(exhibits)}
+
+
+@dataclass(frozen=True)
+class DeadlineDone:
+    deadline: int | None
+    done_at: str | None
+
+    @classmethod
+    def read(cls, payload: object) -> DeadlineDone:
+        p = _mapping(payload)
+        return cls(_int(p, "deadline"), _str(p, "done_at"))
+
+
+def deadline_done(deadline: int, done_at: str) -> Entry:
+    """A deadline met (or otherwise dealt with): it stays, marked done at ``done_at``."""
+    return DEADLINE_DONE, {"deadline": deadline, "done_at": done_at}
+
+
+@dataclass(frozen=True)
+class DeadlineRemoved:
+    deadline: int | None
+    reason: str | None
+
+    @classmethod
+    def read(cls, payload: object) -> DeadlineRemoved:
+        p = _mapping(payload)
+        return cls(_int(p, "deadline"), _str(p, "reason"))
+
+
+def deadline_removed(deadline: int, reason: str | None) -> Entry:
+    """A deadline taken off the dispute (typed by mistake): its row goes, this entry and the one
+    that added it stay."""
+    return DEADLINE_REMOVED, {"deadline": deadline, "reason": reason}
+
+
 Reading = (DisputeCreated | StatusChanged | EventAdded | ExhibitAdded | ExhibitWithdrawn | ExhibitReread
-           | ExportCreated | ProfileUpdated | DisputeEdited | ExhibitEdited | MessageEdited | ExhibitRestored)
+           | ExportCreated | ProfileUpdated | DisputeEdited | ExhibitEdited | MessageEdited | ExhibitRestored
+           | DeadlineAdded | DeadlineDone | DeadlineRemoved)
 
 _READERS: Final[Mapping[str, Callable[[object], Reading]]] = {
     DISPUTE_CREATED: DisputeCreated.read, DISPUTE_STATUS: StatusChanged.read, EVENT_ADDED: EventAdded.read,
     EXHIBIT_ADDED: ExhibitAdded.read, EXHIBIT_WITHDRAWN: ExhibitWithdrawn.read, EXHIBIT_REREAD: ExhibitReread.read,
     EXPORT_CREATED: ExportCreated.read, PROFILE_UPDATED: ProfileUpdated.read, DISPUTE_EDITED: DisputeEdited.read,
     EXHIBIT_EDITED: ExhibitEdited.read, MESSAGE_EDITED: MessageEdited.read, EXHIBIT_RESTORED: ExhibitRestored.read,
+    DEADLINE_ADDED: DeadlineAdded.read, DEADLINE_DONE: DeadlineDone.read, DEADLINE_REMOVED: DeadlineRemoved.read,
 }
 
 

@@ -114,11 +114,24 @@ def m004_custody_head(cur: Any) -> None:
     cur.execute("INSERT INTO custody_head_kept (since_seq) SELECT COALESCE(MAX(seq), 0) FROM custody")
 
 
+def m006_deadlines(cur: Any) -> None:
+    """A dispute's dated obligations and deadlines (``locker due``). ``due`` is ISO 8601 with an
+    offset; a deadline given as a day only (``date_only``) is due at the end of that day, in the zone
+    it was typed in. A deadline met is kept with ``done_at``; one removed loses its row (its custody
+    entries stay). AUTOINCREMENT: a removed deadline's number is never given to another."""
+    cur.execute(
+        """CREATE TABLE deadline (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, due TEXT NOT NULL, date_only BOOLEAN NOT NULL DEFAULT 0,
+            text TEXT NOT NULL, exhibits TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL, done_at TEXT)"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_initial", m001_initial),
     ("m002_chat_messages", m002_chat_messages),
     ("m003_search", m003_search),
     ("m004_custody_head", m004_custody_head),
+    ("m006_deadlines", m006_deadlines),  # m005_edits (the edit helper's) goes before it at the merge
 ]
 
 

@@ -104,3 +104,15 @@ class Export(SQLModel, table=True):
     pages: int
     lang: str
     exhibits: str = "[]"
+
+
+class Deadline(SQLModel, table=True):
+    __tablename__ = "deadline"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    due: str  # ISO 8601 with an offset; a date-only deadline is the end of that day (23:59:59)
+    date_only: bool = False
+    text: str
+    exhibits: str = "[]"  # JSON list of exhibit numbers
+    created_at: str
+    done_at: Optional[str] = None

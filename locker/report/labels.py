@@ -100,6 +100,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "tl_capture_text": ("证据 {n}「{name}」形成（时间来源：{source}）", "Exhibit {n} “{name}” captured (time from: {source})"),
     "tl_status_text": ("纠纷状态：{before} → {after}", "Status: {before} → {after}"),
     "tl_linked": ("（见证据 {numbers}）", " (see exhibit {numbers})"),
+    "tl_deadline": ("期限", "Deadline"),
+    "tl_deadline_past": ("【已过期】", "[PAST] "),
+    "tl_deadline_day": ("（当日结束前）", " (by the end of the day)"),
+    "tl_deadline_done": ("（已于 {at} 标记完成）", " (marked done {at})"),
+    "deadline_n": ("期限 {n}", "Deadline {n}"),
+    "deadline_done": ("已完成", "done"),
     "timeline_empty": ("时间线暂无记录。", "The timeline is empty."),
     # exhibit sections
     "meta_title": ("证据名称", "Title"),
@@ -307,6 +313,8 @@ CUSTODY_ACTIONS = {
     "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
     "dispute.edited": ("更正纠纷信息", "dispute corrected"), "exhibit.edited": ("更正证据信息", "exhibit corrected"),
     "message.edited": ("更正聊天消息", "message corrected"), "exhibit.restored": ("恢复证据", "exhibit restored"),
+    "deadline.added": ("添加期限", "deadline added"), "deadline.done": ("期限标记完成", "deadline marked done"),
+    "deadline.removed": ("删除期限", "deadline removed"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and

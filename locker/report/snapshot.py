@@ -143,6 +143,18 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A deadline of the dispute (``locker due``); ``due`` has an offset, a date-only one is the end of its day."""
+
+    number: int
+    due: str
+    text: str
+    date_only: bool = False
+    exhibits: tuple[int, ...] = ()
+    done_at: str | None = None
+
+
+@dataclass(frozen=True)
 class CustodyRow:
     seq: int
     at: str
@@ -163,3 +175,4 @@ class Snapshot:
     custody: tuple[CustodyRow, ...]
     generated_at: str  # ISO 8601, in the display zone
     tz: str | None = None  # the zone times are shown in (IANA name or offset); None: as stored
+    deadlines: tuple[Deadline, ...] = ()  # soonest first

@@ -283,13 +283,14 @@ class _Rows:
     events: list[Any]
     chain: list[Any]
     messages: dict[int, Any]
+    deadlines: list[Any]  # services.deadlines.DeadlineView, soonest first
 
 
 def _read(opened: Any, options: ExportOptions) -> _Rows:
     from sqlmodel import col, select
 
     from ..models import CustodyEntry, Event, Exhibit
-    from . import chat
+    from . import chat, deadlines
 
     with db.reading(opened.engine) as session:
         dispute = disputes._one_dispute(session)
@@ -298,7 +299,8 @@ def _read(opened: Any, options: ExportOptions) -> _Rows:
         events = list(session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all())
         chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
         messages = {e.number: chat.load(session, e.number) for e in chosen if e.kind == "chat"}
-    return _Rows(dispute, chosen, left_out, events, chain, messages)
+        due = deadlines.of_dispute(session)
+    return _Rows(dispute, chosen, left_out, events, chain, messages, due)
 
 
 def _corrected_messages(chain: Any) -> dict[tuple[int | None, int | None], int]:
@@ -369,6 +371,8 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
                              exhibits=tuple(int(n) for n in _loads(ev.exhibits, []))) for ev in events),
         status_changes=tuple(changes), custody=tuple(custody_rows),
         generated_at=datetime.now(tz).isoformat(timespec="seconds") if tz else now_utc(), tz=tz_name,
+        deadlines=tuple(S.Deadline(number=d.id, due=d.due, text=d.text, date_only=d.date_only, exhibits=d.exhibits,
+                                   done_at=d.done_at) for d in rows.deadlines),
     )
     return snap, checker
 

@@ -22,7 +22,7 @@ from .. import custody, db, domain, store
 from ..domain import EXHIBIT_FIELDS
 from ..errors import LockerError
 from ..paths import DisputeDir, Home
-from . import chat, disputes, gc
+from . import chat, deadlines, disputes, gc
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
             messages = chat.stored_digests(session.connection())
             kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
+            deadline_rows = deadlines.stored_rows(session.connection())
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
@@ -89,6 +90,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     recorded = _payloads(chain)
     problems += _rows_against_chain(dispute, exhibits, recorded, messages)
     problems += _records_against_chain(dispute, events, exports, recorded)
+    problems += [Problem(None, p, d) for p, d in deadlines.problems_against_chain(deadline_rows, [r for _, r in recorded])]
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))

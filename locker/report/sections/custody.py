@@ -66,6 +66,12 @@ def _custody_detail(action: str, payload: Any, L: Labels) -> str:
         return str(r.title or "")
     if isinstance(r, domain.ExportCreated):
         return f"{r.pages} {'页' if zh else 'pages'} · {(r.sha256 or '')[:16]}"
+    if isinstance(r, domain.DeadlineAdded):
+        return f"{L.f('deadline_n', n=r.deadline)}{colon}{r.text} · {show_time(r.due)}"
+    if isinstance(r, domain.DeadlineDone):
+        return f"{L.f('deadline_n', n=r.deadline)}{colon}{L['deadline_done']}"
+    if isinstance(r, domain.DeadlineRemoved):
+        return L.f("deadline_n", n=r.deadline) + (f"{colon}{r.reason}" if r.reason else "")
     import json
 
     text = json.dumps(payload if isinstance(payload, dict) else {}, ensure_ascii=False, sort_keys=True)

@@ -1,4 +1,5 @@
-"""The timeline: events, capture times of exhibits and status changes, in time order."""
+"""The timeline: events, capture times of exhibits, status changes and deadlines, in time order.
+A deadline past at the time the pack is made, and not marked done, is marked as past (in red)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import flowables as F
 from ..markup import number_ranges, parse_time
-from ..page import FRAME_W, MM, State
+from ..page import FRAME_W, MM, WARN, State
 
 if TYPE_CHECKING:
     from ..builder import Layout
@@ -21,17 +22,19 @@ def timeline(lay: Layout, state: State) -> list[Any]:
         linked = ""
         if ev.exhibits:
             linked = L.f("tl_linked", numbers=number_ranges(ev.exhibits, L.lang))
-        items.append((instant(ev), 0, ev.at, f"{L['tl_event']} · {L.event_type(ev.type)}", ev.description + linked))
+        items.append((instant(ev), 0, ev.at, f"{L['tl_event']} · {L.event_type(ev.type)}",
+                      lay.text(ev.description + linked)))
     for plan in lay.plans:
         e = plan.exhibit
         if e.captured_at:
             text = L.f("tl_capture_text", n=e.number, name=e.name, source=lay.time_source(e))
-            items.append((instant_of(e.captured_at), 1, e.captured_at, L["tl_capture"], text))
+            items.append((instant_of(e.captured_at), 1, e.captured_at, L["tl_capture"], lay.text(text)))
     for change in lay.snap.status_changes:
         text = L.f("tl_status_text", before=L.status(change.before) or "—", after=L.status(change.after))
         if change.note:
             text += f"（{change.note}）" if L.lang == "zh" else f" ({change.note})"
-        items.append((instant_of(change.at), 2, change.at, L["tl_status"], text))
+        items.append((instant_of(change.at), 2, change.at, L["tl_status"], lay.text(text)))
+    items += deadlines(lay)
     items.sort(key=lambda i: (i[0], i[1]))
     if not items:
         out.append(lay.P(lay.text(L["timeline_empty"]), "body"))
@@ -39,9 +42,30 @@ def timeline(lay: Layout, state: State) -> list[Any]:
     rows = [[lay.P(lay.text(L[k]), "cellhead") for k in ("col_time", "col_what", "col_detail")]]
     for _when, _order, at, what, text in items:
         rows.append([lay.fast(lay.text(lay.t(at)), 34 * MM), lay.fast(lay.text(what), 30 * MM),
-                     lay.fast(lay.text(text), FRAME_W - 64 * MM)])
+                     lay.fast(text, FRAME_W - 64 * MM)])
     out.append(lay.table(rows, [34 * MM, 30 * MM, FRAME_W - 64 * MM], zebra=True))
     return out
+
+
+def deadlines(lay: Layout) -> list[tuple[Any, int, str, str, str]]:
+    """The dispute's deadlines as timeline rows: (instant, order, time, what, detail markup). Past ones
+    not marked done are marked in red; done ones say when."""
+    L = lay.L
+    made = instant_of(lay.snap.generated_at)
+    rows: list[tuple[Any, int, str, str, str]] = []
+    for d in lay.snap.deadlines:
+        when = instant_of(d.due)
+        text = lay.text(d.text)
+        if d.exhibits:
+            text += lay.text(L.f("tl_linked", numbers=number_ranges(d.exhibits, L.lang)))
+        if d.date_only:
+            text += lay.text(L["tl_deadline_day"])
+        if d.done_at:
+            text += lay.text(L.f("tl_deadline_done", at=lay.t(d.done_at, seconds=False)))
+        elif when < made:
+            text = f'<font color="{WARN}">{lay.text(L["tl_deadline_past"])}{text}</font>'
+        rows.append((when, 3, d.due, L["tl_deadline"], text))
+    return rows
 
 
 def instant(ev: Any) -> Any:
