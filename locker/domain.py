@@ -33,6 +33,10 @@ DATE_ORDER_SOURCES: Final = ("option", "profile", "data", "locale", "assumed")
 # screenshot: it is cut into page-sized slices instead of being shrunk.
 LONG_RATIO: Final = 2.5
 
+# The longest title a dispute may have, in characters (``new`` and ``edit`` refuse a longer one):
+# a title names the dispute in lists, the pack's cover and its file's metadata.
+TITLE_MAX: Final = 200
+
 # The facts of a dispute the user types (``new``), beside its id, slug, title and status.
 DISPUTE_FIELDS: Final = (
     "platform", "merchant", "merchant_address", "order_id", "item",

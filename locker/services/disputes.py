@@ -7,7 +7,6 @@ in :mod:`.timeline`.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import uuid
@@ -16,9 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .. import custody, db, domain, store
-from ..domain import DISPUTE_FIELDS, STATUSES  # STATUSES: also read as disputes.STATUSES by services.search
+from .. import custody, db, domain, names, store
+from ..domain import DISPUTE_FIELDS, STATUSES, TITLE_MAX  # STATUSES: also read as disputes.STATUSES by services.search
 from ..errors import LockerError, UsageError
+from ..i18n import _
+from ..names import SLUG_MAX
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
 from ..values import now_utc, parse_amount, parse_date
@@ -60,9 +61,19 @@ class Summary:
 
 
 def slugify(title: str, platform: str | None = None) -> str:
-    words = re.findall(r"[a-z0-9]+", title.lower()) or re.findall(r"[a-z0-9]+", (platform or "").lower())
-    slug = "-".join(words)[:40].strip("-")
-    return slug or "dispute"
+    """A readable slug for a title: Latin words as they are, Chinese in pinyin (see :mod:`locker.names`)."""
+    return names.slugify(title, platform)
+
+
+def check_title(title: str) -> str:
+    """The title stripped, or a UsageError when it is empty or longer than TITLE_MAX characters."""
+    title = title.strip()
+    if not title:
+        raise UsageError(_("a dispute needs a title"))
+    if len(title) > TITLE_MAX:
+        raise UsageError(_("a title has at most {limit} characters; this one has {count}").format(
+            limit=TITLE_MAX, count=len(title)))
+    return title
 
 
 def _clean(value: str | None) -> str | None:
@@ -74,9 +85,7 @@ def _clean(value: str | None) -> str | None:
 
 def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None) -> DisputeView:
     """Open a dispute: a new folder with its database and a first custody entry."""
-    title = title.strip()
-    if not title:
-        raise UsageError("a dispute needs a title")
+    title = check_title(title)
     unknown = set(fields) - set(DISPUTE_FIELDS)
     if unknown:
         raise UsageError(f"unknown dispute field: {', '.join(sorted(unknown))}")
@@ -129,7 +138,7 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
 def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
     """Create the first free slug's folder, empty (mkdir is atomic: two `new` never share one)."""
     for n in range(1, 1000):
-        candidate = base if n == 1 else f"{base[:36]}-{n}"
+        candidate = base if n == 1 else f"{names.trim(base, SLUG_MAX - 1 - len(str(n)))}-{n}"
         target = home.dispute(candidate)
         try:
             target.root.mkdir(mode=0o700)
