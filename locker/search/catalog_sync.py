@@ -15,7 +15,7 @@ from typing import Any
 
 from ..db import connect, immediate
 from ..errors import LockerError
-from ..paths import DB_NAME, SLUG_RE, Home
+from ..paths import DB_NAME, Home, is_folder_name
 from . import index
 from .text import index_text
 
@@ -75,7 +75,7 @@ def on_disk(home: Home) -> dict[str, tuple[str, int]]:
         return out
     with entries:
         for entry in entries:
-            if SLUG_RE.match(entry.name):
+            if is_folder_name(entry.name):
                 found = stamp(os.path.join(entry.path, DB_NAME))  # plain strings: pathlib costs more than stat here
                 if found is not None:
                     out[entry.name] = found

@@ -22,6 +22,7 @@ from typing import Any
 from ..db import connect, immediate
 from ..domain import KINDS, STATUSES
 from ..errors import UsageError
+from ..i18n import _
 from ..paths import Home
 from ..search import catalog, index
 from ..search import text as search_text
@@ -87,7 +88,8 @@ def parse_query(query: str) -> search_text.Query:
     if not query.strip():
         raise UsageError("nothing to search for: give a word, a number or some Chinese characters")
     if not q.fts:
-        raise UsageError(f"nothing to search for in {query!r}: a search needs letters, digits or CJK characters")
+        raise UsageError(_("nothing to search for in {query}: a search needs letters, digits, CJK characters or emoji")
+                         .format(query=repr(query)))
     return q
 
 
