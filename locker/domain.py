@@ -65,6 +65,7 @@ EXHIBIT_TEXT_FIELDS: Final = ("original_name", "title", "source", "purpose", "no
 
 DISPUTE_CREATED: Final = "dispute.created"
 DISPUTE_STATUS: Final = "dispute.status"
+DISPUTE_RENAMED: Final = "dispute.renamed"
 EVENT_ADDED: Final = "event.added"
 EXHIBIT_ADDED: Final = "exhibit.added"
 EXHIBIT_WITHDRAWN: Final = "exhibit.withdrawn"
@@ -72,7 +73,7 @@ EXHIBIT_REREAD: Final = "exhibit.reread"
 EXPORT_CREATED: Final = "export.created"
 PROFILE_UPDATED: Final = "profile.updated"  # in the home's own log, not a dispute's
 ACTIONS: Final = (DISPUTE_CREATED, DISPUTE_STATUS, EVENT_ADDED, EXHIBIT_ADDED, EXHIBIT_WITHDRAWN,
-                  EXHIBIT_REREAD, EXPORT_CREATED, PROFILE_UPDATED)
+                  EXHIBIT_REREAD, EXPORT_CREATED, PROFILE_UPDATED, DISPUTE_RENAMED)
 
 # The facts of a dispute its ``dispute.created`` entry records.
 DISPUTE_RECORDED: Final = ("id", "slug", "title", *DISPUTE_FIELDS, "status", "created_at")
@@ -141,6 +142,12 @@ class DisputeCreated:
     def title(self) -> str | None:
         return self.facts.get("title")
 
+    def renamed(self, reading: DisputeRenamed) -> DisputeCreated:
+        """The facts as they stand after a ``dispute.renamed`` entry: its new slug."""
+        if "slug" not in self.facts:
+            return self
+        return DisputeCreated(MappingProxyType({**self.facts, "slug": reading.after}))
+
     @classmethod
     def read(cls, payload: object) -> DisputeCreated:
         p = _mapping(payload)
@@ -169,6 +176,26 @@ class StatusChanged:
 
 def dispute_status(before: str, after: str, note: str | None) -> Entry:
     return DISPUTE_STATUS, {"from": before, "to": after, "note": note}
+
+
+# --- dispute.renamed
+
+
+@dataclass(frozen=True)
+class DisputeRenamed:
+    """``locker rename``: the dispute's slug (and its folder's name) from ``before`` to ``after``."""
+
+    before: str | None  # "from"
+    after: str | None   # "to"
+
+    @classmethod
+    def read(cls, payload: object) -> DisputeRenamed:
+        p = _mapping(payload)
+        return cls(_str(p, "from"), _str(p, "to"))
+
+
+def dispute_renamed(before: str, after: str) -> Entry:
+    return DISPUTE_RENAMED, {"from": before, "to": after}
 
 
 # --- event.added
@@ -353,12 +380,13 @@ def profile_updated(fields: Mapping[str, str | None]) -> Entry:
 
 
 Reading = (DisputeCreated | StatusChanged | EventAdded | ExhibitAdded | ExhibitWithdrawn | ExhibitReread
-           | ExportCreated | ProfileUpdated)
+           | ExportCreated | ProfileUpdated | DisputeRenamed)
 
 _READERS: Final[Mapping[str, Callable[[object], Reading]]] = {
     DISPUTE_CREATED: DisputeCreated.read, DISPUTE_STATUS: StatusChanged.read, EVENT_ADDED: EventAdded.read,
     EXHIBIT_ADDED: ExhibitAdded.read, EXHIBIT_WITHDRAWN: ExhibitWithdrawn.read, EXHIBIT_REREAD: ExhibitReread.read,
     EXPORT_CREATED: ExportCreated.read, PROFILE_UPDATED: ProfileUpdated.read,
+    DISPUTE_RENAMED: DisputeRenamed.read,
 }
 
 

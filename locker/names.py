@@ -31,6 +31,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 SLUG_MAX = 40  # a readable slug; the folder name rule (paths.SLUG_RE) allows 80
 
@@ -69,9 +70,11 @@ def _readings(run: str) -> list[str]:
     a character pypinyin has no reading of."""
     from pypinyin import lazy_pinyin  # ~0.1 s of dictionaries: only when a name is made
 
-    found = lazy_pinyin(run, errors=lambda chars: [""] * len(chars))
+    # pypinyin takes a list from `errors` (one item per character), though its stubs say str.
+    unread: Any = lambda chars: [""] * len(chars)  # noqa: E731
+    found = lazy_pinyin(run, errors=unread)
     if len(found) != len(run):  # never seen; one character at a time is always aligned
-        found = [(lazy_pinyin(c, errors=lambda chars: [""]) or [""])[0] for c in run]
+        found = [(lazy_pinyin(c, errors=unread) or [""])[0] for c in run]
     return [re.sub(r"[^a-z]", "", _latin(s)) for s in found]
 
 

@@ -182,6 +182,10 @@ def print_show(detail: Detail) -> None:
     console = _console()
     d = detail.dispute
     console.print(_text(f"{d.title}  [{d.slug}]  status: {d.status}"))
+    if detail.recorded_slug:  # a folder copied or moved by hand (see services.disputes.folder_note)
+        from .services.disputes import folder_note
+
+        print_warning(folder_note(d.slug, detail.recorded_slug))
     console.print(_fields([
         ("platform", d.platform), ("merchant", d.merchant), ("address", d.merchant_address),
         ("order", d.order_id), ("item", d.item), ("amount", f"{d.amount} {d.currency}" if d.amount else None),

@@ -247,3 +247,13 @@ def _drop(con: sqlite3.Connection, slug: str) -> None:
         con.execute("DELETE FROM doc WHERE id BETWEEN ? AND ?", (lo, hi))
     con.execute("DELETE FROM exhibit WHERE dispute = ?", (k.no,))
     con.execute("DELETE FROM dispute WHERE no = ?", (k.no,))
+
+
+def rename(con: sqlite3.Connection, before: str, after: str) -> bool:
+    """A dispute folder renamed (``locker rename``): keep the catalog's copy under the new name
+    instead of dropping it and copying it all again. False when there was nothing to rename (the
+    next refresh copies whatever is missing)."""
+    with immediate(con):
+        if _known_one(con, after) is not None:
+            return False
+        return con.execute("UPDATE dispute SET slug = ? WHERE slug = ?", (after, before)).rowcount > 0

@@ -12,7 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import custody, db, domain, names, store
@@ -49,9 +49,16 @@ def recording(opened: Opened) -> Iterator[Any]:
 
 @dataclass(frozen=True)
 class Detail:
-    dispute: DisputeView
+    dispute: DisputeView  # its slug is the folder's name, how the dispute is found
     exhibits: tuple[ExhibitView, ...]
     events: tuple[EventView, ...]
+    recorded_slug: str | None = None  # the slug the database recorded, when the folder's name differs
+
+
+def folder_note(folder: str, recorded: str) -> str:
+    """What to say of a dispute folder whose name is not the slug its database recorded."""
+    return _("the folder is named {folder} but the dispute was recorded as {slug} (copied or moved by hand?); "
+             "`locker rename {folder} NEW-SLUG` records a name").format(folder=repr(folder), slug=repr(recorded))
 
 
 @dataclass(frozen=True)
@@ -178,8 +185,9 @@ def detail(home: Home, ref: str) -> Detail:
         dispute = _one_dispute(session)
         exhibits = session.exec(select(Exhibit).order_by(col(Exhibit.number))).all()
         events = session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all()
-        return Detail(DisputeView.of(dispute), tuple(ExhibitView.of(e) for e in exhibits),
-                      tuple(EventView.of(ev) for ev in events))
+        view = DisputeView.of(dispute)
+        return Detail(replace(view, slug=opened.slug), tuple(ExhibitView.of(e) for e in exhibits),
+                      tuple(EventView.of(ev) for ev in events), view.slug if view.slug != opened.slug else None)
 
 
 @dataclass(frozen=True)
@@ -222,7 +230,7 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
             continue
         if platform and (dispute.platform or "").lower() != platform.lower():
             continue
-        out.append(Summary(DisputeView.of(dispute), count))
+        out.append(Summary(replace(DisputeView.of(dispute), slug=slug), count))  # found by its folder's name
     out.sort(key=lambda s: (s.dispute.created_at, s.dispute.slug), reverse=True)
     return Listing(tuple(out), tuple(unreadable))
 
@@ -249,5 +257,5 @@ def set_status(home: Home, ref: str, status: str, note: str | None = None) -> Di
         session.flush()
         custody.append(session.connection(), now, [domain.dispute_status(before, status, _clean(note))])
         search_index.index_status_note(session.connection(), _clean(note), now)
-        changed = DisputeView.of(dispute)
+        changed = replace(DisputeView.of(dispute), slug=opened.slug)
     return changed

@@ -84,6 +84,8 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     recorded = _payloads(chain)
     problems += _rows_against_chain(dispute, exhibits, recorded, messages)
     problems += _records_against_chain(dispute, events, exports, recorded)
+    if dispute is not None and dispute.slug != slug:  # a folder copied or moved by hand: said, not an error
+        problems.append(Problem(None, "folder_renamed", disputes.folder_note(slug, dispute.slug), severity="warning"))
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
@@ -243,6 +245,8 @@ def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any], 
     for entry, reading in recorded:
         if isinstance(reading, domain.DisputeCreated):
             created = reading
+        elif isinstance(reading, domain.DisputeRenamed) and created is not None:  # locker rename
+            created = created.renamed(reading)
         elif isinstance(reading, domain.EventAdded):
             recorded_events[reading.event] = reading
         elif isinstance(reading, domain.ExportCreated):
