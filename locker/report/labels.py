@@ -298,6 +298,7 @@ CUSTODY_ACTIONS = {
     "dispute.created": ("创建纠纷", "dispute opened"), "exhibit.added": ("证据入库", "exhibit added"),
     "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "exhibit.reread": ("重新读取聊天记录", "chat read again"), "event.added": ("添加事件", "event added"),
     "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
+    "dispute.renamed": ("更改名称", "renamed"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and
