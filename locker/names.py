@@ -27,7 +27,6 @@ Slugs are cut to :data:`SLUG_MAX` characters after a whole word.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -55,8 +54,8 @@ _LONGEST = max(len(w) for w in LEXICON)
 
 STANDALONE = frozenset("的了在是和与及或被把给对从向跟我你他她它不没又也都就还很太吗呢吧啊之于等个")
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
-_LATIN_WORD = re.compile(r"[a-z0-9]+")
+_HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+"  # compiled when used: ~20 ms
+_LATIN_WORD = r"[a-z0-9]+"
 
 
 def _latin(text: str) -> str:
@@ -106,8 +105,8 @@ def words(text: str) -> list[str]:
     in pinyin. Other scripts and symbols only separate words."""
     out: list[str] = []
     position = 0
-    for match in _HAN.finditer(text):
-        out += _LATIN_WORD.findall(_latin(text[position:match.start()]))
+    for match in re.finditer(_HAN, text):
+        out += re.findall(_LATIN_WORD, _latin(text[position:match.start()]))
         run = match.group()
         readings = _readings(run)
         start = 0
@@ -117,7 +116,7 @@ def words(text: str) -> list[str]:
             if spelled:
                 out.append(spelled)
         position = match.end()
-    out += _LATIN_WORD.findall(_latin(text[position:]))
+    out += re.findall(_LATIN_WORD, _latin(text[position:]))
     return out
 
 
@@ -179,6 +178,8 @@ CUTOFF = 0.6
 
 
 def _ratio(a: str, b: str) -> float:
+    import difflib  # only on a miss: `locker search` starts without it
+
     return difflib.SequenceMatcher(None, a, b).ratio()
 
 
