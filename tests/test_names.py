@@ -142,6 +142,7 @@ def test_rename_moves_the_folder_logs_it_and_search_follows(cli, home: Path) -> 
     assert search(cli, "耳机") == [("earbuds", "小红书无线耳机退款")]
     assert not any(old in json.dumps(hit) for hit in cli("search", "耳机", "--json").json["hits"])
     assert cli("show", old).code == 1
+    assert cli("log", "earbuds").out.splitlines()[-1].endswith(f"dispute.renamed    {entry['hash'][:12]}  {old} → earbuds")
     ran = cli("rename", "earbuds", "buds", "--json")
     assert ran.json == {"from": "earbuds", "to": "buds", "recorded_from": "earbuds", "seq": 4, "moved": True}
     assert search(cli, "拒绝") == [("buds", "商家拒绝退款")]
