@@ -259,6 +259,9 @@ def test_latin_terms_of_one_or_two_letters(cli) -> None:  # noqa: ANN001
     assert sorted(s for _, s in search(cli, "5g")) == ["5GHz wifi drops", "5G手机"]
     assert sorted(s for _, s in search(cli, "4k")) == ["4KTV 屏幕"]
     assert sorted(s for _, s in search(cli, "a")) == ["买了A股基金"]  # one letter: whole words only
+    ran = cli("search", "A")
+    assert ran.code == 0 and ran.err == "locker: warning: 'a': a single letter is found only where it stands alone as a word\n"
+    assert cli("search", "tv").err == ""
     assert sorted(s for _, s in search(cli, "an")) == ["an apple"]
 
 

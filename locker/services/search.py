@@ -101,6 +101,10 @@ def search(home: Home, query: str, *, platform: str | None = None, status: str |
     filters = _filters(platform, status, kind, since, until)
     q = parse_query(query)
     notices: list[str] = []
+    letters = [t.folded for t in q.terms if len(t.folded) == 1 and t.folded.isascii() and t.folded.isalpha()]
+    if letters:  # as a prefix, one letter would match most of any text (see search.text)
+        notices.append(_("{letters}: a single letter is found only where it stands alone as a word")
+                       .format(letters=", ".join(repr(x) for x in letters)))
     if dispute is not None:
         found, more = _in_one(home, home.locate(dispute).slug, q, filters, limit)
     else:
