@@ -290,6 +290,7 @@ def test_the_rename_and_show_documents_match_their_schemas(cli, home: Path) -> N
     shutil.copytree(home / "disputes" / "first", home / "disputes" / "first copy")
     shown = cli("show", "first copy", "--json")
     check(shown.json, "show")
+    check(cli("status", "first copy", "negotiating", "--json").json, "status")
     for args in (("first", "second"), ("first copy", "first copy-x"), ("first copy", "first-copy")):
         ran = cli("rename", *args, "--json")
         check(ran.json, "rename" if ran.code == 0 else "error")
