@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from locker import domain
 from locker.names import SLUG_MAX, slugify
@@ -300,3 +303,21 @@ def test_the_rename_and_show_documents_match_their_schemas(cli, home: Path) -> N
     assert ran.json["seq"] is None and ran.json["moved"] is True
     assert set(ran.json) == set(schema("rename")["properties"])
     assert schema("rename")["additionalProperties"] is False
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=60), st.one_of(st.none(), st.text(max_size=10)))
+def test_any_title_gives_a_valid_short_slug(title: str, platform: str | None) -> None:
+    slug = slugify(title, platform)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) and len(slug) <= SLUG_MAX, (title, slug)
+
+
+HAN_AND_LATIN = st.text(st.one_of(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+                                  st.sampled_from("aZ9 -，的了é🎧")), max_size=80)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(HAN_AND_LATIN)
+def test_any_chinese_title_gives_a_valid_short_slug(title: str) -> None:
+    slug = slugify(title)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) and len(slug) <= SLUG_MAX, (title, slug)
