@@ -95,6 +95,8 @@ def show_doc(detail: Detail) -> dict[str, Any]:
     doc["exhibits"] = [exhibit_doc(e) for e in detail.exhibits]
     doc["events"] = [event_doc(ev) for ev in detail.events]
     doc["history"] = history_doc(detail.history)
+    if detail.recorded_slug:  # the folder's name (slug) differs from what its database recorded
+        doc["recorded_slug"] = detail.recorded_slug
     return doc
 
 

@@ -33,6 +33,10 @@ DATE_ORDER_SOURCES: Final = ("option", "profile", "data", "locale", "assumed")
 # screenshot: it is cut into page-sized slices instead of being shrunk.
 LONG_RATIO: Final = 2.5
 
+# The longest title a dispute may have, in characters (``new`` and ``edit`` refuse a longer one):
+# a title names the dispute in lists, the pack's cover and its file's metadata.
+TITLE_MAX: Final = 200
+
 # The facts of a dispute the user types (``new``), beside its id, slug, title and status.
 DISPUTE_FIELDS: Final = (
     "platform", "merchant", "merchant_address", "order_id", "item",
@@ -61,6 +65,7 @@ EXHIBIT_TEXT_FIELDS: Final = ("original_name", "title", "source", "purpose", "no
 
 DISPUTE_CREATED: Final = "dispute.created"
 DISPUTE_STATUS: Final = "dispute.status"
+DISPUTE_RENAMED: Final = "dispute.renamed"
 EVENT_ADDED: Final = "event.added"
 EXHIBIT_ADDED: Final = "exhibit.added"
 EXHIBIT_WITHDRAWN: Final = "exhibit.withdrawn"
@@ -77,7 +82,7 @@ DEADLINE_REMOVED: Final = "deadline.removed"
 ACTIONS: Final = (DISPUTE_CREATED, DISPUTE_STATUS, EVENT_ADDED, EXHIBIT_ADDED, EXHIBIT_WITHDRAWN,
                   EXHIBIT_REREAD, EXPORT_CREATED, PROFILE_UPDATED, DISPUTE_EDITED, EXHIBIT_EDITED,
                   MESSAGE_EDITED, EXHIBIT_RESTORED, DEADLINE_ADDED,
-                  DEADLINE_DONE, DEADLINE_REMOVED)
+                  DEADLINE_DONE, DEADLINE_REMOVED, DISPUTE_RENAMED)
 
 # The facts of a dispute its ``dispute.created`` entry records.
 DISPUTE_RECORDED: Final = ("id", "slug", "title", *DISPUTE_FIELDS, "status", "created_at")
@@ -152,6 +157,12 @@ class DisputeCreated:
     def title(self) -> str | None:
         return self.facts.get("title")
 
+    def renamed(self, reading: DisputeRenamed) -> DisputeCreated:
+        """The facts as they stand after a ``dispute.renamed`` entry: its new slug."""
+        if "slug" not in self.facts:
+            return self
+        return DisputeCreated(MappingProxyType({**self.facts, "slug": reading.after}))
+
     @classmethod
     def read(cls, payload: object) -> DisputeCreated:
         p = _mapping(payload)
@@ -180,6 +191,26 @@ class StatusChanged:
 
 def dispute_status(before: str, after: str, note: str | None) -> Entry:
     return DISPUTE_STATUS, {"from": before, "to": after, "note": note}
+
+
+# --- dispute.renamed
+
+
+@dataclass(frozen=True)
+class DisputeRenamed:
+    """``locker rename``: the dispute's slug (and its folder's name) from ``before`` to ``after``."""
+
+    before: str | None  # "from"
+    after: str | None   # "to"
+
+    @classmethod
+    def read(cls, payload: object) -> DisputeRenamed:
+        p = _mapping(payload)
+        return cls(_str(p, "from"), _str(p, "to"))
+
+
+def dispute_renamed(before: str, after: str) -> Entry:
+    return DISPUTE_RENAMED, {"from": before, "to": after}
 
 
 # --- event.added
@@ -519,7 +550,7 @@ def deadline_removed(deadline: int, reason: str | None) -> Entry:
 
 Reading = (DisputeCreated | StatusChanged | EventAdded | ExhibitAdded | ExhibitWithdrawn | ExhibitReread
            | ExportCreated | ProfileUpdated | DisputeEdited | ExhibitEdited | MessageEdited | ExhibitRestored
-           | DeadlineAdded | DeadlineDone | DeadlineRemoved)
+           | DeadlineAdded | DeadlineDone | DeadlineRemoved | DisputeRenamed)
 
 _READERS: Final[Mapping[str, Callable[[object], Reading]]] = {
     DISPUTE_CREATED: DisputeCreated.read, DISPUTE_STATUS: StatusChanged.read, EVENT_ADDED: EventAdded.read,
@@ -527,6 +558,7 @@ _READERS: Final[Mapping[str, Callable[[object], Reading]]] = {
     EXPORT_CREATED: ExportCreated.read, PROFILE_UPDATED: ProfileUpdated.read, DISPUTE_EDITED: DisputeEdited.read,
     EXHIBIT_EDITED: ExhibitEdited.read, MESSAGE_EDITED: MessageEdited.read, EXHIBIT_RESTORED: ExhibitRestored.read,
     DEADLINE_ADDED: DeadlineAdded.read, DEADLINE_DONE: DeadlineDone.read, DEADLINE_REMOVED: DeadlineRemoved.read,
+    DISPUTE_RENAMED: DisputeRenamed.read,
 }
 
 

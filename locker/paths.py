@@ -7,10 +7,23 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import names
 from .errors import READ_ONLY, Ambiguous, HomeError, LockerError, NotFound, UsageError
+from .i18n import _
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 DB_NAME = "dispute.sqlite"
+FOLDER_NAME_MAX = 255  # bytes: most file systems' limit for one name
+
+
+def is_folder_name(name: str) -> bool:
+    """Whether a dispute folder may have this name: a slug, or a name a person gave the folder by
+    hand (a copy, a move) that is one plain path component: not hidden ('.' starts locker's own
+    staging folders), no separator, no control character."""
+    if SLUG_RE.match(name):
+        return True
+    return (bool(name) and not name.startswith(".") and name.isprintable() and "/" not in name
+            and "\\" not in name and name == name.strip() and len(os.fsencode(name)) <= FOLDER_NAME_MAX)
 
 
 def default_home() -> Path:
@@ -54,34 +67,51 @@ class Home:
         return self.root / "locker.toml"
 
     def dispute(self, slug: str) -> DisputeDir:
-        if not SLUG_RE.match(slug):
-            raise UsageError(f"not a dispute name: {slug!r}")
+        """The folder of the dispute of this name (a slug, or the name of a folder copied by hand)."""
+        if not is_folder_name(slug):
+            raise UsageError(_("not a dispute name: {name}").format(name=repr(slug)))
         return DisputeDir(self.disputes / slug)
 
     def slugs(self) -> list[str]:
-        """The names of the dispute folders that hold a database, sorted."""
+        """The names of the dispute folders that hold a database, sorted. A folder's name is how
+        a dispute is found, even when it differs from the slug its database recorded."""
         try:
             entries = os.scandir(self.disputes)
         except FileNotFoundError:
             return []
         with entries:
             return sorted(e.name for e in entries
-                          if SLUG_RE.match(e.name) and os.path.exists(os.path.join(e.path, DB_NAME)))
+                          if is_folder_name(e.name) and os.path.exists(os.path.join(e.path, DB_NAME)))
 
     def locate(self, ref: str) -> DisputeDir:
-        """The folder of the dispute named by its slug or a unique prefix of it."""
+        """The folder of the dispute named by ``ref``: its slug (folder name), else a unique prefix
+        of one, else a unique part of a title (``耳机``). A miss suggests the closest names."""
         ref = ref.strip()
-        if not ref or not SLUG_RE.match(ref):
-            raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
         slugs = self.slugs()
         if ref in slugs:
             return self.dispute(ref)
-        found = [s for s in slugs if s.startswith(ref)]
-        if not found:
-            raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
+        found = [s for s in slugs if s.startswith(ref)] if ref else []
         if len(found) > 1:
-            raise Ambiguous(f"{ref!r} could be {', '.join(found[:5])}{' …' if len(found) > 5 else ''}")
-        return self.dispute(found[0])
+            raise Ambiguous(_("{name} could be {choices}").format(name=repr(ref), choices=names.listed(found)))
+        if found:
+            return self.dispute(found[0])
+        titles = self.titles(slugs) if ref else {}
+        wanted = names.fold(ref)
+        found = [s for s in slugs if wanted and wanted in names.fold(titles.get(s) or "")]
+        if len(found) > 1:
+            choices = [f"{s} ({titles[s]})" for s in found]
+            raise Ambiguous(_("{name} could be {choices}").format(name=repr(ref), choices=names.listed(choices)))
+        if found:
+            return self.dispute(found[0])
+        close = names.suggest(ref, titles.items()) if ref else []
+        if close:
+            raise NotFound(_("no dispute named {name}; did you mean {choices}? (see `locker list`)").format(
+                name=repr(ref), choices=", ".join(close)))
+        raise NotFound(_("no dispute named {name} (see `locker list`)").format(name=repr(ref)))
+
+    def titles(self, slugs: list[str]) -> dict[str, str | None]:
+        """folder name → the title its database records (None when it cannot be read)."""
+        return {slug: read_title(self.disputes / slug / DB_NAME) for slug in slugs}
 
     def require_writable(self) -> Home:
         """Refuse, in one line, to start a change in a home this process cannot write to."""
@@ -97,6 +127,27 @@ class Home:
         except OSError as err:
             raise LockerError(f"cannot create the locker home: {err.strerror}", path=str(self.root)) from None
         return self
+
+
+def read_title(db: Path) -> str | None:
+    """The title a dispute database records, read without changing anything; None when it cannot be
+    read (the commands that open it say why)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    uri = "file:" + quote(str(db.resolve()))
+    for mode in ("mode=ro", "immutable=1"):  # immutable: a read-only copy without its -shm file
+        con = None
+        try:
+            con = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=1)
+            row = con.execute("SELECT title FROM dispute LIMIT 1").fetchone()
+            return row[0] if row and isinstance(row[0], str) else None
+        except sqlite3.Error:
+            continue
+        finally:
+            if con is not None:
+                con.close()
+    return None
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,10 @@ def print_show(detail: Detail) -> None:
     console = _console()
     d = detail.dispute
     console.print(_text(f"{d.title}  [{d.slug}]  status: {d.status}"))
+    if detail.recorded_slug:  # a folder copied or moved by hand (see services.disputes.folder_note)
+        from .services.disputes import folder_note
+
+        print_warning(folder_note(d.slug, detail.recorded_slug))
     console.print(_fields([
         ("platform", d.platform), ("merchant", d.merchant), ("address", d.merchant_address),
         ("order", d.order_id), ("item", d.item), ("amount", f"{d.amount} {d.currency}" if d.amount else None),
@@ -314,6 +318,8 @@ def _log_summary(action: str, payload: Any) -> str:
         return f"{r.slug}: {r.title}"
     if isinstance(r, domain.ExportCreated):
         return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
+    if isinstance(r, domain.DisputeRenamed):
+        return f"{r.before} → {r.after}"
     return json.dumps(payload, ensure_ascii=False)[:120]
 
 

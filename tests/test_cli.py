@@ -12,7 +12,7 @@ def test_new_list_show(cli) -> None:  # noqa: ANN001
     ran = cli("new", "小红书无线耳机退款", "--platform", "xiaohongshu", "--amount", "12345678901234567.89", "--json")
     assert ran.code == 0, ran.err
     slug = ran.json["slug"]
-    assert slug == "xiaohongshu" and ran.json["amount"] == "12345678901234567.89"
+    assert slug == "xiaohongshu-wuxian-erji-tuikuan" and ran.json["amount"] == "12345678901234567.89"
     assert ran.json["status"] == "open" and ran.json["currency"] == "CNY"
     second = cli("new", "Earbuds refund", "--platform", "taobao", "--json").json["slug"]
     assert second == "earbuds-refund"

@@ -315,6 +315,7 @@ CUSTODY_ACTIONS = {
     "message.edited": ("更正聊天消息", "message corrected"), "exhibit.restored": ("恢复证据", "exhibit restored"),
     "deadline.added": ("添加期限", "deadline added"), "deadline.done": ("期限标记完成", "deadline marked done"),
     "deadline.removed": ("删除期限", "deadline removed"),
+    "dispute.renamed": ("更改名称", "renamed"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..db import connect, immediate
 from ..errors import LockerError
-from ..paths import DB_NAME, SLUG_RE, Home
+from ..paths import DB_NAME, Home, is_folder_name
 from . import index
 from .text import index_text
 
@@ -75,7 +75,7 @@ def on_disk(home: Home) -> dict[str, tuple[str, int]]:
         return out
     with entries:
         for entry in entries:
-            if SLUG_RE.match(entry.name):
+            if is_folder_name(entry.name):
                 found = stamp(os.path.join(entry.path, DB_NAME))  # plain strings: pathlib costs more than stat here
                 if found is not None:
                     out[entry.name] = found
@@ -247,3 +247,13 @@ def _drop(con: sqlite3.Connection, slug: str) -> None:
         con.execute("DELETE FROM doc WHERE id BETWEEN ? AND ?", (lo, hi))
     con.execute("DELETE FROM exhibit WHERE dispute = ?", (k.no,))
     con.execute("DELETE FROM dispute WHERE no = ?", (k.no,))
+
+
+def rename(con: sqlite3.Connection, before: str, after: str) -> bool:
+    """A dispute folder renamed (``locker rename``): keep the catalog's copy under the new name
+    instead of dropping it and copying it all again. False when there was nothing to rename (the
+    next refresh copies whatever is missing)."""
+    with immediate(con):
+        if _known_one(con, after) is not None:
+            return False
+        return con.execute("UPDATE dispute SET slug = ? WHERE slug = ?", (after, before)).rowcount > 0

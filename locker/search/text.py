@@ -18,8 +18,15 @@ alone, one token each, and FTS5 keeps positions (``detail=full``):
 * a one-character query (赔) is one token;
 * two or more characters (退款, 七天无理由) are an FTS5 *phrase* of single
   characters, which must stand at consecutive positions;
-* words in other scripts stay whole (``iphone15``); words of three or more
-  characters match as prefixes (``refund`` finds ``refunds``);
+* words in other scripts stay whole (``iphone15``); words of two or more
+  characters match as prefixes (``refund`` finds ``refunds``, ``tv`` finds ``TVs`` and ``5g``
+  finds ``5GHz``), from their start only (``pods`` does not find ``AirPods``). A single
+  letter matches whole words only (``a`` finds ``A股`` and ``plan A``): as a prefix it would
+  match most of any text. Numbers shorter than four digits match whole numbers only;
+* an emoji or other pictograph (Unicode category So: 🎧 😡 ★ ☎) is a token of its own, written
+  as ``emj`` and its code point in hex (🎧 → ``emj1f3a7``), so that the index holds only
+  letters and digits whatever SQLite's Unicode tables know; variation selectors and
+  zero-width joiners are dropped by folding, so 👨‍👩‍👧 is three tokens and ❤️ finds ❤;
 * every run of 4–32 digits (order, phone and tracking numbers, also inside a
   token like ``sf1234567890``) is also indexed by its suffixes of 4 or more
   digits, so that any part of 4+ digits is a prefix query (``01123456*``) away.
@@ -54,7 +61,7 @@ from typing import Any
 
 # Bump when the tokens for the same text change: every index built with
 # another version is rebuilt (per dispute by `locker reindex`, the catalog on its own).
-TOKENIZER_VERSION = f"2/{unicodedata.unidata_version}"
+TOKENIZER_VERSION = f"3/{unicodedata.unidata_version}"
 
 CJK_RANGES = (
     "\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -71,10 +78,11 @@ def _is_cjk(ch: str) -> bool:
     return any(first <= code <= last for first, last in _CJK_SPANS)
 _OLD = unicodedata.ucd_3_2_0
 _DIGIT = re.compile(r"\d")
-_DIGITS = re.compile(r"\d{4,}")  # runs of digits that get their suffixes indexed
+_DIGITS = re.compile(r"(?<!emj)\d{4,}")  # runs of digits that get their suffixes indexed (not an emoji's code)
 
 SUFFIX_MIN, SUFFIX_MAX_TOKEN = 4, 32  # index the suffixes of 4+ digits of runs of 4..32 digits
-PREFIX_MIN = 3  # words of this length or more match as prefixes
+PREFIX_MIN = 2  # words of this length or more (not numbers) match as prefixes
+EMOJI_TOKEN = "emj"  # an emoji's token: this and its code point in hex
 MAX_PIECES = 12  # FTS5 filter: at most this many pieces (the longest) ...
 MAX_PHRASE = 12  # ... each a phrase of at most this many characters; `confirm` checks all of it
 SNIPPET_BEFORE, SNIPPET_CHARS = 24, 96
@@ -97,6 +105,11 @@ def _is_token_char(ch: str) -> bool:
     return ch != "_" and _OLD.category(ch)[0] in "LN"
 
 
+def _is_emoji(ch: str) -> bool:
+    """An emoji or other pictograph: indexed as a token of its own (see EMOJI_TOKEN)."""
+    return unicodedata.category(ch) == "So"
+
+
 class _FoldTable(dict[int, str]):
     """``str.translate`` table: code point → folded text, computed once per character."""
 
@@ -112,7 +125,9 @@ class _TokenTable(dict[int, str]):
     def __missing__(self, code: int) -> str:
         out = []
         for ch in FOLD[code]:
-            if not _is_token_char(ch):
+            if _is_emoji(ch):
+                out.append(f" {EMOJI_TOKEN}{ord(ch):x} ")
+            elif not _is_token_char(ch):
                 out.append(" ")
             elif _is_cjk(ch):
                 out.append(f" {ch} ")
@@ -148,6 +163,7 @@ def index_text(text: str) -> str:
 # --- queries ---------------------------------------------------------------
 
 _WORD = f"[^\\W_{CJK_RANGES}]"  # a letter or digit outside CJK (as Python's regex sees it)
+_EMOJI_TOKEN = re.compile(f"{EMOJI_TOKEN}[0-9a-f]+")
 
 
 @dataclass(frozen=True)
@@ -167,17 +183,18 @@ class Query:
 
 
 def _strip_edges(term: str) -> str:
-    """Drop punctuation and symbols at both ends of a term (they are not tokens)."""
+    """Drop punctuation and symbols other than emoji at both ends of a term (they are not tokens)."""
     start, end = 0, len(term)
-    while start < end and not _is_token_char(term[start]):
+    while start < end and not (_is_token_char(term[start]) or _is_emoji(term[start])):
         start += 1
-    while end > start and not _is_token_char(term[end - 1]):
+    while end > start and not (_is_token_char(term[end - 1]) or _is_emoji(term[end - 1])):
         end -= 1
     return term[start:end]
 
 
 def _pieces(term: str) -> list[tuple[str, str]]:
-    """The term's FTS5 pieces in order: ("cjk", "退款") runs and ("word", "iphone") words."""
+    """The term's FTS5 pieces in order: ("cjk", "退款") runs, ("word", "iphone") words and
+    ("emoji", "emj1f3a7") emoji."""
     pieces: list[tuple[str, str]] = []
     run: list[str] = []
     for token in term.translate(TOKEN).split():
@@ -187,7 +204,7 @@ def _pieces(term: str) -> list[tuple[str, str]]:
         if run:
             pieces.append(("cjk", "".join(run)))
             run = []
-        pieces.append(("word", token))
+        pieces.append(("emoji" if _EMOJI_TOKEN.fullmatch(token) else "word", token))
     if run:
         pieces.append(("cjk", "".join(run)))
     return pieces
@@ -202,7 +219,7 @@ def _fts_piece(kind: str, value: str) -> str:
     # Tokens hold letters and digits only: quoting them is always safe.
     if kind == "cjk":
         return '"' + " ".join(value[:MAX_PHRASE]) + '"'
-    if _substring_word(value) or (len(value) >= PREFIX_MIN and not value.isdigit()):
+    if kind == "word" and (_substring_word(value) or (len(value) >= PREFIX_MIN and not value.isdigit())):
         return f'"{value}" *'
     return f'"{value}"'
 

@@ -7,18 +7,19 @@ in :mod:`.timeline`.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import custody, db, domain, store
-from ..domain import DISPUTE_FIELDS, STATUSES  # STATUSES: also read as disputes.STATUSES by services.search
+from .. import custody, db, domain, names, store
+from ..domain import DISPUTE_FIELDS, STATUSES, TITLE_MAX  # STATUSES: also read as disputes.STATUSES by services.search
 from ..errors import LockerError, UsageError
+from ..i18n import _
+from ..names import SLUG_MAX
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
 from ..values import now_utc, parse_amount, parse_date
@@ -50,10 +51,17 @@ def recording(opened: Opened) -> Iterator[Any]:
 
 @dataclass(frozen=True)
 class Detail:
-    dispute: DisputeView
+    dispute: DisputeView  # its slug is the folder's name, how the dispute is found
     exhibits: tuple[ExhibitView, ...]
     events: tuple[EventView, ...]
     history: tuple[Change, ...] = ()  # corrections of the dispute's facts (locker edit), oldest first
+    recorded_slug: str | None = None  # the slug the database recorded, when the folder's name differs
+
+
+def folder_note(folder: str, recorded: str) -> str:
+    """What to say of a dispute folder whose name is not the slug its database recorded."""
+    return _("the folder is named {folder} but the dispute was recorded as {slug} (copied or moved by hand?); "
+             "`locker rename {folder} NEW-SLUG` records a name").format(folder=repr(folder), slug=repr(recorded))
 
 
 @dataclass(frozen=True)
@@ -63,9 +71,19 @@ class Summary:
 
 
 def slugify(title: str, platform: str | None = None) -> str:
-    words = re.findall(r"[a-z0-9]+", title.lower()) or re.findall(r"[a-z0-9]+", (platform or "").lower())
-    slug = "-".join(words)[:40].strip("-")
-    return slug or "dispute"
+    """A readable slug for a title: Latin words as they are, Chinese in pinyin (see :mod:`locker.names`)."""
+    return names.slugify(title, platform)
+
+
+def check_title(title: str) -> str:
+    """The title stripped, or a UsageError when it is empty or longer than TITLE_MAX characters."""
+    title = title.strip()
+    if not title:
+        raise UsageError(_("a dispute needs a title"))
+    if len(title) > TITLE_MAX:
+        raise UsageError(_("a title has at most {limit} characters; this one has {count}").format(
+            limit=TITLE_MAX, count=len(title)))
+    return title
 
 
 def _clean(value: str | None) -> str | None:
@@ -77,9 +95,7 @@ def _clean(value: str | None) -> str | None:
 
 def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None) -> DisputeView:
     """Open a dispute: a new folder with its database and a first custody entry."""
-    title = title.strip()
-    if not title:
-        raise UsageError("a dispute needs a title")
+    title = check_title(title)
     unknown = set(fields) - set(DISPUTE_FIELDS)
     if unknown:
         raise UsageError(f"unknown dispute field: {', '.join(sorted(unknown))}")
@@ -132,7 +148,7 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
 def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
     """Create the first free slug's folder, empty (mkdir is atomic: two `new` never share one)."""
     for n in range(1, 1000):
-        candidate = base if n == 1 else f"{base[:36]}-{n}"
+        candidate = base if n == 1 else f"{names.trim(base, SLUG_MAX - 1 - len(str(n)))}-{n}"
         target = home.dispute(candidate)
         try:
             target.root.mkdir(mode=0o700)
@@ -172,8 +188,10 @@ def detail(home: Home, ref: str) -> Detail:
         dispute = _one_dispute(session)
         exhibits = session.exec(select(Exhibit).order_by(col(Exhibit.number))).all()
         events = session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all()
-        return Detail(DisputeView.of(dispute), tuple(ExhibitView.of(e) for e in exhibits),
-                      tuple(EventView.of(ev) for ev in events), history.of_dispute(session.connection()))
+        view = DisputeView.of(dispute)
+        return Detail(replace(view, slug=opened.slug), tuple(ExhibitView.of(e) for e in exhibits),
+                      tuple(EventView.of(ev) for ev in events), history.of_dispute(session.connection()),
+                      view.slug if view.slug != opened.slug else None)
 
 
 @dataclass(frozen=True)
@@ -216,7 +234,7 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
             continue
         if platform and (dispute.platform or "").lower() != platform.lower():
             continue
-        out.append(Summary(DisputeView.of(dispute), count))
+        out.append(Summary(replace(DisputeView.of(dispute), slug=slug), count))  # found by its folder's name
     out.sort(key=lambda s: (s.dispute.created_at, s.dispute.slug), reverse=True)
     return Listing(tuple(out), tuple(unreadable))
 
@@ -243,5 +261,5 @@ def set_status(home: Home, ref: str, status: str, note: str | None = None) -> Di
         session.flush()
         custody.append(session.connection(), now, [domain.dispute_status(before, status, _clean(note))])
         search_index.index_status_note(session.connection(), _clean(note), now)
-        changed = DisputeView.of(dispute)
+        changed = replace(DisputeView.of(dispute), slug=opened.slug)
     return changed

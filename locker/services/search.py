@@ -22,6 +22,7 @@ from typing import Any
 from ..db import connect, immediate
 from ..domain import KINDS, STATUSES
 from ..errors import UsageError
+from ..i18n import _
 from ..paths import Home
 from ..search import catalog, index
 from ..search import text as search_text
@@ -87,7 +88,8 @@ def parse_query(query: str) -> search_text.Query:
     if not query.strip():
         raise UsageError("nothing to search for: give a word, a number or some Chinese characters")
     if not q.fts:
-        raise UsageError(f"nothing to search for in {query!r}: a search needs letters, digits or CJK characters")
+        raise UsageError(_("nothing to search for in {query}: a search needs letters, digits, CJK characters or emoji")
+                         .format(query=repr(query)))
     return q
 
 
@@ -99,6 +101,10 @@ def search(home: Home, query: str, *, platform: str | None = None, status: str |
     filters = _filters(platform, status, kind, since, until)
     q = parse_query(query)
     notices: list[str] = []
+    letters = [t.folded for t in q.terms if len(t.folded) == 1 and t.folded.isascii() and t.folded.isalpha()]
+    if letters:  # as a prefix, one letter would match most of any text (see search.text)
+        notices.append(_("{letters}: a single letter is found only where it stands alone as a word")
+                       .format(letters=", ".join(repr(x) for x in letters)))
     if dispute is not None:
         found, more = _in_one(home, home.locate(dispute).slug, q, filters, limit)
     else:

@@ -91,6 +91,8 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     problems += _rows_against_chain(dispute, exhibits, recorded, messages)
     problems += _records_against_chain(dispute, events, exports, recorded)
     problems += [Problem(None, p, d) for p, d in deadlines.problems_against_chain(deadline_rows, [r for _, r in recorded])]
+    if dispute is not None and dispute.slug != slug:  # a folder copied or moved by hand: said, not an error
+        problems.append(Problem(None, "folder_renamed", disputes.folder_note(slug, dispute.slug), severity="warning"))
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
@@ -266,6 +268,8 @@ def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any], 
             facts = dict(reading.facts)
         elif isinstance(reading, domain.DisputeEdited):
             facts.update((c.field, c.after) for c in reading.changes)  # corrected: the newest value counts
+        elif isinstance(reading, domain.DisputeRenamed) and "slug" in facts:  # locker rename
+            facts["slug"] = reading.after
         elif isinstance(reading, domain.EventAdded):
             recorded_events[reading.event] = reading
         elif isinstance(reading, domain.ExportCreated):
