@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import READ_ONLY, Ambiguous, HomeError, LockerError, NotFound, UsageError
+from .i18n import _
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 DB_NAME = "dispute.sqlite"
@@ -35,9 +36,9 @@ def open_home(explicit: str | os.PathLike[str] | None = None, *, may_create: boo
     ``new`` and ``profile`` can). A default home not made yet is simply empty."""
     root = resolve_home(explicit)
     if root.exists() and not root.is_dir():
-        raise HomeError("the locker home is not a folder", path=str(root))
+        raise HomeError(_("the locker home is not a folder"), path=str(root))
     if explicit and not may_create and not root.exists():
-        raise HomeError("no locker home here (a new one is made by `locker new`)", path=str(root))
+        raise HomeError(_("no locker home here (a new one is made by `locker new`)"), path=str(root))
     return Home(root)
 
 
@@ -55,7 +56,7 @@ class Home:
 
     def dispute(self, slug: str) -> DisputeDir:
         if not SLUG_RE.match(slug):
-            raise UsageError(f"not a dispute name: {slug!r}")
+            raise UsageError(_("not a dispute name: {slug!r}").format(slug=slug))
         return DisputeDir(self.disputes / slug)
 
     def slugs(self) -> list[str]:
@@ -72,21 +73,21 @@ class Home:
         """The folder of the dispute named by its slug or a unique prefix of it."""
         ref = ref.strip()
         if not ref or not SLUG_RE.match(ref):
-            raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
+            raise NotFound(_("no dispute named {ref!r} (see `locker list`)").format(ref=ref))
         slugs = self.slugs()
         if ref in slugs:
             return self.dispute(ref)
         found = [s for s in slugs if s.startswith(ref)]
         if not found:
-            raise NotFound(f"no dispute named {ref!r} (see `locker list`)")
+            raise NotFound(_("no dispute named {ref!r} (see `locker list`)").format(ref=ref))
         if len(found) > 1:
-            raise Ambiguous(f"{ref!r} could be {', '.join(found[:5])}{' …' if len(found) > 5 else ''}")
+            raise Ambiguous(_("{ref!r} could be {choices}").format(ref=ref, choices=", ".join(found[:5]) + (" …" if len(found) > 5 else "")))
         return self.dispute(found[0])
 
     def require_writable(self) -> Home:
         """Refuse, in one line, to start a change in a home this process cannot write to."""
         if self.root.is_dir() and not os.access(self.root, os.W_OK):
-            raise HomeError(READ_ONLY, path=str(self.root))
+            raise HomeError(_(READ_ONLY), path=str(self.root))
         return self
 
     def ensure(self) -> Home:
@@ -95,7 +96,7 @@ class Home:
             for folder in (self.root, self.disputes):
                 folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as err:
-            raise LockerError(f"cannot create the locker home: {err.strerror}", path=str(self.root)) from None
+            raise LockerError(_("cannot create the locker home: {reason}").format(reason=err.strerror), path=str(self.root)) from None
         return self
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from .. import custody, db, domain, store
 from ..domain import DISPUTE_FIELDS, STATUSES  # STATUSES: also read as disputes.STATUSES by services.search
 from ..errors import LockerError, UsageError
+from ..i18n import _
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
 from ..values import now_utc, parse_amount, parse_date
@@ -76,10 +77,10 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
     """Open a dispute: a new folder with its database and a first custody entry."""
     title = title.strip()
     if not title:
-        raise UsageError("a dispute needs a title")
+        raise UsageError(_("a dispute needs a title"))
     unknown = set(fields) - set(DISPUTE_FIELDS)
     if unknown:
-        raise UsageError(f"unknown dispute field: {', '.join(sorted(unknown))}")
+        raise UsageError(_("unknown dispute field: {choices}").format(choices=', '.join(sorted(unknown))))
     values: dict[str, Any] = {k: _clean(v) for k, v in fields.items()}
     if values.get("amount"):
         values["amount"] = parse_amount(values["amount"])
@@ -87,7 +88,7 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
         values["purchased_on"] = parse_date(values["purchased_on"])
     values["currency"] = (values.get("currency") or "CNY").upper()
     if slug is not None and not SLUG_RE.match(slug):
-        raise UsageError(f"a dispute name uses a-z, 0-9 and '-': {slug!r}")
+        raise UsageError(_("a dispute name uses a-z, 0-9 and '-': {slug!r}").format(slug=slug))
     home.require_writable().ensure()
 
     from ..models import Dispute
@@ -136,10 +137,10 @@ def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
             return target
         except FileExistsError:
             if exact:
-                raise LockerError(f"a dispute named {candidate!r} exists already") from None
+                raise LockerError(_("a dispute named {candidate!r} exists already").format(candidate=candidate)) from None
         except OSError as err:
             raise store._os_error(err, home.disputes) from None
-    raise LockerError(f"too many disputes named like {base!r}")
+    raise LockerError(_("too many disputes named like {base!r}").format(base=base))
 
 
 def resolve(home: Home, ref: str) -> Opened:
@@ -155,7 +156,7 @@ def _one_dispute(session: Any) -> Any:
 
     dispute = session.exec(select(Dispute)).first()
     if dispute is None:
-        raise LockerError("the dispute database has no dispute row")
+        raise LockerError(_("the dispute database has no dispute row"))
     return dispute
 
 
@@ -193,7 +194,7 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
     from ..models import Exhibit
 
     if status and status not in STATUSES:
-        raise UsageError(f"status must be one of {', '.join(STATUSES)}")
+        raise UsageError(_("status must be one of {choices}").format(choices=', '.join(STATUSES)))
     out = []
     unreadable = []
     for slug in home.slugs():
@@ -228,14 +229,14 @@ def touch(session: Any, now: str) -> Any:
 
 def set_status(home: Home, ref: str, status: str, note: str | None = None) -> DisputeView:
     if status not in STATUSES:
-        raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        raise UsageError(_("status must be one of {choices}, not {status!r}").format(choices=', '.join(STATUSES), status=status))
     opened = resolve(home, ref)
     now = now_utc()
     with recording(opened) as session:
         dispute = touch(session, now)
         before = dispute.status
         if before == status:
-            raise UsageError(f"{opened.slug} is already {status}")
+            raise UsageError(_("{slug} is already {status}").format(slug=opened.slug, status=status))
         dispute.status = status
         session.flush()
         custody.append(session.connection(), now, [domain.dispute_status(before, status, _clean(note))])

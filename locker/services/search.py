@@ -22,6 +22,7 @@ from typing import Any
 from ..db import connect, immediate
 from ..domain import KINDS, STATUSES
 from ..errors import UsageError
+from ..i18n import _
 from ..paths import Home
 from ..search import catalog, index
 from ..search import text as search_text
@@ -70,13 +71,13 @@ class ReindexResult:
 def _filters(platform: str | None, status: str | None, kind: str | None, since: str | None,
              until: str | None) -> catalog.Filters:
     if status and status not in STATUSES:
-        raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        raise UsageError(_("status must be one of {choices}, not {status!r}").format(choices=', '.join(STATUSES), status=status))
     if kind and kind not in KINDS:
-        raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise UsageError(_("kind must be one of {choices}, not {kind!r}").format(choices=', '.join(KINDS), kind=kind))
     since = parse_date(since) if since else None
     until = parse_date(until) if until else None
     if since and until and since > until:
-        raise UsageError(f"--since {since} is after --until {until}")
+        raise UsageError(_("--since {since} is after --until {until}").format(since=since, until=until))
     return catalog.Filters(platform=(platform or "").strip() or None, status=status, kind=kind,
                            since=since, until=until)
 
@@ -85,9 +86,9 @@ def parse_query(query: str) -> search_text.Query:
     """The query, or a UsageError saying why there is nothing to search for."""
     q = search_text.parse(query)
     if not query.strip():
-        raise UsageError("nothing to search for: give a word, a number or some Chinese characters")
+        raise UsageError(_("nothing to search for: give a word, a number or some Chinese characters"))
     if not q.fts:
-        raise UsageError(f"nothing to search for in {query!r}: a search needs letters, digits or CJK characters")
+        raise UsageError(_("nothing to search for in {query!r}: a search needs letters, digits or CJK characters").format(query=query))
     return q
 
 
@@ -95,7 +96,7 @@ def search(home: Home, query: str, *, platform: str | None = None, status: str |
            kind: str | None = None, since: str | None = None, until: str | None = None,
            dispute: str | None = None, limit: int = DEFAULT_LIMIT) -> SearchResult:
     if limit < 1:
-        raise UsageError(f"--limit must be 1 or more, not {limit}")
+        raise UsageError(_("--limit must be 1 or more, not {limit}").format(limit=limit))
     filters = _filters(platform, status, kind, since, until)
     q = parse_query(query)
     notices: list[str] = []
