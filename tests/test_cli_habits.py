@@ -1,0 +1,144 @@
+"""A command line that fits people's habits (issue 11 §4): --version, completion of disputes
+and exhibit numbers, bare ``locker``, metavars people understand, --home anywhere, and piped
+output that is neither folded nor padded."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from locker import __version__, shell
+from tests.conftest import REPO
+
+LOCKER = Path(sys.executable).with_name("locker")
+
+
+def _locker(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    return subprocess.run([str(LOCKER), *args], capture_output=True, text=True, cwd=REPO,
+                          env={**base, "LOCKER_HOME": str(home), "TZ": "UTC", "LANG": "C.UTF-8", **env})
+
+
+@pytest.fixture
+def home(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: ANN001
+    """A home with two disputes; earbuds holds two exhibits."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("LOCKER_HOME", str(home))
+    assert cli("new", "小红书无线耳机退款", "--slug", "earbuds").code == 0
+    assert cli("new", "淘宝充电宝", "--slug", "powerbank").code == 0
+    for name in ("聊天截图.txt", "receipt.txt"):
+        (tmp_path / name).write_text(f"evidence {name}\n", encoding="utf-8")
+    assert cli("add", "earbuds", str(tmp_path / "聊天截图.txt"), str(tmp_path / "receipt.txt"),
+               "--title", "付款凭证").code == 0
+    return home
+
+
+def test_version(cli) -> None:  # noqa: ANN001
+    ran = cli("--version")
+    assert ran.code == 0 and ran.out.strip() == f"locker {__version__}"
+
+
+def test_bare_locker_gives_an_overview_and_exits_0(home: Path) -> None:
+    ran = _locker(home=home)
+    assert ran.returncode == 0, ran.stderr
+    assert "Commands:" in ran.stdout and "  add " in ran.stdout and "  export " in ran.stdout
+    assert f"Home: {home} (2 disputes)" in ran.stdout
+    assert "locker COMMAND --help" in ran.stdout
+    ran = _locker(home=home / "not-yet")
+    assert ran.returncode == 0 and "not made yet" in ran.stdout
+
+
+def test_home_before_or_after_the_command(home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"  # LOCKER_HOME points here: only --home finds the disputes
+    for args in (("--home", str(home), "list"), ("list", "--home", str(home)), ("list", f"--home={home}"),
+                 ("show", "earbuds", "2", "--home", str(home))):
+        ran = _locker(*args, home=elsewhere)
+        assert ran.returncode == 0, (args, ran.stderr)
+        assert ("earbuds" in ran.stdout) or ("付款凭证" in ran.stdout), args
+    # a value that only looks like an option is left alone after "--"
+    assert shell.hoist_globals(["add", "x", "--", "--home"], _group()) == ["add", "x", "--", "--home"]
+    # a command with a --lang of its own keeps it
+    assert shell.hoist_globals(["export", "x", "--lang", "en"], _group()) == ["export", "x", "--lang", "en"]
+    assert shell.hoist_globals(["show", "x", "--lang", "en"], _group()) == ["--lang", "en", "show", "x"]
+
+
+def _group():  # noqa: ANN202
+    import typer
+
+    from locker.cli import app
+
+    return typer.main.get_command(app)
+
+
+LEAKS = re.compile(r"\b(TEXT|INTEGER|FLOAT|BOOLEAN|UUID|FILENAME|DIRECTORY)\b|<\w+(\[[\w, ]+\])?>|\w\.\.\.|"
+                   r"\[[A-Z_]+:")
+
+
+def test_help_shows_metavars_people_understand(cli) -> None:  # noqa: ANN001
+    """Every command's help, in both languages: no Python type, no click type name."""
+    names = sorted(_group().commands)
+    assert {"add", "show", "export", "event"} <= set(names)
+    for lang in ("en", "zh"):
+        for name in names:
+            ran = cli("--lang", lang, name, "--help")
+            assert ran.code == 0, (name, ran.err)
+            leak = LEAKS.search(ran.out)
+            assert leak is None, f"locker {name} --help ({lang}) shows {leak.group()!r}:\n{ran.out}"
+    add = cli("add", "--help").out
+    assert "DISPUTE FILE…" in add and "--captured-at WHEN" in add and "2025-05-03T15:21" in add
+    event = cli("event", "--help").out
+    assert "--at WHEN" in event and "2025-05-03T15:21" in event and "--exhibit N" in event
+    assert "DISPUTE [N]" in cli("show", "--help").out
+
+
+def test_completion_callbacks_read_the_home(home: Path) -> None:
+    assert shell.dispute_slugs(str(home)) == ["earbuds", "powerbank"]
+    assert shell.exhibit_numbers(str(home), "earbuds") == [("1", "付款凭证"), ("2", "付款凭证")]
+    assert shell.exhibit_numbers(str(home), "ear") == [("1", "付款凭证"), ("2", "付款凭证")]  # a prefix
+    assert shell.exhibit_numbers(str(home), "nothing") == []
+    assert shell.dispute_slugs(str(home / "none")) == []
+
+
+def _complete(home: Path, words: str, **env: str) -> list[str]:
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+    ran = _locker(home=home, _LOCKER_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(cword), **env)
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout.split()
+
+
+def test_shell_completion_of_disputes_and_exhibit_numbers(home: Path, tmp_path: Path) -> None:
+    assert _complete(home, "locker show ") == ["earbuds", "powerbank"]
+    assert _complete(home, "locker export p") == ["powerbank"]
+    assert _complete(home, "locker withdraw earbuds ") == ["1", "2"]
+    assert _complete(home, "locker show powerbank ") == []
+    assert _complete(tmp_path / "other", f"locker --home {home} add e") == ["earbuds"]  # --home counts
+
+
+def test_completion_script_and_install(home: Path, tmp_path: Path) -> None:
+    ran = _locker("--show-completion", "bash", home=home, _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
+    assert ran.returncode == 0 and "_LOCKER_COMPLETE=complete_bash" in ran.stdout
+    assert "complete -o default -F _locker_completion locker" in ran.stdout
+    ran = _locker("--install-completion", "bash", home=home, HOME=str(tmp_path),
+                  _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
+    assert ran.returncode == 0, ran.stderr
+    assert "_LOCKER_COMPLETE" in (tmp_path / ".bash_completions" / "locker.sh").read_text()
+    assert "--install-completion" in _locker("--help", home=home).stdout
+
+
+def test_piped_output_is_not_folded_and_has_no_trailing_spaces(home: Path) -> None:
+    title = "退款 " + " ".join(f"word{i}" for i in range(40))  # about 250 columns
+    assert _locker("new", title, "--slug", "long", home=home).returncode == 0
+    for args in (("list",), ("show", "long"), ("show", "earbuds"), ("show", "earbuds", "1"), ("log", "earbuds"),
+                 ("search", "退款"), ("verify",), ("profile",)):
+        for lang in ("en", "zh"):
+            ran = _locker("--lang", lang, *args, home=home)
+            assert ran.returncode == 0, (args, ran.stderr)
+            lines = ran.stdout.splitlines()
+            assert not [ln for ln in lines if ln != ln.rstrip()], (args, lang, "trailing spaces")
+            if args[0] in ("list", "show") and args[-1] == "long":
+                assert any(title in ln for ln in lines), (args, lang, "the title was folded")
