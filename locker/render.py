@@ -239,16 +239,19 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
                               else _("{time} (zone assumed)").format(time=doc["captured_at"]))
     for key, value in doc.items():
         if value not in (None, ""):
-            console.print(_text(f"{_pad(_(EXHIBIT_LABELS.get(key, key)), 19)} {_yes_no(value)}"))
+            label = _pad(_(EXHIBIT_LABELS.get(key, key)), 19)
+            console.print(_text(f"{label} {_yes_no(value)}"))
+    warning_label = _pad(_("warning"), 19)
     for w in exhibit.warnings:
-        console.print(_text(f"{_pad(_('warning'), 19)} {w}"))
+        console.print(_text(f"{warning_label} {w}"))
     if metadata:
         console.print(_("metadata"))
         for key, value in sorted(metadata.items()):
             shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
             console.print(_text(f"  {key:<17} {shown}"))
     if derived is not None:
-        console.print(_text(f"{_pad(_('derived files'), 19)} {derived.folder}"))
+        derived_label = _pad(_("derived files"), 19)
+        console.print(_text(f"{derived_label} {derived.folder}"))
         for frame in derived.manifest.get("frames", []):
             console.print(_text(f"  {frame['timecode']}  {frame['file']}  {frame['width']}×{frame['height']}"))
     if messages:
@@ -365,7 +368,9 @@ def print_reread(result: Reread) -> None:
 def print_profile(profile: Profile) -> None:
     console = _console()
     for key, value in profile.as_dict().items():
-        console.print(_text(f"{_pad(_(PROFILE_LABELS.get(key, key)), 10)} {value if value is not None else _('(not set)')}"))
+        label = _pad(_(PROFILE_LABELS.get(key, key)), 10)
+        shown = value if value is not None else _("(not set)")
+        console.print(_text(f"{label} {shown}"))
 
 
 PROFILE_LABELS = {"name": N_("name"), "phone": N_("phone"), "email": N_("email"), "address": N_("address"),

@@ -13,7 +13,10 @@ Only typer (already loaded by ``locker.cli``) and the standard library are impor
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
+import sys
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -159,9 +162,109 @@ def language_of(args: Sequence[str], environ: Mapping[str, str] | None = None) -
 
 # --- help in the language of the run -----------------------------------------------------
 
+def width(text: str) -> int:
+    """Terminal columns: a CJK character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wide(text: str) -> bool:
+    return any(unicodedata.east_asian_width(c) in "WF" for c in text)
+
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_TOKENS = re.compile(rf"\s+|[{_CJK}]|[^\s{_CJK}]+")
+_NO_LINE_START = set("，。；：、）》」』！？…,.;:)")
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """Lines of at most ``columns`` terminal columns, broken at spaces or between CJK characters
+    (click's wrapping counts characters and breaks only at spaces: a Chinese sentence has none)."""
+    lines: list[str] = []
+    line = ""
+    for token in _TOKENS.findall(" ".join(text.split())):
+        if token.isspace():
+            line += " " if line and not line.endswith(" ") else ""
+        elif not line.strip() or token in _NO_LINE_START or width(line + token) <= columns:
+            line += token
+        else:
+            lines.append(line.rstrip())
+            line = token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
 class _Formatter(click.HelpFormatter):
+    """click's help layout, in the language of the run and wrapped by terminal columns."""
+
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        shown = _("{heading}:").format(heading=heading)
+        self.write(" " * self.current_indent + shown + "\n")
+
+    def write_text(self, text: str) -> None:
+        if not _wide(text):
+            return super().write_text(text)
+        indent = " " * self.current_indent
+        for line in wrap(text, max(self.width - self.current_indent, 20)):
+            self.write(f"{indent}{line}\n")
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        if not any(_wide(second) for _first, second in rows):
+            return super().write_dl(rows, col_max, col_spacing)
+        first_col = min(max((width(first) for first, _second in rows), default=0), col_max) + col_spacing
+        text_width = max(self.width - first_col - 2, 10)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap(second, text_width) or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+# click's own usage errors (its vendored copy has no gettext): pattern → their msgid.
+_USAGE_ERRORS = (
+    (re.compile(r"Missing argument '(?P<name>.+)'\.$"), N_("Missing argument '{name}'.")),
+    (re.compile(r"Missing option '(?P<name>.+)'\.$"), N_("Missing option '{name}'.")),
+    (re.compile(r"No such option: (?P<name>\S+)$"), N_("No such option: {name}")),
+    (re.compile(r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)$"),
+     N_("No such option: {name} (Possible options: {options})")),
+    (re.compile(r"Got unexpected extra argument\(s\) \((?P<args>.*)\)$"), N_("Got unexpected extra argument(s) ({args})")),
+    (re.compile(r"Option '(?P<name>.+)' requires an argument\.$"), N_("Option '{name}' requires an argument.")),
+    (re.compile(r"Invalid value for '(?P<name>.+)': '(?P<value>.*)' is not a valid integer\.$"),
+     N_("Invalid value for '{name}': '{value}' is not a valid integer.")),
+)
+
+
+def usage_message(message: str) -> str:
+    """One of click's usage errors in the language of the run (others as they are)."""
+    for pattern, msgid in _USAGE_ERRORS:
+        found = pattern.match(message)
+        if found:
+            return _(msgid).format(**found.groupdict())
+    return message
+
+
+def _show_usage_error(self: Any, file: Any = None) -> None:
+    """click's UsageError.show, with its words translated."""
+    file = sys.stderr if file is None else file
+    if self.ctx is not None:
+        hint = ""
+        if self.ctx.command.get_help_option(self.ctx) is not None:
+            hint = _("Try '{command} {option}' for help.").format(
+                command=self.ctx.command_path, option=self.ctx.help_option_names[0]) + "\n"
+        click.echo(f"{self.ctx.get_usage()}\n{hint}", file=file)
+    click.echo(_("Error: {message}").format(message=usage_message(self.format_message())), file=file)
 
 
 class LockerContext(click.Context):
@@ -192,6 +295,7 @@ def prepare(group: Any) -> Any:
     """Translate the help of every command and parameter, give options a metavar people
     understand (never a Python type), and complete disputes and exhibit numbers."""
     values = help_values()
+    click.exceptions.UsageError.show = _show_usage_error  # type: ignore[method-assign]
     typer.core._ = _  # type: ignore[attr-defined]  # typer's "[default: …]", "[required]", "Options", "Commands"
     commands = [group, *getattr(group, "commands", {}).values()]
     for command in commands:

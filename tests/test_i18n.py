@@ -135,11 +135,11 @@ def _name(func: ast.AST) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
-def _unmarked() -> list[str]:
+def _unmarked(paths: list[Path] | None = None, root: Path = REPO / "locker") -> list[str]:
     errors = _error_classes()
     found = []
-    for path in _modules():
-        rel = path.relative_to(REPO / "locker").as_posix()
+    for path in paths or _modules():
+        rel = path.relative_to(root).as_posix()
         interface = rel.startswith(INTERFACE)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -149,6 +149,11 @@ def _unmarked() -> list[str]:
                         if ast.get_docstring(node) and not any(k.arg == "help" for k in deco.keywords):
                             found.append(f"{rel}:{node.lineno}: command {node.name}: its help is a docstring; "
                                          f"write @app.command(help=N_(...))")
+            if isinstance(node, ast.JoinedStr):
+                for inner in ast.walk(node):  # Babel does not look inside an f-string's expressions
+                    if isinstance(inner, ast.Call) and _name(inner.func) in ("_", "N_", "ngettext"):
+                        found.append(f"{rel}:{inner.lineno}: _() inside an f-string is not extracted: "
+                                     f"translate first, then put the result in the f-string")
             if not isinstance(node, ast.Call):
                 continue
             name = _name(node.func)
@@ -178,6 +183,21 @@ def test_the_lint_sees_what_it_is_for(tmp_path: Path) -> None:
     assert _literal_words(ast.parse('f"{a}: {b}"', mode="eval").body) == ""
     assert _literal_words(ast.parse('f"locker: {message}"', mode="eval").body) == ""
     assert {"NotFound", "UsageError", "StoreError", "FontNotFound"} <= _error_classes()
+    bad = tmp_path / "cli.py"
+    bad.write_text(
+        'raise NotFound(f"no dispute named {ref!r}")\n'
+        'typer.Option(None, help="Only disputes on this platform.")\n'
+        'typer.echo(f"{slug} is now {status}.")\n'
+        'print_warning(f"{_(\'warning\')}: x")\n'
+        '_(f"no exhibit {n}")\n'
+        '@app.command()\ndef new():\n    """Open a dispute."""\n', encoding="utf-8")
+    found = _unmarked([bad], tmp_path)
+    assert len(found) == 6, found
+    good = tmp_path / "render.py"
+    good.write_text('raise NotFound(_("no dispute named {ref!r}").format(ref=ref))\n'
+                    'typer.Option(None, help=N_("Only disputes on this platform."))\n'
+                    'print_error(f"{path}: {message}")\n', encoding="utf-8")
+    assert _unmarked([good], tmp_path) == []
 
 
 # --- the language of a run ---------------------------------------------------------------------
@@ -223,6 +243,8 @@ def test_help_and_errors_in_chinese_under_a_chinese_locale(home: Path) -> None:
     assert ran.returncode == 1 and "没有名为 'nothing-here' 的纠纷" in ran.stderr
     ran = _locker("new", "x", "--amount", "abc", home=home, **ZH)
     assert ran.returncode == 2 and "不是有效的金额" in ran.stderr
+    ran = _locker("add", "earbuds", home=home, **ZH)  # click's own usage error
+    assert ran.returncode == 2 and "用法：locker add" in ran.stderr and "错误：缺少参数 FILE…" in ran.stderr
     ran = _locker("show", "earbuds", home=home, **ZH)
     assert "状态：open" in ran.stdout and "金额" in ran.stdout
 
