@@ -12,9 +12,9 @@ Only typer (already loaded by ``locker.cli``) and the standard library are impor
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import sqlite3
 import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -133,9 +133,7 @@ def profile_language(home: str | None, environ: Mapping[str, str] | None = None)
     elif env.get("LOCKER_HOME"):
         root = os.path.expanduser(env["LOCKER_HOME"])
     else:
-        from .paths import default_home
-
-        root = str(default_home())
+        root = _default_home()
     try:
         with open(os.path.join(root, "locker.toml"), "rb") as f:
             raw = f.read(65536)
@@ -147,6 +145,17 @@ def profile_language(home: str | None, environ: Mapping[str, str] | None = None)
     section = data.get("profile", data)
     value = section.get("lang") if isinstance(section, dict) else None
     return value if isinstance(value, str) else None
+
+
+def _default_home() -> str:
+    """paths.default_home() without importing platformdirs on Linux (``locker --help`` reads the
+    profile's language and must start fast): the XDG rule platformdirs applies there."""
+    if sys.platform.startswith("linux"):
+        base = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
+        return os.path.join(base, "locker")
+    from .paths import default_home
+
+    return str(default_home())
 
 
 def language_of(args: Sequence[str], environ: Mapping[str, str] | None = None) -> str:
@@ -172,7 +181,11 @@ def _wide(text: str) -> bool:
 
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
-_TOKENS = re.compile(rf"\s+|[{_CJK}]|[^\s{_CJK}]+")
+
+
+@functools.cache
+def _tokens() -> re.Pattern[str]:  # compiled when first needed: ~5 ms that --help in English never pays
+    return re.compile(rf"\s+|[{_CJK}]|[^\s{_CJK}]+")
 _NO_LINE_START = set("，。；：、）》」』！？…,.;:)")
 
 
@@ -181,7 +194,7 @@ def wrap(text: str, columns: int) -> list[str]:
     (click's wrapping counts characters and breaks only at spaces: a Chinese sentence has none)."""
     lines: list[str] = []
     line = ""
-    for token in _TOKENS.findall(" ".join(text.split())):
+    for token in _tokens().findall(" ".join(text.split())):
         if token.isspace():
             line += " " if line and not line.endswith(" ") else ""
         elif not line.strip() or token in _NO_LINE_START or width(line + token) <= columns:
@@ -234,14 +247,14 @@ class _Formatter(click.HelpFormatter):
 
 # click's own usage errors (its vendored copy has no gettext): pattern → their msgid.
 _USAGE_ERRORS = (
-    (re.compile(r"Missing argument '(?P<name>.+)'\.$"), N_("Missing argument '{name}'.")),
-    (re.compile(r"Missing option '(?P<name>.+)'\.$"), N_("Missing option '{name}'.")),
-    (re.compile(r"No such option: (?P<name>\S+)$"), N_("No such option: {name}")),
-    (re.compile(r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)$"),
+    (r"Missing argument '(?P<name>.+)'\.$", N_("Missing argument '{name}'.")),
+    (r"Missing option '(?P<name>.+)'\.$", N_("Missing option '{name}'.")),
+    (r"No such option: (?P<name>\S+)$", N_("No such option: {name}")),
+    (r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)$",
      N_("No such option: {name} (Possible options: {options})")),
-    (re.compile(r"Got unexpected extra argument\(s\) \((?P<args>.*)\)$"), N_("Got unexpected extra argument(s) ({args})")),
-    (re.compile(r"Option '(?P<name>.+)' requires an argument\.$"), N_("Option '{name}' requires an argument.")),
-    (re.compile(r"Invalid value for '(?P<name>.+)': '(?P<value>.*)' is not a valid integer\.$"),
+    (r"Got unexpected extra argument\(s\) \((?P<args>.*)\)$", N_("Got unexpected extra argument(s) ({args})")),
+    (r"Option '(?P<name>.+)' requires an argument\.$", N_("Option '{name}' requires an argument.")),
+    (r"Invalid value for '(?P<name>.+)': '(?P<value>.*)' is not a valid integer\.$",
      N_("Invalid value for '{name}': '{value}' is not a valid integer.")),
 )
 
@@ -249,7 +262,7 @@ _USAGE_ERRORS = (
 def usage_message(message: str) -> str:
     """One of click's usage errors in the language of the run (others as they are)."""
     for pattern, msgid in _USAGE_ERRORS:
-        found = pattern.match(message)
+        found = re.match(pattern, message)
         if found:
             return _(msgid).format(**found.groupdict())
     return message
@@ -372,6 +385,8 @@ def exhibit_numbers(home: str | None, dispute: str) -> list[tuple[str, str]]:
     slug = dispute if dispute in slugs else next((s for s in slugs if s.startswith(dispute)), None)
     if slug is None or not SLUG_RE.match(slug):
         return []
+    import sqlite3
+
     path = os.path.join(root, "disputes", slug, DB_NAME)
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)

@@ -142,3 +142,15 @@ def test_piped_output_is_not_folded_and_has_no_trailing_spaces(home: Path) -> No
             assert not [ln for ln in lines if ln != ln.rstrip()], (args, lang, "trailing spaces")
             if args[0] in ("list", "show") and args[-1] == "long":
                 assert any(title in ln for ln in lines), (args, lang, "the title was folded")
+
+
+def test_the_fast_default_home_is_the_default_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The language is read from the profile before any command runs, without platformdirs."""
+    from locker.paths import default_home
+
+    for xdg in (None, str(tmp_path / "xdg"), "  "):
+        if xdg is None:
+            monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+        else:
+            monkeypatch.setenv("XDG_DATA_HOME", xdg)
+        assert shell._default_home() == str(default_home()), xdg
