@@ -279,3 +279,29 @@ def test_json_is_the_same_in_every_language(home: Path, cli, monkeypatch: pytest
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     assert "no dispute named" in cli("show", "nothing-here", "--json").json["error"]["message"]
     assert "没有名为" in cli("show", "nothing-here").err  # the same run without --json speaks Chinese
+
+
+@pytest.mark.slow
+def test_a_wheel_built_from_the_repository_carries_the_compiled_catalog(tmp_path: Path) -> None:
+    """`pip install .` from a clean clone: the .mo is compiled by setup.py into the wheel (the
+    repository holds only the .po)."""
+    import gettext
+    import io
+    import shutil
+    import zipfile
+
+    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    src = tmp_path / "src"
+    for name in files:
+        if (REPO / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, src / name)
+    assert not list(src.rglob("*.mo"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"),
+                            str(src)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("locker-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        mo = z.read("locker/locale/zh/LC_MESSAGES/locker.mo")
+    catalog = gettext.GNUTranslations(io.BytesIO(mo))
+    assert catalog.gettext("no dispute named {ref!r} (see `locker list`)") == "没有名为 {ref!r} 的纠纷（参见 `locker list`）"
