@@ -176,7 +176,7 @@ def print_warning(message: str) -> None:
 
 
 def print_error(message: str) -> None:
-    sys.stderr.write(f"locker: {safe(message)}\n")
+    sys.stderr.write(_("locker: {message}").format(message=safe(message)) + "\n")
 
 
 def print_list(summaries: Sequence[Summary]) -> None:

@@ -25,17 +25,17 @@ def _locker(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[s
 
 
 @pytest.fixture
-def home(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: ANN001
+def lockerhome(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: ANN001
     """A home with two disputes; earbuds holds two exhibits."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("LOCKER_HOME", str(home))
+    lockerhome = tmp_path / "home"
+    monkeypatch.setenv("LOCKER_HOME", str(lockerhome))
     assert cli("new", "小红书无线耳机退款", "--slug", "earbuds").code == 0
     assert cli("new", "淘宝充电宝", "--slug", "powerbank").code == 0
     for name in ("聊天截图.txt", "receipt.txt"):
         (tmp_path / name).write_text(f"evidence {name}\n", encoding="utf-8")
     assert cli("add", "earbuds", str(tmp_path / "聊天截图.txt"), str(tmp_path / "receipt.txt"),
                "--title", "付款凭证").code == 0
-    return home
+    return lockerhome
 
 
 def test_version(cli) -> None:  # noqa: ANN001
@@ -43,20 +43,20 @@ def test_version(cli) -> None:  # noqa: ANN001
     assert ran.code == 0 and ran.out.strip() == f"locker {__version__}"
 
 
-def test_bare_locker_gives_an_overview_and_exits_0(home: Path) -> None:
-    ran = _locker(home=home)
+def test_bare_locker_gives_an_overview_and_exits_0(lockerhome: Path) -> None:
+    ran = _locker(home=lockerhome)
     assert ran.returncode == 0, ran.stderr
     assert "Commands:" in ran.stdout and "  add " in ran.stdout and "  export " in ran.stdout
-    assert f"Home: {home} (2 disputes)" in ran.stdout
+    assert f"Home: {lockerhome} (2 disputes)" in ran.stdout
     assert "locker COMMAND --help" in ran.stdout
-    ran = _locker(home=home / "not-yet")
+    ran = _locker(home=lockerhome / "not-yet")
     assert ran.returncode == 0 and "not made yet" in ran.stdout
 
 
-def test_home_before_or_after_the_command(home: Path, tmp_path: Path) -> None:
+def test_home_before_or_after_the_command(lockerhome: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"  # LOCKER_HOME points here: only --home finds the disputes
-    for args in (("--home", str(home), "list"), ("list", "--home", str(home)), ("list", f"--home={home}"),
-                 ("show", "earbuds", "2", "--home", str(home))):
+    for args in (("--home", str(lockerhome), "list"), ("list", "--home", str(lockerhome)), ("list", f"--home={lockerhome}"),
+                 ("show", "earbuds", "2", "--home", str(lockerhome))):
         ran = _locker(*args, home=elsewhere)
         assert ran.returncode == 0, (args, ran.stderr)
         assert ("earbuds" in ran.stdout) or ("付款凭证" in ran.stdout), args
@@ -96,12 +96,12 @@ def test_help_shows_metavars_people_understand(cli) -> None:  # noqa: ANN001
     assert "DISPUTE [N]" in cli("show", "--help").out
 
 
-def test_completion_callbacks_read_the_home(home: Path) -> None:
-    assert shell.dispute_slugs(str(home)) == ["earbuds", "powerbank"]
-    assert shell.exhibit_numbers(str(home), "earbuds") == [("1", "付款凭证"), ("2", "付款凭证")]
-    assert shell.exhibit_numbers(str(home), "ear") == [("1", "付款凭证"), ("2", "付款凭证")]  # a prefix
-    assert shell.exhibit_numbers(str(home), "nothing") == []
-    assert shell.dispute_slugs(str(home / "none")) == []
+def test_completion_callbacks_read_the_home(lockerhome: Path) -> None:
+    assert shell.dispute_slugs(str(lockerhome)) == ["earbuds", "powerbank"]
+    assert shell.exhibit_numbers(str(lockerhome), "earbuds") == [("1", "付款凭证"), ("2", "付款凭证")]
+    assert shell.exhibit_numbers(str(lockerhome), "ear") == [("1", "付款凭证"), ("2", "付款凭证")]  # a prefix
+    assert shell.exhibit_numbers(str(lockerhome), "nothing") == []
+    assert shell.dispute_slugs(str(lockerhome / "none")) == []
 
 
 def _complete(home: Path, words: str, **env: str) -> list[str]:
@@ -111,32 +111,32 @@ def _complete(home: Path, words: str, **env: str) -> list[str]:
     return ran.stdout.split()
 
 
-def test_shell_completion_of_disputes_and_exhibit_numbers(home: Path, tmp_path: Path) -> None:
-    assert _complete(home, "locker show ") == ["earbuds", "powerbank"]
-    assert _complete(home, "locker export p") == ["powerbank"]
-    assert _complete(home, "locker withdraw earbuds ") == ["1", "2"]
-    assert _complete(home, "locker show powerbank ") == []
-    assert _complete(tmp_path / "other", f"locker --home {home} add e") == ["earbuds"]  # --home counts
+def test_shell_completion_of_disputes_and_exhibit_numbers(lockerhome: Path, tmp_path: Path) -> None:
+    assert _complete(lockerhome, "locker show ") == ["earbuds", "powerbank"]
+    assert _complete(lockerhome, "locker export p") == ["powerbank"]
+    assert _complete(lockerhome, "locker withdraw earbuds ") == ["1", "2"]
+    assert _complete(lockerhome, "locker show powerbank ") == []
+    assert _complete(tmp_path / "other", f"locker --home {lockerhome} add e") == ["earbuds"]  # --home counts
 
 
-def test_completion_script_and_install(home: Path, tmp_path: Path) -> None:
-    ran = _locker("--show-completion", "bash", home=home, _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
+def test_completion_script_and_install(lockerhome: Path, tmp_path: Path) -> None:
+    ran = _locker("--show-completion", "bash", home=lockerhome, _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
     assert ran.returncode == 0 and "_LOCKER_COMPLETE=complete_bash" in ran.stdout
     assert "complete -o default -F _locker_completion locker" in ran.stdout
-    ran = _locker("--install-completion", "bash", home=home, HOME=str(tmp_path),
+    ran = _locker("--install-completion", "bash", home=lockerhome, HOME=str(tmp_path),
                   _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
     assert ran.returncode == 0, ran.stderr
     assert "_LOCKER_COMPLETE" in (tmp_path / ".bash_completions" / "locker.sh").read_text()
-    assert "--install-completion" in _locker("--help", home=home).stdout
+    assert "--install-completion" in _locker("--help", home=lockerhome).stdout
 
 
-def test_piped_output_is_not_folded_and_has_no_trailing_spaces(home: Path) -> None:
+def test_piped_output_is_not_folded_and_has_no_trailing_spaces(lockerhome: Path) -> None:
     title = "退款 " + " ".join(f"word{i}" for i in range(40))  # about 250 columns
-    assert _locker("new", title, "--slug", "long", home=home).returncode == 0
+    assert _locker("new", title, "--slug", "long", home=lockerhome).returncode == 0
     for args in (("list",), ("show", "long"), ("show", "earbuds"), ("show", "earbuds", "1"), ("log", "earbuds"),
                  ("search", "退款"), ("verify",), ("profile",)):
         for lang in ("en", "zh"):
-            ran = _locker("--lang", lang, *args, home=home)
+            ran = _locker("--lang", lang, *args, home=lockerhome)
             assert ran.returncode == 0, (args, ran.stderr)
             lines = ran.stdout.splitlines()
             assert not [ln for ln in lines if ln != ln.rstrip()], (args, lang, "trailing spaces")

@@ -226,47 +226,47 @@ ZH = {"LANG": "zh_CN.UTF-8"}
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    ran = _locker("new", "小红书无线耳机退款", "--slug", "earbuds", "--amount", "199.00", home=home, LANG="C")
+def lockerhome(tmp_path: Path) -> Path:
+    lockerhome = tmp_path / "home"
+    ran = _locker("new", "小红书无线耳机退款", "--slug", "earbuds", "--amount", "199.00", home=lockerhome, LANG="C")
     assert ran.returncode == 0, ran.stderr
-    return home
+    return lockerhome
 
 
-def test_help_and_errors_in_chinese_under_a_chinese_locale(home: Path) -> None:
-    ran = _locker("--help", home=home, **ZH)
+def test_help_and_errors_in_chinese_under_a_chinese_locale(lockerhome: Path) -> None:
+    ran = _locker("--help", home=lockerhome, **ZH)
     assert ran.returncode == 0 and "用法：locker" in ran.stdout and "证据柜" in ran.stdout
     assert "把文件或文件夹作为证据加入纠纷" in ran.stdout  # a command's one-line help
-    ran = _locker("add", "--help", home=home, **ZH)
+    ran = _locker("add", "--help", home=lockerhome, **ZH)
     assert "逐字节保存" in ran.stdout and "你自己的备注" in ran.stdout and "显示此帮助信息并退出" in ran.stdout
-    ran = _locker("show", "nothing-here", home=home, **ZH)
+    ran = _locker("show", "nothing-here", home=lockerhome, **ZH)
     assert ran.returncode == 1 and "没有名为 'nothing-here' 的纠纷" in ran.stderr
-    ran = _locker("new", "x", "--amount", "abc", home=home, **ZH)
+    ran = _locker("new", "x", "--amount", "abc", home=lockerhome, **ZH)
     assert ran.returncode == 2 and "不是有效的金额" in ran.stderr
-    ran = _locker("add", "earbuds", home=home, **ZH)  # click's own usage error
+    ran = _locker("add", "earbuds", home=lockerhome, **ZH)  # click's own usage error
     assert ran.returncode == 2 and "用法：locker add" in ran.stderr and "错误：缺少参数 FILE…" in ran.stderr
-    ran = _locker("show", "earbuds", home=home, **ZH)
+    ran = _locker("show", "earbuds", home=lockerhome, **ZH)
     assert "状态：open" in ran.stdout and "金额" in ran.stdout
 
 
-def test_lang_en_wins_over_the_locale_before_or_after_the_command(home: Path) -> None:
+def test_lang_en_wins_over_the_locale_before_or_after_the_command(lockerhome: Path) -> None:
     for args in (("--lang", "en", "show", "nothing-here"), ("show", "nothing-here", "--lang", "en"),
                  ("show", "nothing-here", "--lang=en")):
-        ran = _locker(*args, home=home, **ZH)
+        ran = _locker(*args, home=lockerhome, **ZH)
         assert ran.returncode == 1 and "no dispute named 'nothing-here'" in ran.stderr, (args, ran.stderr)
-    assert "Usage: locker" in _locker("--lang", "en", "--help", home=home, **ZH).stdout
-    ran = _locker("--lang", "fr", "list", home=home)
+    assert "Usage: locker" in _locker("--lang", "en", "--help", home=lockerhome, **ZH).stdout
+    ran = _locker("--lang", "fr", "list", home=lockerhome)
     assert ran.returncode == 2 and "--lang must be zh or en" in ran.stderr
 
 
-def test_the_profile_language_counts_and_lang_still_wins(home: Path) -> None:
-    assert _locker("profile", "--lang", "zh", home=home, LANG="C").returncode == 0
-    assert "没有名为" in _locker("show", "nothing-here", home=home, LANG="C").stderr
-    assert "no dispute named" in _locker("--lang", "en", "show", "nothing-here", home=home, LANG="C").stderr
+def test_the_profile_language_counts_and_lang_still_wins(lockerhome: Path) -> None:
+    assert _locker("profile", "--lang", "zh", home=lockerhome, LANG="C").returncode == 0
+    assert "没有名为" in _locker("show", "nothing-here", home=lockerhome, LANG="C").stderr
+    assert "no dispute named" in _locker("--lang", "en", "show", "nothing-here", home=lockerhome, LANG="C").stderr
 
 
-def test_json_is_the_same_in_every_language(home: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    monkeypatch.setenv("LOCKER_HOME", str(home))
+def test_json_is_the_same_in_every_language(lockerhome: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("LOCKER_HOME", str(lockerhome))
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)
     for args in (("show", "earbuds", "--json"), ("list", "--json"), ("show", "nothing-here", "--json"),

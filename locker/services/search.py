@@ -134,14 +134,14 @@ def _everywhere(home: Home, q: search_text.Query, filters: catalog.Filters, limi
     try:
         con = catalog.open_catalog(home)
     except (OSError, sqlite3.Error) as err:
-        notices.append(f"{catalog.folder(home)}: cannot keep the search catalog ({err}); searching each dispute")
+        notices.append(_("{folder}: cannot keep the search catalog ({error}); searching each dispute").format(folder=catalog.folder(home), error=err))
         return _each_dispute(home, q, filters, limit, notices)
     try:
         refreshed = catalog.refresh(con, home)
-        notices += [f"{slug}: not searched: {problem}" for slug, problem in refreshed.problems]
+        notices += [_("{slug}: not searched: {problem}").format(slug=slug, problem=problem) for slug, problem in refreshed.problems]
         return catalog.query(con, q, filters, limit)
     except sqlite3.OperationalError as err:  # a read-only or full disk, say: still answer
-        notices.append(f"{catalog.folder(home)}: cannot update the search catalog ({err}); searching each dispute")
+        notices.append(_("{folder}: cannot update the search catalog ({error}); searching each dispute").format(folder=catalog.folder(home), error=err))
         return _each_dispute(home, q, filters, limit, notices)
     finally:
         con.close()
@@ -155,13 +155,13 @@ def _each_dispute(home: Home, q: search_text.Query, filters: catalog.Filters, li
         try:
             dcon = connect(home.dispute(slug).db)
         except Exception as err:  # noqa: BLE001 - one unreadable dispute does not stop the others
-            notices.append(f"{slug}: not searched: {getattr(err, 'message', err)}")
+            notices.append(_("{slug}: not searched: {problem}").format(slug=slug, problem=getattr(err, 'message', err)))
             continue
         try:
             dcon.execute("BEGIN")
             hits, extra = catalog.query_dispute(dcon, slug, q, filters, limit)
         except sqlite3.DatabaseError as err:
-            notices.append(f"{slug}: not searched: {err}")
+            notices.append(_("{slug}: not searched: {problem}").format(slug=slug, problem=err))
             continue
         finally:
             dcon.close()
