@@ -321,6 +321,10 @@ def prepare(group: Any) -> Any:
                 param.help = translate(param.help, values)
             if isinstance(param, typer.core.TyperOption) and not param.is_flag and param.metavar is None:
                 param.metavar = (param.name or "value").upper()
+            elif isinstance(param, typer.core.TyperArgument) and param.metavar is None:
+                # never NAME:INTEGER or NAME... : an exhibit number is N, several are N…
+                name = "N" if param.name in EXHIBIT_PARAMS else (param.name or "value").upper()
+                param.metavar = name + ("…" if param.nargs != 1 else "")
             if param.name in DISPUTE_PARAMS and param._custom_shell_complete is None:
                 param._custom_shell_complete = complete_dispute
             elif param.name in EXHIBIT_PARAMS and param._custom_shell_complete is None:
@@ -335,7 +339,7 @@ def prepare(group: Any) -> Any:
 def _short(text: str | None) -> str | None:
     """The one-line help of a command in the list, for text without spaces between words
     (click shortens at spaces, which a Chinese sentence does not have)."""
-    if not text or i18n.language() == i18n.DEFAULT:
+    if not text or not _wide(text):  # English (or not translated yet): click shortens it well
         return None
     first = text.split("\n\n")[0].split("。")[0].split("：")[0].split(":")[0].strip()
     return first if len(first) <= 30 else first[:29] + "…"

@@ -151,7 +151,8 @@ def _unmarked(paths: list[Path] | None = None, root: Path = REPO / "locker") -> 
                                          f"write @app.command(help=N_(...))")
             if isinstance(node, ast.JoinedStr):
                 for inner in ast.walk(node):  # Babel does not look inside an f-string's expressions
-                    if isinstance(inner, ast.Call) and _name(inner.func) in ("_", "N_", "ngettext"):
+                    if (isinstance(inner, ast.Call) and _name(inner.func) in ("_", "N_", "ngettext") and inner.args
+                            and isinstance(inner.args[0], ast.Constant)):  # _(NAMES[k]) has nothing to extract
                         found.append(f"{rel}:{inner.lineno}: _() inside an f-string is not extracted: "
                                      f"translate first, then put the result in the f-string")
             if not isinstance(node, ast.Call):
