@@ -261,7 +261,7 @@ def status(
     if json_out:
         render.emit_json(render.status_doc(found))
     else:
-        typer.echo(_("{slug} is now {status}.").format(slug=found.slug, status=found.status))
+        typer.echo(_("{slug} is now {status}.").format(slug=found.slug, status=render.shown_code(found.status)))
 
 
 @app.command(help=N_("Withdraw an exhibit: it leaves the pack, but its file and record are kept."))

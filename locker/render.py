@@ -52,7 +52,7 @@ __all__ = [
     "print_exhibit", "print_export", "print_gc", "print_list", "print_log", "print_new", "print_profile",
     "print_rebuild", "print_reindex", "print_reread", "print_search", "print_show", "print_verify",
     "print_warning", "rebuild_doc", "reindex_doc", "reread_doc", "safe", "search_doc", "show_doc",
-    "show_exhibit_doc", "status_doc", "verify_doc",
+    "show_exhibit_doc", "shown_code", "status_doc", "verify_doc",
 ]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -152,7 +152,7 @@ def print_add(result: AddResult) -> None:
                        title=f"{result.slug}:")
         for a in result.added:
             number = f"{a.exhibit}" + (_(" (held)") if a.duplicate else "")
-            table.add_row(number, _text(a.original_name), a.kind, human_size(a.size),
+            table.add_row(number, _text(a.original_name), shown_code(a.kind), human_size(a.size),
                           _when(a.captured_at, a.captured_at_source, offset=False,
                                 assumed=a.zone_assumed is not None), a.sha256[:10])
         console.print(table)
@@ -187,7 +187,7 @@ def print_list(summaries: Sequence[Summary]) -> None:
     table = _table(N_("dispute"), N_("title"), N_("platform"), N_("status"), N_("exhibits"), N_("updated"))
     for s in summaries:
         d = s.dispute
-        table.add_row(_text(d.slug), _text(d.title), _text(d.platform or ""), d.status,
+        table.add_row(_text(d.slug), _text(d.title), _text(d.platform or ""), shown_code(d.status),
                       str(s.exhibit_count), _when(d.updated_at)[:16])
     console.print(table)
 
@@ -207,7 +207,8 @@ def _fields(rows: list[tuple[str, object]]) -> Any:
 def print_show(detail: Detail) -> None:
     console = _console()
     d = detail.dispute
-    console.print(_text(_("{title}  [{slug}]  status: {status}").format(title=d.title, slug=d.slug, status=d.status)))
+    console.print(_text(_("{title}  [{slug}]  status: {status}").format(title=d.title, slug=d.slug,
+                                                                       status=shown_code(d.status))))
     console.print(_fields([
         (N_("platform"), d.platform), (N_("merchant"), d.merchant), (N_("address"), d.merchant_address),
         (N_("order"), d.order_id), (N_("item"), d.item), (N_("amount"), f"{d.amount} {d.currency}" if d.amount else None),
@@ -217,7 +218,7 @@ def print_show(detail: Detail) -> None:
     for e in detail.exhibits:
         name = (e.title or e.original_name) + (_("  [withdrawn]") if e.withdrawn else "")
         assumed = zone_assumed(e.captured_at_source, e.metadata) is not None
-        table.add_row(str(e.number), _text(name), e.kind,
+        table.add_row(str(e.number), _text(name), shown_code(e.kind),
                       _when(e.captured_at, e.captured_at_source, offset=False, assumed=assumed), e.sha256[:10])
     console.print(table)
     if detail.events:
@@ -383,6 +384,26 @@ EXHIBIT_LABELS = {
 }
 _FIELD_NAMES = {"original_name": N_("file name"), "order_id": N_("order id"), "merchant_address": N_("merchant address"),
                 "pdf_text": N_("document text"), "status_note": N_("status note"), "withdrawn_reason": N_("withdrawal reason")}
+
+
+# What the status and kind codes mean, for a reader of another language than English: shown
+# beside the code (which is what --status, --kind and `locker status` take), never instead of it.
+_GLOSSES = {
+    "open": N_("status open"), "negotiating": N_("status negotiating"), "appealed": N_("status appealed"),
+    "complained": N_("status complained"), "resolved": N_("status resolved"), "rejected": N_("status rejected"),
+    "closed": N_("status closed"),
+    "screenshot": N_("kind screenshot"), "photo": N_("kind photo"), "video": N_("kind video"),
+    "audio": N_("kind audio"), "chat": N_("kind chat"), "document": N_("kind document"), "other": N_("kind other"),
+}
+
+
+def shown_code(code: str) -> str:
+    """``negotiating`` in English, ``协商中（negotiating）`` in Chinese."""
+    gloss = _GLOSSES.get(code)
+    meaning = _(gloss) if gloss else gloss
+    if not meaning or meaning == gloss:  # English, or a catalog without it
+        return code
+    return _("{meaning} ({code})").format(meaning=meaning, code=code)
 
 
 def _pad(label: str, width: int) -> str:

@@ -247,7 +247,7 @@ def test_help_and_errors_in_chinese_under_a_chinese_locale(lockerhome: Path) -> 
     ran = _locker("add", "earbuds", home=lockerhome, **ZH)  # click's own usage error
     assert ran.returncode == 2 and "用法：locker add" in ran.stderr and "错误：缺少参数 FILE…" in ran.stderr
     ran = _locker("show", "earbuds", home=lockerhome, **ZH)
-    assert "状态：open" in ran.stdout and "金额" in ran.stdout
+    assert "状态：进行中（open）" in ran.stdout and "金额" in ran.stdout  # the code a command takes, glossed
 
 
 def test_lang_en_wins_over_the_locale_before_or_after_the_command(lockerhome: Path) -> None:
