@@ -24,8 +24,15 @@ if [ "${1:-}" != "compile" ]; then
   "$PYBABEL" extract -F babel.cfg --project=locker --copyright-holder="the locker authors" \
     --no-wrap --sort-by-file -o "$pot" locker
   for lang in "${LOCALES[@]}"; do
-    if [ -f "$DIR/$lang/LC_MESSAGES/locker.po" ]; then
+    po="$DIR/$lang/LC_MESSAGES/locker.po"
+    if [ -f "$po" ]; then
+      cp "$po" "$pot.before"
       "$PYBABEL" update -i "$pot" -d "$DIR" -D locker -l "$lang" --no-wrap --ignore-obsolete
+      # Nothing but the template's date changed: keep the file as it was (no churn in git).
+      if diff -q <(grep -v '^"POT-Creation-Date:' "$pot.before") <(grep -v '^"POT-Creation-Date:' "$po") >/dev/null; then
+        cp "$pot.before" "$po"
+      fi
+      rm -f "$pot.before"
     else
       "$PYBABEL" init -i "$pot" -d "$DIR" -D locker -l "$lang" --no-wrap
     fi
