@@ -31,7 +31,6 @@ _state: dict[str, Any] = {"home": None, "debug": False, "command": None, "answer
 
 JsonOpt = typer.Option(False, "--json", help=N_("Print one JSON document on stdout and nothing else there (always in English)."))
 DisputeArg = typer.Argument(..., metavar="DISPUTE", help=N_("The dispute: its slug, or a unique prefix."))
-WHEN_EXAMPLE = "2025-05-03T15:21"
 
 
 def _version(value: bool) -> None:
