@@ -10,6 +10,7 @@ is run under ``LANG=zh_CN.UTF-8``: Chinese help and errors, ``--lang en`` wins, 
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import string
@@ -101,7 +102,8 @@ def _modules() -> list[Path]:
     return sorted((REPO / "locker").rglob("*.py"))
 
 
-def _error_classes() -> set[str]:
+@functools.cache
+def _error_classes() -> frozenset[str]:
     """LockerError and every class derived from it, anywhere in locker/."""
     names, skipped = set(ERRORS), set(UNTRANSLATED)
     trees = [ast.parse(p.read_text(encoding="utf-8")) for p in _modules()]
@@ -115,7 +117,7 @@ def _error_classes() -> set[str]:
                         for b in node.bases):
                     names.add(node.name)
                     grew = True
-    return names
+    return frozenset(names)
 
 
 def _literal_words(node: ast.AST) -> str:
