@@ -31,8 +31,8 @@ from .i18n import N_, _
 GLOBAL_VALUES = ("--home", "--lang")  # global options that take a value
 GLOBAL_FLAGS = ("--debug",)
 
-# Placeholders a help text may use; filled after translation.
 def help_values() -> dict[str, str]:
+    """The placeholders a help text may use (``N_("{kinds}.")``), filled after translation."""
     return {"kinds": one_of(KINDS), "date_orders": one_of(DATE_ORDERS), "statuses": one_of(STATUSES),
             "langs": one_of(LANGS), "default_lang": LANGS[0]}
 
