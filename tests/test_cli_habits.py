@@ -53,6 +53,13 @@ def test_bare_locker_gives_an_overview_and_exits_0(lockerhome: Path) -> None:
     assert ran.returncode == 0 and "not made yet" in ran.stdout
 
 
+def test_bare_locker_in_chinese(lockerhome: Path, cli) -> None:  # noqa: ANN001
+    ran = cli("--lang", "zh")
+    assert ran.code == 0
+    assert "命令：" in ran.out and f"主目录：{lockerhome}（2 个纠纷）" in ran.out
+    assert "  add       把文件或文件夹作为证据加入纠纷" in ran.out  # a one-line help cut at a sentence
+
+
 def test_home_before_or_after_the_command(lockerhome: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"  # LOCKER_HOME points here: only --home finds the disputes
     for args in (("--home", str(lockerhome), "list"), ("list", "--home", str(lockerhome)), ("list", f"--home={lockerhome}"),
