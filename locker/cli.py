@@ -13,18 +13,13 @@ from typing import Any, List, Optional
 
 import typer
 
-from .domain import DATE_ORDERS, KINDS, LANGS, STATUSES  # plain data: imports nothing
-
-
-def _or(words: tuple[str, ...]) -> str:  # "a, b or c"
-    return f"{', '.join(words[:-1])} or {words[-1]}"
-
+from .i18n import N_, _
 
 app = typer.Typer(
     name="locker",
-    help="Evidence Locker: keep every piece of a refund dispute hashed, dated and provably unaltered.",
-    no_args_is_help=True,
-    add_completion=False,
+    help=N_("Evidence Locker: keep every piece of a refund dispute hashed, dated and provably unaltered."),
+    no_args_is_help=False,  # bare `locker` prints an overview and exits 0 (see _global)
+    add_completion=True,
     pretty_exceptions_enable=False,
     # Plain help and usage errors: typer's rich ones import rich, markdown-it and pydantic
     # (~0.3 s), and `locker --help` must start in under 0.2 s.
@@ -32,18 +27,43 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state: dict[str, Any] = {"home": None, "debug": False, "command": None, "answered": False}
+_state: dict[str, Any] = {"home": None, "debug": False, "command": None, "answered": False, "group": None}
 
-JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout and nothing else there.")
+JsonOpt = typer.Option(False, "--json", help=N_("Print one JSON document on stdout and nothing else there (always in English)."))
+DisputeArg = typer.Argument(..., metavar="DISPUTE", help=N_("The dispute: its slug, or a unique prefix."))
 
 
-@app.callback()
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"locker {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
 def _global(
-    home: Optional[str] = typer.Option(None, "--home", help="Locker home folder (default: $LOCKER_HOME, else the user data folder).", envvar=None),
-    debug: bool = typer.Option(False, "--debug", help="Show a traceback when something goes wrong."),
+    ctx: typer.Context,
+    home: Optional[str] = typer.Option(None, "--home", metavar="FOLDER", help=N_("Locker home folder (default: $LOCKER_HOME, else the user data folder). Also accepted after the command.")),
+    lang: Optional[str] = typer.Option(None, "--lang", metavar="zh|en", help=N_("Language of messages and help (default: the profile's, else LC_ALL/LC_MESSAGES/LANG, else English). After the command too, except for export and profile, whose --lang is their own.")),
+    debug: bool = typer.Option(False, "--debug", help=N_("Show a traceback when something goes wrong.")),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version, help=N_("Show the version and exit.")),
 ) -> None:
     _state["home"] = home
     _state["debug"] = debug
+    if lang is not None:
+        from .i18n import normalize
+
+        if normalize(lang) is None:
+            from .errors import UsageError
+
+            raise UsageError(_("--lang must be zh or en, not {value!r}").format(value=lang))
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        from . import __version__
+        from .shell import overview
+
+        typer.echo(overview(_state["group"] or ctx.command, home, __version__), nl=False)
+        raise typer.Exit(0)
 
 
 def _home(*, may_create: bool = False) -> Any:
@@ -60,23 +80,22 @@ def _progress(label: str, json_out: bool) -> Any:
     return RichProgress(label)
 
 
-@app.command()
+@app.command(help=N_("Open a dispute and print its name (slug)."))
 def new(
-    title: str = typer.Argument(..., help="What the dispute is about, e.g. 小红书无线耳机退款."),
-    platform: Optional[str] = typer.Option(None, help="xiaohongshu, taobao, jd, pinduoduo, douyin, …"),
-    merchant: Optional[str] = typer.Option(None, help="The shop or seller's name."),
-    merchant_address: Optional[str] = typer.Option(None, help="The merchant's address or shop link."),
-    order_id: Optional[str] = typer.Option(None, help="The platform's order number."),
-    item: Optional[str] = typer.Option(None, help="What was bought (name, spec, quantity)."),
-    amount: Optional[str] = typer.Option(None, help="Amount paid, exact, e.g. 199.00."),
-    currency: Optional[str] = typer.Option(None, help="Currency code (default CNY)."),
-    purchased_on: Optional[str] = typer.Option(None, help="Purchase date, YYYY-MM-DD."),
-    claim: Optional[str] = typer.Option(None, help="What you ask for (诉求)."),
-    summary: Optional[str] = typer.Option(None, help="The facts in short (事实与理由)."),
-    slug: Optional[str] = typer.Option(None, help="Name the dispute's folder yourself (a-z, 0-9, -)."),
+    title: str = typer.Argument(..., metavar="TITLE", help=N_("What the dispute is about, e.g. 小红书无线耳机退款.")),
+    platform: Optional[str] = typer.Option(None, metavar="PLATFORM", help=N_("xiaohongshu, taobao, jd, pinduoduo, douyin, …")),
+    merchant: Optional[str] = typer.Option(None, metavar="NAME", help=N_("The shop or seller's name.")),
+    merchant_address: Optional[str] = typer.Option(None, metavar="ADDRESS", help=N_("The merchant's address or shop link.")),
+    order_id: Optional[str] = typer.Option(None, metavar="NUMBER", help=N_("The platform's order number.")),
+    item: Optional[str] = typer.Option(None, metavar="ITEM", help=N_("What was bought (name, spec, quantity).")),
+    amount: Optional[str] = typer.Option(None, metavar="AMOUNT", help=N_("Amount paid, exact, e.g. 199.00.")),
+    currency: Optional[str] = typer.Option(None, metavar="CODE", help=N_("Currency code (default CNY).")),
+    purchased_on: Optional[str] = typer.Option(None, metavar="DATE", help=N_("Purchase date, e.g. 2025-05-01.")),
+    claim: Optional[str] = typer.Option(None, metavar="CLAIM", help=N_("What you ask for (诉求).")),
+    summary: Optional[str] = typer.Option(None, metavar="SUMMARY", help=N_("The facts in short (事实与理由).")),
+    slug: Optional[str] = typer.Option(None, metavar="SLUG", help=N_("Name the dispute's folder yourself (a-z, 0-9, -).")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Open a dispute and print its name (slug)."""
     from . import render
     from .services import disputes
 
@@ -88,23 +107,22 @@ def new(
     render.emit_json(render.new_doc(dispute)) if json_out else render.print_new(dispute)
 
 
-@app.command()
+@app.command(help=N_("Add files or folders to a dispute as exhibits: stored byte for byte, hashed, dated, logged."))
 def add(
-    dispute: str = typer.Argument(..., help="The dispute (its slug or a unique prefix)."),
-    paths: List[str] = typer.Argument(..., help="Files or folders to add (folders are walked in sorted order)."),
-    kind: Optional[str] = typer.Option(None, help=f"{_or(KINDS)}."),
-    title: Optional[str] = typer.Option(None, help="证据名称: a name for the exhibit."),
-    source: Optional[str] = typer.Option(None, help="证据来源: where it came from."),
-    purpose: Optional[str] = typer.Option(None, help="证明目的: what it proves."),
-    note: Optional[str] = typer.Option(None, help="A note of your own."),
-    captured_at: Optional[str] = typer.Option(None, help="When it was taken, if you know better than the file."),
-    me: Optional[str] = typer.Option(None, help="Your name as it appears in a chat export."),
-    tz: Optional[str] = typer.Option(None, help="Time zone for times without one (default: the profile's)."),
-    chat_format: Optional[str] = typer.Option(None, help="Read the files as this chat format (default: detected)."),
-    date_order: Optional[str] = typer.Option(None, help=f"{_or(DATE_ORDERS)}: day/month order of a chat's dates (default: the profile's, else the data's, else assumed with a warning)."),
+    dispute: str = DisputeArg,
+    paths: List[str] = typer.Argument(..., metavar="FILE…", help=N_("Files or folders to add (folders are walked in sorted order).")),
+    kind: Optional[str] = typer.Option(None, metavar="KIND", help=N_("{kinds}.")),
+    title: Optional[str] = typer.Option(None, metavar="TITLE", help=N_("证据名称: a name for the exhibit.")),
+    source: Optional[str] = typer.Option(None, metavar="SOURCE", help=N_("证据来源: where it came from.")),
+    purpose: Optional[str] = typer.Option(None, metavar="PURPOSE", help=N_("证明目的: what it proves.")),
+    note: Optional[str] = typer.Option(None, metavar="NOTE", help=N_("A note of your own.")),
+    captured_at: Optional[str] = typer.Option(None, metavar="WHEN", help=N_("When it was taken, if you know better than the file, e.g. 2025-05-03T15:21.")),
+    me: Optional[str] = typer.Option(None, metavar="NAME", help=N_("Your name as it appears in a chat export.")),
+    tz: Optional[str] = typer.Option(None, metavar="ZONE", help=N_("Time zone for times without one, e.g. Asia/Shanghai or +08:00 (default: the profile's).")),
+    chat_format: Optional[str] = typer.Option(None, metavar="FORMAT", help=N_("Read the files as this chat format (default: detected).")),
+    date_order: Optional[str] = typer.Option(None, metavar="ORDER", help=N_("{date_orders}: day/month order of a chat's dates (default: the profile's, else the data's, else assumed with a warning).")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Add files or folders to a dispute as exhibits: stored byte for byte, hashed, dated, logged."""
     from . import render
     from .services import ingest
 
@@ -112,7 +130,7 @@ def add(
                                 captured_at=captured_at, me=me, tz=tz, chat_format=chat_format,
                                 date_order=date_order)
     _state["command"] = "add"  # its failures keep the added/errors form (see main)
-    bar = _progress("adding", json_out)
+    bar = _progress(_("adding"), json_out)
     try:
         result = ingest.add(_home(), dispute, paths, options, progress=bar)
     finally:
@@ -133,29 +151,27 @@ def add(
         raise typer.Exit(1)
 
 
-@app.command("list")
+@app.command("list", help=N_("The disputes, newest first."))
 def list_(
-    status: Optional[str] = typer.Option(None, help="Only disputes with this status."),
-    platform: Optional[str] = typer.Option(None, help="Only disputes on this platform."),
+    status: Optional[str] = typer.Option(None, metavar="STATUS", help=N_("Only disputes with this status.")),
+    platform: Optional[str] = typer.Option(None, metavar="PLATFORM", help=N_("Only disputes on this platform.")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """The disputes, newest first."""
     from . import render
     from .services import disputes
 
     found = disputes.list_all(_home(), status=status, platform=platform)
     for slug, problem in found.unreadable:  # one damaged dispute never hides the others
-        render.print_warning(f"{slug}: not listed: {problem}")
+        render.print_warning(_("{slug}: not listed: {problem}").format(slug=slug, problem=problem))
     render.emit_json(render.list_doc(list(found.disputes))) if json_out else render.print_list(list(found.disputes))
 
 
-@app.command()
+@app.command(help=N_("One dispute with its exhibits and timeline, or one exhibit."))
 def show(
-    dispute: str = typer.Argument(..., help="The dispute (its slug or a unique prefix)."),
-    number: Optional[int] = typer.Argument(None, help="One exhibit's number."),
+    dispute: str = DisputeArg,
+    number: Optional[int] = typer.Argument(None, metavar="N", help=N_("One exhibit's number.")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """One dispute with its exhibits and timeline, or one exhibit."""
     from . import render
     from .services import disputes
 
@@ -172,24 +188,23 @@ def show(
             render.print_exhibit(found.exhibit, found.messages, found.derived, found.history)
 
 
-@app.command()
+@app.command(help=N_("Write the PDF evidence pack: cover, facts, 证据目录, timeline, every exhibit, hash appendix."))
 def export(
-    dispute: str = typer.Argument(..., help="The dispute (its slug or a unique prefix)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output",
-                                         help="Write the pack here (a file, or a folder for the dated name). "
-                                              "Default: the dispute's exports/ folder."),
-    lang: Optional[str] = typer.Option(None, "--lang", help=f"{_or(LANGS)} (default: the profile's language, else {LANGS[0]})."),
-    letter: bool = typer.Option(False, "--letter", help="Begin with a letter of complaint (投诉书) for 12315 / a consumer association."),
-    max_size: Optional[str] = typer.Option(None, "--max-size", help="Fit the pack in this size, e.g. 10MB, by lowering picture quality step by step."),
-    attach_originals: bool = typer.Option(False, "--attach-originals", help="Embed the original files as PDF attachments, to be extracted and re-hashed."),
-    include: Optional[List[str]] = typer.Option(None, "--include", help="Only these exhibits, e.g. 1,3 or 2-5 (repeatable); a withdrawn exhibit named here is included."),
-    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Leave these exhibits out, e.g. 4 or 2-3 (repeatable)."),
-    font: Optional[str] = typer.Option(None, "--font", help="A CJK TrueType font file to use (PATH, or PATH#N for face N of a .ttc). Default: $LOCKER_FONT, the profile's font, else one found on the system."),
-    force: bool = typer.Option(False, "--force", help="Let -o replace an existing file (never one inside the locker home)."),
-    allow_damaged: bool = typer.Option(False, "--allow-damaged", help="Write the pack even when originals fail their SHA-256 check; those exhibits are stamped FAILED VERIFICATION (原件校验失败)."),
+    dispute: str = DisputeArg,
+    output: Optional[str] = typer.Option(None, "-o", "--output", metavar="PATH",
+                                         help=N_("Write the pack here (a file, or a folder for the dated name). "
+                                                 "Default: the dispute's exports/ folder.")),
+    lang: Optional[str] = typer.Option(None, "--lang", metavar="zh|en", help=N_("Language of the pack: {langs} (default: the profile's language, else {default_lang}).")),
+    letter: bool = typer.Option(False, "--letter", help=N_("Begin with a letter of complaint (投诉书) for 12315 / a consumer association.")),
+    max_size: Optional[str] = typer.Option(None, "--max-size", metavar="SIZE", help=N_("Fit the pack in this size, e.g. 10MB, by lowering picture quality step by step.")),
+    attach_originals: bool = typer.Option(False, "--attach-originals", help=N_("Embed the original files as PDF attachments, to be extracted and re-hashed.")),
+    include: Optional[List[str]] = typer.Option(None, "--include", metavar="N", help=N_("Only these exhibits, e.g. 1,3 or 2-5 (repeatable); a withdrawn exhibit named here is included.")),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", metavar="N", help=N_("Leave these exhibits out, e.g. 4 or 2-3 (repeatable).")),
+    font: Optional[str] = typer.Option(None, "--font", metavar="PATH", help=N_("A CJK TrueType font file to use (PATH, or PATH#N for face N of a .ttc). Default: $LOCKER_FONT, the profile's font, else one found on the system.")),
+    force: bool = typer.Option(False, "--force", help=N_("Let -o replace an existing file (never one inside the locker home).")),
+    allow_damaged: bool = typer.Option(False, "--allow-damaged", help=N_("Write the pack even when originals fail their SHA-256 check; those exhibits are stamped FAILED VERIFICATION (原件校验失败).")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Write the PDF evidence pack: cover, facts, 证据目录, timeline, every exhibit, hash appendix."""
     from . import render
     from .services import export as exporting
 
@@ -197,7 +212,7 @@ def export(
                                       attach_originals=attach_originals, include=tuple(include or ()),
                                       exclude=tuple(exclude or ()), font=font, force=force,
                                       allow_damaged=allow_damaged)
-    bar = _progress("rendering", json_out)
+    bar = _progress(_("rendering"), json_out)
     try:
         result = exporting.export(_home(), dispute, options, progress=bar)
     finally:
@@ -211,17 +226,16 @@ def export(
         render.print_export(result)
 
 
-@app.command()
+@app.command(help=N_("Add an event to the dispute's timeline."))
 def event(
-    dispute: str = typer.Argument(..., help="The dispute."),
-    text: str = typer.Argument(..., help="What happened."),
-    at: str = typer.Option(..., "--at", help="When: 2025-05-03 15:20, or with an offset."),
-    type: str = typer.Option("note", "--type", help="A short word: purchase, delivery, contact, refusal, appeal, …"),
-    exhibit: Optional[List[int]] = typer.Option(None, "--exhibit", help="Exhibit numbers this event refers to (repeatable)."),
-    tz: Optional[str] = typer.Option(None, help="Time zone for --at without one."),
+    dispute: str = DisputeArg,
+    text: str = typer.Argument(..., metavar="WHAT", help=N_("What happened.")),
+    at: str = typer.Option(..., "--at", metavar="WHEN", help=N_("When: 2025-05-03T15:21 (or 2025-05-03 15:21), in --tz or the profile's zone; an offset like +08:00 may follow.")),
+    type: str = typer.Option("note", "--type", metavar="TYPE", help=N_("A short word: purchase, delivery, contact, refusal, appeal, …")),
+    exhibit: Optional[List[int]] = typer.Option(None, "--exhibit", metavar="N", help=N_("Exhibit numbers this event refers to (repeatable).")),
+    tz: Optional[str] = typer.Option(None, metavar="ZONE", help=N_("Time zone for --at without one, e.g. Asia/Shanghai.")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Add an event to the dispute's timeline."""
     from . import render
     from .services import timeline
 
@@ -229,18 +243,16 @@ def event(
     if json_out:
         render.emit_json(render.event_doc(ev))
     else:
-        typer.echo(f"Event added at {ev.at}.")
+        typer.echo(_("Event added at {at}.").format(at=ev.at))
 
 
-@app.command()
+@app.command(help=N_("Move the dispute on to a new status."))
 def status(
-    dispute: str = typer.Argument(..., help="The dispute."),
-    new_status: str = typer.Argument(..., metavar="STATUS",
-                                     help=f"{_or(STATUSES)}."),
-    note: Optional[str] = typer.Option(None, help="Why, in a few words."),
+    dispute: str = DisputeArg,
+    new_status: str = typer.Argument(..., metavar="STATUS", help=N_("{statuses}.")),
+    note: Optional[str] = typer.Option(None, metavar="NOTE", help=N_("Why, in a few words.")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Move the dispute on to a new status."""
     from . import render
     from .services import disputes
 
@@ -248,17 +260,16 @@ def status(
     if json_out:
         render.emit_json(render.status_doc(found))
     else:
-        typer.echo(f"{found.slug} is now {found.status}.")
+        typer.echo(_("{slug} is now {status}.").format(slug=found.slug, status=render.shown_code(found.status)))
 
 
-@app.command()
+@app.command(help=N_("Withdraw an exhibit: it leaves the pack, but its file and record are kept."))
 def withdraw(
-    dispute: str = typer.Argument(..., help="The dispute."),
-    number: int = typer.Argument(..., help="The exhibit's number."),
-    reason: str = typer.Option(..., "--reason", help="Why it is withdrawn."),
+    dispute: str = DisputeArg,
+    number: int = typer.Argument(..., metavar="N", help=N_("The exhibit's number.")),
+    reason: str = typer.Option(..., "--reason", metavar="REASON", help=N_("Why it is withdrawn.")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Withdraw an exhibit: it leaves the pack, but its file and record are kept."""
     from . import render
     from .services import exhibits
 
@@ -266,19 +277,18 @@ def withdraw(
     if json_out:
         render.emit_json(render.exhibit_doc(found))
     else:
-        typer.echo(f"Exhibit {found.number} withdrawn; its file and record are kept.")
+        typer.echo(_("Exhibit {number} withdrawn; its file and record are kept.").format(number=found.number))
 
 
-@app.command()
+@app.command(help=N_("Re-hash every object and check every custody chain. Exit 1 on any problem."))
 def verify(
-    dispute: Optional[str] = typer.Argument(None, help="One dispute (default: all)."),
+    dispute: Optional[str] = typer.Argument(None, metavar="DISPUTE", help=N_("One dispute (default: all).")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Re-hash every object and check every custody chain. Exit 1 on any problem."""
     from . import render
     from .services import verify as verifying
 
-    bar = _progress("verifying", json_out)
+    bar = _progress(_("verifying"), json_out)
     try:
         report = verifying.verify(_home(), dispute, progress=bar)
     finally:
@@ -289,12 +299,11 @@ def verify(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=N_("Remove orphaned objects: intact files that no exhibit names, left by an interrupted add."))
 def gc(
-    dispute: str = typer.Argument(..., help="The dispute."),
+    dispute: str = DisputeArg,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Remove orphaned objects: intact files that no exhibit names, left by an interrupted add."""
     from . import render
     from .services import gc as collecting
 
@@ -302,16 +311,15 @@ def gc(
     render.emit_json(render.gc_doc(result)) if json_out else render.print_gc(result)
 
 
-@app.command()
+@app.command(help=N_("Make the derived files again (video key frames, image renditions, slice plans) from the originals."))
 def rebuild(
-    dispute: str = typer.Argument(..., help="The dispute."),
+    dispute: str = DisputeArg,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Make the derived files again (video key frames, image renditions, slice plans) from the originals."""
     from . import render
     from .services import rebuild as rebuilding
 
-    bar = _progress("rebuilding", json_out)
+    bar = _progress(_("rebuilding"), json_out)
     try:
         result = rebuilding.rebuild(_home(), dispute, progress=bar)
     finally:
@@ -322,12 +330,11 @@ def rebuild(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=N_("The dispute's custody log, oldest first."))
 def log(
-    dispute: str = typer.Argument(..., help="The dispute."),
+    dispute: str = DisputeArg,
     json_out: bool = JsonOpt,
 ) -> None:
-    """The dispute's custody log, oldest first."""
     from . import render
     from .services import timeline
 
@@ -335,19 +342,18 @@ def log(
     render.emit_json(render.log_doc(entries)) if json_out else render.print_log(entries)
 
 
-@app.command()
+@app.command(help=N_("Find text across every dispute: fields, exhibit notes, chat messages, events, PDF text."))
 def search(
-    query: str = typer.Argument(..., help="Words, numbers or Chinese to find; every word must match (退款, 8 digits of an order number…)."),
-    platform: Optional[str] = typer.Option(None, help="Only disputes on this platform."),
-    status: Optional[str] = typer.Option(None, help="Only disputes with this status."),
-    kind: Optional[str] = typer.Option(None, help="Only in exhibits of this kind (chat, document, screenshot, …)."),
-    since: Optional[str] = typer.Option(None, help="Only what is dated on or after this day, YYYY-MM-DD (a message's time, an event's, an exhibit's capture)."),
-    until: Optional[str] = typer.Option(None, help="Only what is dated on or before this day, YYYY-MM-DD."),
-    dispute: Optional[str] = typer.Option(None, "--dispute", help="Only in this dispute (its slug or a unique prefix)."),
-    limit: int = typer.Option(20, "--limit", help="At most this many hits."),
+    query: str = typer.Argument(..., metavar="WORDS", help=N_("Words, numbers or Chinese to find; every word must match (退款, 8 digits of an order number…).")),
+    platform: Optional[str] = typer.Option(None, metavar="PLATFORM", help=N_("Only disputes on this platform.")),
+    status: Optional[str] = typer.Option(None, metavar="STATUS", help=N_("Only disputes with this status.")),
+    kind: Optional[str] = typer.Option(None, metavar="KIND", help=N_("Only in exhibits of this kind (chat, document, screenshot, …).")),
+    since: Optional[str] = typer.Option(None, metavar="DATE", help=N_("Only what is dated on or after this day, e.g. 2025-05-01 (a message's time, an event's, an exhibit's capture).")),
+    until: Optional[str] = typer.Option(None, metavar="DATE", help=N_("Only what is dated on or before this day, e.g. 2025-05-31.")),
+    dispute: Optional[str] = typer.Option(None, "--dispute", metavar="DISPUTE", help=N_("Only in this dispute (its slug or a unique prefix).")),
+    limit: int = typer.Option(20, "--limit", metavar="N", help=N_("At most this many hits.")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Find text across every dispute: fields, exhibit notes, chat messages, events, PDF text."""
     from . import render
     from .services import search as searching
 
@@ -358,17 +364,16 @@ def search(
     render.emit_json(render.search_doc(result)) if json_out else render.print_search(result)
 
 
-@app.command()
+@app.command(help=N_("Read a stored chat export into messages again (custody-logged; verify checks the new messages)."))
 def reread(
-    dispute: str = typer.Argument(..., help="The dispute (its slug or a unique prefix)."),
-    number: int = typer.Argument(..., help="The chat exhibit's number."),
-    date_order: Optional[str] = typer.Option(None, help=f"{_or(DATE_ORDERS)}: day/month order of the chat's dates."),
-    me: Optional[str] = typer.Option(None, help="Your name as it appears in the chat (default: as last read)."),
-    tz: Optional[str] = typer.Option(None, help="Time zone of the chat's times (default: as last read)."),
-    chat_format: Optional[str] = typer.Option(None, help="Read it as this chat format (default: as last read, else detected)."),
+    dispute: str = DisputeArg,
+    number: int = typer.Argument(..., metavar="N", help=N_("The chat exhibit's number.")),
+    date_order: Optional[str] = typer.Option(None, metavar="ORDER", help=N_("{date_orders}: day/month order of the chat's dates.")),
+    me: Optional[str] = typer.Option(None, metavar="NAME", help=N_("Your name as it appears in the chat (default: as last read).")),
+    tz: Optional[str] = typer.Option(None, metavar="ZONE", help=N_("Time zone of the chat's times (default: as last read).")),
+    chat_format: Optional[str] = typer.Option(None, metavar="FORMAT", help=N_("Read it as this chat format (default: as last read, else detected).")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Read a stored chat export into messages again (custody-logged; verify checks the new messages)."""
     from . import render
     from .services import chat
 
@@ -376,13 +381,12 @@ def reread(
     render.emit_json(render.reread_doc(result)) if json_out else render.print_reread(result)
 
 
-@app.command()
+@app.command(help=N_("Rebuild the search catalog (a cache in the home) from every dispute's own index."))
 def reindex(json_out: bool = JsonOpt) -> None:
-    """Rebuild the search catalog (a cache in the home) from every dispute's own index."""
     from . import render
     from .services import search as searching
 
-    bar = _progress("reindexing", json_out)
+    bar = _progress(_("reindexing"), json_out)
     try:
         result = searching.reindex(_home(), progress=bar)
     finally:
@@ -393,19 +397,18 @@ def reindex(json_out: bool = JsonOpt) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(help=N_("Show, or set, who the claimant is."))
 def profile(
-    name: Optional[str] = typer.Option(None, help="Your name (the complainant)."),
-    phone: Optional[str] = typer.Option(None, help="Your phone number."),
-    email: Optional[str] = typer.Option(None, help="Your e-mail address."),
-    address: Optional[str] = typer.Option(None, help="Your postal address."),
-    lang: Optional[str] = typer.Option(None, help=f"Language of the documents: {_or(LANGS)}."),
-    tz: Optional[str] = typer.Option(None, help="Your time zone, e.g. Asia/Shanghai."),
-    font: Optional[str] = typer.Option(None, help="A CJK TrueType font for the PDF pack (PATH or PATH#N)."),
-    date_order: Optional[str] = typer.Option(None, help=f"{_or(DATE_ORDERS)}: how to read chat dates the data cannot tell."),
+    name: Optional[str] = typer.Option(None, metavar="NAME", help=N_("Your name (the complainant).")),
+    phone: Optional[str] = typer.Option(None, metavar="PHONE", help=N_("Your phone number.")),
+    email: Optional[str] = typer.Option(None, metavar="EMAIL", help=N_("Your e-mail address.")),
+    address: Optional[str] = typer.Option(None, metavar="ADDRESS", help=N_("Your postal address.")),
+    lang: Optional[str] = typer.Option(None, metavar="zh|en", help=N_("Language of the documents and of the command line: {langs}.")),
+    tz: Optional[str] = typer.Option(None, metavar="ZONE", help=N_("Your time zone, e.g. Asia/Shanghai.")),
+    font: Optional[str] = typer.Option(None, metavar="PATH", help=N_("A CJK TrueType font for the PDF pack (PATH or PATH#N).")),
+    date_order: Optional[str] = typer.Option(None, metavar="ORDER", help=N_("{date_orders}: how to read chat dates the data cannot tell.")),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Show, or set, who the claimant is."""
     from . import render
     from .services import profile as profiles
 
@@ -447,17 +450,31 @@ def main(argv: list[str] | None = None) -> int:
     the user can act on, 130 after Ctrl-C, 70 for a bug. With --json, stdout holds exactly one
     document even then: the command's own, or ``{"error": {"code", "message", "path"}}``.
     """
-    args = sys.argv[1:] if argv is None else list(argv)
+    from . import shell
+    from .i18n import set_language
+
+    group = typer.main.get_command(app)
+    args = shell.hoist_globals(sys.argv[1:] if argv is None else list(argv), group)
     debug = "--debug" in args
     json_out = "--json" in args
-    _state.update(command=None, answered=False)
+    _state.update(command=None, answered=False, group=group)
+    # The language of this run: --lang, the profile, the locale; --json is always English.
+    language = set_language(shell.language_of(args))
+    try:
+        shell.prepare(group)  # help, metavars and completion in that language
+        return _run(group, args, debug=debug, json_out=json_out)
+    finally:
+        language.var.reset(language)
+
+
+def _run(group: Any, args: list[str], *, debug: bool, json_out: bool) -> int:
     # Evidence is personal: whatever the locker creates (databases and their -wal/-shm
     # files, temp files, exports, derived files) is the user's alone.
     previous_umask = os.umask(0o077)
     try:
         # Without --json typer shows its usage errors itself; with it, they come here as
         # exceptions to be answered in JSON. Ctrl-C comes back from typer as exit code 130.
-        code = app(args=args, prog_name="locker", standalone_mode=not json_out)
+        code = group.main(args=args, prog_name="locker", standalone_mode=not json_out)
         code = code if isinstance(code, int) else 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -487,24 +504,24 @@ def main(argv: list[str] | None = None) -> int:
             from .errors import READ_ONLY
             from .render import print_error
 
-            message = READ_ONLY if exc.errno == errno.EROFS else (exc.strerror or str(exc))
+            message = _(READ_ONLY) if exc.errno == errno.EROFS else (exc.strerror or str(exc))
             path = None if exc.filename is None else os.fsdecode(exc.filename)
             print_error(f"{path}: {message}" if path else message)
             _fail(json_out, "store", message, path)
             return 1
         if type(exc).__name__ == "Abort":  # typer's answer to end-of-input at a prompt
-            sys.stderr.write("locker: aborted\n")
+            sys.stderr.write(_("locker: aborted") + "\n")
             _fail(json_out, "aborted", "aborted")
             return 1
         first = str(exc).splitlines()[0] if str(exc) else ""
-        sys.stderr.write(f"locker: internal error: {type(exc).__name__}: {first}"
-                         f"{'' if debug else ' (run with --debug for details)'}\n")
+        sys.stderr.write(_("locker: internal error: {error}: {message}").format(error=type(exc).__name__, message=first)
+                         + ("" if debug else _(" (run with --debug for details)")) + "\n")
         _fail(json_out, "internal", f"{type(exc).__name__}: {first}")
         return 70
     finally:
         os.umask(previous_umask)
     if code == INTERRUPTED:
-        sys.stderr.write("locker: interrupted\n")
+        sys.stderr.write(_("locker: interrupted") + "\n")
         _fail(json_out, "interrupted", "interrupted")
     return code
 

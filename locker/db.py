@@ -17,13 +17,14 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from .errors import READ_ONLY, LockerError, StoreError
+from .i18n import N_, _
 from .values import now_utc
 
 BUSY_TIMEOUT_MS = 60_000
 # SQLite's ways of saying the disk is full: a page that cannot be written, and the shared-memory
 # index of a WAL database (the -shm file, 32 KiB, needed even to read) that cannot be grown.
 NO_SPACE_CODES = (13, 4874)  # SQLITE_FULL, SQLITE_IOERR_SHMSIZE
-NO_SPACE = "no space left on the device holding the locker"
+NO_SPACE = N_("no space left on the device holding the locker")  # shown with _()
 
 
 def no_space(err: BaseException) -> bool:
@@ -88,7 +89,7 @@ def connect(path: Path, *, create: bool = False, migrations: Any = None) -> sqli
     another migration list is given). In a folder this process cannot write to, the database is
     read as it is; one that needs migrating there fails as READ_ONLY, in words."""
     if not create and not path.is_file():
-        raise LockerError("the dispute has no database (dispute.sqlite is missing)", path=str(path))
+        raise LockerError(_("the dispute has no database (dispute.sqlite is missing)"), path=str(path))
     from .migrations import MIGRATIONS, NewerSchema, migrate
 
     migrations = migrations or MIGRATIONS
@@ -108,15 +109,15 @@ def connect(path: Path, *, create: bool = False, migrations: Any = None) -> sqli
     except NewerSchema as err:
         con.close()
         raise LockerError(
-            f"this dispute was written by a newer locker (schema {err.args[0]}); upgrade locker", path=str(path)
+            _("this dispute was written by a newer locker (schema {value}); upgrade locker").format(value=err.args[0]), path=str(path)
         ) from None
     except sqlite3.DatabaseError as err:
         con.close()
         if no_space(err):
-            raise StoreError(NO_SPACE, path=str(path)) from None
+            raise StoreError(_(NO_SPACE), path=str(path)) from None
         if read_only_error(err):  # a database that needs migrating, in a home that cannot be written
-            raise StoreError(f"{READ_ONLY} (this dispute needs an upgrade first)", path=str(path)) from None
-        raise LockerError(f"cannot open the dispute database: {err}", path=str(path)) from None
+            raise StoreError(_("{read_only} (this dispute needs an upgrade first)").format(read_only=_(READ_ONLY)), path=str(path)) from None
+        raise LockerError(_("cannot open the dispute database: {error}").format(error=err), path=str(path)) from None
     return con
 
 
@@ -171,9 +172,9 @@ def _transaction(engine: Any) -> Iterator[Any]:
                 yield session
     except OperationalError as err:  # rolled back; "database or disk is full" becomes one clear line
         if no_space(err):
-            raise StoreError(NO_SPACE, path=engine.url.database) from None
+            raise StoreError(_(NO_SPACE), path=engine.url.database) from None
         if read_only_error(err):
-            raise StoreError(READ_ONLY, path=engine.url.database) from None
+            raise StoreError(_(READ_ONLY), path=engine.url.database) from None
         raise
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import StoreError
+from .i18n import _
 
 TMP_PREFIX = ".tmp-"
 WRITEBACK_STEP = 16 * 1024 * 1024  # a large file's writeback is started every this many bytes (FIELD-NOTES)
@@ -31,11 +32,11 @@ FSYNC_MAX = 8  # more files or folders than this are made durable by one syncfs:
 
 def os_error(err: OSError, path: Path | str) -> StoreError:
     if err.errno == errno.ENOSPC:
-        reason = "no space left on the device holding the locker"
+        reason = _("no space left on the device holding the locker")
     elif err.errno == errno.EDQUOT:
-        reason = "disk quota exceeded"
+        reason = _("disk quota exceeded")
     elif err.errno == errno.EFBIG:
-        reason = "file too large for the locker's file system"
+        reason = _("file too large for the locker's file system")
     else:
         reason = err.strerror or str(err)
     return StoreError(reason, path=str(path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .i18n import N_
+
 
 class LockerError(Exception):
     """A failure the user can act on. ``str(err)`` is one line, without a traceback."""
@@ -33,7 +35,7 @@ class Ambiguous(LockerError):
     code = "ambiguous"
 
 
-READ_ONLY = "the locker home is read-only: nothing can be written there"
+READ_ONLY = N_("the locker home is read-only: nothing can be written there")  # shown with _()
 
 
 class HomeError(LockerError):

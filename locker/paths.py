@@ -48,9 +48,9 @@ def open_home(explicit: str | os.PathLike[str] | None = None, *, may_create: boo
     ``new`` and ``profile`` can). A default home not made yet is simply empty."""
     root = resolve_home(explicit)
     if root.exists() and not root.is_dir():
-        raise HomeError("the locker home is not a folder", path=str(root))
+        raise HomeError(_("the locker home is not a folder"), path=str(root))
     if explicit and not may_create and not root.exists():
-        raise HomeError("no locker home here (a new one is made by `locker new`)", path=str(root))
+        raise HomeError(_("no locker home here (a new one is made by `locker new`)"), path=str(root))
     return Home(root)
 
 
@@ -116,7 +116,7 @@ class Home:
     def require_writable(self) -> Home:
         """Refuse, in one line, to start a change in a home this process cannot write to."""
         if self.root.is_dir() and not os.access(self.root, os.W_OK):
-            raise HomeError(READ_ONLY, path=str(self.root))
+            raise HomeError(_(READ_ONLY), path=str(self.root))
         return self
 
     def ensure(self) -> Home:
@@ -125,7 +125,7 @@ class Home:
             for folder in (self.root, self.disputes):
                 folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as err:
-            raise LockerError(f"cannot create the locker home: {err.strerror}", path=str(self.root)) from None
+            raise LockerError(_("cannot create the locker home: {reason}").format(reason=err.strerror), path=str(self.root)) from None
         return self
 
 

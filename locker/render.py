@@ -32,7 +32,7 @@ from .documents import (
     status_doc,
     verify_doc,
 )
-from .i18n import _
+from .i18n import N_, _, ngettext
 from .values import clean_text, human_size, zone_assumed
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ __all__ = [
     "print_exhibit", "print_export", "print_gc", "print_list", "print_log", "print_new", "print_profile",
     "print_rebuild", "print_reindex", "print_reread", "print_search", "print_show", "print_verify",
     "print_warning", "rebuild_doc", "reindex_doc", "reread_doc", "safe", "search_doc", "show_doc",
-    "show_exhibit_doc", "status_doc", "verify_doc",
+    "show_exhibit_doc", "shown_code", "status_doc", "verify_doc",
 ]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -73,13 +73,35 @@ def emit_json(doc: Any) -> None:
 
 # --- human output ---------------------------------------------------------
 
+PIPE_WIDTH = 1_000_000  # "no width": output that is not a terminal is never folded
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    # Piped output has no width to respect; 120 columns keep tables from folding file names.
-    width = None if stream.isatty() else 120
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    if stream.isatty():
+        return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return _Plain(Console(stderr=stderr, highlight=False, soft_wrap=False, width=PIPE_WIDTH), stream)
+
+
+class _Plain:
+    """A console for a pipe or a file: lines as long as their content (a table takes the width
+    it needs, never folded at some width), without the spaces rich pads cells with at the end
+    of a line, so that ``grep``, ``cut`` and ``diff`` see the text."""
+
+    def __init__(self, console: Any, stream: Any) -> None:
+        self._console = console
+        self._stream = stream
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        with self._console.capture() as captured:
+            self._console.print(*objects, **options)
+        self._stream.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._console, name)
 
 
 def _text(value: object) -> Any:
@@ -90,8 +112,8 @@ def _text(value: object) -> Any:
 
 def print_new(dispute: DisputeView) -> None:
     console = _console()
-    console.print(_text(f"Opened dispute {dispute.slug}: {dispute.title}"))
-    console.print(_text(f"Next: locker add {dispute.slug} FILE…"))
+    console.print(_text(_("Opened dispute {slug}: {title}").format(slug=dispute.slug, title=dispute.title)))
+    console.print(_text(_("Next: locker add {slug} FILE…").format(slug=dispute.slug)))
 
 
 def _when(value: str | None, source: str | None = None, *, offset: bool = True, assumed: bool = False) -> str:
@@ -99,11 +121,11 @@ def _when(value: str | None, source: str | None = None, *, offset: bool = True, 
     tables leave the offset out (``show N`` and ``--json`` have it). A time whose zone
     was assumed says so: ``(exif, zone assumed)``."""
     if not value:
-        return "unknown"
+        return _("unknown")
     shown = value.replace("T", " ", 1)
     if len(shown) > 19 and shown[19] in "+-Z":
         shown = f"{shown[:19]} {shown[19:]}" if offset else shown[:16]
-    notes = ", ".join(n for n in (source, "zone assumed" if assumed else None) if n)
+    notes = _(", ").join(n for n in (source, _("zone assumed") if assumed else None) if n)
     return f"{shown} ({notes})" if notes else shown
 
 
@@ -117,9 +139,9 @@ def _table(*columns: str, title: str | None = None) -> Any:
 
     table = Table(title=_text(title) if title else None, title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)
-    for name in columns:
+    for name in columns:  # English names marked N_(): shown translated
         folding = name in ("file", "title", "merchant", "description")
-        table.add_column(name, overflow="fold" if folding else "ellipsis", no_wrap=not folding,
+        table.add_column(_(name), overflow="fold" if folding else "ellipsis", no_wrap=not folding,
                          ratio=1 if folding else None, min_width=_MIN_WIDTH.get(name, 16 if folding else None))
     return table
 
@@ -127,24 +149,27 @@ def _table(*columns: str, title: str | None = None) -> Any:
 def print_add(result: AddResult) -> None:
     console = _console()
     if result.added:
-        table = _table("No.", "file", "kind", "size", "captured", "sha256", title=f"{result.slug}:")
+        table = _table(N_("No."), N_("file"), N_("kind"), N_("size"), N_("captured"), N_("sha256"),
+                       title=f"{result.slug}:")
         for a in result.added:
-            number = f"{a.exhibit}" + (" (held)" if a.duplicate else "")
-            table.add_row(number, _text(a.original_name), a.kind, human_size(a.size),
+            number = f"{a.exhibit}" + (_(" (held)") if a.duplicate else "")
+            table.add_row(number, _text(a.original_name), shown_code(a.kind), human_size(a.size),
                           _when(a.captured_at, a.captured_at_source, offset=False,
                                 assumed=a.zone_assumed is not None), a.sha256[:10])
         console.print(table)
     new = sum(1 for a in result.added if not a.duplicate)
     held = len(result.added) - new
-    console.print(f"{new} added" + (f", {held} already held (same content)" if held else "")
-                  + (f", {len(result.errors)} refused" if result.errors else ""))
+    console.print(_("{count} added").format(count=new)
+                  + (_(", {count} already held (same content)").format(count=held) if held else "")
+                  + (_(", {count} refused").format(count=len(result.errors)) if result.errors else ""))
     for a in result.added:
         if a.edited:
             console.print(_text(_("exhibit {n} was held already: its {fields} corrected as an edit "
                                   "(locker show {slug} {n} shows the history)").format(
                 n=a.exhibit, fields=", ".join(a.edited), slug=result.slug)))
         for w in a.warnings:
-            print_warning(f"exhibit {a.exhibit} ({safe(a.original_name)}): {w}")
+            print_warning(_("exhibit {number} ({name}): {warning}").format(number=a.exhibit,
+                                                                           name=safe(a.original_name), warning=w))
     for note in result.notices:
         print_warning(note)
     for e in result.errors:
@@ -152,22 +177,22 @@ def print_add(result: AddResult) -> None:
 
 
 def print_warning(message: str) -> None:
-    sys.stderr.write(f"locker: warning: {safe(message)}\n")
+    sys.stderr.write(_("locker: warning: {message}").format(message=safe(message)) + "\n")
 
 
 def print_error(message: str) -> None:
-    sys.stderr.write(f"locker: {safe(message)}\n")
+    sys.stderr.write(_("locker: {message}").format(message=safe(message)) + "\n")
 
 
 def print_list(summaries: Sequence[Summary]) -> None:
     console = _console()
     if not summaries:
-        console.print("No disputes yet. Open one with: locker new TITLE")
+        console.print(_("No disputes yet. Open one with: locker new TITLE"))
         return
-    table = _table("dispute", "title", "platform", "status", "exhibits", "updated")
+    table = _table(N_("dispute"), N_("title"), N_("platform"), N_("status"), N_("exhibits"), N_("updated"))
     for s in summaries:
         d = s.dispute
-        table.add_row(_text(d.slug), _text(d.title), _text(d.platform or ""), d.status,
+        table.add_row(_text(d.slug), _text(d.title), _text(d.platform or ""), shown_code(d.status),
                       str(s.exhibit_count), _when(d.updated_at)[:16])
     console.print(table)
 
@@ -178,37 +203,38 @@ def _fields(rows: list[tuple[str, object]]) -> Any:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True, style="bold")
     grid.add_column(overflow="fold")
-    for label, value in rows:
+    for label, value in rows:  # labels marked N_(): shown translated
         if value not in (None, ""):
-            grid.add_row(label, _text(value))
+            grid.add_row(_(label), _text(value))
     return grid
 
 
 def print_show(detail: Detail) -> None:
     console = _console()
     d = detail.dispute
-    console.print(_text(f"{d.title}  [{d.slug}]  status: {d.status}"))
+    console.print(_text(_("{title}  [{slug}]  status: {status}").format(title=d.title, slug=d.slug,
+                                                                       status=shown_code(d.status))))
     if detail.recorded_slug:  # a folder copied or moved by hand (see services.disputes.folder_note)
         from .services.disputes import folder_note
 
         print_warning(folder_note(d.slug, detail.recorded_slug))
     console.print(_fields([
-        ("platform", d.platform), ("merchant", d.merchant), ("address", d.merchant_address),
-        ("order", d.order_id), ("item", d.item), ("amount", f"{d.amount} {d.currency}" if d.amount else None),
-        ("purchased", d.purchased_on), ("claim", d.claim), ("summary", d.summary),
+        (N_("platform"), d.platform), (N_("merchant"), d.merchant), (N_("address"), d.merchant_address),
+        (N_("order"), d.order_id), (N_("item"), d.item), (N_("amount"), f"{d.amount} {d.currency}" if d.amount else None),
+        (N_("purchased"), d.purchased_on), (N_("claim"), d.claim), (N_("summary"), d.summary),
     ]))
-    table = _table("No.", "file", "kind", "captured", "sha256", title="exhibits")
+    table = _table(N_("No."), N_("file"), N_("kind"), N_("captured"), N_("sha256"), title=_("exhibits"))
     for e in detail.exhibits:
-        name = (e.title or e.original_name) + ("  [withdrawn]" if e.withdrawn else "")
+        name = (e.title or e.original_name) + (_("  [withdrawn]") if e.withdrawn else "")
         assumed = zone_assumed(e.captured_at_source, e.metadata) is not None
-        table.add_row(str(e.number), _text(name), e.kind,
+        table.add_row(str(e.number), _text(name), shown_code(e.kind),
                       _when(e.captured_at, e.captured_at_source, offset=False, assumed=assumed), e.sha256[:10])
     console.print(table)
     if detail.events:
-        table = _table("when", "type", "description", title="timeline")
+        table = _table(N_("when"), N_("type"), N_("description"), title=_("timeline"))
         for ev in detail.events:
             linked = ev.exhibits
-            suffix = f"  (exhibit {', '.join(map(str, linked))})" if linked else ""
+            suffix = _("  (exhibit {numbers})").format(numbers=", ".join(map(str, linked))) if linked else ""
             table.add_row(_when(ev.at, offset=False), ev.type, _text(ev.description + suffix))
         console.print(table)
     _print_history(console, detail.history)
@@ -218,7 +244,7 @@ def _print_history(console: Any, changes: Sequence[Change]) -> None:
     """The corrections made with ``locker edit``: when, what, the old and the new value."""
     if not changes:
         return
-    table = _table(_("when"), _("field"), _("was"), _("now"), title=_("history (locker edit)"))
+    table = _table(N_("when"), N_("field"), N_("was"), N_("now"), title=_("history (locker edit)"))
     for c in changes:
         field = _("message {k}").format(k=c.message) if c.message is not None else c.field
         table.add_row(_when(c.at, offset=False), field, _text("—" if c.before is None else c.before),
@@ -233,30 +259,34 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
     metadata = doc.pop("metadata")
     assumed = zone_assumed(exhibit.captured_at_source, metadata)
     if assumed is not None and doc.get("captured_at"):
-        doc["captured_at"] = f"{doc['captured_at']} (zone assumed{': ' + assumed if assumed else ''})"
+        doc["captured_at"] = (_("{time} (zone assumed: {zone})").format(time=doc["captured_at"], zone=assumed) if assumed
+                              else _("{time} (zone assumed)").format(time=doc["captured_at"]))
     for key, value in doc.items():
         if value not in (None, ""):
-            console.print(_text(f"{key:<19} {value}"))
+            label = _pad(_(EXHIBIT_LABELS.get(key, key)), 19)
+            console.print(_text(f"{label} {_yes_no(value)}"))
+    warning_label = _pad(_("warning"), 19)
     for w in exhibit.warnings:
-        console.print(_text(f"{'warning':<19} {w}"))
+        console.print(_text(f"{warning_label} {w}"))
     if metadata:
-        console.print("metadata")
+        console.print(_("metadata"))
         for key, value in sorted(metadata.items()):
             shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
             console.print(_text(f"  {key:<17} {shown}"))
     if derived is not None:
-        console.print(_text(f"{'derived files':<19} {derived.folder}"))
+        derived_label = _pad(_("derived files"), 19)
+        console.print(_text(f"{derived_label} {derived.folder}"))
         for frame in derived.manifest.get("frames", []):
             console.print(_text(f"  {frame['timecode']}  {frame['file']}  {frame['width']}×{frame['height']}"))
     if messages:
-        console.print(f"messages ({len(messages)})")
+        console.print(_("messages ({count})").format(count=len(messages)))
         width = len(str(len(messages)))
         for k, m in enumerate(messages, 1):  # numbered as `locker edit DISPUTE N --message K` counts them
             when = _when(m.at, offset=False) if m.at else "?"
             if m.kind == "service":  # a system line: set apart, never shown as a participant's
                 console.print(_text(f"{k:>{width}}   {when:<16}  ── {m.text} ──"))
                 continue
-            who = m.sender or ("(unparsed)" if m.kind == "unparsed" else "(unknown)")
+            who = m.sender or (_("(unparsed)") if m.kind == "unparsed" else _("(unknown)"))
             mark = "▶" if m.me else " "
             console.print(_text(f"{k:>{width}} {mark} {when:<16}  {who}: {m.text}"))
     _print_history(console, history)
@@ -265,50 +295,57 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
 def print_verify(report: VerifyReport) -> None:
     console = _console()
     if not report.disputes:
-        console.print("No disputes to verify.")
+        console.print(_("No disputes to verify."))
     for d in report.disputes:
         if d.ok:
-            console.print(_text(f"{d.slug}: OK — {d.objects_checked} objects re-hashed, custody log intact"))
+            console.print(_text(_("{slug}: OK — {count} objects re-hashed, custody log intact").format(
+                slug=d.slug, count=d.objects_checked)))
             for p in d.problems:  # warnings only: e.g. an object an interrupted add left behind
-                console.print(_text(f"  warning: {p.problem}: {p.detail}"))
+                console.print(_text(_("  warning: {problem}: {detail}").format(problem=p.problem, detail=p.detail)))
         else:
-            console.print(_text(f"{d.slug}: {len(d.problems)} problem(s) — {d.objects_checked} objects checked"))
+            console.print(_text(_("{slug}: {problems} problem(s) — {count} objects checked").format(
+                slug=d.slug, problems=len(d.problems), count=d.objects_checked)))
             for p in d.problems:
-                where = f"exhibit {p.exhibit}" if p.exhibit is not None else "dispute"
+                where = _("exhibit {number}").format(number=p.exhibit) if p.exhibit is not None else _("dispute")
                 console.print(_text(f"  {where}: {p.problem}: {p.detail}"))
 
 
 def print_rebuild(result: Any) -> None:
     console = _console()
     for d in result.made:
-        what = (f"{len(d.manifest.get('frames', []))} key frames" if d.manifest.get("type") == "video_frames"
-                else "display rendition and thumbnail" + (f", {len(d.manifest['slices'])} page slices"
-                                                           if d.manifest.get("slices") else ""))
-        console.print(_text(f"exhibit {d.exhibit}: {what}"))
-    console.print(f"{len(result.made)} exhibit(s) rebuilt, {result.skipped} without derived files")
+        what = (_("{count} key frames").format(count=len(d.manifest.get("frames", [])))
+                if d.manifest.get("type") == "video_frames"
+                else _("display rendition and thumbnail") + (_(", {count} page slices").format(count=len(d.manifest["slices"]))
+                                                             if d.manifest.get("slices") else ""))
+        console.print(_text(_("exhibit {number}: {what}").format(number=d.exhibit, what=what)))
+    console.print(_("{count} exhibit(s) rebuilt, {skipped} without derived files").format(
+        count=len(result.made), skipped=result.skipped))
     for number, reason in result.failed:
-        print_error(f"exhibit {number}: {reason}")
+        print_error(_("exhibit {number}: {what}").format(number=number, what=reason))
 
 
 def _log_summary(action: str, payload: Any) -> str:
     """One line of what a custody entry says; `log --json` has all of it."""
     r = domain.read_entry(action, payload)
     if isinstance(r, domain.ExhibitAdded):
-        extra = f", {r.messages.count} messages" if r.messages else ""
-        return f"exhibit {r.exhibit}: {r.original_name} sha256 {(r.sha256 or '')[:12]}{extra}"
+        extra = _(", {count} messages").format(count=r.messages.count) if r.messages else ""
+        return _("exhibit {number}: {name} sha256 {sha256}{extra}").format(
+            number=r.exhibit, name=r.original_name, sha256=(r.sha256 or "")[:12], extra=extra)
     if isinstance(r, domain.ExhibitWithdrawn):
-        return f"exhibit {r.exhibit}: {r.reason}"
+        return _("exhibit {number}: {what}").format(number=r.exhibit, what=r.reason)
     if isinstance(r, domain.ExhibitRestored):
-        return f"exhibit {r.exhibit} restored: {r.reason}"
+        return _("exhibit {number} restored: {reason}").format(number=r.exhibit, reason=r.reason)
     if isinstance(r, (domain.DisputeEdited, domain.ExhibitEdited)):
-        where = f"exhibit {r.exhibit}: " if isinstance(r, domain.ExhibitEdited) else ""
+        where = _("exhibit {number}: ").format(number=r.exhibit) if isinstance(r, domain.ExhibitEdited) else ""
         return where + "; ".join(f"{c.field} {_was(c.before)} → {_was(c.after)}" for c in r.changes)
     if isinstance(r, domain.MessageEdited):
-        return f"exhibit {r.exhibit} message {r.message}: {_was(r.before)} → {_was(r.after)}"
+        return _("exhibit {number} message {k}: {before} → {after}").format(
+            number=r.exhibit, k=r.message, before=_was(r.before), after=_was(r.after))
     if isinstance(r, domain.ExhibitReread):
         count = r.messages.count if r.messages else None
-        order = f", dates {r.date_order}" if r.date_order else ""
-        return f"exhibit {r.exhibit}: read again as {r.chat_format}{order}, {count} messages"
+        order = _(", dates {order}").format(order=r.date_order) if r.date_order else ""
+        return _("exhibit {number}: read again as {format}{order}, {count} messages").format(
+            number=r.exhibit, format=r.chat_format, order=order, count=count)
     if isinstance(r, domain.StatusChanged):
         note = f" ({r.note})" if r.note else ""
         return f"{r.before} → {r.after}{note}"
@@ -333,21 +370,22 @@ def _was(value: str | None, limit: int = 60) -> str:
 
 def print_export(result: Any) -> None:
     console = _console()
-    console.print(_text(f"Wrote the evidence pack of {result.slug}: {result.path}"))
+    console.print(_text(_("Wrote the evidence pack of {slug}: {path}").format(slug=result.slug, path=result.path)))
     grid = _fields([
-        ("pages", str(result.pages)),
-        ("exhibits", ", ".join(map(str, result.exhibits)) or "none"),
-        ("language", result.lang),
-        ("size", f"{human_size(result.size)} (pictures at {result.image_quality})"),
-        ("sha256", result.sha256),
-        ("fingerprint", result.fingerprint or "none (the pack holds no exhibits)"),
-        ("font", result.font),
-        ("attached", f"{len(result.attachments)} original(s)" if result.attachments else None),
+        (N_("pages"), str(result.pages)),
+        (N_("exhibits"), ", ".join(map(str, result.exhibits)) or _("none")),
+        (N_("language"), result.lang),
+        (N_("size"), _("{size} (pictures at {quality})").format(size=human_size(result.size), quality=result.image_quality)),
+        (N_("sha256"), result.sha256),
+        (N_("fingerprint"), result.fingerprint or _("none (the pack holds no exhibits)")),
+        (N_("font"), result.font),
+        (N_("attached"), _("{count} original(s)").format(count=len(result.attachments)) if result.attachments else None),
     ])
     console.print(grid)
     for left in result.left_out:
-        why = f"withdrawn: {left.reason}" if left.withdrawn else "left out"
-        console.print(_text(f"not in the pack: exhibit {left.number} ({left.name}) — {why}"))
+        why = _("withdrawn: {reason}").format(reason=left.reason) if left.withdrawn else _("left out")
+        console.print(_text(_("not in the pack: exhibit {number} ({name}) — {why}").format(
+            number=left.number, name=left.name, why=why)))
     for warning in result.warnings:
         print_warning(warning)
 
@@ -361,9 +399,12 @@ def print_log(entries: Sequence[LogEntry]) -> None:
 
 def print_reread(result: Reread) -> None:
     console = _console()
-    order = f", dates {result.date_order} ({result.date_order_source})" if result.date_order else ""
-    console.print(_text(f"exhibit {result.exhibit} of {result.slug}: read again as {result.chat_format}{order}: "
-                        f"{result.message_count} messages (were {result.previous_count}), custody entry {result.seq}"))
+    order = (_(", dates {order} ({source})").format(order=result.date_order, source=result.date_order_source)
+             if result.date_order else "")
+    console.print(_text(_("exhibit {number} of {slug}: read again as {format}{order}: {count} messages "
+                          "(were {previous}), custody entry {seq}").format(
+        number=result.exhibit, slug=result.slug, format=result.chat_format, order=order,
+        count=result.message_count, previous=result.previous_count, seq=result.seq)))
     for w in result.warnings:
         print_warning(w)
 
@@ -371,11 +412,57 @@ def print_reread(result: Reread) -> None:
 def print_profile(profile: Profile) -> None:
     console = _console()
     for key, value in profile.as_dict().items():
-        console.print(_text(f"{key:<10} {value if value is not None else '(not set)'}"))
+        label = _pad(_(PROFILE_LABELS.get(key, key)), 10)
+        shown = value if value is not None else _("(not set)")
+        console.print(_text(f"{label} {shown}"))
 
 
-_FIELD_NAMES = {"original_name": "file name", "order_id": "order id", "merchant_address": "merchant address",
-                "pdf_text": "document text", "status_note": "status note", "withdrawn_reason": "withdrawal reason"}
+PROFILE_LABELS = {"name": N_("name"), "phone": N_("phone"), "email": N_("email"), "address": N_("address"),
+                  "lang": N_("lang"), "tz": N_("tz"), "font": N_("font"), "date_order": N_("date_order")}
+EXHIBIT_LABELS = {
+    "exhibit": N_("exhibit"), "sha256": N_("sha256"), "size": N_("size"), "mime": N_("mime"), "kind": N_("kind"),
+    "original_name": N_("original_name"), "title": N_("title"), "source": N_("source"), "purpose": N_("purpose"),
+    "note": N_("note"), "captured_at": N_("captured_at"), "captured_at_source": N_("captured_at_source"),
+    "ingested_at": N_("ingested_at"), "withdrawn": N_("withdrawn"),
+}
+_FIELD_NAMES = {"original_name": N_("file name"), "order_id": N_("order id"), "merchant_address": N_("merchant address"),
+                "pdf_text": N_("document text"), "status_note": N_("status note"), "withdrawn_reason": N_("withdrawal reason")}
+
+
+# What the status and kind codes mean, for a reader of another language than English: shown
+# beside the code (which is what --status, --kind and `locker status` take), never instead of it.
+_GLOSSES = {
+    "open": N_("status open"), "negotiating": N_("status negotiating"), "appealed": N_("status appealed"),
+    "complained": N_("status complained"), "resolved": N_("status resolved"), "rejected": N_("status rejected"),
+    "closed": N_("status closed"),
+    "screenshot": N_("kind screenshot"), "photo": N_("kind photo"), "video": N_("kind video"),
+    "audio": N_("kind audio"), "chat": N_("kind chat"), "document": N_("kind document"), "other": N_("kind other"),
+}
+
+
+def shown_code(code: str) -> str:
+    """``negotiating`` in English, ``协商中（negotiating）`` in Chinese."""
+    gloss = _GLOSSES.get(code)
+    meaning = _(gloss) if gloss else gloss
+    if not meaning or meaning == gloss:  # English, or a catalog without it
+        return code
+    return _("{meaning} ({code})").format(meaning=meaning, code=code)
+
+
+def _pad(label: str, width: int) -> str:
+    """``label`` padded to ``width`` terminal columns (a CJK character takes two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+    return label + " " * max(width - used, 0)
+
+
+def _yes_no(value: object) -> object:
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    return value
 
 
 def print_search(result: Any) -> None:
@@ -385,28 +472,29 @@ def print_search(result: Any) -> None:
 
     console = _console()
     if not result.hits:
-        console.print(_text(f"No matches for {result.query}."))
+        console.print(_text(_("No matches for {query}.").format(query=result.query)))
         return
     for h in result.hits:
-        where = f"exhibit {h.exhibit}" if h.exhibit is not None else "dispute"
-        field = _FIELD_NAMES.get(h.field, h.field)
+        where = _("exhibit {number}").format(number=h.exhibit) if h.exhibit is not None else _("dispute")
+        field = _(_FIELD_NAMES.get(h.field, h.field))
         head = Text()
         head.append(safe(h.dispute), style="bold")
         head.append(safe(f"  {where} · {field}" + (f" · {_when(h.at, offset=False)}" if h.at else "")
-                         + ("  [withdrawn]" if h.withdrawn else "")), style="dim")
+                         + (_("  [withdrawn]") if h.withdrawn else "")), style="dim")
         console.print(head)
         line = Text("  ")
         for segment, is_match in h.snippet:
             line.append(safe(segment), style="bold reverse" if is_match else None)
         console.print(line)
-    shown = f"{len(result.hits)} hit(s)"
-    console.print(f"{shown}; more with --limit" if result.more else shown)
+    shown = ngettext("{count} hit", "{count} hits", len(result.hits)).format(count=len(result.hits))
+    console.print(_("{hits}; more with --limit").format(hits=shown) if result.more else shown)
 
 
 def print_reindex(result: Any) -> None:
     console = _console()
-    console.print(_text(f"{result.disputes} dispute(s), {result.documents} searchable rows indexed in "
-                        f"{result.seconds:.1f} s" + (f"; text read from {result.pdfs_read} PDF(s)" if result.pdfs_read else "")))
+    console.print(_text(_("{disputes} dispute(s), {rows} searchable rows indexed in {seconds} s").format(
+        disputes=result.disputes, rows=result.documents, seconds=f"{result.seconds:.1f}")
+        + (_("; text read from {count} PDF(s)").format(count=result.pdfs_read) if result.pdfs_read else "")))
     for slug, problem in result.problems:
         print_error(f"{slug}: {problem}")
 
@@ -425,7 +513,8 @@ class RichProgress:
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                              TimeRemainingColumn(), console=_console(stderr=True), transient=True)
         self._bar.start()
-        self._task = self._bar.add_task(f"{self.label} {files} file(s)", total=total_bytes)
+        self._task = self._bar.add_task(_("{label} {count} file(s)").format(label=self.label, count=files),
+                                        total=total_bytes)
 
     def advance(self, nbytes: int, name: str) -> None:
         if self._bar is not None:
@@ -440,7 +529,7 @@ class RichProgress:
 def print_gc(result: Collected) -> None:
     console = _console()
     if not result.removed:
-        console.print(_text(f"{result.slug}: no orphaned objects"))
+        console.print(_text(_("{slug}: no orphaned objects").format(slug=result.slug)))
     else:
-        console.print(_text(f"{result.slug}: removed {len(result.removed)} orphaned object(s), "
-                            f"{human_size(result.bytes_freed)} freed"))
+        console.print(_text(_("{slug}: removed {count} orphaned object(s), {size} freed").format(
+            slug=result.slug, count=len(result.removed), size=human_size(result.bytes_freed))))

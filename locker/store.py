@@ -36,6 +36,7 @@ from .durable import temp_path as temp_path
 from .durable import write_atomic as write_atomic
 from .errors import InputRefused
 from .errors import StoreError as StoreError  # custody catches store.StoreError
+from .i18n import _
 
 _os_error = os_error  # its older name, still used by services
 CHUNK = 256 * 1024  # measured best for read+hash+write here (FIELD-NOTES)
@@ -126,12 +127,12 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
     try:
         src_fd = os.open(source, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
-        raise InputRefused(f"cannot read: {err.strerror}", path=str(source)) from None
+        raise InputRefused(_("cannot read: {reason}").format(reason=err.strerror), path=str(source)) from None
     dst_fd = -1
     try:
         info = os.fstat(src_fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InputRefused("not a regular file", path=str(source))
+            raise InputRefused(_("not a regular file"), path=str(source))
         try:
             dst_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         except OSError as err:
@@ -143,7 +144,7 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
             sha256, size = copy(src_fd, dst_fd, source, objects, on_progress)
         changed = _moved(info, os.fstat(src_fd), size)
         if size == 0:
-            raise InputRefused("empty file", path=str(source))
+            raise InputRefused(_("empty file"), path=str(source))
         try:
             os.fsync(dst_fd) if sync else sync_range(dst_fd, 0, 0, SFR_WRITE)
         except OSError as err:
@@ -173,7 +174,7 @@ def _read(src_fd: int, view: memoryview, source: Path, done: int) -> int:
     try:
         return os.readv(src_fd, [view])
     except OSError as err:
-        raise InputRefused(f"read error after {done} bytes: {err.strerror}", path=str(source)) from None
+        raise InputRefused(_("read error after {done} bytes: {reason}").format(done=done, reason=err.strerror), path=str(source)) from None
 
 
 def _write_all(dst_fd: int, chunk: memoryview, objects: Path) -> None:
@@ -408,7 +409,7 @@ class ObjectsLock:
             os.close(self.fd)
             self.fd = -1
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise StoreError("another locker command is adding files to this dispute; try again when it ends",
+                raise StoreError(_("another locker command is adding files to this dispute; try again when it ends"),
                                  path=str(self.objects)) from None
             raise _os_error(err, self.objects) from None
         return self

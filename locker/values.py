@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from .errors import UsageError
+from .i18n import N_, _
 
 _AMOUNT = re.compile(r"^\s*[¥￥$€£]?\s*(\d{1,15}(?:,\d{3})*|\d+)(\.\d{1,6})?\s*$")
 
@@ -26,7 +27,7 @@ def parse_amount(text: str) -> str:
 
     match = _AMOUNT.match(text)
     if not match:
-        raise UsageError(f"not an amount: {text!r} (write it like 199.00)")
+        raise UsageError(_("not an amount: {text!r} (write it like 199.00)").format(text=text))
     whole = match.group(1).replace(",", "")
     value = Decimal(whole + (match.group(2) or ""))
     if value.as_tuple().exponent > -2:  # type: ignore[operator]
@@ -39,7 +40,7 @@ def parse_date(text: str) -> str:
     try:
         return date.fromisoformat(text.strip()).isoformat()
     except ValueError:
-        raise UsageError(f"not a date: {text!r} (write it like 2025-05-01)") from None
+        raise UsageError(_("not a date: {text!r} (write it like 2025-05-01)").format(text=text)) from None
 
 
 def parse_datetime(text: str, tz: tzinfo) -> str:
@@ -53,18 +54,18 @@ def parse_datetime(text: str, tz: tzinfo) -> str:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
     except ValueError:
         raise UsageError(
-            f"not a date and time: {text!r} (write it like 2025-05-03 14:22 or 2025-05-03T14:22:10+08:00)"
+            _("not a date and time: {text!r} (write it like 2025-05-03 14:22 or 2025-05-03T14:22:10+08:00)").format(text=text)
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     try:
         value.astimezone(UTC)
     except OverflowError:  # 0001-01-01 in a zone east of UTC lies before the first representable instant
-        raise UsageError(_UNBELIEVABLE.format(text=text.strip())) from None
+        raise UsageError(_(_UNBELIEVABLE).format(text=text.strip())) from None
     return iso(value)
 
 
-_UNBELIEVABLE = "{text!r} is not a believable time: it must lie between 1970-01-01 and tomorrow"
+_UNBELIEVABLE = N_("{text!r} is not a believable time: it must lie between 1970-01-01 and tomorrow")
 
 CAPTURE_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 """No capture time before this is believed: older "times" are reset clocks or a format's zero."""
@@ -98,7 +99,7 @@ def parse_capture_time(text: str, tz: tzinfo) -> str:
     refused outside 1970-01-01 … now + 1 day."""
     value = parse_datetime(text, tz)
     if not in_capture_window(datetime.fromisoformat(value)):
-        raise UsageError(_UNBELIEVABLE.format(text=text.strip()))
+        raise UsageError(_(_UNBELIEVABLE).format(text=text.strip()))
     return value
 
 
@@ -126,7 +127,7 @@ def resolve_tz(name: str | None) -> tzinfo:
     if offset:
         hours, minutes = int(offset.group(2)), int(offset.group(3))
         if minutes >= 60 or timedelta(hours=hours, minutes=minutes) > MAX_OFFSET:
-            raise UsageError(f"time zone offset out of range: {name!r} (from -14:00 to +14:00)")
+            raise UsageError(_("time zone offset out of range: {name!r} (from -14:00 to +14:00)").format(name=name))
         sign = 1 if offset.group(1) == "+" else -1
         return timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
@@ -134,7 +135,7 @@ def resolve_tz(name: str | None) -> tzinfo:
 
         return ZoneInfo(name)
     except Exception:  # ZoneInfoNotFoundError, ValueError for odd names
-        raise UsageError(f"unknown time zone: {name!r} (use a name like Asia/Shanghai or +08:00)") from None
+        raise UsageError(_("unknown time zone: {name!r} (use a name like Asia/Shanghai or +08:00)").format(name=name)) from None
 
 
 

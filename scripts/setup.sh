@@ -63,7 +63,7 @@ fi
 # same packages. Reinstall only when pyproject.toml or constraints.txt changed since the last
 # install.
 stamp=.venv/.locker-installed
-want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml setup.py constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import locker' 2>/dev/null; then
   say "installing locker and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
@@ -74,4 +74,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -
     say "the installed versions differ from constraints.txt; see above"; exit 1; }
   echo "$want" > "$stamp"
 fi
+# The gettext catalogs: the editable install compiled them (setup.py); a .po changed since
+# (a pull, a merge) is compiled again here. Cheap: a few hundred messages.
+.venv/bin/pybabel compile -d locker/locale -D locker >/dev/null 2>&1 || {
+  say "compiling the message catalogs failed: run bash scripts/i18n.sh compile"; exit 1; }
 say "ready: .venv/bin/locker"

@@ -156,6 +156,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "home"
     monkeypatch.setenv("LOCKER_HOME", str(root))
     monkeypatch.setenv("TZ", "UTC")
+    # The tests read English: a developer's zh_CN locale must not change what locker says to them
+    # (tests/test_i18n.py sets the Chinese locale where it means to).
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return root
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from tests.conftest import REPO
 
 LAYERS = {  # module or package prefix -> layer (higher may import lower)
-    "locker.cli": 4, "locker.commands": 4, "locker.__main__": 4, "locker.render": 4, "locker.documents": 4,
+    "locker.cli": 4, "locker.shell": 4, "locker.commands": 4, "locker.__main__": 4, "locker.render": 4, "locker.documents": 4,
     "locker.services": 3,
     "locker.report": 2, "locker.media": 2, "locker.search": 2, "locker.chats": 2, "locker.ocr": 2,
     "locker.db": 1, "locker.migrations": 1, "locker.models": 1, "locker.custody": 1,

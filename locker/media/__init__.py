@@ -72,6 +72,8 @@ from locker.media.sniff import read_head, require_libmagic, riff_mime, sniff_mim
 from locker.media.timefromname import time_from_name
 from locker.values import in_capture_window, zone_name
 
+from ..i18n import _
+
 if TYPE_CHECKING:
     from locker.media.images import ImageInfo
 
@@ -211,7 +213,7 @@ def _jsonable(value: Any) -> Any:
 
 def _missing(exc: ImportError) -> MissingDependency:
     name = exc.name or "a required library"
-    return MissingDependency(f"{name} is not installed: reinstall locker's dependencies ({exc})")
+    return MissingDependency(_("{name} is not installed: reinstall locker's dependencies ({error})").format(name=name, error=exc))
 
 
 _ZIP_MIMES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})

@@ -13,6 +13,8 @@ from typing import Any
 
 from locker.errors import LockerError, StoreError
 
+from ..i18n import _
+
 __all__ = ["DerivationError", "Frame", "Rendition", "Slice", "timecode"]
 
 _TMP_PREFIX = ".tmp-"  # as locker.store: a left-over temporary file is recognisable
@@ -86,7 +88,7 @@ class _Outputs:
                 self.created = [p for p in missing if p.is_dir()]
             os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except OSError as exc:
-            raise StoreError(f"cannot write: {_short(exc)}", path=str(self.out_dir / name)) from exc
+            raise StoreError(_("cannot write: {short}").format(short=_short(exc)), path=str(self.out_dir / name)) from exc
         self.staged.append((temp, self.out_dir / name))
         return temp
 
@@ -101,14 +103,14 @@ class _Outputs:
         try:
             img.save(temp, "JPEG", **kwargs)
         except OSError as exc:
-            raise StoreError(f"cannot write: {_short(exc)}", path=str(self.out_dir / name)) from exc
+            raise StoreError(_("cannot write: {short}").format(short=_short(exc)), path=str(self.out_dir / name)) from exc
 
     def copy(self, src: Path, name: str) -> None:
         temp = self._temp(name)
         try:
             shutil.copyfile(src, temp)
         except OSError as exc:
-            raise StoreError(f"cannot copy: {_short(exc)}", path=str(self.out_dir / name)) from exc
+            raise StoreError(_("cannot copy: {short}").format(short=_short(exc)), path=str(self.out_dir / name)) from exc
 
     def commit(self) -> None:
         try:
@@ -116,7 +118,7 @@ class _Outputs:
                 os.replace(temp, final)
         except OSError as exc:
             self.abort()
-            raise StoreError(f"cannot write: {_short(exc)}", path=str(self.out_dir)) from exc
+            raise StoreError(_("cannot write: {short}").format(short=_short(exc)), path=str(self.out_dir)) from exc
         self.staged.clear()
         self.created = []
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from locker.errors import MissingDependency
 
+from ..i18n import N_, _
+
 HEAD_SIZE = 64 * 1024
 """How many leading bytes are read to sniff a file."""
 
@@ -40,7 +42,7 @@ _IMAGE_BRANDS = _HEIC_BRANDS | _HEIF_BRANDS | _AVIF_BRANDS
 
 _SILK_MAGIC = b"#!SILK_V3"
 
-_INSTALL_HINT = (
+_INSTALL_HINT = N_(
     "python-magic needs the libmagic system library: "
     "on Debian/Ubuntu run 'apt-get install libmagic1', "
     "on macOS run 'brew install libmagic'"
@@ -59,11 +61,11 @@ def require_libmagic() -> Any:
                 try:
                     import magic
                 except ImportError as exc:  # python-magic raises ImportError if libmagic is absent
-                    raise MissingDependency(f"{_INSTALL_HINT} ({exc})") from exc
+                    raise MissingDependency(_(_INSTALL_HINT) + f" ({exc})") from exc
                 try:
                     _magic = magic.Magic(mime=True)
                 except Exception as exc:  # a broken libmagic install / missing magic database
-                    raise MissingDependency(f"{_INSTALL_HINT} ({exc})") from exc
+                    raise MissingDependency(_(_INSTALL_HINT) + f" ({exc})") from exc
     return _magic
 
 

@@ -13,8 +13,9 @@ from importlib import metadata
 from typing import Any
 
 from ..errors import MissingDependency
+from ..i18n import N_, _
 
-INSTALL_HINT = "OCR needs the optional extra: pip install 'locker[ocr]' (rapidocr and onnxruntime)"
+INSTALL_HINT = N_("OCR needs the optional extra: pip install 'locker[ocr]' (rapidocr and onnxruntime)")
 
 # The fast setting measured in FIELD-NOTES: the long side scaled to at most 1280 px for
 # detection, no angle classifier (screenshots are upright).
@@ -98,11 +99,11 @@ def _get_engine() -> Any:
     with _lock:
         if _engine is None:
             if not available():
-                raise MissingDependency(INSTALL_HINT)
+                raise MissingDependency(_(INSTALL_HINT))
             try:
                 from rapidocr import RapidOCR
             except ImportError as exc:  # installed but broken (e.g. no libGL for OpenCV)
-                raise MissingDependency(f"{INSTALL_HINT}; importing it failed: {exc}") from None
+                raise MissingDependency(_("{hint}; importing it failed: {error}").format(hint=_(INSTALL_HINT), error=exc)) from None
             _engine = RapidOCR(params=dict(_PARAMS))
         return _engine
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LockerError
+from ..i18n import N_, _
 
 REQUIRED = "证据目录第页共附录哈希时间线投诉书ABCXYZabcxyz0123456789¥：，。（）"
 FONT_NAME = "LockerCJK"
@@ -55,13 +56,14 @@ _KNOWN_PATHS = (
 )
 _WINDOWS_FILES = ("msyh.ttc", "msyh.ttf", "simhei.ttf", "simsun.ttc", "Deng.ttf")
 
-INSTALL_HINT = (
-    "no usable Chinese TrueType font was found, and the evidence pack needs one to print Chinese. "
+NO_FONT = N_("no usable Chinese TrueType font was found, and the evidence pack needs one to print Chinese.")
+INSTALL_HOW = N_(
     "Install one: Debian/Ubuntu `sudo apt-get install fonts-wqy-microhei`; Fedora `sudo dnf install "
     "wqy-microhei-fonts`; Arch `sudo pacman -S wqy-microhei`; macOS and Windows have one already "
     "(STHeiti, Microsoft YaHei). Or name a font file with --font PATH (a .ttf or .ttc with TrueType "
     "outlines; OpenType/CFF fonts such as Noto Sans CJK or Source Han Sans cannot be embedded)"
 )
+INSTALL_HINT = f"{NO_FONT} {INSTALL_HOW}"  # in English; shown translated as _(NO_FONT) + _(INSTALL_HOW)
 
 
 class FontNotFound(LockerError):
@@ -199,19 +201,19 @@ def find(explicit: str | None = None, configured: str | None = None) -> FontChoi
 
     A font named explicitly that cannot be used is an error naming it and why
     (never a silent fall-back to another font)."""
-    for spec, where in ((explicit, "--font (or $LOCKER_FONT)"), (configured, "the profile's font")):
+    for spec, where in ((explicit, N_("--font (or $LOCKER_FONT)")), (configured, N_("the profile's font"))):
         if spec:
             path, index = parse_spec(spec)
             got = _try(path, index)
             if isinstance(got, FontChoice):
                 return got
-            raise FontNotFound(f"{where} cannot be used: {got}. " + INSTALL_HINT.split(". ", 1)[1],
-                               path=str(path))
+            raise FontNotFound(_("{where} cannot be used: {reason}.").format(where=_(where), reason=got) + " "
+                               + _(INSTALL_HOW), path=str(path))
     for path, index in candidates():
         got = _try(path, index)
         if isinstance(got, FontChoice):
             return got
-    raise FontNotFound(INSTALL_HINT)
+    raise FontNotFound(_(NO_FONT) + " " + _(INSTALL_HOW))
 
 
 def register(choice: FontChoice) -> tuple[str, str]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..i18n import _
 from ..values import human_size
 from . import images
 from .builder import Fonts, Layout, PageMap, PdfPage, Plan
@@ -339,12 +340,12 @@ def _draw(layout: Layout, plans: list[Plan], page_map: PageMap, pending: images.
             return drawn, made
         page_map = _settle(layout, drawn)
         pending = _renditions(plans, page_map, step, scratch, options, None, pool, known=made)
-    raise PackError("the page numbers of the pack did not settle; please report this")
+    raise PackError(_("the page numbers of the pack did not settle; please report this"))
 
 
 def _settle(layout: Layout, page_map: PageMap) -> PageMap:
     """Text-only passes until the page map printed is the page map found."""
-    for _ in range(MAX_PASSES):
+    for _pass in range(MAX_PASSES):
         again = layout.render(io.BytesIO(), page_map, draw_images=False)
         if again.same_pages(page_map) and again.placements == page_map.placements:
             return again

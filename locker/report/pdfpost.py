@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import LockerError
+from ..i18n import _
 
 CHUNK = 1024 * 1024
 
@@ -198,7 +199,7 @@ def _last_startxref(f: BinaryIO) -> int:
     tail = f.read()
     found = re.findall(rb"startxref\s+(\d+)", tail)
     if not found:
-        raise PackError("the PDF written has no startxref")
+        raise PackError(_("the PDF written has no startxref"))
     return int(found[-1])
 
 
@@ -302,7 +303,7 @@ def _copy_checked(item: Attachment, out: BinaryIO) -> None:
     except OSError as exc:
         if writing:  # the pack could not be written (a full disk): the export reports it against the pack
             raise
-        raise PackError(f"cannot read the original to attach it: {exc.strerror or exc}", path=str(item.path)) from exc
+        raise PackError(_("cannot read the original to attach it: {reason}").format(reason=exc.strerror or exc), path=str(item.path)) from exc
     if copied != item.size or digest.hexdigest() != item.sha256:
-        raise PackError("the stored original no longer matches its SHA-256 (run `locker verify`); not attached",
+        raise PackError(_("the stored original no longer matches its SHA-256 (run `locker verify`); not attached"),
                         path=str(item.path))

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..db import connect, immediate
 from ..errors import LockerError
+from ..i18n import _
 from ..paths import DB_NAME, Home, is_folder_name
 from . import index
 from .text import index_text
@@ -151,11 +152,11 @@ def sync(con: sqlite3.Connection, home: Home, slug: str, sig: str, *, settled: b
                 state = index.state(dcon)
                 plan = _plan(dcon, k, state)
             except sqlite3.DatabaseError as err:
-                raise LockerError(f"cannot read the dispute database: {err}", path=str(db)) from None
+                raise LockerError(_("cannot read the dispute database: {error}").format(error=err), path=str(db)) from None
             copied: int | None = _write(con, _apply, con, slug, k, state, plan, sig, settled)
             if copied is not None:
                 return copied
-        raise LockerError("the search catalog kept changing while this dispute was copied; search again")
+        raise LockerError(_("the search catalog kept changing while this dispute was copied; search again"))
     finally:
         dcon.close()  # ends the read snapshot
 
@@ -190,7 +191,7 @@ def _apply(con: sqlite3.Connection, slug: str, expected: Known | None, state: in
             _drop(con, slug)
         no = con.execute("INSERT INTO dispute (slug) VALUES (?)", (slug,)).lastrowid or 0
         if no > index.DISPUTE_MASK:
-            raise LockerError("the search catalog is full: run `locker reindex`")
+            raise LockerError(_("the search catalog is full: run `locker reindex`"))
     else:
         no = k.no
     copied = _insert_rows(con, no, iter(plan.rows))

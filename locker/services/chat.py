@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import domain
+from ..i18n import _
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
             "SELECT sha256, kind, captured_at, captured_at_source, metadata, warnings FROM exhibit WHERE number = ?",
             (number,)).fetchone()
     if row is None:
-        raise NotFound(f"{opened.slug} has no exhibit {number}")
+        raise NotFound(_("{slug} has no exhibit {number}").format(slug=opened.slug, number=number))
     sha, kind, captured_at, captured_source, metadata_text, warnings_text = row
     metadata = _loads(metadata_text, {})
     user = profile.load(home)
@@ -195,7 +196,7 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
     new_metadata.update(found.metadata)
     if captured_source != "user" and found.captured_at:
         captured_at, captured_source = found.captured_at, "chat"
-    _, payload = entry = domain.exhibit_reread(
+    _action, payload = entry = domain.exhibit_reread(
         number, captured_at=captured_at, captured_at_source=captured_source,
         chat_format=found.metadata["chat_format"], date_order=found.metadata.get("date_order"),
         date_order_source=found.metadata.get("date_order_source"), tz=found.metadata["tz"],
@@ -219,9 +220,9 @@ def _intact_object(path: Path, sha: str, number: int) -> Path:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest_of_object.update(block)
     except OSError as err:
-        raise LockerError(f"exhibit {number}'s object cannot be read: {err.strerror}", path=str(path)) from None
+        raise LockerError(_("exhibit {number}'s object cannot be read: {reason}").format(number=number, reason=err.strerror), path=str(path)) from None
     if digest_of_object.hexdigest() != sha:
-        raise LockerError(f"exhibit {number}'s object does not match its recorded SHA-256 (see `locker verify`)",
+        raise LockerError(_("exhibit {number}'s object does not match its recorded SHA-256 (see `locker verify`)").format(number=number),
                           path=str(path))
     return path
 
@@ -243,7 +244,7 @@ def _replace_messages(opened: Any, number: int, sha: str, messages: list[Any],
         con = search_index.dbapi(conn)
         current = con.execute("SELECT sha256 FROM exhibit WHERE number = ?", (number,)).fetchone()
         if current is None or current[0] != sha:
-            raise LockerError(f"exhibit {number} changed while it was being read again: try again")
+            raise LockerError(_("exhibit {number} changed while it was being read again: try again").format(number=number))
         old = con.execute("SELECT id, text FROM chat_message WHERE exhibit = ?", (number,)).fetchall()
         search_index.forget_messages(con, old)
         con.execute("DELETE FROM chat_message WHERE exhibit = ?", (number,))

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..i18n import _
+
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
@@ -102,16 +104,16 @@ def _walk(top: Path, out: Collected, home: str | None = None) -> None:
             info = path.lstat()
             if stat.S_ISLNK(info.st_mode):
                 path.stat()  # raises ELOOP for a loop, ENOENT for a dangling link
-                out.notices.append(f"{path}: skipped symbolic link inside a folder")
+                out.notices.append(_("{path}: skipped symbolic link inside a folder").format(path=path))
                 continue
         except OSError as err:
             out.errors.append(Refused(str(path), _stat_error(err)))
             continue
         if entry.name in SKIP_NAMES or entry.name.startswith("._"):
-            out.notices.append(f"{path}: skipped system file")
+            out.notices.append(_("{path}: skipped system file").format(path=path))
         elif stat.S_ISDIR(info.st_mode):
             if entry.name.startswith("."):
-                out.notices.append(f"{path}: skipped hidden folder")
+                out.notices.append(_("{path}: skipped hidden folder").format(path=path))
             elif _inside(os.path.realpath(path), home):
                 out.errors.append(Refused(str(path), OWN_FILE.format(home=home)))
             else:
@@ -138,7 +140,7 @@ def collect(paths: Sequence[str | os.PathLike[str]], home: Path | None = None) -
             out.errors.append(Refused(str(path), OWN_FILE.format(home=home_real)))
         elif stat.S_ISDIR(info.st_mode):
             if link:
-                out.notices.append(f"{path}: a symbolic link; followed to the folder {real}")
+                out.notices.append(_("{path}: a symbolic link; followed to the folder {real}").format(path=path, real=real))
             _walk(path, out, home_real)
         else:
             _consider_file(path, info, out, real if link else None)

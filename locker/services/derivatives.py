@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from .. import derived, store
 from ..domain import LONG_RATIO
 from ..errors import LockerError
+from ..i18n import _
 from ..paths import DisputeDir
 
 FRAME_COUNT = 9
@@ -108,8 +109,7 @@ def ensure(ddir: DisputeDir, exhibit: ExhibitRef, *, force: bool = False,
             return found
     source = ddir.object_path(exhibit.sha256)
     if not checked and store.hash_file(source)[0] != exhibit.sha256:
-        raise LockerError("its original does not match its recorded SHA-256: nothing made from it "
-                          "(run locker verify)")
+        raise LockerError(_("its original does not match its recorded SHA-256: nothing made from it (run locker verify)"))
     final = folder_for(ddir, exhibit.sha256, key)
     work = derived.work_folder(final)
     try:

@@ -98,7 +98,7 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
     title = check_title(title)
     unknown = set(fields) - set(DISPUTE_FIELDS)
     if unknown:
-        raise UsageError(f"unknown dispute field: {', '.join(sorted(unknown))}")
+        raise UsageError(_("unknown dispute field: {choices}").format(choices=', '.join(sorted(unknown))))
     values: dict[str, Any] = {k: _clean(v) for k, v in fields.items()}
     if values.get("amount"):
         values["amount"] = parse_amount(values["amount"])
@@ -106,7 +106,7 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
         values["purchased_on"] = parse_date(values["purchased_on"])
     values["currency"] = (values.get("currency") or "CNY").upper()
     if slug is not None and not SLUG_RE.match(slug):
-        raise UsageError(f"a dispute name uses a-z, 0-9 and '-': {slug!r}")
+        raise UsageError(_("a dispute name uses a-z, 0-9 and '-': {slug!r}").format(slug=slug))
     home.require_writable().ensure()
 
     from ..models import Dispute
@@ -155,10 +155,10 @@ def _reserve_name(home: Home, base: str, *, exact: bool) -> DisputeDir:
             return target
         except FileExistsError:
             if exact:
-                raise LockerError(f"a dispute named {candidate!r} exists already") from None
+                raise LockerError(_("a dispute named {candidate!r} exists already").format(candidate=candidate)) from None
         except OSError as err:
             raise store._os_error(err, home.disputes) from None
-    raise LockerError(f"too many disputes named like {base!r}")
+    raise LockerError(_("too many disputes named like {base!r}").format(base=base))
 
 
 def resolve(home: Home, ref: str) -> Opened:
@@ -174,7 +174,7 @@ def _one_dispute(session: Any) -> Any:
 
     dispute = session.exec(select(Dispute)).first()
     if dispute is None:
-        raise LockerError("the dispute database has no dispute row")
+        raise LockerError(_("the dispute database has no dispute row"))
     return dispute
 
 
@@ -214,7 +214,7 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
     from ..models import Exhibit
 
     if status and status not in STATUSES:
-        raise UsageError(f"status must be one of {', '.join(STATUSES)}")
+        raise UsageError(_("status must be one of {choices}").format(choices=', '.join(STATUSES)))
     out = []
     unreadable = []
     for slug in home.slugs():
@@ -249,14 +249,14 @@ def touch(session: Any, now: str) -> Any:
 
 def set_status(home: Home, ref: str, status: str, note: str | None = None) -> DisputeView:
     if status not in STATUSES:
-        raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        raise UsageError(_("status must be one of {choices}, not {status!r}").format(choices=', '.join(STATUSES), status=status))
     opened = resolve(home, ref)
     now = now_utc()
     with recording(opened) as session:
         dispute = touch(session, now)
         before = dispute.status
         if before == status:
-            raise UsageError(f"{opened.slug} is already {status}")
+            raise UsageError(_("{slug} is already {status}").format(slug=opened.slug, status=status))
         dispute.status = status
         session.flush()
         custody.append(session.connection(), now, [domain.dispute_status(before, status, _clean(note))])

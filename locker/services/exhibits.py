@@ -47,7 +47,7 @@ def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
         dispute = DisputeView.of(disputes._one_dispute(session))
         found = get_exhibit(session, number)
         if found is None:
-            raise NotFound(f"{opened.slug} has no exhibit {number}")
+            raise NotFound(_("{slug} has no exhibit {number}").format(slug=opened.slug, number=number))
         exhibit = ExhibitView.of(found)
         messages = chat.load(session, number) if found.kind == "chat" else []
         changes = history.of_exhibit(session.connection(), number)
@@ -59,15 +59,15 @@ def withdraw(home: Home, ref: str, number: int, reason: str) -> ExhibitView:
     """Take an exhibit out of the pack, for a reason: its object and row are kept."""
     reason = reason.strip()
     if not reason:
-        raise UsageError("say why the exhibit is withdrawn (--reason)")
+        raise UsageError(_("say why the exhibit is withdrawn (--reason)"))
     opened = disputes.resolve(home, ref)
     now = now_utc()
     with disputes.recording(opened) as session:
         found = get_exhibit(session, number)
         if found is None:
-            raise NotFound(f"{opened.slug} has no exhibit {number}")
+            raise NotFound(_("{slug} has no exhibit {number}").format(slug=opened.slug, number=number))
         if found.withdrawn:
-            raise UsageError(f"exhibit {number} of {opened.slug} is already withdrawn")
+            raise UsageError(_("exhibit {number} of {slug} is already withdrawn").format(number=number, slug=opened.slug))
         found.withdrawn = True
         found.withdrawn_reason = reason
         session.add(found)

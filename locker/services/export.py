@@ -26,6 +26,7 @@ from typing import Any, Iterable
 from .. import __version__, custody, db, domain, store
 from ..domain import LANGS, LONG_RATIO
 from ..errors import LockerError, NotFound, UsageError
+from ..i18n import _
 from ..paths import DisputeDir, Home
 from ..values import local_zone, now_utc, resolve_tz, zone_name
 from . import disputes
@@ -80,10 +81,10 @@ def parse_size(value: str | int) -> int:
         match = _SIZE.match(str(value))
         unit = (match.group(2) or "").lower() if match else ""
         if not match or unit not in _UNITS:
-            raise UsageError(f"not a size: {value!r} (write it like 10MB, 500KB or 8MiB)")
+            raise UsageError(_("not a size: {value!r} (write it like 10MB, 500KB or 8MiB)").format(value=value))
         size = int(float(match.group(1)) * _UNITS[unit])
     if size < 10_000:
-        raise UsageError(f"--max-size {value} is too small for any evidence pack (at least 10KB)")
+        raise UsageError(_("--max-size {value} is too small for any evidence pack (at least 10KB)").format(value=value))
     return size
 
 
@@ -99,12 +100,12 @@ def parse_numbers(values: Iterable[str], option: str) -> set[int]:
             if m:
                 a, b = int(m.group(1)), int(m.group(2))
                 if a > b or b - a > 100_000:
-                    raise UsageError(f"{option}: not a range of exhibit numbers: {part!r}")
+                    raise UsageError(_("{option}: not a range of exhibit numbers: {part!r}").format(option=option, part=part))
                 found.update(range(a, b + 1))
             elif part.isdigit():
                 found.add(int(part))
             else:
-                raise UsageError(f"{option}: not an exhibit number: {part!r} (write 3, 1,4 or 2-5)")
+                raise UsageError(_("{option}: not an exhibit number: {part!r} (write 3, 1,4 or 2-5)").format(option=option, part=part))
     return found
 
 
@@ -114,10 +115,10 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     prof = profiles.load(home)
     lang = (options.lang or prof.lang or LANGS[0]).strip().lower()
     if lang not in LANGS:
-        raise UsageError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
+        raise UsageError(_("language must be one of {choices}, not {lang!r}").format(choices=', '.join(LANGS), lang=lang))
     max_size = parse_size(options.max_size) if options.max_size not in (None, "") else None
     if options.include and options.exclude:
-        raise UsageError("use --include or --exclude, not both")
+        raise UsageError(_("use --include or --exclude, not both"))
 
     opened = disputes.resolve(home, ref)
     ddir = opened.dir
@@ -386,7 +387,7 @@ def _choose(rows: list[Any], options: ExportOptions, slug: str) -> tuple[list[An
     exclude = parse_numbers(options.exclude, "--exclude") if options.exclude else set()
     for n in sorted((include or set()) | exclude):
         if n not in known:
-            raise NotFound(f"{slug} has no exhibit {n}")
+            raise NotFound(_("{slug} has no exhibit {n}").format(slug=slug, n=n))
     chosen, left_out = [], []
     for e in rows:
         if include is not None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import store
 from ..errors import DamagedOriginal
+from ..i18n import _
 from ..paths import DisputeDir
 
 
@@ -130,14 +131,18 @@ def refusal(exhibits: list[Any], checks: dict[int, Check]) -> str:
         if c is None or c.state == "ok":
             continue
         if c.state == "damaged":
-            parts.append(f"exhibit {e.number} ({e.original_name}): its bytes differ from the recorded SHA-256 "
-                         f"{e.sha256[:12]}… (now {str(c.found)[:12]}…)")
+            parts.append(_("exhibit {number} ({name}): its bytes differ from the recorded SHA-256 {recorded}… "
+                           "(now {found}…)").format(number=e.number, name=e.original_name, recorded=e.sha256[:12],
+                                                    found=str(c.found)[:12]))
         elif c.reason == "missing":
-            parts.append(f"exhibit {e.number} ({e.original_name}): its original is missing from the locker")
+            parts.append(_("exhibit {number} ({name}): its original is missing from the locker").format(
+                number=e.number, name=e.original_name))
         else:
-            parts.append(f"exhibit {e.number} ({e.original_name}): its original cannot be read ({c.reason})")
-    return ("export refused, the pack would show originals that fail their check: " + "; ".join(parts)
-            + " (locker verify says more; --allow-damaged writes the pack with them stamped FAILED VERIFICATION)")
+            parts.append(_("exhibit {number} ({name}): its original cannot be read ({reason})").format(
+                number=e.number, name=e.original_name, reason=c.reason))
+    return _("export refused, the pack would show originals that fail their check: {problems} (locker verify says "
+             "more; --allow-damaged writes the pack with them stamped FAILED VERIFICATION)").format(
+        problems="; ".join(parts))
 
 
 def damage_warnings(snap: Any) -> list[str]:

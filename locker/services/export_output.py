@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import store
 from ..errors import LockerError, UsageError
+from ..i18n import _
 from ..paths import DisputeDir, Home
 from ..values import resolve_tz
 
@@ -37,8 +38,7 @@ def place(temp: Path, final: Path, *, replace: bool) -> None:
 
 
 def refuse_existing(path: Path) -> UsageError:
-    return UsageError("the file exists; export will not replace it (add --force to replace it, or name another "
-                      "file)", path=str(path))
+    return UsageError(_("the file exists; export will not replace it (add --force to replace it, or name another file)"), path=str(path))
 
 
 def target(home: Home, ddir: DisputeDir, output: str | None, lang: str, tz_name: str | None, *,
@@ -56,11 +56,11 @@ def target(home: Home, ddir: DisputeDir, output: str | None, lang: str, tz_name:
             folder = path
         else:
             if not path.parent.is_dir():
-                raise UsageError(f"no such folder: {path.parent}", path=str(path))
+                raise UsageError(_("no such folder: {parent}").format(parent=path.parent), path=str(path))
             if (path.exists() or path.is_symlink()) and not force:
                 raise refuse_existing(path)
             if path.exists() and not path.is_file():
-                raise UsageError("not a regular file; export writes only to a new or a regular file",
+                raise UsageError(_("not a regular file; export writes only to a new or a regular file"),
                                  path=str(path))
             return path.resolve()
     else:
@@ -68,7 +68,7 @@ def target(home: Home, ddir: DisputeDir, output: str | None, lang: str, tz_name:
         try:
             folder.mkdir(mode=0o700, exist_ok=True)
         except OSError as err:
-            raise LockerError(f"cannot create the exports folder: {err.strerror}", path=str(folder)) from None
+            raise LockerError(_("cannot create the exports folder: {reason}").format(reason=err.strerror), path=str(folder)) from None
     candidate = folder / name
     n = 2
     while candidate.exists():
@@ -82,8 +82,7 @@ def outside_home(home: Home, path: Path) -> None:
     root = home.root.resolve()
     for candidate in {Path(os.path.abspath(path)), path.resolve()}:
         if candidate == root or root in candidate.parents:
-            raise UsageError("is inside the locker home; export writes its packs there itself (leave out -o to "
-                             "write one into the dispute's exports folder) and -o names a place outside it",
+            raise UsageError(_("is inside the locker home; export writes its packs there itself (leave out -o to write one into the dispute's exports folder) and -o names a place outside it"),
                              path=str(path))
 
 

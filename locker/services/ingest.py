@@ -31,6 +31,7 @@ from typing import Any
 from .. import custody, db, domain, store
 from ..domain import KINDS  # also read as ingest.KINDS by services.search
 from ..errors import READ_ONLY, StoreError, UsageError
+from ..i18n import _
 from ..paths import DisputeDir, Home
 from ..search import index as search_index
 from ..values import clean_text, now_utc, parse_capture_time, resolve_tz, zone_assumed
@@ -86,9 +87,9 @@ def add(
 ) -> AddResult:
     """Add the files (and the files in the folders) to the dispute; see the module's docstring."""
     if not paths:
-        raise UsageError("name at least one file or folder to add")
+        raise UsageError(_("name at least one file or folder to add"))
     if options.kind is not None and options.kind not in KINDS:
-        raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {options.kind!r}")
+        raise UsageError(_("kind must be one of {choices}, not {kind!r}").format(choices=', '.join(KINDS), kind=options.kind))
     ddir = home.locate(ref)
     profile.check_date_order(options.date_order)
     user = profile.load(home)
@@ -105,7 +106,7 @@ def add(
 
     collected = collect(paths, home.root)
     if not os.access(ddir.root, os.W_OK):  # before any file is read: one line, not one error per file
-        raise StoreError(READ_ONLY, path=str(ddir.root))
+        raise StoreError(_(READ_ONLY), path=str(ddir.root))
     ddir.objects.mkdir(mode=0o700, exist_ok=True)
     store.clean_stale_temps(ddir.objects)
     if progress:
@@ -218,7 +219,7 @@ def _discard(pending: deque[Future[StagedFile]], group: list[StagedFile]) -> Non
 
 def _take(iterator: Iterator[Candidate], n: int) -> list[Candidate]:
     out = []
-    for _ in range(n):
+    for _i in range(n):
         try:
             out.append(next(iterator))
         except StopIteration:

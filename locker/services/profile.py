@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import custody, db, domain
 from ..domain import DATE_ORDERS, LANGS
 from ..errors import LockerError, UsageError
+from ..i18n import _
 from ..migrations import HOME_MIGRATIONS
 from ..paths import Home
 from ..store import write_atomic
@@ -21,7 +22,7 @@ FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font", "date_order
 def check_date_order(value: str | None) -> None:
     """Refuse a date order that is none of DATE_ORDERS (``--date-order`` of add, reread, profile)."""
     if value is not None and value not in DATE_ORDERS:
-        raise UsageError(f"date order must be one of {', '.join(DATE_ORDERS)}, not {value!r}")
+        raise UsageError(_("date order must be one of {choices}, not {value!r}").format(choices=', '.join(DATE_ORDERS), value=value))
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,11 @@ def load(home: Home) -> Profile:
     except FileNotFoundError:
         return Profile()
     except OSError as err:
-        raise LockerError(f"cannot read the profile: {err.strerror}", path=str(home.profile_path)) from None
+        raise LockerError(_("cannot read the profile: {reason}").format(reason=err.strerror), path=str(home.profile_path)) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise LockerError(f"the profile is not valid TOML: {err}", path=str(home.profile_path)) from None
+        raise LockerError(_("the profile is not valid TOML: {error}").format(error=err), path=str(home.profile_path)) from None
     section = data.get("profile", data)
     return Profile(**{k: str(section[k]) for k in FIELDS if section.get(k) not in (None, "")})
 
@@ -67,20 +68,20 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
     """Set the given fields (an empty string clears one) and log the change."""
     unknown = set(changes) - set(FIELDS)
     if unknown:
-        raise UsageError(f"unknown profile field: {', '.join(sorted(unknown))}")
+        raise UsageError(_("unknown profile field: {choices}").format(choices=', '.join(sorted(unknown))))
     current = load(home).as_dict()
     for key, value in changes.items():
         if value is None:
             continue
         value = value.strip()
         if key == "lang" and value and value not in LANGS:
-            raise UsageError(f"language must be one of {', '.join(LANGS)}, not {value!r}")
+            raise UsageError(_("language must be one of {choices}, not {value!r}").format(choices=', '.join(LANGS), value=value))
         if key == "date_order" and value:
             check_date_order(value)
         if key == "tz" and value:
             resolve_tz(value)
         if key == "font" and value and not Path(value.rsplit("#", 1)[0]).expanduser().is_file():
-            raise UsageError(f"no font file at {value.rsplit('#', 1)[0]!r}")
+            raise UsageError(_("no font file at {value!r}").format(value=value.rsplit('#', 1)[0]))
         current[key] = value or None
     profile = Profile(**current)
     toml = _to_toml(profile)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LockerError
+from ..i18n import _
 from ..paths import Home
 from . import derivatives, disputes
 from .derivatives import Derivation
@@ -33,7 +34,7 @@ def rebuild(home: Home, ref: str, progress: Any = None) -> RebuildResult:
     for exhibit in todo:
         try:
             if not ddir.object_path(exhibit.sha256).exists():
-                raise LockerError("its original is missing (run locker verify)")
+                raise LockerError(_("its original is missing (run locker verify)"))
             result = derivatives.ensure(ddir, exhibit, force=True)
             if result is not None:
                 made.append(result)

@@ -71,13 +71,13 @@ class ReindexResult:
 def _filters(platform: str | None, status: str | None, kind: str | None, since: str | None,
              until: str | None) -> catalog.Filters:
     if status and status not in STATUSES:
-        raise UsageError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        raise UsageError(_("status must be one of {choices}, not {status!r}").format(choices=', '.join(STATUSES), status=status))
     if kind and kind not in KINDS:
-        raise UsageError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise UsageError(_("kind must be one of {choices}, not {kind!r}").format(choices=', '.join(KINDS), kind=kind))
     since = parse_date(since) if since else None
     until = parse_date(until) if until else None
     if since and until and since > until:
-        raise UsageError(f"--since {since} is after --until {until}")
+        raise UsageError(_("--since {since} is after --until {until}").format(since=since, until=until))
     return catalog.Filters(platform=(platform or "").strip() or None, status=status, kind=kind,
                            since=since, until=until)
 
@@ -86,7 +86,7 @@ def parse_query(query: str) -> search_text.Query:
     """The query, or a UsageError saying why there is nothing to search for."""
     q = search_text.parse(query)
     if not query.strip():
-        raise UsageError("nothing to search for: give a word, a number or some Chinese characters")
+        raise UsageError(_("nothing to search for: give a word, a number or some Chinese characters"))
     if not q.fts:
         raise UsageError(_("nothing to search for in {query}: a search needs letters, digits, CJK characters or emoji")
                          .format(query=repr(query)))
@@ -97,7 +97,7 @@ def search(home: Home, query: str, *, platform: str | None = None, status: str |
            kind: str | None = None, since: str | None = None, until: str | None = None,
            dispute: str | None = None, limit: int = DEFAULT_LIMIT) -> SearchResult:
     if limit < 1:
-        raise UsageError(f"--limit must be 1 or more, not {limit}")
+        raise UsageError(_("--limit must be 1 or more, not {limit}").format(limit=limit))
     filters = _filters(platform, status, kind, since, until)
     q = parse_query(query)
     notices: list[str] = []
@@ -139,14 +139,14 @@ def _everywhere(home: Home, q: search_text.Query, filters: catalog.Filters, limi
     try:
         con = catalog.open_catalog(home)
     except (OSError, sqlite3.Error) as err:
-        notices.append(f"{catalog.folder(home)}: cannot keep the search catalog ({err}); searching each dispute")
+        notices.append(_("{folder}: cannot keep the search catalog ({error}); searching each dispute").format(folder=catalog.folder(home), error=err))
         return _each_dispute(home, q, filters, limit, notices)
     try:
         refreshed = catalog.refresh(con, home)
-        notices += [f"{slug}: not searched: {problem}" for slug, problem in refreshed.problems]
+        notices += [_("{slug}: not searched: {problem}").format(slug=slug, problem=problem) for slug, problem in refreshed.problems]
         return catalog.query(con, q, filters, limit)
     except sqlite3.OperationalError as err:  # a read-only or full disk, say: still answer
-        notices.append(f"{catalog.folder(home)}: cannot update the search catalog ({err}); searching each dispute")
+        notices.append(_("{folder}: cannot update the search catalog ({error}); searching each dispute").format(folder=catalog.folder(home), error=err))
         return _each_dispute(home, q, filters, limit, notices)
     finally:
         con.close()
@@ -160,13 +160,13 @@ def _each_dispute(home: Home, q: search_text.Query, filters: catalog.Filters, li
         try:
             dcon = connect(home.dispute(slug).db)
         except Exception as err:  # noqa: BLE001 - one unreadable dispute does not stop the others
-            notices.append(f"{slug}: not searched: {getattr(err, 'message', err)}")
+            notices.append(_("{slug}: not searched: {problem}").format(slug=slug, problem=getattr(err, 'message', err)))
             continue
         try:
             dcon.execute("BEGIN")
             hits, extra = catalog.query_dispute(dcon, slug, q, filters, limit)
         except sqlite3.DatabaseError as err:
-            notices.append(f"{slug}: not searched: {err}")
+            notices.append(_("{slug}: not searched: {problem}").format(slug=slug, problem=err))
             continue
         finally:
             dcon.close()

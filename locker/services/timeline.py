@@ -7,6 +7,7 @@ import re
 
 from .. import custody, db, domain
 from ..errors import NotFound, UsageError
+from ..i18n import _
 from ..paths import Home
 from ..search import index as search_index
 from ..values import now_utc, parse_capture_time, resolve_tz
@@ -25,9 +26,9 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
 
     description = description.strip()
     if not description:
-        raise UsageError("an event needs a description")
+        raise UsageError(_("an event needs a description"))
     if not EVENT_TYPE_RE.match(type):
-        raise UsageError(f"an event type is a short lower-case word, not {type!r}")
+        raise UsageError(_("an event type is a short lower-case word, not {type!r}").format(type=type))
     tz = resolve_tz(tz_name or profile.load(home).tz)
     when = parse_capture_time(at, tz)
     numbers = sorted(set(exhibits or []))
@@ -36,7 +37,7 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
     with disputes.recording(opened) as session:
         for n in numbers:
             if get_exhibit(session, n) is None:
-                raise NotFound(f"{opened.slug} has no exhibit {n}")
+                raise NotFound(_("{slug} has no exhibit {n}").format(slug=opened.slug, n=n))
         event = Event(at=when, type=type, description=description, exhibits=json.dumps(numbers), created_at=now)
         session.add(event)
         disputes.touch(session, now)
