@@ -77,7 +77,10 @@ def test_a_title_has_at_most_200_characters(cli) -> None:  # noqa: ANN001
     ran = cli("new", "长" * 201, "--json")
     assert ran.code == 2 and ran.json["error"]["code"] == "usage"
     assert cli("list", "--json").json == []  # nothing was made
-    assert new(cli, "长" * 200).startswith("changchang-changchang")
+    slug = new(cli, "长" * 200)
+    assert slug.startswith("changchang-changchang")
+    ran = cli("edit", slug, "--title", "短" * 201)  # a correction is held to the same limit
+    assert (ran.code, ran.err) == (2, "locker: a title has at most 200 characters; this one has 201\n")
 
 
 # --------------------------------------------------------------------------- finding a dispute

@@ -56,9 +56,9 @@ def dispute_values(fields: Mapping[str, str | None]) -> dict[str, str | None]:
         if raw is None:
             continue
         value = _clean(raw)
-        if name == "title" and value is None:
-            raise UsageError(_("a dispute needs a title"))
-        if name == "amount" and value is not None:
+        if name == "title":
+            value = disputes.check_title(raw)  # not empty, at most TITLE_MAX characters, as `new` checks
+        elif name == "amount" and value is not None:
             value = parse_amount(value)
         elif name == "purchased_on" and value is not None:
             value = parse_date(value)
