@@ -29,13 +29,17 @@ class _Locker(typer.Typer):
     options), only that command is built; the group, its callback and the command's own parsing,
     help and errors are the same. The group's own help (``locker``, ``locker --help``) lists
     each command's name and first help line only, so there the commands are built without
-    their parameters. Anything else (an unknown option or command, ...) builds them all, as
-    typer does.
+    their parameters. Anything else (an unknown option or command, shell completion, ...)
+    builds them all, as typer does. A global option added to ``_global`` must be added to
+    ``_GLOBAL_FLAGS`` or ``_GLOBAL_VALUED`` too (else its commands are built in full: slower,
+    not wrong).
     """
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         every = self.registered_commands
-        wanted = _command_named(kwargs.get("args"))
+        # Shell completion reads its words from the environment, not the arguments: build all.
+        completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
+        wanted = None if completing else _command_named(kwargs.get("args"))
         if wanted == "":
             self.registered_commands = [_outline(c) for c in every]
         elif wanted is not None:
