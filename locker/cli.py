@@ -15,7 +15,75 @@ import typer
 
 from .i18n import N_, _
 
-app = typer.Typer(
+class _Locker(typer.Typer):
+    """The app, building only what the arguments need.
+
+    typer turns every registered command into a click command (signature, type hints, options)
+    before it parses anything: for the ~20 commands that is ~20 ms of each start, and it grows
+    with every command added. So when the arguments name a command plainly (after the global
+    options), only that command is built; the group, its callback and the command's own parsing,
+    help and errors are the same. The group's own help (``locker``, ``locker --help``) lists
+    each command's name and first help line only, so there the commands are built without
+    their parameters. Anything else (an unknown option or command, shell completion, ...)
+    builds them all, as typer does. A global option added to ``_global`` must be added to
+    ``_GLOBAL_FLAGS`` or ``_GLOBAL_VALUED`` too (else its commands are built in full: slower,
+    not wrong).
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        every = self.registered_commands
+        # Shell completion reads its words from the environment, not the arguments: build all.
+        completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
+        wanted = None if completing else _command_named(kwargs.get("args"))
+        if wanted == "":
+            self.registered_commands = [_outline(c) for c in every]
+        elif wanted is not None:
+            self.registered_commands = [c for c in every if _name_of(c) == wanted] or every
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            self.registered_commands = every
+
+
+_GLOBAL_FLAGS = {"--debug"}
+_GLOBAL_VALUED = {"--home"}
+_HELP = {"-h", "--help"}
+
+
+def _name_of(info: Any) -> str:
+    return str(info.name or info.callback.__name__.lower().replace("_", "-"))
+
+
+def _outline(info: Any) -> Any:
+    """A command as the group's help shows it: same name, help and settings, no parameters."""
+    import copy
+
+    def stand_in() -> None:  # never run: the group's help exits before any command
+        raise AssertionError("only the group's help uses this")
+
+    stand_in.__name__, stand_in.__doc__ = info.callback.__name__, info.callback.__doc__
+    outline = copy.copy(info)
+    outline.callback = stand_in
+    return outline
+
+
+def _command_named(args: Any) -> str | None:
+    """The command named by ``args`` after the global options; "" when they ask for the group's
+    help (or nothing at all); None when it is not plain."""
+    if args is None:
+        return None
+    rest = iter(args)
+    for arg in rest:
+        if arg in _GLOBAL_VALUED:
+            next(rest, None)  # its value
+        elif arg in _HELP:
+            return "" if all(a in _HELP or a in _GLOBAL_FLAGS for a in rest) else None
+        elif not (arg in _GLOBAL_FLAGS or arg.split("=", 1)[0] in _GLOBAL_VALUED):
+            return None if arg.startswith("-") else str(arg)
+    return ""
+
+
+app = _Locker(
     name="locker",
     help=N_("Evidence Locker: keep every piece of a refund dispute hashed, dated and provably unaltered."),
     no_args_is_help=False,  # bare `locker` prints an overview and exits 0 (see _global)

@@ -61,11 +61,10 @@ def actor() -> str:
 def append(conn: Any, at: str, entries: Iterable[Entry]) -> list[dict[str, Any]]:
     """Append (action, payload) entries inside the caller's write transaction. Each pair comes from
     one of the builders in :mod:`locker.domain` (``domain.exhibit_added(...)`` and so on)."""
-    from sqlalchemy import insert, text
-
-    from .models import CustodyEntry
-
-    last = conn.execute(text("SELECT seq, hash FROM custody ORDER BY seq DESC LIMIT 1")).first()
+    # Through the DB-API connection (a SQLAlchemy one is unwrapped: same connection, same
+    # transaction), so that a writer on plain sqlite3 (``locker add``) never imports SQLAlchemy.
+    con = conn.connection.driver_connection if hasattr(conn, "exec_driver_sql") else conn
+    last = con.execute("SELECT seq, hash FROM custody ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     who = actor()
     rows = []
@@ -76,7 +75,8 @@ def append(conn: Any, at: str, entries: Iterable[Entry]) -> list[dict[str, Any]]
         rows.append({**doc, "payload": canonical(payload).decode("utf-8"), "hash": digest})
         prev = digest
     if rows:
-        conn.execute(insert(CustodyEntry), rows)
+        con.executemany("INSERT INTO custody (seq, v, at, actor, action, payload, prev_hash, hash) "
+                        "VALUES (:seq, :v, :at, :actor, :action, :payload, :prev_hash, :hash)", rows)
     return rows
 
 
@@ -175,10 +175,10 @@ def publish_head(folder: Path, engine: Any) -> None:
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        raw = engine.raw_connection()
+        raw = engine.raw_connection() if hasattr(engine, "raw_connection") else None  # else a sqlite3 connection
+        con = raw.driver_connection if raw is not None else engine
         try:
-            cur = raw.driver_connection.execute("SELECT seq, hash, at FROM custody ORDER BY seq DESC LIMIT 1")
-            newest = cur.fetchone()
+            newest = con.execute("SELECT seq, hash, at FROM custody ORDER BY seq DESC LIMIT 1").fetchone()
             try:
                 known = read_head(folder)
             except HeadUnreadable:
@@ -186,12 +186,12 @@ def publish_head(folder: Path, engine: Any) -> None:
             if newest is None or (known is not None and known.seq >= newest[0]):
                 return
             if known is not None:
-                at_known = raw.driver_connection.execute(
-                    "SELECT hash FROM custody WHERE seq = ?", (known.seq,)).fetchone()
+                at_known = con.execute("SELECT hash FROM custody WHERE seq = ?", (known.seq,)).fetchone()
                 if at_known is None or at_known[0] != known.hash:
                     return
         finally:
-            raw.close()
+            if raw is not None:
+                raw.close()
         doc = {"v": FORMAT_VERSION, "seq": newest[0], "hash": newest[1], "at": newest[2]}
         store.write_atomic(folder / HEAD_NAME, canonical(doc) + b"\n")
     except (OSError, StoreError):

@@ -465,29 +465,43 @@ def _yes_no(value: object) -> object:
     return value
 
 
-def print_search(result: Any) -> None:
-    """Each hit: where it is, then its snippet with the matches highlighted. User text goes in
-    as rich Text (never as markup), through ``safe`` for control characters."""
-    from rich.text import Text
+_SGR = {"bold": "1", "dim": "2", "bold reverse": "1;7"}
 
-    console = _console()
+
+def _styles_shown(stream: Any) -> bool:
+    """Would rich style text on ``stream``? On a terminal (or with FORCE_COLOR), not a dumb one."""
+    import os
+
+    forced = bool(os.environ.get("FORCE_COLOR"))
+    return (forced or stream.isatty()) and os.environ.get("TERM", "").lower() not in ("dumb", "unknown")
+
+
+def print_search(result: Any) -> None:
+    """Each hit: where it is, then its snippet with the matches highlighted. User text goes
+    through ``safe`` for control characters and is never read as markup. Written without rich:
+    importing it was a third of a whole ``locker search`` process (issue 10 §6)."""
+    out = sys.stdout
+    styled = _styles_shown(out)
+
+    def paint(text: str, style: str | None) -> str:
+        return f"\x1b[{_SGR[style]}m{text}\x1b[0m" if styled and style and text else text
+
     if not result.hits:
-        console.print(_text(_("No matches for {query}.").format(query=result.query)))
+        out.write(safe(_("No matches for {query}.").format(query=result.query)) + "\n")
         return
+    lines = []
     for h in result.hits:
         where = _("exhibit {number}").format(number=h.exhibit) if h.exhibit is not None else _("dispute")
         field = _(_FIELD_NAMES.get(h.field, h.field))
-        head = Text()
-        head.append(safe(h.dispute), style="bold")
-        head.append(safe(f"  {where} · {field}" + (f" · {_when(h.at, offset=False)}" if h.at else "")
-                         + (_("  [withdrawn]") if h.withdrawn else "")), style="dim")
-        console.print(head)
-        line = Text("  ")
-        for segment, is_match in h.snippet:
-            line.append(safe(segment), style="bold reverse" if is_match else None)
-        console.print(line)
+        lines.append(paint(safe(h.dispute), "bold")
+                     + paint(safe(f"  {where} · {field}" + (f" · {_when(h.at, offset=False)}" if h.at else "")
+                                  + (_("  [withdrawn]") if h.withdrawn else "")), "dim"))
+        lines.append("  " + "".join(paint(safe(segment), "bold reverse" if is_match else None)
+                                    for segment, is_match in h.snippet))
     shown = ngettext("{count} hit", "{count} hits", len(result.hits)).format(count=len(result.hits))
-    console.print(_("{hits}; more with --limit").format(hits=shown) if result.more else shown)
+    lines.append(_("{hits}; more with --limit").format(hits=shown) if result.more else shown)
+    out.write("\n".join(line.rstrip() for line in lines) + "\n")
+    out.flush()
 
 
 def print_reindex(result: Any) -> None:

@@ -444,7 +444,7 @@ def test_killed_export_leaves_no_worker_running(cli, home, tmp_path) -> None:  #
 # measures from the start of the command's own work.
 READY = TRACE + r"""
 from locker.cli import main
-import locker.services.search  # noqa: F401  (imported before the kill delay starts)
+import locker.render, locker.services.search  # noqa: F401  (what the command imports first; typer 0.26 imports nothing more as it parses)
 sys.stdout.write("ready\n")
 sys.stdout.flush()
 sys.stdin.readline()

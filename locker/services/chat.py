@@ -108,8 +108,9 @@ def stored_digests(conn: Any) -> dict[int, tuple[int, str]]:
 
 def insert(conn: Any, exhibit: int, messages: list[Any]) -> None:
     """Bulk insert inside the caller's transaction (executemany: ORM objects are ~10x slower)."""
-    if messages:
-        conn.connection.driver_connection.executemany(
+    if messages:  # on the DB-API connection (a SQLAlchemy one unwrapped): same transaction
+        con = conn.connection.driver_connection if hasattr(conn, "exec_driver_sql") else conn
+        con.executemany(
             "INSERT INTO chat_message (exhibit, position, at, sender, text, me, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(exhibit, m.position, m.at, m.sender, m.text, m.me, m.kind) for m in messages],
         )

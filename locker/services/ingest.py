@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -98,12 +99,19 @@ def add(
         options = dataclasses.replace(options, profile_date_order=user.date_order)
     user_time = parse_capture_time(options.captured_at, tz) if options.captured_at else None
 
-    # Opening the database imports SQLAlchemy and SQLModel (a few hundred ms):
-    # do it on a thread of its own while the first files are hashed.
+    # The database is opened (and migrated, if it must be) on a thread of its own while the
+    # first files are hashed. Plain sqlite3: an add never imports SQLAlchemy or SQLModel.
     opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locker-open")
-    opened = _LazyOpened(ddir, opener.submit(db.engine_for, ddir.db))
+    opened = _LazyOpened(ddir, opener.submit(db.connect_writer, ddir.db))
     opener.shutdown(wait=False)
+    try:
+        return _add(home, ddir, opened, paths, options, tz, user_time, progress)
+    finally:
+        opened.close()
 
+
+def _add(home: Home, ddir: DisputeDir, opened: _LazyOpened, paths: Sequence[str | os.PathLike[str]],
+         options: AddOptions, tz: Any, user_time: str | None, progress: Progress | None) -> AddResult:
     collected = collect(paths, home.root)
     if not os.access(ddir.root, os.W_OK):  # before any file is read: one line, not one error per file
         raise StoreError(_(READ_ONLY), path=str(ddir.root))
@@ -136,11 +144,20 @@ class _LazyOpened:
     """A dispute whose database is being opened on another thread."""
 
     dir: DisputeDir
-    future: Future[Any]
+    future: Future[sqlite3.Connection]
 
     @property
-    def engine(self) -> Any:
+    def con(self) -> sqlite3.Connection:
         return self.future.result()
+
+    def close(self) -> None:
+        """Close the connection once it is open (waiting for it); an opening that failed is
+        reported where the connection is used, not here."""
+        try:
+            con = self.future.result()
+        except BaseException:
+            return
+        con.close()
 
 
 @dataclass
@@ -247,8 +264,10 @@ def _commit(opened: Any, group: list[StagedFile], options: AddOptions, user_time
     has committed, the group goes onto ``added`` (so that a Ctrl-C right after still reports it)."""
     _publish(opened.dir, group)
     now = now_utc()
-    with disputes.recording(opened) as session:
-        results = _record(session.connection(), opened.dir.slug, group, options, user_time, now)
+    con = opened.con
+    with db.writing_dbapi(con, opened.dir.db):
+        results = _record(con, opened.dir.slug, group, options, user_time, now)
+    custody.publish_head(opened.dir.root, con)  # as disputes.recording does after its commit
     added.extend(results)
 
 
@@ -280,22 +299,19 @@ class _Rows:
     entries: list[domain.Entry] = field(default_factory=list)
 
 
-def _record(conn: Any, slug: str, group: list[StagedFile], options: AddOptions, user_time: str | None,
-            now: str) -> list[Added]:
+def _record(conn: sqlite3.Connection, slug: str, group: list[StagedFile], options: AddOptions,
+            user_time: str | None, now: str) -> list[Added]:
     """The group's exhibit rows, chat messages, search rows and custody entries, inside the caller's
     transaction; a file whose content the dispute holds already is reported as that exhibit."""
-    from sqlalchemy import insert, select
-
-    from ..models import Exhibit
-
     shas = sorted({item.staged.sha256 for item in group if item.staged})
     known: dict[str, Added] = {}
-    for row in conn.execute(select(Exhibit.__table__).where(Exhibit.sha256.in_(shas))):  # type: ignore[attr-defined]
-        known[row.sha256] = Added(
-            row.number, row.sha256, row.size, row.mime, row.kind, row.original_name, row.captured_at,
-            row.captured_at_source, True, tuple(json.loads(row.warnings)), "",
-            zone_assumed(row.captured_at_source, row.metadata))
-    number = (conn.exec_driver_sql("SELECT COALESCE(MAX(number), 0) FROM exhibit").scalar() or 0) + 1
+    stored = conn.execute(
+        "SELECT number, sha256, size, mime, kind, original_name, captured_at, captured_at_source, warnings, "
+        f"metadata FROM exhibit WHERE sha256 IN ({', '.join('?' * len(shas))})", shas)
+    for number_, sha256, size, mime, kind, name, captured_at, source, warnings, metadata in stored:
+        known[sha256] = Added(number_, sha256, size, mime, kind, name, captured_at, source, True,
+                              tuple(json.loads(warnings)), "", zone_assumed(source, metadata))
+    number = (conn.execute("SELECT COALESCE(MAX(number), 0) FROM exhibit").fetchone()[0] or 0) + 1
     out = _Rows()
     results: list[Added] = []
     for item in group:
@@ -312,11 +328,13 @@ def _record(conn: Any, slug: str, group: list[StagedFile], options: AddOptions, 
         results.append(dataclasses.replace(made, path=path))
         number += 1
     if out.exhibits:
-        conn.execute(insert(Exhibit.__table__), out.exhibits)  # type: ignore[attr-defined]
+        columns = list(out.exhibits[0])
+        conn.executemany(f"INSERT INTO exhibit ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})",
+                         out.exhibits)
         for number_, messages in out.chats:
             chat.insert(conn, number_, messages)
         search_index.index_exhibits(conn, out.exhibits, out.pages)
-        conn.exec_driver_sql("UPDATE dispute SET updated_at = ?", (now,))
+        conn.execute("UPDATE dispute SET updated_at = ?", (now,))
         custody.append(conn, now, out.entries)
     return results
 
