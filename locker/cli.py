@@ -45,8 +45,8 @@ class _Locker(typer.Typer):
             self.registered_commands = every
 
 
-_GLOBAL_FLAGS = {"--debug"}
-_GLOBAL_VALUED = {"--home"}
+_GLOBAL_FLAGS = {"--debug", "--version"}
+_GLOBAL_VALUED = {"--home", "--lang"}
 _HELP = {"-h", "--help"}
 
 
@@ -98,7 +98,7 @@ app = _Locker(
 _state: dict[str, Any] = {"home": None, "debug": False, "command": None, "answered": False, "group": None}
 
 JsonOpt = typer.Option(False, "--json", help=N_("Print one JSON document on stdout and nothing else there (always in English)."))
-DisputeArg = typer.Argument(..., metavar="DISPUTE", help=N_("The dispute: its slug, or a unique prefix."))
+DisputeArg = typer.Argument(..., metavar="DISPUTE", help=N_("The dispute: its slug, a unique prefix of it, or a unique part of its title."))
 
 
 def _version(value: bool) -> None:
@@ -418,7 +418,7 @@ def search(
     kind: Optional[str] = typer.Option(None, metavar="KIND", help=N_("Only in exhibits of this kind (chat, document, screenshot, …).")),
     since: Optional[str] = typer.Option(None, metavar="DATE", help=N_("Only what is dated on or after this day, e.g. 2025-05-01 (a message's time, an event's, an exhibit's capture).")),
     until: Optional[str] = typer.Option(None, metavar="DATE", help=N_("Only what is dated on or before this day, e.g. 2025-05-31.")),
-    dispute: Optional[str] = typer.Option(None, "--dispute", metavar="DISPUTE", help=N_("Only in this dispute (its slug or a unique prefix).")),
+    dispute: Optional[str] = typer.Option(None, "--dispute", metavar="DISPUTE", help=N_("Only in this dispute (its slug, a unique prefix of it, or a unique part of its title).")),
     limit: int = typer.Option(20, "--limit", metavar="N", help=N_("At most this many hits.")),
     json_out: bool = JsonOpt,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
-from ..cli import JsonOpt, _home, app
+from ..cli import DisputeArg, JsonOpt, _home, app
 from ..i18n import N_, _
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     "without TEXT, list them soonest first, overdue marked, of one dispute or of all."))
 def due(
     dispute: Optional[str] = typer.Argument(None, metavar="[DISPUTE]",
-                                            help=N_("The dispute (its slug or a unique prefix); default: every dispute.")),
+                                            help=N_("The dispute (its slug, a unique prefix of it, or a unique part of its title); default: every dispute.")),
     text: Optional[str] = typer.Argument(None, metavar="[TEXT]",
                                          help=N_("What is due, e.g. 平台介入申请截止; records a deadline (needs --at).")),
     at: Optional[str] = typer.Option(None, "--at", metavar="WHEN",
@@ -100,7 +100,7 @@ def due(
     "The usual next step of a dispute (merchant → platform appeal → 12315 complaint → court), from its status "
     "and timeline, the documents the locker makes for it, and the general time limits with their sources."))
 def next_(
-    dispute: str = typer.Argument(..., metavar="DISPUTE", help=N_("The dispute (its slug or a unique prefix).")),
+    dispute: str = DisputeArg,
     json_out: bool = JsonOpt,
 ) -> None:
     from .. import render

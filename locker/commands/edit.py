@@ -7,14 +7,14 @@ from typing import Any, Optional
 
 import typer
 
-from ..cli import JsonOpt, _home, app
+from ..cli import DisputeArg, JsonOpt, _home, app
 from ..i18n import N_, _
 
 
 @app.command(help=N_("Correct what was typed about a dispute, or about exhibit N (or one of its chat messages). "
                      "The old and the new value go into the custody log; an empty value clears a field."))
 def edit(
-    dispute: str = typer.Argument(..., metavar="DISPUTE", help=N_("The dispute (its slug or a unique prefix).")),
+    dispute: str = DisputeArg,
     number: Optional[int] = typer.Argument(None, metavar="[N]",
                                            help=N_("An exhibit's number: correct that exhibit instead of the dispute.")),
     title: Optional[str] = typer.Option(None, help=N_("The dispute's title, or with N the exhibit's name (证据名称).")),
@@ -81,7 +81,7 @@ def _options(names: list[str]) -> str:
 
 @app.command(help=N_("Undo a withdrawal: the exhibit is back in the pack and in search (custody-logged)."))
 def restore(
-    dispute: str = typer.Argument(..., metavar="DISPUTE", help=N_("The dispute.")),
+    dispute: str = DisputeArg,
     number: int = typer.Argument(..., metavar="N", help=N_("The exhibit's number.")),
     reason: str = typer.Option(..., "--reason", help=N_("Why it is restored.")),
     json_out: bool = JsonOpt,

@@ -6,14 +6,13 @@ from typing import Any
 
 import typer
 
-from ..cli import JsonOpt, _home, app
+from ..cli import DisputeArg, JsonOpt, _home, app
 from ..i18n import N_
 
 
 @app.command(help=N_("Give a dispute another name (slug) and move its folder; custody-logged, search follows."))
 def rename(
-    dispute: str = typer.Argument(..., metavar="DISPUTE",
-                                  help=N_("The dispute (its slug, a unique prefix, or a unique part of its title).")),
+    dispute: str = DisputeArg,
     new_slug: str = typer.Argument(..., metavar="NEW-SLUG", help=N_("The new name: a-z, 0-9 and '-'.")),
     json_out: bool = JsonOpt,
 ) -> None:
