@@ -15,6 +15,7 @@ import typer
 
 from .i18n import N_, _
 
+
 class _Locker(typer.Typer):
     """The app, building only what the arguments need.
 

@@ -36,7 +36,7 @@ from ..i18n import _
 from ..paths import DisputeDir, Home
 from ..search import index as search_index
 from ..values import clean_text, now_utc, parse_capture_time, resolve_tz, zone_assumed
-from . import chat, disputes, edit, profile
+from . import chat, edit, profile
 from .collect import Candidate, Refused, collect
 from .stage import AddOptions, Progress, StagedFile, stage_one
 
