@@ -90,12 +90,14 @@ def show_doc(detail: Detail) -> dict[str, Any]:
 
 
 def message_doc(m: MessageView) -> dict[str, Any]:
-    return {"at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me), "kind": m.kind,
-            "system": m.kind == "service"}
+    return {"position": m.position, "at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me),
+            "kind": m.kind, "system": m.kind == "service", "source": m.source}
 
 
-def show_exhibit_doc(exhibit: ExhibitView, messages: Sequence[MessageView] | None = None) -> dict[str, Any]:
-    return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []]}
+def show_exhibit_doc(exhibit: ExhibitView, messages: Sequence[MessageView] | None = None,
+                     facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []],
+            "facts": facts}
 
 
 def verify_doc(report: VerifyReport) -> dict[str, Any]:

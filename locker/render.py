@@ -203,7 +203,8 @@ def print_show(detail: Detail) -> None:
         console.print(table)
 
 
-def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), derived: Derivation | None = None) -> None:
+def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), derived: Derivation | None = None,
+                  facts: dict[str, Any] | None = None) -> None:
     console = _console()
     doc = exhibit_doc(exhibit)
     metadata = doc.pop("metadata")
@@ -224,16 +225,28 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
         console.print(_text(f"{'derived files':<19} {derived.folder}"))
         for frame in derived.manifest.get("frames", []):
             console.print(_text(f"  {frame['timecode']}  {frame['file']}  {frame['width']}×{frame['height']}"))
+    if facts and facts.get("facts"):
+        from .commands.ocrchat import print_facts
+
+        print_facts(console, facts)
     if messages:
-        console.print(f"messages ({len(messages)})")
+        machine = any(m.source == "ocr" for m in messages)
+        if machine:
+            from .i18n import _
+
+            console.print(_("messages ({count}, machine-read by OCR: check them against the picture; "
+                            "#K is the number `locker edit --message K` takes)").format(count=len(messages)))
+        else:
+            console.print(f"messages ({len(messages)})")
         for m in messages:
             when = _when(m.at, offset=False) if m.at else "?"
+            ocr = f"#{m.position} " if m.source == "ocr" else ""
             if m.kind == "service":  # a system line: set apart, never shown as a participant's
-                console.print(_text(f"  {when:<16}  ── {m.text} ──"))
+                console.print(_text(f"  {ocr}{when:<16}  ── {m.text} ──"))
                 continue
             who = m.sender or ("(unparsed)" if m.kind == "unparsed" else "(unknown)")
             mark = "▶" if m.me else " "
-            console.print(_text(f"{mark} {when:<16}  {who}: {m.text}"))
+            console.print(_text(f"{mark} {ocr}{when:<16}  {who}: {m.text}"))
 
 
 def print_verify(report: VerifyReport) -> None:
@@ -276,6 +289,10 @@ def _log_summary(action: str, payload: Any) -> str:
         count = r.messages.count if r.messages else None
         order = f", dates {r.date_order}" if r.date_order else ""
         return f"exhibit {r.exhibit}: read again as {r.chat_format}{order}, {count} messages"
+    if isinstance(r, domain.ExhibitTranscribed):
+        count = r.messages.count if r.messages else 0
+        facts = ", ".join(f"{f.get('name')} {f.get('value')}" for f in r.facts or ())
+        return f"exhibit {r.exhibit}: machine-read (OCR): {count} messages" + (f"; {facts}" if facts else "")
     if isinstance(r, domain.StatusChanged):
         note = f" ({r.note})" if r.note else ""
         return f"{r.before} → {r.after}{note}"
@@ -332,7 +349,8 @@ def print_profile(profile: Profile) -> None:
 
 
 _FIELD_NAMES = {"original_name": "file name", "order_id": "order id", "merchant_address": "merchant address",
-                "pdf_text": "document text", "status_note": "status note", "withdrawn_reason": "withdrawal reason"}
+                "pdf_text": "document text", "status_note": "status note", "withdrawn_reason": "withdrawal reason",
+                "ocr_message": "message (machine-read, OCR)"}
 
 
 def print_search(result: Any) -> None:

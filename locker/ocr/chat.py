@@ -279,8 +279,8 @@ def _body(lines: list[_Placed], width: float, height: float, first: bool, last: 
 
 
 def _bubbles(lines: list[_Placed], width: float) -> list[_Bubble]:
-    """Group lines into bubbles: a line joins the bubble above when it starts at the same x, is
-    not centred, and the gap is less than the line height."""
+    """Group lines into bubbles: a line joins the bubble above when it starts at the same x and
+    the gap is less than the line height; a centred line that joins none is a separator or notice."""
     bubbles: list[_Bubble] = []
     for ln in lines:
         if bubbles:
@@ -288,8 +288,8 @@ def _bubbles(lines: list[_Placed], width: float) -> list[_Bubble]:
             last = prev.lines[-1]
             gap = ln.top - last.bottom
             same_start = abs(ln.left - last.left) <= 0.02 * width
-            if (same_start and gap < 0.8 * max(last.height, ln.height) and not _is_centred(ln, width)
-                    and prev.side != SYSTEM):
+            # A bubble's last line may happen to sit near the middle: it joins by its start.
+            if same_start and gap < 0.8 * max(last.height, ln.height) and prev.side != SYSTEM:
                 prev.lines.append(ln)
                 continue
         bubbles.append(_Bubble([ln], SYSTEM if _is_centred(ln, width) else ""))

@@ -17,7 +17,7 @@ from .. import custody, db, domain, store
 from ..domain import EXHIBIT_FIELDS
 from ..errors import LockerError
 from ..paths import DisputeDir, Home
-from . import chat, disputes, gc
+from . import chat, disputes, gc, ocrchat
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
             messages = chat.stored_digests(session.connection())
             kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
+            machine_read = ocrchat.check(session.connection(), [r for _, r in _payloads(chain)])
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
@@ -84,6 +85,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     recorded = _payloads(chain)
     problems += _rows_against_chain(dispute, exhibits, recorded, messages)
     problems += _records_against_chain(dispute, events, exports, recorded)
+    problems += [Problem(*found) for found in machine_read]
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
@@ -188,6 +190,9 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: Recorded,
             # newest entry recorded (its kind, capture time and the new messages' digest).
             changes = {k: getattr(reading, k) for k in reading.changes}
             added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], **changes)
+        elif isinstance(reading, domain.ExhibitTranscribed) and reading.exhibit in added:
+            # A picture machine-read (OCR): its messages must be those this newest entry recorded.
+            added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], messages=reading.messages)
         elif isinstance(reading, domain.ExhibitWithdrawn):
             withdrawn[reading.exhibit] = reading.reason
         elif isinstance(reading, domain.DisputeCreated):
