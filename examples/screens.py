@@ -138,6 +138,20 @@ def chat_screenshot(items: Sequence[Said], *, title: str, app: str = "wechat", w
 # --------------------------------------------------------------------------- order pages
 
 
+class _Recording:
+    """An ImageDraw that notes every text it draws."""
+
+    def __init__(self, draw: ImageDraw.ImageDraw, texts: list[str]) -> None:
+        self._draw, self._texts = draw, texts
+
+    def text(self, xy: tuple[float, float], text: str, **kw: object) -> None:
+        self._texts.append(text)
+        self._draw.text(xy, text, **kw)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._draw, name)
+
+
 @dataclass(frozen=True)
 class Order:
     """What an order or after-sales page shows."""
@@ -167,15 +181,17 @@ LAYOUTS = {
 
 
 def order_screenshot(platform: str, order: Order, *, width: int = 1080, height: int = 2340,
-                     clock: str = "14:22") -> Image.Image:
+                     clock: str = "14:22", drawn: list[str] | None = None) -> Image.Image:
     """An order page (``order.kind == "order"``) or an after-sales page (``"refund"``) in the
-    layout of ``platform``: status header, shop and item card, price rows, order facts."""
+    layout of ``platform``: status header, shop and item card, price rows, order facts. Every text
+    drawn is appended to ``drawn`` (what an OCR should read), line by line."""
     lay = LAYOUTS[platform]
+    texts = drawn if drawn is not None else []
     s = width / 1080
     f_big, f_body, f_small = font(round(48 * s)), font(round(40 * s)), font(round(34 * s))
     accent = ACCENT[platform]
     img = Image.new("RGB", (width, height), PAGE)
-    d = ImageDraw.Draw(img)
+    d = _Recording(ImageDraw.Draw(img), texts)
     m = round(48 * s)
     d.text((m, round(40 * s)), clock, font=f_small, fill=DARK)
     title = lay["refund_title"] if order.kind == "refund" else lay["title"]

@@ -90,8 +90,8 @@ def show_doc(detail: Detail) -> dict[str, Any]:
 
 
 def message_doc(m: MessageView) -> dict[str, Any]:
-    return {"position": m.position, "at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me),
-            "kind": m.kind, "system": m.kind == "service", "source": m.source}
+    return {"at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me), "kind": m.kind,
+            "system": m.kind == "service", "source": m.source}
 
 
 def show_exhibit_doc(exhibit: ExhibitView, messages: Sequence[MessageView] | None = None,

@@ -234,19 +234,18 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
         if machine:
             from .i18n import _
 
-            console.print(_("messages ({count}, machine-read by OCR: check them against the picture; "
-                            "#K is the number `locker edit --message K` takes)").format(count=len(messages)))
+            console.print(_("messages ({count}, machine-read by OCR: check them against the picture)").format(
+                count=len(messages)))
         else:
             console.print(f"messages ({len(messages)})")
         for m in messages:
             when = _when(m.at, offset=False) if m.at else "?"
-            ocr = f"#{m.position} " if m.source == "ocr" else ""
             if m.kind == "service":  # a system line: set apart, never shown as a participant's
-                console.print(_text(f"  {ocr}{when:<16}  ── {m.text} ──"))
+                console.print(_text(f"  {when:<16}  ── {m.text} ──"))
                 continue
             who = m.sender or ("(unparsed)" if m.kind == "unparsed" else "(unknown)")
             mark = "▶" if m.me else " "
-            console.print(_text(f"{mark} {ocr}{when:<16}  {who}: {m.text}"))
+            console.print(_text(f"{mark} {when:<16}  {who}: {m.text}"))
 
 
 def print_verify(report: VerifyReport) -> None:

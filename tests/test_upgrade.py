@@ -45,6 +45,7 @@ WRITTEN = {
     "m001_initial": "dispute, exhibits, events, withdrawal, status change, export, custody entries",
     "m002_chat_messages": "the messages of a chat export, counted and hashed in its exhibit.added entry",
     "m003_search": "the search index, written with each change",
+    "m004_custody_head": "custody-head.json beside the database, naming the newest custody entry",
 }
 
 
@@ -263,6 +264,11 @@ def make_old_dispute(home: Path, step: int, src: Path) -> OldDispute:
                                     "size": len(data), "pages": 2, "lang": "zh", "exhibits": KEPT,
                                     "fingerprint": fingerprint, "attachments": 0})
     con.execute("COMMIT")
+    if "m004_custody_head" in names:
+        seq, digest, at = con.execute("SELECT seq, hash, at FROM custody ORDER BY seq DESC LIMIT 1").fetchone()
+        head = {"v": custody.FORMAT_VERSION, "seq": seq, "hash": digest, "at": at}
+        (folder / custody.HEAD_NAME).write_bytes(custody.canonical(head) + b"\n")
+        (folder / custody.HEAD_NAME).chmod(0o600)
     con.close()
     return OldDispute(step, folder, files, shas)
 

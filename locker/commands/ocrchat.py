@@ -105,8 +105,7 @@ def add_screenshot(slug: str, path: str, report: dict[str, Any], json_out: bool)
     from .. import render
     from ..services import ingest, ocrchat
 
-    result = ingest.add(_home(), slug, [path], ingest.AddOptions(
-        source=_("the screenshot the dispute was opened from (new --from-screenshot)")))
+    result = ingest.add(_home(), slug, [path], ingest.AddOptions())
     if not result.ok or not result.added:
         raise typer.Exit(1)
     number = result.added[0].exhibit

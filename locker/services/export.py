@@ -283,13 +283,14 @@ class _Rows:
     events: list[Any]
     chain: list[Any]
     messages: dict[int, Any]
+    ocr_facts: dict[int, Any]
 
 
 def _read(opened: Any, options: ExportOptions) -> _Rows:
     from sqlmodel import col, select
 
     from ..models import CustodyEntry, Event, Exhibit
-    from . import chat
+    from . import chat, ocrchat
 
     with db.reading(opened.engine) as session:
         dispute = disputes._one_dispute(session)
@@ -297,8 +298,10 @@ def _read(opened: Any, options: ExportOptions) -> _Rows:
         chosen, left_out = _choose(rows, options, opened.slug)
         events = list(session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all())
         chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
-        messages = {e.number: chat.load(session, e.number) for e in chosen if e.kind == "chat"}
-    return _Rows(dispute, chosen, left_out, events, chain, messages)
+        messages = {e.number: chat.load(session, e.number) for e in chosen}  # a chat's, or machine-read ones
+        messages = {n: found for n, found in messages.items() if found}
+        ocr_facts = {e.number: ocrchat.stored_facts(session.connection(), e.number) for e in chosen}
+    return _Rows(dispute, chosen, left_out, events, chain, messages, ocr_facts)
 
 
 def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
@@ -328,8 +331,9 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
             warnings=tuple(str(w) for w in _loads(e.warnings, [])), withdrawn=bool(e.withdrawn),
             withdrawn_reason=e.withdrawn_reason, derived=derived.get(e.number), check=check.state,
             found_sha256=check.found,
-            messages=tuple(S.Message(at=m.at, sender=m.sender, text=m.text, me=bool(m.me), kind=m.kind)
-                           for m in messages.get(e.number, ())),
+            messages=tuple(S.Message(at=m.at, sender=m.sender, text=m.text, me=bool(m.me), kind=m.kind,
+                                     source=m.source) for m in messages.get(e.number, ())),
+            ocr_facts=rows.ocr_facts.get(e.number),
         ))
     custody_rows = []
     changes = []
