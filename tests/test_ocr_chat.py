@@ -67,7 +67,7 @@ def test_a_chat_screenshot_is_read_into_messages_with_sides_and_times(shots) -> 
     got = [(m.side if m.side != "system" else "system", squash(m.text)) for m in t.messages]
     assert got == [(side, squash(text)) for side, text in expected(FIRST)]
     assert [m.at for m in t.messages] == ["2025-05-03T15:20:00+08:00"] * 5 + ["2025-05-03T15:30:00+08:00"]
-    assert t.messages[0].lines == 2  # a multi-line bubble is one message
+    assert t.messages[0].lines == 3  # a bubble of three lines is one message
 
 
 def test_two_screenshots_of_one_conversation_merge_without_duplicates(shots) -> None:  # noqa: ANN001

@@ -246,3 +246,24 @@ def test_dispute_fields_from_facts() -> None:
                                                         "item": "无线蓝牙耳机 珍珠白", "purchased_on": "2025-05-01"}
     assert skipped == {"merchant": ("我自己写的店名", "优品数码旗舰店")}
     assert fill["amount"]["text"] == "¥199.00" and len(fill["amount"]["box"]) == 4
+
+
+def test_a_bubble_whose_lines_sit_near_the_middle_is_still_a_bubble() -> None:
+    """As rapidocr read a drawn right-hand bubble: the first line's box ends short of the margin
+    (its last character is a comma) and the second line is nearly centred."""
+    r = reading(*chrome(), them("亲，可能是您没有配对成功哦", 1113), line("已经按说明书长按10秒重置过了，", 263, 1395, 875),
+                line("右耳正常，左耳没有任何反应。", 261, 1452, 830), line("那我只能申请平台介入，并向1231", 254, 1788, 904),
+                line("5投诉了。", 253, 1845, 433))
+    got = [(m.side, m.text) for m in chat.transcript_of(r).messages]
+    assert got == [("them", "亲，可能是您没有配对成功哦"), ("me", "已经按说明书长按10秒重置过了，右耳正常，左耳没有任何反应。"),
+                   ("me", "那我只能申请平台介入，并向12315投诉了。")]  # a wrapped number stays whole
+
+
+def test_a_line_cut_by_a_slice_edge_gives_way_to_the_whole_one() -> None:
+    whole = mine("第二行完整的文字", 2380)  # crosses the first slice's bottom edge (2400)
+    first = chat.Page(Reading("hand", W, 2400, (centred("优品数码旗舰店", 150), them("上面一条", 2200),
+                                                 line("第二行完整", 585, 2380, 905, 18.5, 1.0))), 0, 4000)
+    moved = Line(whole.text, tuple((x, y - 2300) for x, y in whole.box), 0.9)  # type: ignore[arg-type]
+    second = chat.Page(Reading("hand", W, 1700, (moved,)), 2300, 4000)
+    lines, _, _ = chat.placed_lines([first, second])
+    assert [ln.text for ln in lines] == ["优品数码旗舰店", "上面一条", "第二行完整的文字"]

@@ -32,11 +32,13 @@ ME, THEM, SYSTEM = "me", "them", "system"
 
 # Geometry, as fractions of the picture's width (phones differ in pixels, not in proportions).
 EDGE_TOLERANCE = 0.05      # a line "starts at" the left margin if within this of the leftmost start
-CENTRE_TOLERANCE = 0.035   # a centred line's middle is this close to the picture's middle
+CENTRE_TOLERANCE = 0.02    # a centred line's middle is this close to the picture's middle (OCR boxes of
+                           # drawn separators are within 0.005; a bubble's line ending in "，" reads 0.03 off)
 CENTRE_MAX_WIDTH = 0.6     # and it is narrower than this (a bubble line as wide would hang from a margin)
 STATUS_BAR = 0.12          # the phone's status bar (clock, battery) on the first page
 TITLE_BAR = 0.24           # the chat's title bar (the other party's name) on the first page
 INPUT_BAR = 0.20           # the input bar at the bottom of the last page
+EDGE_ROWS = 3              # a line this close to a slice's inner edge was cut by it (pixels)
 
 
 @dataclass(frozen=True)
@@ -201,16 +203,22 @@ def placed_lines(pages: Sequence[Page]) -> tuple[list[_Placed], float, float]:
     width = max((p.reading.width for p in pages), default=0)
     height = max((p.height or (p.offset + p.reading.height) for p in pages), default=0)
     lines: list[_Placed] = []
+    clipped: list[bool] = []
     for page in pages:
+        inner_top = page.offset > 0
+        inner_bottom = page.offset + page.reading.height < height - 1
         for line in page.reading.lines:
             if not line.text.strip():
                 continue
             new = _place(line, page.offset)
+            # A line the slice's edge cut through is read in part; the slice that overlaps holds it whole.
+            cut = (inner_top and line.top < EDGE_ROWS) or (inner_bottom and line.bottom > page.reading.height - EDGE_ROWS)
             twin = next((i for i, old in enumerate(lines) if _overlap(old, new) > 0.5), None)
             if twin is None:
                 lines.append(new)
-            elif (new.score, len(new.text)) > (lines[twin].score, len(lines[twin].text)):
-                lines[twin] = new
+                clipped.append(cut)
+            elif (not cut, new.score, len(new.text)) > (not clipped[twin], lines[twin].score, len(lines[twin].text)):
+                lines[twin], clipped[twin] = new, cut
     lines.sort(key=lambda ln: (round(ln.top), ln.left))
     return lines, float(width), float(height)
 
@@ -280,7 +288,8 @@ def _body(lines: list[_Placed], width: float, height: float, first: bool, last: 
 
 def _bubbles(lines: list[_Placed], width: float) -> list[_Bubble]:
     """Group lines into bubbles: a line joins the bubble above when it starts at the same x and
-    the gap is less than the line height; a centred line that joins none is a separator or notice."""
+    the gap is less than the line height (a bubble's short last line may happen to sit in the
+    middle: it joins by its start). A group whose every line is centred is a separator or notice."""
     bubbles: list[_Bubble] = []
     for ln in lines:
         if bubbles:
@@ -288,11 +297,13 @@ def _bubbles(lines: list[_Placed], width: float) -> list[_Bubble]:
             last = prev.lines[-1]
             gap = ln.top - last.bottom
             same_start = abs(ln.left - last.left) <= 0.02 * width
-            # A bubble's last line may happen to sit near the middle: it joins by its start.
-            if same_start and gap < 0.8 * max(last.height, ln.height) and prev.side != SYSTEM:
+            if (same_start and gap < 0.8 * max(last.height, ln.height)
+                    and not is_time_line(ln.text) and not is_time_line(last.text)):
                 prev.lines.append(ln)
                 continue
-        bubbles.append(_Bubble([ln], SYSTEM if _is_centred(ln, width) else ""))
+        bubbles.append(_Bubble([ln]))
+    for b in bubbles:
+        b.side = SYSTEM if all(_is_centred(ln, width) for ln in b.lines) else ""
     return bubbles
 
 
@@ -358,10 +369,11 @@ def read_page_messages(pages: Sequence[Page], captured: datetime | None, shot: A
 
 
 def _join(parts: Sequence[str]) -> str:
-    """The lines of one bubble as one text: Chinese runs on, Latin words get a space."""
+    """The lines of one bubble as one text: Chinese runs on, and so do digits (a number the bubble
+    wrapped, like an order number, stays whole); two Latin words the bubble wrapped between get a space."""
     out = ""
     for part in (p.strip() for p in parts):
-        if out and out[-1].isascii() and out[-1].isalnum() and part[:1].isascii() and part[:1].isalnum():
+        if out and out[-1].isascii() and out[-1].isalpha() and part[:1].isascii() and part[:1].isalpha():
             out += " "
         out += part
     return out

@@ -183,8 +183,9 @@ def _merchant_by_suffix(lines: Sequence[Line]) -> Fact | None:
     return None
 
 
-def _item_after(shop: Fact | None, lines: Sequence[Line], taken: set[str]) -> Fact | None:
-    """The item: the text beside the picture under the shop's name, up to its price (one or two lines)."""
+def _item_after(shop: Fact | None, lines: Sequence[Line], taken: set[str], width: float) -> Fact | None:
+    """The item: the text beside the picture under the shop's name, up to its price (one or two
+    lines; the price and quantity in the right-hand column are passed over)."""
     if shop is None:
         return None
     start = next((i for i, ln in enumerate(lines) if ln.box == shop.box), None)
@@ -193,6 +194,8 @@ def _item_after(shop: Fact | None, lines: Sequence[Line], taken: set[str]) -> Fa
     parts: list[Line] = []
     for ln in lines[start + 1:]:
         t = _norm(ln.text)
+        if ln.left > 0.6 * width and (_MONEY.search(t) or re.fullmatch(r"[x×X*]\s*\d+", t)):
+            continue  # the price column beside the item's name
         if _MONEY.search(t) or t in taken or _is_label(t):
             break
         if _is_button(t):
@@ -249,12 +252,11 @@ def facts_from_reading(reading: Reading, *, require_title: bool = True) -> Order
         fact = _by_label(name, lines, platform)
         if fact is not None:
             found[name] = fact
-    if "merchant" not in found:
-        shop = _merchant_by_suffix(lines)
-        if shop is not None:
-            found["merchant"] = shop
+    card = _merchant_by_suffix(lines)  # the shop's name on the item card, above the item
+    if "merchant" not in found and card is not None:
+        found["merchant"] = card
     if "item" not in found:
-        item = _item_after(found.get("merchant"), lines, {f.text for f in found.values()})
+        item = _item_after(card, lines, {f.text for f in found.values()}, reading.width)
         if item is not None:
             found["item"] = item
     if "refund_status" not in found and page == "refund":

@@ -62,12 +62,30 @@ class Transcribed:
 # --------------------------------------------------------------------------- reading pictures
 
 
+#: A long picture is read in windows this many widths tall, overlapping by OVERLAP widths (more than a
+#: line of text is tall, so that every line is whole in one window).
+WINDOW, OVERLAP = 1.5, 0.15
+
+
+def windows(width: int, height: int) -> list[tuple[int, int]]:
+    """(top, bottom) of the windows a picture is read in: one for a phone-shaped picture."""
+    if height < domain.LONG_RATIO * width:
+        return [(0, height)]
+    size, step = round(WINDOW * width), round((WINDOW - OVERLAP) * width)
+    out, top = [], 0
+    while True:
+        bottom = min(height, top + size)
+        out.append((top, bottom))
+        if bottom >= height:
+            return out
+        top += step
+
+
 def read_picture(path: Path) -> list[Any]:
-    """The pages of one picture as the engine reads them: a long screenshot slice by slice (the
-    pack's slice plan), each page with its offset. Used until the OCR pipeline hands readings in."""
+    """The pages of one picture as the engine reads them: a long screenshot in overlapping windows,
+    each page with its offset. Used until the OCR pipeline hands its readings in."""
     from PIL import Image, ImageOps
 
-    from ..media.slices import slice_plan
     from ..ocr import engine
     from ..ocr.chat import Page
 
@@ -75,14 +93,8 @@ def read_picture(path: Path) -> list[Any]:
         img = ImageOps.exif_transpose(opened)
         img.load()
     width, height = img.size
-    plan = slice_plan(path) if height >= domain.LONG_RATIO * width else []
-    if len(plan) <= 1:
-        return [Page(engine.read(img), 0.0, float(height))]
-    pages = []
-    for part in plan:
-        piece = img.crop((0, part.top, width, part.bottom))
-        pages.append(Page(engine.read(piece), float(part.top), float(height)))
-    return pages
+    return [Page(engine.read(img.crop((0, top, width, bottom)) if (top, bottom) != (0, height) else img),
+                 float(top), float(height)) for top, bottom in windows(width, height)]
 
 
 def read_file(path: str | Path) -> Any:

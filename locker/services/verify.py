@@ -192,7 +192,8 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: Recorded,
             added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], **changes)
         elif isinstance(reading, domain.ExhibitTranscribed) and reading.exhibit in added:
             # A picture machine-read (OCR): its messages must be those this newest entry recorded.
-            added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], messages=reading.messages)
+            found = reading.messages if reading.messages is None or reading.messages.count != 0 else None
+            added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], messages=found)
         elif isinstance(reading, domain.ExhibitWithdrawn):
             withdrawn[reading.exhibit] = reading.reason
         elif isinstance(reading, domain.DisputeCreated):
