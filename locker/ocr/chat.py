@@ -332,7 +332,7 @@ def _sides(bubbles: list[_Bubble], width: float) -> None:
 def looks_like_chat(lines: Sequence[_Placed], width: float) -> bool:
     """Bubbles on both sides, and few rows where a left and a right text sit side by side (that
     is a form: label on the left, value on the right, as on an order page)."""
-    if width <= 0 or len(lines) < 3:
+    if width <= 0 or len(lines) < 2:
         return False
     free = [ln for ln in lines if not _is_centred(ln, width)]
     left = [ln for ln in free if ln.middle < width / 2]
