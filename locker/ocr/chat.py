@@ -38,7 +38,8 @@ CENTRE_MAX_WIDTH = 0.6     # and it is narrower than this (a bubble line as wide
 STATUS_BAR = 0.12          # the phone's status bar (clock, battery) on the first page
 TITLE_BAR = 0.24           # the chat's title bar (the other party's name) on the first page
 INPUT_BAR = 0.20           # the input bar at the bottom of the last page
-EDGE_ROWS = 3              # a line this close to a slice's inner edge was cut by it (pixels)
+EDGE_ROWS = 8              # a line this close to a slice's inner edge was cut by it (pixels)
+MIN_SCORE = 0.6            # a line the engine is less sure of is a stray read (an avatar cut by a slice edge)
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ def placed_lines(pages: Sequence[Page]) -> tuple[list[_Placed], float, float]:
         inner_top = page.offset > 0
         inner_bottom = page.offset + page.reading.height < height - 1
         for line in page.reading.lines:
-            if not line.text.strip():
+            if not line.text.strip() or line.score < MIN_SCORE:
                 continue
             new = _place(line, page.offset)
             # A line the slice's edge cut through is read in part; the slice that overlaps holds it whole.
@@ -313,9 +314,9 @@ def _sides(bubbles: list[_Bubble], width: float) -> None:
     free = [b for b in bubbles if b.side != SYSTEM]
     if not free:
         return
+    tol = EDGE_TOLERANCE * width
     left_margin = min(b.left for b in free)
     right_margin = max(b.right for b in free)
-    tol = EDGE_TOLERANCE * width
     for b in free:
         at_left = b.left - left_margin <= tol
         at_right = right_margin - b.right <= tol

@@ -18,6 +18,7 @@ pages as order facts; and the dispute fields those facts can fill.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,13 +73,9 @@ def windows(width: int, height: int) -> list[tuple[int, int]]:
     if height < domain.LONG_RATIO * width:
         return [(0, height)]
     size, step = round(WINDOW * width), round((WINDOW - OVERLAP) * width)
-    out, top = [], 0
-    while True:
-        bottom = min(height, top + size)
-        out.append((top, bottom))
-        if bottom >= height:
-            return out
-        top += step
+    count = math.ceil((height - size) / step) + 1  # evenly spread: each overlaps the next by >= OVERLAP
+    tops = [round(k * (height - size) / (count - 1)) for k in range(count)]
+    return [(top, top + size) for top in tops]
 
 
 def read_picture(path: Path) -> list[Any]:
