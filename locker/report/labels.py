@@ -145,6 +145,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "chat_none": ("（没有读出消息。）", "(No messages were read.)"),
     "chat_continued": ("（续）", "(cont.)"),
     # what OCR read from a picture (printed after it, never instead of it)
+    "tl_ocr_message": ("聊天截图（机器识别）", "chat screenshot (machine-read)"),
+    "tl_ocr_message_text": ("证据 {n}：{who}：{text}", "Exhibit {n}: {who}: {text}"),
+    "cust_transcribed": ("机器识别（OCR）：{count} 条消息，{facts} 项订单信息", "machine-read (OCR): {count} messages, {facts} order facts"),
     "ocr_head": ("机器识别文字（OCR）", "Machine-read text (OCR)"),
     "ocr_note": ("以下文字由本地离线 OCR 从上方图片中自动识别，未经人工核对，可能有误，仅便于阅读和检索；以图片原件为准。",
                  "The text below was read from the picture above by offline OCR, unchecked by a person, and may be "
