@@ -127,3 +127,22 @@ def test_json_documents_match_their_schemas(cli, held) -> None:  # noqa: ANN001
     assert ran.code == 0, ran.err
     check(ran.json, "transcribe")
     assert json.dumps(ran.json)
+
+
+def test_a_reading_filed_by_the_ocr_pipeline_becomes_pages() -> None:
+    """The manifest services.ocr files (boxes in the whole picture, one slice number per line)."""
+    from tests.test_ocr_layout import centred, mine, them
+
+    rows = [(centred("优品数码旗舰店", 150), 1), (them("第一条", 1500), 1), (mine("第二条", 1560), 2),
+            (them("第三条", 2900), 2)]
+    manifest = {"engine": "e", "source": "image", "width": 1080, "height": 3200,
+                "parts": [{"slice": 1, "top": 0, "bottom": 1600}, {"slice": 2, "top": 1552, "bottom": 3200}],
+                "lines": [{"text": ln.text, "box": [list(p) for p in ln.box], "score": ln.score, "slice": n}
+                          for ln, n in rows]}
+    pages = ocrchat.pages_from_manifest(manifest)
+    assert [(p.offset, p.reading.height) for p in pages] == [(0, 1600), (1552, 1648)]
+    assert pages[1].reading.lines[0].top == 1560 - 1552
+    from locker.ocr.chat import messages_from_readings
+
+    assert [(m.side, m.text) for m in messages_from_readings([pages])] == [
+        ("them", "第一条"), ("me", "第二条"), ("them", "第三条")]

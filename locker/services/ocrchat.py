@@ -94,6 +94,32 @@ def read_picture(path: Path) -> list[Any]:
                  float(top), float(height)) for top, bottom in windows(width, height)]
 
 
+def pages_from_manifest(manifest: Mapping[str, Any]) -> list[Any]:
+    """The pages of a reading filed by the OCR pipeline (``services.ocr``: ``{"engine", "width",
+    "height", "parts": [{"slice", "top", "bottom"}], "lines": [{"text", "box", "score", "slice"}]}``,
+    boxes in the whole picture) as :func:`transcribe` takes them: one page per slice, its lines back
+    in the slice's own coordinates, so that a line a slice edge cut is known as such."""
+    from ..ocr.chat import Page
+    from ..ocr.engine import Line, Reading
+
+    engine_id = str(manifest.get("engine") or "")
+    width, height = int(manifest.get("width") or 0), int(manifest.get("height") or 0)
+    parts = [p for p in manifest.get("parts") or () if isinstance(p, dict) and "slice" in p] or \
+        [{"slice": 1, "top": 0, "bottom": height}]
+    pages = []
+    for part in parts:
+        top, bottom = float(part.get("top") or 0), float(part.get("bottom") or height)
+        lines = []
+        for raw in manifest.get("lines") or ():
+            if not isinstance(raw, dict) or int(raw.get("slice", 1)) != int(part["slice"]):
+                continue
+            corners = tuple((float(x), float(y) - top) for x, y in raw["box"])
+            lines.append(Line(str(raw.get("text") or ""), corners, float(raw.get("score") or 0)))  # type: ignore[arg-type]
+        lines.sort(key=lambda ln: (round(ln.top), ln.left))
+        pages.append(Page(Reading(engine_id, width, int(bottom - top), tuple(lines)), top, float(height)))
+    return pages
+
+
 def read_file(path: str | Path) -> Any:
     """The order facts of a screenshot outside the locker (``new --from-screenshot``): an
     :class:`~locker.ocr.facts.OrderFacts`, and the pages read (to be stored with the exhibit
