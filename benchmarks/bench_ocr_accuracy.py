@@ -64,6 +64,7 @@ PHRASES_THEM = [
     "贴身用品拆封后不支持七天无理由退换哦~",
 ]
 SYSTEMS = ["对方撤回了一条消息", "以下为新消息", "你撤回了一条消息"]
+CLOCK = "15:40"  # the status bar's clock on the chat screenshots
 SEPARATORS = ["昨天 {h}:{m}", "{d}月{e}日 {h}:{m}", "{h}:{m}", "星期三 {h}:{m}", "2025年{d}月{e}日 {h}:{m}"]
 
 
@@ -166,7 +167,7 @@ def run_order(name: str, platform: str, order: S.Order, save: Path | None) -> Ro
 
 
 def run_chat(name: str, title: str, items: list[tuple[str, str]], app: str, save: Path | None) -> Row:
-    img = S.chat_screenshot(S.chat_items(items), title=title, app=app, height=2340)
+    img = S.chat_screenshot(S.chat_items(items), title=title, app=app, height=2340, clock=CLOCK)
     if save:
         img.save(save / f"{name}.png")
     start = time.perf_counter()
@@ -189,8 +190,8 @@ def run_chat(name: str, title: str, items: list[tuple[str, str]], app: str, save
             errors += distance(squash(want[1]) if want else "", squash(got.text) if got else "")
             if want and got and want[0] == got.side:
                 sides_right += 1
-    # The separators are read too: their characters count as well.
-    seps = [t for side, t in items if side == "time"]
+    # The separators are read too (and the status bar's clock, also a time): their characters count as well.
+    seps = [CLOCK] + [t for side, t in items if side == "time"]
     sep_read = [ln.text for ln in reading.lines if chat.is_time_line(ln.text)]
     c2, e2 = line_errors(seps, sep_read) if seps else (0, 0)
     return Row(name, f"chat {app}", chars + c2, errors + e2, messages=len(drawn), sides_right=sides_right,

@@ -267,3 +267,12 @@ def test_a_line_cut_by_a_slice_edge_gives_way_to_the_whole_one() -> None:
     second = chat.Page(Reading("hand", W, 1700, (moved,)), 2300, 4000)
     lines, _, _ = chat.placed_lines([first, second])
     assert [ln.text for ln in lines] == ["优品数码旗舰店", "上面一条", "第二行完整的文字"]
+
+
+def test_a_screenshot_of_one_sides_messages_is_still_a_chat() -> None:
+    only_mine = reading(*chrome(), centred("16:02", 280), mine("在吗", 380), mine("请尽快处理退款", 500),
+                        line("订单编号591063771977982，", 257, 620, 905), line("请尽快处理。", 257, 678, 520))
+    t = chat.transcript_of(only_mine, CAPTURED)
+    assert t.is_chat and [m.side for m in t.messages] == ["me", "me", "me"]
+    only_theirs = reading(*chrome(), centred("昨天 16:02", 280), them("亲，不支持退款哦", 380), them("亲亲在的", 500))
+    assert [m.side for m in chat.transcript_of(only_theirs, CAPTURED).messages] == ["them", "them"]

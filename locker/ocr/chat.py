@@ -38,6 +38,8 @@ CENTRE_MAX_WIDTH = 0.6     # and it is narrower than this (a bubble line as wide
 STATUS_BAR = 0.12          # the phone's status bar (clock, battery) on the first page
 TITLE_BAR = 0.24           # the chat's title bar (the other party's name) on the first page
 INPUT_BAR = 0.20           # the input bar at the bottom of the last page
+SIDE_TOLERANCE = 0.03      # a bubble whose middle is further than this from the picture's middle hangs from that side
+BUBBLE_MAX_WIDTH = 0.75    # a text line wider than this is no bubble (a page of text, a form)
 EDGE_ROWS = 8              # a line this close to a slice's inner edge was cut by it (pixels)
 MIN_SCORE = 0.6            # a line the engine is less sure of is a stray read (an avatar cut by a slice edge)
 
@@ -309,8 +311,10 @@ def _bubbles(lines: list[_Placed], width: float) -> list[_Bubble]:
 
 
 def _sides(bubbles: list[_Bubble], width: float) -> None:
-    """Each bubble's side: it hangs from the left margin (the other party) or from the right one
-    (the user). The margins are where most bubbles start and end."""
+    """Each bubble's side. A bubble hangs from the left (the other party) or from the right (the
+    user), and is narrower than the space between the avatars, so its middle is left or right of
+    the picture's middle; only one near the middle (a very wide bubble) is decided by which margin
+    — where the bubbles start and end — it is nearer to."""
     free = [b for b in bubbles if b.side != SYSTEM]
     if not free:
         return
@@ -318,31 +322,44 @@ def _sides(bubbles: list[_Bubble], width: float) -> None:
     left_margin = min(b.left for b in free)
     right_margin = max(b.right for b in free)
     for b in free:
+        middle = (b.left + b.right) / 2
+        if abs(middle - width / 2) > SIDE_TOLERANCE * width:
+            b.side = THEM if middle < width / 2 else ME
+            continue
         at_left = b.left - left_margin <= tol
         at_right = right_margin - b.right <= tol
         if at_left and not at_right:
             b.side = THEM
         elif at_right and not at_left:
             b.side = ME
-        else:  # spans the width, or hangs from neither: the nearer margin
+        else:
             b.side = THEM if (b.left - left_margin) <= (right_margin - b.right) else ME
-    # A short single line of a centred notice can be mistaken for a bubble only if it is centred;
-    # a bubble that is centred within tolerance but hangs from a margin stays a bubble.
 
 
-def looks_like_chat(lines: Sequence[_Placed], width: float) -> bool:
-    """Bubbles on both sides, and few rows where a left and a right text sit side by side (that
-    is a form: label on the left, value on the right, as on an order page)."""
+def looks_like_chat(lines: Sequence[_Placed], width: float, bubbles: Sequence[_Bubble] | None = None) -> bool:
+    """Bubbles — narrower than the picture, off its middle — on both sides or below a time
+    separator, and few rows where a left and a right text sit side by side (that is a form: label
+    on the left, value on the right, as on an order page)."""
     if width <= 0 or len(lines) < 2:
         return False
     free = [ln for ln in lines if not _is_centred(ln, width)]
-    left = [ln for ln in free if ln.middle < width / 2]
-    right = [ln for ln in free if ln.middle >= width / 2]
-    if not left or not right:
+    if not free:
         return False
-    paired = sum(1 for row in _rows(free) if any(a.middle < width / 2 for a in row)
+    rows = _rows(free)
+    paired = sum(1 for row in rows if any(a.middle < width / 2 for a in row)
                  and any(a.middle >= width / 2 for a in row))
-    return paired <= 0.25 * len(_rows(free))
+    if paired > 0.25 * len(rows):
+        return False
+    groups = list(bubbles) if bubbles is not None else _bubbles(list(lines), width)
+    talk = [b for b in groups if b.side != SYSTEM]
+    shaped = [b for b in talk if b.right - b.left <= BUBBLE_MAX_WIDTH * width
+              and abs((b.left + b.right) / 2 - width / 2) > CENTRE_TOLERANCE * width]
+    if not talk or len(shaped) < 0.6 * len(talk):
+        return False
+    left = any((b.left + b.right) / 2 < width / 2 for b in shaped)
+    right = any((b.left + b.right) / 2 >= width / 2 for b in shaped)
+    separators = any(b.side == SYSTEM and is_time_line(_join([ln.text for ln in b.lines])) for b in groups)
+    return (left and right) or separators
 
 
 def read_page_messages(pages: Sequence[Page], captured: datetime | None, shot: Any = None) -> Transcript:
@@ -351,9 +368,9 @@ def read_page_messages(pages: Sequence[Page], captured: datetime | None, shot: A
         return Transcript(False, None)
     lines, width, height = placed_lines(pages)
     body, title = _body(lines, width, height, first=True, last=True)
-    if not looks_like_chat(body, width):
-        return Transcript(False, title)
     bubbles = _bubbles(body, width)
+    if not looks_like_chat(body, width, bubbles):
+        return Transcript(False, title)
     _sides(bubbles, width)
     messages: list[Message] = []
     when: datetime | None = None
