@@ -146,3 +146,15 @@ def test_a_reading_filed_by_the_ocr_pipeline_becomes_pages() -> None:
 
     assert [(m.side, m.text) for m in messages_from_readings([pages])] == [
         ("them", "第一条"), ("me", "第二条"), ("them", "第三条")]
+
+
+def test_a_corrected_transcript_is_not_read_again(cli, held) -> None:  # noqa: ANN001
+    """A correction (as `locker edit DISPUTE N --message K --text` makes it: the text changed and a custody
+    entry with the new digest) is never overwritten by the next reading."""
+    con = sqlite3.connect(held["home"] / "disputes" / "ear" / "dispute.sqlite")
+    con.execute("UPDATE chat_message SET text = '为什么不能退？' WHERE exhibit = 2 AND position = 3")
+    con.commit()
+    con.close()
+    again = ocrchat.transcribe(open_home(str(held["home"])), "ear", readings=held["readings"])
+    assert [n for n, _ in again.skipped] == [2] and "corrected" in again.skipped[0][1]
+    assert [m["text"] for m in cli("show", "ear", "2", "--json").json["messages"]][2] == "为什么不能退？"

@@ -206,8 +206,39 @@ def transcribe(home: Home, ref: str, numbers: Sequence[int] = (), *,
             if shot.is_chat:
                 shots[row.number] = shot
     messages = _conversations(shots, merge)
+    for number in corrected(opened, engines):  # a person's correction is never overwritten by a machine
+        for table in (engines, shots, messages, orders):
+            table.pop(number, None)
+        skipped.append((number, "its machine-read messages were corrected since they were read (locker edit): "
+                                "not read again"))
     results = _store(opened, engines, shots, messages, orders)
-    return Transcribed(opened.slug, tuple(results), tuple(skipped))
+    return Transcribed(opened.slug, tuple(results), tuple(sorted(skipped)))
+
+
+def corrected(opened: Any, numbers: Any) -> list[int]:
+    """The exhibits among ``numbers`` whose stored messages are no longer those their newest
+    ``exhibit.transcribed`` entry recorded: a correction (``locker edit --message``) came after."""
+    from ..search import index as search_index
+
+    out = []
+    with db.reading(opened.engine) as session:
+        con = search_index.dbapi(session.connection())
+        newest: dict[int, domain.ExhibitTranscribed] = {}
+        for action, payload in con.execute("SELECT action, payload FROM custody WHERE action = ? ORDER BY seq",
+                                           (domain.EXHIBIT_TRANSCRIBED,)):
+            try:
+                reading = domain.read_entry(action, json.loads(payload))
+            except ValueError:
+                continue
+            if isinstance(reading, domain.ExhibitTranscribed) and reading.exhibit is not None:
+                newest[reading.exhibit] = reading
+        for number in numbers:
+            entry = newest.get(number)
+            if entry is None or entry.messages is None or not entry.messages.count:
+                continue
+            if chat_service.stored_digests_of(con, number) != entry.messages.sha256:
+                out.append(number)
+    return sorted(out)
 
 
 def _select_exhibits(model: Any) -> Any:
