@@ -17,12 +17,14 @@ Targets: CER <= 2 %; order number and amount exact on >= 95 % of the order image
 >= 98 % of the messages. Prints one row per image and the totals; exit status 1 if a target is
 missed.
 
-    .venv/bin/python benchmarks/bench_ocr_accuracy.py [--json FILE] [--save DIR]
+    .venv/bin/python benchmarks/bench_ocr_accuracy.py [--json FILE] [--save DIR] [--seed N]
+        [--width 1170] [--jpeg 75]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import sys
@@ -30,6 +32,7 @@ import time
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -152,9 +155,23 @@ def make_chat(rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
     return rng.choice(SHOPS), items
 
 
+WIDTH, JPEG = 1080, 0  # set from --width and --jpeg
+
+
+def shot(img: Any) -> Any:
+    """The picture as a phone would keep it: PNG as drawn, or JPEG at --jpeg quality."""
+    if not JPEG:
+        return img
+    from PIL import Image
+
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=JPEG)
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
 def run_order(name: str, platform: str, order: S.Order, save: Path | None) -> Row:
     drawn: list[str] = []
-    img = S.order_screenshot(platform, order, drawn=drawn)
+    img = shot(S.order_screenshot(platform, order, drawn=drawn, width=WIDTH, height=round(WIDTH * 2340 / 1080)))
     if save:
         img.save(save / f"{name}.png")
     start = time.perf_counter()
@@ -167,7 +184,8 @@ def run_order(name: str, platform: str, order: S.Order, save: Path | None) -> Ro
 
 
 def run_chat(name: str, title: str, items: list[tuple[str, str]], app: str, save: Path | None) -> Row:
-    img = S.chat_screenshot(S.chat_items(items), title=title, app=app, height=2340, clock=CLOCK)
+    img = shot(S.chat_screenshot(S.chat_items(items), title=title, app=app, width=WIDTH,
+                                 height=round(WIDTH * 2340 / 1080), clock=CLOCK))
     if save:
         img.save(save / f"{name}.png")
     start = time.perf_counter()
@@ -203,7 +221,11 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the rows and totals here")
     parser.add_argument("--save", type=Path, help="save the drawn screenshots in this folder")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--width", type=int, default=1080, help="screen width in pixels (1170: iPhone 13-15)")
+    parser.add_argument("--jpeg", type=int, default=0, help="keep each picture as a JPEG of this quality first")
     args = parser.parse_args()
+    global WIDTH, JPEG
+    WIDTH, JPEG = args.width, args.jpeg
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)

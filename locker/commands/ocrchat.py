@@ -90,7 +90,8 @@ def fill_from_screenshot(path: str, typed: dict[str, Optional[str]], json_out: b
                 file=path))
         for field, proposal in fill.items():
             typer.echo(render.safe(_("filled {option} {value}  (read from: {text})").format(
-                option=FIELD_NAMES.get(field, field), value=proposal["value"], text=proposal.get("text") or field)))
+                option=FIELD_NAMES.get(field, field), value=proposal["value"],
+                text=" / ".join(str(proposal.get("text") or field).splitlines()))))
         for field, (mine, read) in skipped.items():
             typer.echo(render.safe(_("kept {option} {value} as typed (the screenshot says {read})").format(
                 option=FIELD_NAMES.get(field, field), value=mine, read=read)))
