@@ -10,6 +10,9 @@ in chat. Everything here is drawn by this script (no third-party images):
     VID_20250503_150530.mp4         4 s "unboxing" clip with creation_time
     chat_merchant.txt               chat export, UTF-8
     invoice.pdf                     one-page e-invoice (sample), CJK font embedded
+    Screenshot_20250504-101500.png  the next morning's chat with the shop, 1080x2340: a chat
+                                    held only as a screenshot (`locker transcribe` reads it
+                                    into machine-read messages; drawn by examples/screens.py)
 
 Usage:  python examples/make_evidence.py [OUT_DIR]   (default examples/evidence/)
 
@@ -329,7 +332,34 @@ def main(argv: list[str]) -> None:
     make_video(out / "VID_20250503_150530.mp4")
     (out / "chat_merchant.txt").write_bytes(CHAT.encode("utf-8"))
     make_invoice(out / "invoice.pdf")
-    print(f"wrote 5 files to {out} (font: {FONT[0]}#{FONT[1]})")
+    make_chat_screenshot(out / "Screenshot_20250504-101500.png")
+    print(f"wrote 6 files to {out} (font: {FONT[0]}#{FONT[1]})")
+
+
+# The morning after: the shop answers in the app's own chat, which cannot be exported, so the
+# shopper keeps a screenshot. Left: the shop; right: the shopper; centred grey: time and notices.
+CHAT_SCREEN = [
+    ("time", "昨天 15:34"),
+    ("me", "那我只能申请平台介入，并向12315投诉了。"),
+    ("time", "09:58"),
+    ("me", "你好，耳机的问题今天还是没有解决方案吗？"),
+    ("them", "亲，不支持退款哦，您可以自行联系厂家售后"),
+    ("me", "我已向平台申请介入，售后单号SH250504001。"),
+    ("system", "对方撤回了一条消息"),
+    ("them", "亲，那我们给您补偿10元红包可以吗"),
+    ("me", "不接受，请按质量问题退货退款¥199.00。"),
+]
+
+
+def make_chat_screenshot(path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from examples import screens
+
+    if FONT[0]:
+        screens.FONT_PATH = FONT[0]
+    img = screens.chat_screenshot(screens.chat_items(CHAT_SCREEN), title=SHOP, app="xiaohongshu", height=2340,
+                                  clock="10:15")
+    img.save(path, "PNG", optimize=False)
 
 
 if __name__ == "__main__":

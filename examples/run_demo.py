@@ -3,7 +3,7 @@
 Reads examples/dispute.toml, generates the evidence (examples/make_evidence.py)
 if it is not there yet, and then, in a fresh locker home under examples/home/,
 runs and prints each command: profile, new, add (one file each, with its
-source and purpose), event, status, show, verify, and finally export, which
+source and purpose), event, status, transcribe (OCR of the screenshots), show, verify, and finally export, which
 writes the dispute's PDF evidence pack; its path is printed last. Every command
 is shown as a person would type it.
 """
@@ -63,6 +63,10 @@ def main() -> None:
            "--exhibit", "4")
     locker("event", "earbuds", "商家仅同意补偿5元红包", "--at", "2025-05-03 15:30:19", "--type", "offer", "--exhibit", "4")
     locker("status", "earbuds", "negotiating", "--note", "商家拒绝退款")
+    # The chat held only as a screenshot (and the order page) read by OCR: machine-read messages and
+    # order facts, printed in the pack after the pictures.
+    locker("transcribe", "earbuds")
+    locker("show", "earbuds", "6")
     locker("show", "earbuds")
     locker("verify", "earbuds")
     exports = HOME / "disputes" / "earbuds" / "exports"

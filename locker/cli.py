@@ -163,17 +163,31 @@ def new(
     claim: Optional[str] = typer.Option(None, metavar="CLAIM", help=N_("What you ask for (诉求).")),
     summary: Optional[str] = typer.Option(None, metavar="SUMMARY", help=N_("The facts in short (事实与理由).")),
     slug: Optional[str] = typer.Option(None, metavar="SLUG", help=N_("Name the dispute's folder yourself (a-z, 0-9, -).")),
+    from_screenshot: Optional[str] = typer.Option(
+        None, "--from-screenshot", metavar="FILE",
+        help=N_("Fill the empty fields from an order or after-sales screenshot (OCR; each filled field is printed, "
+                "a value typed here wins); the screenshot becomes exhibit 1.")),
     json_out: bool = JsonOpt,
 ) -> None:
     from . import render
     from .services import disputes
 
-    dispute = disputes.new(
-        _home(may_create=True), title, slug=slug, platform=platform, merchant=merchant, merchant_address=merchant_address,
-        order_id=order_id, item=item, amount=amount, currency=currency, purchased_on=purchased_on,
-        claim=claim, summary=summary,
-    )
-    render.emit_json(render.new_doc(dispute)) if json_out else render.print_new(dispute)
+    fields = dict(platform=platform, merchant=merchant, merchant_address=merchant_address, order_id=order_id,
+                  item=item, amount=amount, currency=currency, purchased_on=purchased_on, claim=claim, summary=summary)
+    report = None
+    if from_screenshot:
+        from .commands.ocrchat import fill_from_screenshot
+
+        fields, report = fill_from_screenshot(from_screenshot, fields, json_out)
+    dispute = disputes.new(_home(may_create=True), title, slug=slug, **fields)
+    if report is not None:
+        from .commands.ocrchat import add_screenshot
+
+        report = add_screenshot(dispute.slug, from_screenshot, report, json_out)  # type: ignore[arg-type]
+    if json_out:
+        render.emit_json({**render.new_doc(dispute), **({"from_screenshot": report} if report else {})})
+    else:
+        render.print_new(dispute)
 
 
 @app.command(help=N_("Add files or folders to a dispute as exhibits: stored byte for byte, hashed, dated, logged."))
@@ -252,9 +266,9 @@ def show(
 
         found = exhibits.detail(_home(), dispute, number)
         if json_out:
-            render.emit_json(render.show_exhibit_doc(found.exhibit, list(found.messages), found.history))
+            render.emit_json(render.show_exhibit_doc(found.exhibit, list(found.messages), found.history, found.facts))
         else:
-            render.print_exhibit(found.exhibit, found.messages, found.derived, found.history)
+            render.print_exhibit(found.exhibit, found.messages, found.derived, found.history, found.facts)
 
 
 @app.command(help=N_("Write the PDF evidence pack: cover, facts, 证据目录, timeline, every exhibit, hash appendix."))

@@ -102,13 +102,13 @@ def show_doc(detail: Detail) -> dict[str, Any]:
 
 def message_doc(m: MessageView) -> dict[str, Any]:
     return {"at": m.at, "sender": m.sender, "text": m.text, "me": bool(m.me), "kind": m.kind,
-            "system": m.kind == "service"}
+            "system": m.kind == "service", "source": m.source}
 
 
 def show_exhibit_doc(exhibit: ExhibitView, messages: Sequence[MessageView] | None = None,
-                     history: Sequence[Change] = ()) -> dict[str, Any]:
+                     history: Sequence[Change] = (), facts: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []],
-            "history": history_doc(history)}
+            "history": history_doc(history), "facts": facts}
 
 
 def verify_doc(report: VerifyReport) -> dict[str, Any]:

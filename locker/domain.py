@@ -18,6 +18,8 @@ KINDS: Final = ("screenshot", "photo", "video", "audio", "chat", "document", "ot
 
 # What a line of a chat transcript is.
 MESSAGE_KINDS: Final = ("message", "media", "service", "unparsed")
+# Where a message came from: parsed from a chat export, or machine-read (OCR) from a screenshot.
+MESSAGE_SOURCES: Final = ("export", "ocr")
 
 # Where a dispute stands (``locker status``), in the order a dispute usually goes.
 STATUSES: Final = ("open", "negotiating", "appealed", "complained", "resolved", "rejected", "closed")
@@ -70,6 +72,7 @@ EVENT_ADDED: Final = "event.added"
 EXHIBIT_ADDED: Final = "exhibit.added"
 EXHIBIT_WITHDRAWN: Final = "exhibit.withdrawn"
 EXHIBIT_REREAD: Final = "exhibit.reread"
+EXHIBIT_TRANSCRIBED: Final = "exhibit.transcribed"
 EXPORT_CREATED: Final = "export.created"
 PROFILE_UPDATED: Final = "profile.updated"  # in the home's own log, not a dispute's
 DISPUTE_EDITED: Final = "dispute.edited"
@@ -82,7 +85,8 @@ DEADLINE_REMOVED: Final = "deadline.removed"
 ACTIONS: Final = (DISPUTE_CREATED, DISPUTE_STATUS, EVENT_ADDED, EXHIBIT_ADDED, EXHIBIT_WITHDRAWN,
                   EXHIBIT_REREAD, EXPORT_CREATED, PROFILE_UPDATED, DISPUTE_EDITED, EXHIBIT_EDITED,
                   MESSAGE_EDITED, EXHIBIT_RESTORED, DEADLINE_ADDED,
-                  DEADLINE_DONE, DEADLINE_REMOVED, DISPUTE_RENAMED)
+                  DEADLINE_DONE, DEADLINE_REMOVED, DISPUTE_RENAMED,
+                  EXHIBIT_TRANSCRIBED)
 
 # The facts of a dispute its ``dispute.created`` entry records.
 DISPUTE_RECORDED: Final = ("id", "slug", "title", *DISPUTE_FIELDS, "status", "created_at")
@@ -337,6 +341,39 @@ def exhibit_reread(exhibit: int, *, captured_at: str | None, captured_at_source:
     }
 
 
+# --- exhibit.transcribed
+
+
+@dataclass(frozen=True)
+class ExhibitTranscribed:
+    """A screenshot machine-read (OCR): the chat messages read from it (stored with
+    ``source = 'ocr'``) and the order facts, as they were stored."""
+
+    exhibit: int | None
+    engine: str | None
+    messages: MessagesDigest | None
+    page: str | None
+    platform: str | None
+    facts: tuple[Mapping[str, object], ...] | None
+
+    @classmethod
+    def read(cls, payload: object) -> ExhibitTranscribed:
+        p = _mapping(payload)
+        raw = p.get("facts")
+        facts = tuple(f for f in raw if isinstance(f, dict)) if isinstance(raw, list) else None
+        return cls(exhibit=_int(p, "exhibit"), engine=_str(p, "engine"), messages=MessagesDigest.read(p),
+                   page=_str(p, "page"), platform=_str(p, "platform"), facts=facts)
+
+
+def exhibit_transcribed(exhibit: int, *, engine: str, messages: MessagesDigest, page: str | None,
+                        platform: str | None, facts: Sequence[Mapping[str, object]]) -> Entry:
+    """What OCR read from exhibit ``exhibit`` replaces what it read before: these messages (count and
+    SHA-256, see ``services.chat.digest``) and these order facts (each ``{"name", "value", "text",
+    "box", "score"}``)."""
+    return EXHIBIT_TRANSCRIBED, {"exhibit": exhibit, "engine": engine, "messages": messages.as_payload(),
+                                 "page": page, "platform": platform, "facts": [dict(f) for f in facts]}
+
+
 # --- export.created
 
 
@@ -550,7 +587,8 @@ def deadline_removed(deadline: int, reason: str | None) -> Entry:
 
 Reading = (DisputeCreated | StatusChanged | EventAdded | ExhibitAdded | ExhibitWithdrawn | ExhibitReread
            | ExportCreated | ProfileUpdated | DisputeEdited | ExhibitEdited | MessageEdited | ExhibitRestored
-           | DeadlineAdded | DeadlineDone | DeadlineRemoved | DisputeRenamed)
+           | DeadlineAdded | DeadlineDone | DeadlineRemoved | DisputeRenamed
+           | ExhibitTranscribed)
 
 _READERS: Final[Mapping[str, Callable[[object], Reading]]] = {
     DISPUTE_CREATED: DisputeCreated.read, DISPUTE_STATUS: StatusChanged.read, EVENT_ADDED: EventAdded.read,
@@ -559,6 +597,7 @@ _READERS: Final[Mapping[str, Callable[[object], Reading]]] = {
     EXHIBIT_EDITED: ExhibitEdited.read, MESSAGE_EDITED: MessageEdited.read, EXHIBIT_RESTORED: ExhibitRestored.read,
     DEADLINE_ADDED: DeadlineAdded.read, DEADLINE_DONE: DeadlineDone.read, DEADLINE_REMOVED: DeadlineRemoved.read,
     DISPUTE_RENAMED: DisputeRenamed.read,
+    EXHIBIT_TRANSCRIBED: ExhibitTranscribed.read,
 }
 
 

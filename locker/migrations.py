@@ -126,12 +126,28 @@ def m006_deadlines(cur: Any) -> None:
     )
 
 
+def m008_ocr_messages(cur: Any) -> None:
+    """Messages read from chat screenshots by OCR beside those parsed from chat exports: each says
+    where it came from (``export``, the default every existing message keeps, or ``ocr``). The
+    order facts read from an order page (order number, amount, shop, …) with the box of each, one
+    row per exhibit, as the newest ``exhibit.transcribed`` custody entry records them."""
+    cur.execute("ALTER TABLE chat_message ADD COLUMN source TEXT NOT NULL DEFAULT 'export'")
+    cur.execute(
+        """CREATE TABLE ocr_facts (
+            exhibit INTEGER PRIMARY KEY REFERENCES exhibit (number),
+            engine TEXT NOT NULL, page TEXT, platform TEXT, facts TEXT NOT NULL DEFAULT '[]',
+            read_at TEXT NOT NULL)"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_initial", m001_initial),
     ("m002_chat_messages", m002_chat_messages),
     ("m003_search", m003_search),
     ("m004_custody_head", m004_custody_head),
-    ("m006_deadlines", m006_deadlines),  # m005_edits (the edit helper's) goes before it at the merge
+    ("m006_deadlines", m006_deadlines),
+    ("m007_ocr", m007_ocr),
+    ("m008_ocr_messages", m008_ocr_messages),
 ]
 
 

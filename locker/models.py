@@ -68,6 +68,21 @@ class ChatMessage(SQLModel, table=True):
     text: str
     me: bool = False
     kind: str = "message"  # message | media | service | unparsed
+    source: str = "export"  # export (parsed from a chat export) | ocr (read from a screenshot)
+
+
+class OcrFacts(SQLModel, table=True):
+    """The order facts OCR read from one exhibit (m008); ``facts`` is a JSON list of
+    ``{"name", "value", "text", "box", "score"}``."""
+
+    __tablename__ = "ocr_facts"
+
+    exhibit: int = Field(primary_key=True, foreign_key="exhibit.number")
+    engine: str
+    page: Optional[str] = None
+    platform: Optional[str] = None
+    facts: str = "[]"
+    read_at: str
 
 
 class Event(SQLModel, table=True):

@@ -253,7 +253,7 @@ def _print_history(console: Any, changes: Sequence[Change]) -> None:
 
 
 def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), derived: Derivation | None = None,
-                  history: Sequence[Change] = ()) -> None:
+                  history: Sequence[Change] = (), facts: dict[str, Any] | None = None) -> None:
     console = _console()
     doc = exhibit_doc(exhibit)
     metadata = doc.pop("metadata")
@@ -278,8 +278,16 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
         console.print(_text(f"{derived_label} {derived.folder}"))
         for frame in derived.manifest.get("frames", []):
             console.print(_text(f"  {frame['timecode']}  {frame['file']}  {frame['width']}×{frame['height']}"))
+    if facts and facts.get("facts"):
+        from .commands.ocrchat import print_facts
+
+        print_facts(console, facts)
     if messages:
-        console.print(_("messages ({count})").format(count=len(messages)))
+        if any(m.source == "ocr" for m in messages):
+            console.print(_("messages ({count}, machine-read by OCR: check them against the picture)").format(
+                count=len(messages)))
+        else:
+            console.print(_("messages ({count})").format(count=len(messages)))
         width = len(str(len(messages)))
         for k, m in enumerate(messages, 1):  # numbered as `locker edit DISPUTE N --message K` counts them
             when = _when(m.at, offset=False) if m.at else "?"
@@ -346,6 +354,11 @@ def _log_summary(action: str, payload: Any) -> str:
         order = _(", dates {order}").format(order=r.date_order) if r.date_order else ""
         return _("exhibit {number}: read again as {format}{order}, {count} messages").format(
             number=r.exhibit, format=r.chat_format, order=order, count=count)
+    if isinstance(r, domain.ExhibitTranscribed):
+        count = r.messages.count if r.messages else 0
+        facts = ", ".join(f"{f.get('name')} {f.get('value')}" for f in r.facts or ())
+        return _("exhibit {number}: machine-read (OCR): {count} messages").format(number=r.exhibit, count=count) + (
+            f"; {facts}" if facts else "")
     if isinstance(r, domain.StatusChanged):
         note = f" ({r.note})" if r.note else ""
         return f"{r.before} → {r.after}{note}"
@@ -426,7 +439,8 @@ EXHIBIT_LABELS = {
     "ingested_at": N_("ingested_at"), "withdrawn": N_("withdrawn"),
 }
 _FIELD_NAMES = {"original_name": N_("file name"), "order_id": N_("order id"), "merchant_address": N_("merchant address"),
-                "pdf_text": N_("document text"), "status_note": N_("status note"), "withdrawn_reason": N_("withdrawal reason")}
+                "pdf_text": N_("document text"), "status_note": N_("status note"), "withdrawn_reason": N_("withdrawal reason"),
+                "ocr_message": N_("message (machine-read, OCR)")}
 
 
 # What the status and kind codes mean, for a reader of another language than English: shown

@@ -29,13 +29,13 @@ def test_plain_chat_becomes_messages(cli, dispute, home, tmp_path) -> None:  # n
     assert meta["last_message_at"] == "2025-05-05T09:15:30+08:00"
     assert shown["messages"] == [
         {"at": "2025-05-05T09:12:30+08:00", "sender": "我", "text": "你好，收到的商品是坏的", "me": True,
-         "kind": "message", "system": False},
+         "kind": "message", "system": False, "source": "export"},
         {"at": "2025-05-05T09:13:30+08:00", "sender": "商家", "text": "抱歉，请发一下照片", "me": False,
-         "kind": "message", "system": False},
+         "kind": "message", "system": False, "source": "export"},
         {"at": "2025-05-05T09:14:30+08:00", "sender": "我", "text": "已发，我要求退款", "me": True,
-         "kind": "message", "system": False},
+         "kind": "message", "system": False, "source": "export"},
         {"at": "2025-05-05T09:15:30+08:00", "sender": "商家", "text": "好的，已同意退款", "me": False,
-         "kind": "message", "system": False},
+         "kind": "message", "system": False, "source": "export"},
     ]
     human = cli("show", dispute, "1")
     assert "商家: 抱歉，请发一下照片" in human.out and "messages (4)" in human.out

@@ -19,7 +19,8 @@ def test_sample_evidence_is_deterministic(tmp_path: Path) -> None:
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
     assert digests[0] == digests[1]
     assert set(digests[0]) == {"Screenshot_20250503-142210.png", "IMG_20250503_150102.jpg",
-                               "VID_20250503_150530.mp4", "chat_merchant.txt", "invoice.pdf"}
+                               "VID_20250503_150530.mp4", "chat_merchant.txt", "invoice.pdf",
+                               "Screenshot_20250504-101500.png"}
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
@@ -27,7 +28,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, REPO / "examples" / "run_demo.py", "--home", home,
                            "--evidence", tmp_path / "evidence"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "earbuds: OK — 5 objects re-hashed, custody log intact" in proc.stdout
+    assert "earbuds: OK — 6 objects re-hashed, custody log intact" in proc.stdout
     shown = json.loads(run_locker("show", "earbuds", "--json", home=home, check=True).stdout)
     kinds = {e["original_name"]: (e["kind"], e["captured_at"], e["captured_at_source"]) for e in shown["exhibits"]}
     assert kinds == {
@@ -36,6 +37,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "VID_20250503_150530.mp4": ("video", "2025-05-03T15:05:30+08:00", "container"),
         "chat_merchant.txt": ("chat", "2025-05-03T15:20:01+08:00", "chat"),
         "invoice.pdf": ("document", None, None),
+        "Screenshot_20250504-101500.png": ("screenshot", "2025-05-04T10:15:00+08:00", "filename"),
     }
     assert shown["amount"] == "199.00" and shown["order_id"] == "250501123456789"
     photo = next(e for e in shown["exhibits"] if e["kind"] == "photo")
@@ -43,7 +45,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     chat = json.loads(run_locker("show", "earbuds", "4", "--json", home=home, check=True).stdout)
     assert len(chat["messages"]) == 13
     assert chat["messages"][2] == {"at": "2025-05-03T15:21:40+08:00", "sender": "优品数码旗舰店",
-                                   "text": "亲，不支持退款哦", "me": False, "kind": "message", "system": False}
+                                   "text": "亲，不支持退款哦", "me": False, "kind": "message", "system": False,
+                                   "source": "export"}
     assert all(m["me"] == (m["sender"] == "我") for m in chat["messages"])
     # The Quick start ends by writing the pack and printing its path.
     last = proc.stdout.strip().splitlines()[-1]
@@ -52,6 +55,13 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert pack.is_file() and pack.parent == home / "disputes" / "earbuds" / "exports"
     text = subprocess.run(["pdftotext", pack, "-"], capture_output=True, text=True, check=True).stdout
     assert "证据目录" in text and "250501123456789" in text and "亲，不支持退款哦" in text
+    # The chat held only as a screenshot is in the pack as machine-read text, after its picture.
+    screen = json.loads(run_locker("show", "earbuds", "6", "--json", home=home, check=True).stdout)
+    assert [(m["me"], m["text"]) for m in screen["messages"]][:2] == [
+        (True, "那我只能申请平台介入，并向12315投诉了。"), (True, "你好，耳机的问题今天还是没有解决方案吗？")]
+    assert {m["source"] for m in screen["messages"]} == {"ocr"} and len(screen["messages"]) == 7
+    assert screen["messages"][2]["sender"] == "优品数码旗舰店" and screen["messages"][2]["at"] == "2025-05-04T09:58:00+08:00"
+    assert "机器识别文字（OCR）" in text and "我已向平台申请介入，售后单号SH250504001。" in text
     shown = json.loads(run_locker("show", "earbuds", "--json", home=home, check=True).stdout)
     assert all(e["sha256"] in text for e in shown["exhibits"])
     log = json.loads(run_locker("log", "earbuds", "--json", home=home, check=True).stdout)

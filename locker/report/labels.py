@@ -157,6 +157,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "chat_none": ("（没有读出消息。）", "(No messages were read.)"),
     "chat_continued": ("（续）", "(cont.)"),
     "chat_corrected": ("（已更正，原文见保管记录第 {seq} 条）", " (corrected; the original text is in custody entry {seq})"),
+    # what OCR read from a picture (printed after it, never instead of it)
+    "tl_ocr_message": ("聊天截图（机器识别）", "chat screenshot (machine-read)"),
+    "tl_ocr_message_text": ("证据 {n}：{who}：{text}", "Exhibit {n}: {who}: {text}"),
+    "cust_transcribed": ("机器识别（OCR）：{count} 条消息，{facts} 项订单信息", "machine-read (OCR): {count} messages, {facts} order facts"),
+    "ocr_head": ("机器识别文字（OCR）", "Machine-read text (OCR)"),
+    "ocr_note": ("以下文字由本地离线 OCR 从上方图片中自动识别，未经人工核对，可能有误，仅便于阅读和检索；以图片原件为准。",
+                 "The text below was read from the picture above by offline OCR, unchecked by a person, and may be "
+                 "wrong: it is there to read and search. The picture is the evidence."),
+    "ocr_fact": ("识别项", "Read"),
+    "ocr_value": ("识别结果", "Value"),
+    "ocr_fact_order_id": ("订单编号", "Order number"),
+    "ocr_fact_amount": ("实付金额", "Amount paid"),
+    "ocr_fact_merchant": ("店铺", "Shop"),
+    "ocr_fact_item": ("商品", "Item"),
+    "ocr_fact_order_time": ("下单时间", "Order time"),
+    "ocr_fact_refund_status": ("退款状态", "Refund status"),
+    "ocr_chat_facts": ("聊天截图识别出的消息：{count} 条（左侧为对方，右侧为申请人本人；时间取自截图中的时间分隔行）",
+                       "Messages read from the chat screenshot: {count} (left: the other party; right: the claimant; "
+                       "times from the screenshot's time separators)"),
     "chat_cut": ("（此消息另有 {more} 个字符未打印，全文见原始文件。）",
                  "({more} more characters of this message are not printed; the full text is in the original file.)"),
     "pdf_pages_note": ("以下 {count} 页为该文件自身的页面，按原样缩放置入，每页标注证据编号及其原页码。",
@@ -309,7 +328,7 @@ PLATFORMS = {
 }
 CUSTODY_ACTIONS = {
     "dispute.created": ("创建纠纷", "dispute opened"), "exhibit.added": ("证据入库", "exhibit added"),
-    "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "exhibit.reread": ("重新读取聊天记录", "chat read again"), "event.added": ("添加事件", "event added"),
+    "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "exhibit.reread": ("重新读取聊天记录", "chat read again"), "exhibit.transcribed": ("机器识别（OCR）", "machine-read (OCR)"), "event.added": ("添加事件", "event added"),
     "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
     "dispute.edited": ("更正纠纷信息", "dispute corrected"), "exhibit.edited": ("更正证据信息", "exhibit corrected"),
     "message.edited": ("更正聊天消息", "message corrected"), "exhibit.restored": ("恢复证据", "exhibit restored"),

@@ -78,6 +78,7 @@ class Message:
     me: bool = False
     kind: str = "message"  # message | media | service | unparsed
     corrected: int | None = None  # its text was corrected (locker edit): the custody entry holding the old text
+    source: str = "export"  # export | ocr (machine-read from a screenshot: printed as such, after the picture)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class ExhibitInfo:
     withdrawn_reason: str | None = None
     derived: Derived | None = None
     messages: tuple[Message, ...] = ()
+    ocr_facts: Mapping[str, Any] | None = None  # order facts machine-read from the picture (services.ocrchat)
     check: str = "ok"  # the export's re-hash of the object: ok | damaged (other bytes) | missing (or unreadable)
     found_sha256: str | None = None  # damaged: the SHA-256 of the bytes there now
 

@@ -299,7 +299,8 @@ def custody_hash(conn: Any, seq: int) -> str | None:
 
 Row = tuple[int, str, Any, Any, Any, Any, str]  # id, field, exhibit, ref, at, kind, text
 
-_MESSAGES = """SELECT m.id, 'message', m.exhibit, m.position, COALESCE(m.at, e.captured_at, e.ingested_at), e.kind, m.text
+# A message machine-read from a screenshot (OCR) is found as field ``ocr_message``: flagged as such.
+_MESSAGES = """SELECT m.id, CASE m.source WHEN 'ocr' THEN 'ocr_message' ELSE 'message' END, m.exhibit, m.position, COALESCE(m.at, e.captured_at, e.ingested_at), e.kind, m.text
     FROM chat_message m JOIN exhibit e ON e.number = m.exhibit"""
 _DOCS = """SELECT d.id, d.field, d.exhibit, d.ref, d.at, e.kind, d.text
     FROM search_doc d LEFT JOIN exhibit e ON e.number = d.exhibit"""

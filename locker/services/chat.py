@@ -106,6 +106,13 @@ def stored_digests(conn: Any) -> dict[int, tuple[int, str]]:
     return out
 
 
+def stored_digests_of(con: Any, exhibit: int) -> str:
+    """The digest of one exhibit's stored messages (a DB-API connection)."""
+    return digest_rows(con.execute(
+        "SELECT position, at, sender, text, me, kind FROM chat_message WHERE exhibit = ? ORDER BY position",
+        (exhibit,)))
+
+
 def insert(conn: Any, exhibit: int, messages: list[Any]) -> None:
     """Bulk insert inside the caller's transaction (executemany: ORM objects are ~10x slower)."""
     if messages:  # on the DB-API connection (a SQLAlchemy one unwrapped): same transaction

@@ -36,11 +36,12 @@ class ExhibitDetail:
     messages: tuple[MessageView, ...]
     derived: Derivation | None  # None when none was made yet
     history: tuple[history.Change, ...] = ()  # corrections of its fields and messages, oldest first
+    facts: dict[str, Any] | None = None  # order facts OCR read from it (services.ocrchat.stored_facts)
 
 
 def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
     """One exhibit for ``locker show DISPUTE N``: with its messages if a chat, and its derived files."""
-    from . import chat, derivatives
+    from . import chat, derivatives, ocrchat
 
     opened = disputes.resolve(home, ref)
     with db.reading(opened.engine) as session:
@@ -49,10 +50,11 @@ def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
         if found is None:
             raise NotFound(_("{slug} has no exhibit {number}").format(slug=opened.slug, number=number))
         exhibit = ExhibitView.of(found)
-        messages = chat.load(session, number) if found.kind == "chat" else []
+        messages = chat.load(session, number)  # a chat's, or those OCR read from a screenshot
+        facts = ocrchat.stored_facts(session.connection(), number)
         changes = history.of_exhibit(session.connection(), number)
     return ExhibitDetail(dispute, exhibit, tuple(MessageView.of(m) for m in messages),
-                         derivatives.existing(opened.dir, exhibit), changes)
+                         derivatives.existing(opened.dir, exhibit), changes, facts)
 
 
 def withdraw(home: Home, ref: str, number: int, reason: str) -> ExhibitView:

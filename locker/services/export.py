@@ -285,13 +285,14 @@ class _Rows:
     chain: list[Any]
     messages: dict[int, Any]
     deadlines: list[Any]  # services.deadlines.DeadlineView, soonest first
+    ocr_facts: dict[int, Any]
 
 
 def _read(opened: Any, options: ExportOptions) -> _Rows:
     from sqlmodel import col, select
 
     from ..models import CustodyEntry, Event, Exhibit
-    from . import chat, deadlines
+    from . import chat, deadlines, ocrchat
 
     with db.reading(opened.engine) as session:
         dispute = disputes._one_dispute(session)
@@ -299,9 +300,11 @@ def _read(opened: Any, options: ExportOptions) -> _Rows:
         chosen, left_out = _choose(rows, options, opened.slug)
         events = list(session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all())
         chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
-        messages = {e.number: chat.load(session, e.number) for e in chosen if e.kind == "chat"}
+        messages = {e.number: chat.load(session, e.number) for e in chosen}  # a chat's, or machine-read ones
+        messages = {n: found for n, found in messages.items() if found}
         due = deadlines.of_dispute(session)
-    return _Rows(dispute, chosen, left_out, events, chain, messages, due)
+        ocr_facts = {e.number: ocrchat.stored_facts(session.connection(), e.number) for e in chosen}
+    return _Rows(dispute, chosen, left_out, events, chain, messages, due, ocr_facts)
 
 
 def _corrected_messages(chain: Any) -> dict[tuple[int | None, int | None], int]:
@@ -348,8 +351,9 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
             withdrawn_reason=e.withdrawn_reason, derived=derived.get(e.number), check=check.state,
             found_sha256=check.found,
             messages=tuple(S.Message(at=m.at, sender=m.sender, text=m.text, me=bool(m.me), kind=m.kind,
-                                     corrected=corrected.get((e.number, m.position)))
+                                     corrected=corrected.get((e.number, m.position)), source=m.source)
                            for m in messages.get(e.number, ())),
+            ocr_facts=rows.ocr_facts.get(e.number),
         ))
     custody_rows = []
     changes = []

@@ -22,7 +22,7 @@ from .. import custody, db, domain, store
 from ..domain import EXHIBIT_FIELDS
 from ..errors import LockerError
 from ..paths import DisputeDir, Home
-from . import chat, deadlines, disputes, gc
+from . import chat, deadlines, disputes, gc, ocrchat
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             messages = chat.stored_digests(session.connection())
             kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
             deadline_rows = deadlines.stored_rows(session.connection())
+            machine_read = ocrchat.check(session.connection(), [r for _, r in _payloads(chain)])
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
@@ -93,6 +94,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     problems += [Problem(None, p, d) for p, d in deadlines.problems_against_chain(deadline_rows, [r for _, r in recorded])]
     if dispute is not None and dispute.slug != slug:  # a folder copied or moved by hand: said, not an error
         problems.append(Problem(None, "folder_renamed", disputes.folder_note(slug, dispute.slug), severity="warning"))
+    problems += [Problem(*found) for found in machine_read]
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
@@ -204,6 +206,10 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: Recorded,
         elif isinstance(reading, domain.MessageEdited) and reading.exhibit in added:
             # One message corrected: the stored messages must match the digest recorded after it.
             added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], messages=reading.messages)
+        elif isinstance(reading, domain.ExhibitTranscribed) and reading.exhibit in added:
+            # A picture machine-read (OCR): its messages must be those this newest entry recorded.
+            found = reading.messages if reading.messages is None or reading.messages.count != 0 else None
+            added[reading.exhibit] = dataclasses.replace(added[reading.exhibit], messages=found)
         elif isinstance(reading, domain.ExhibitWithdrawn):
             withdrawn[reading.exhibit] = reading.reason
         elif isinstance(reading, domain.ExhibitRestored):

@@ -114,10 +114,12 @@ class MessageView:
     text: str
     me: bool
     kind: str
+    source: str = "export"  # export | ocr (machine-read from a screenshot)
 
     @classmethod
     def of(cls, row: Any) -> MessageView:
-        return cls(row.position, row.at, row.sender, row.text, bool(row.me), row.kind)
+        return cls(row.position, row.at, row.sender, row.text, bool(row.me), row.kind,
+                   getattr(row, "source", None) or "export")
 
 
 @dataclass(frozen=True)

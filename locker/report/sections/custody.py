@@ -57,6 +57,10 @@ def _custody_detail(action: str, payload: Any, L: Labels) -> str:
     if isinstance(r, domain.ExhibitReread):
         count = r.messages.count if r.messages else None
         return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{r.chat_format} · {count}"
+    if isinstance(r, domain.ExhibitTranscribed):
+        count = r.messages.count if r.messages else 0
+        facts = len(r.facts or ())
+        return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{L.f('cust_transcribed', count=count, facts=facts)}"
     if isinstance(r, domain.StatusChanged):
         text = f"{L.status(r.before)} → {L.status(r.after)}"
         return text + (f"（{r.note}）" if zh and r.note else f" ({r.note})" if r.note else "")

@@ -10,7 +10,7 @@ from ...values import human_size
 from .. import flowables as F
 from ..markup import duration, show_time
 from ..page import FRAME_H, FRAME_W, MM, STAMP, WARN, Plan, State, template_id
-from . import chat
+from . import chat, ocrchat
 
 if TYPE_CHECKING:
     from ..builder import Layout
@@ -143,6 +143,8 @@ def exhibit(lay: Layout, state: State, plan: Plan, first: bool) -> list[Any]:
                 F.frame_grid(lay, state, plan, full_h)]
     elif shape == "chat":
         out += chat.transcript(lay, plan)
+    if shape in ("image", "long"):
+        out += ocrchat.machine_read(lay, plan)  # after the picture, never instead of it
     elif shape == "pdf":
         count = len(plan.pdf_pages)
         out.append(lay.P(lay.text(L.f("pdf_pages_note", count=count)), "body"))

@@ -29,6 +29,13 @@ def timeline(lay: Layout, state: State) -> list[Any]:
         if e.captured_at:
             text = L.f("tl_capture_text", n=e.number, name=e.name, source=lay.time_source(e))
             items.append((instant_of(e.captured_at), 1, e.captured_at, L["tl_capture"], lay.text(text)))
+    for plan in lay.plans:  # what was machine-read from chat screenshots, marked so
+        for m in plan.exhibit.messages:
+            if m.source == "ocr" and m.at and m.kind != "service":
+                who = (m.sender or "—") + (L["chat_me"] if m.me else "")
+                text = m.text if len(m.text) <= 80 else m.text[:79] + "…"
+                items.append((instant_of(m.at), 1, m.at, L["tl_ocr_message"],
+                              lay.text(L.f("tl_ocr_message_text", n=plan.exhibit.number, who=who, text=text))))
     for change in lay.snap.status_changes:
         text = L.f("tl_status_text", before=L.status(change.before) or "—", after=L.status(change.after))
         if change.note:

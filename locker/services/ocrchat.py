@@ -1,0 +1,454 @@
+"""What OCR read, turned into meaning and kept: chat screenshots as machine-read messages, order
+pages as order facts; and the dispute fields those facts can fill.
+
+* :func:`transcribe` reads exhibits (or takes readings the OCR pipeline made: ``readings``),
+  reads chat screenshots into messages (several screenshots of one conversation — same title
+  bar — merged in time order, a message two of them show kept once, under the exhibit that shows
+  it first) and order pages into facts, and stores both in one transaction with one
+  ``exhibit.transcribed`` custody entry per exhibit whose reading changed. The messages are
+  ``chat_message`` rows with ``source = 'ocr'``, positions 1…n in time order, so that
+  ``locker edit DISPUTE N --message K`` names one of them; they are searchable (field
+  ``ocr_message``) and ``verify`` checks them against the entry.
+* :func:`propose_fields` says which empty dispute fields exhibit N's facts would fill, and which
+  it would not touch because they hold a value (``locker edit DISPUTE --from-exhibit N``).
+* :func:`read_file` reads a screenshot that is not in the locker yet (``locker new
+  --from-screenshot FILE``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import custody, db, domain
+from ..errors import LockerError, NotFound, UsageError
+from ..paths import Home
+from ..values import now_utc
+from . import chat as chat_service
+from . import disputes
+
+#: What a message read by OCR says it came from (``chat_message.source``).
+OCR = "ocr"
+#: The sender recorded for the user's own (right-hand) bubbles; the other party is the chat's title.
+ME_SENDER = "我"
+#: Exhibit kinds OCR reads.
+PICTURE_KINDS = ("screenshot", "photo")
+
+Pages = Sequence[Any]  # of locker.ocr.chat.Page
+
+
+@dataclass(frozen=True)
+class ExhibitReading:
+    """What was read from one exhibit and stored."""
+
+    exhibit: int
+    layout: str                 # chat | order | other
+    title: str | None           # a chat's title bar: the other party
+    messages: int               # machine-read messages stored under this exhibit
+    facts: Mapping[str, str]    # name -> value
+    changed: bool               # a new custody entry was written
+
+
+@dataclass(frozen=True)
+class Transcribed:
+    slug: str
+    exhibits: tuple[ExhibitReading, ...]
+    skipped: tuple[tuple[int, str], ...]  # (exhibit, why)
+
+
+# --------------------------------------------------------------------------- reading pictures
+
+
+#: A long picture is read in windows this many widths tall, overlapping by OVERLAP widths (more than a
+#: line of text is tall, so that every line is whole in one window).
+WINDOW, OVERLAP = 1.5, 0.15
+
+
+def windows(width: int, height: int) -> list[tuple[int, int]]:
+    """(top, bottom) of the windows a picture is read in: one for a phone-shaped picture."""
+    if height < domain.LONG_RATIO * width:
+        return [(0, height)]
+    size, step = round(WINDOW * width), round((WINDOW - OVERLAP) * width)
+    count = math.ceil((height - size) / step) + 1  # evenly spread: each overlaps the next by >= OVERLAP
+    tops = [round(k * (height - size) / (count - 1)) for k in range(count)]
+    return [(top, top + size) for top in tops]
+
+
+def read_picture(path: Path) -> list[Any]:
+    """The pages of one picture as the engine reads them: a long screenshot in overlapping windows,
+    each page with its offset. Used until the OCR pipeline hands its readings in."""
+    from PIL import Image, ImageOps
+
+    from ..ocr import engine
+    from ..ocr.chat import Page
+
+    with Image.open(path) as opened:
+        img = ImageOps.exif_transpose(opened)
+        img.load()
+    width, height = img.size
+    return [Page(engine.read(img.crop((0, top, width, bottom)) if (top, bottom) != (0, height) else img),
+                 float(top), float(height)) for top, bottom in windows(width, height)]
+
+
+def pages_from_manifest(manifest: Mapping[str, Any]) -> list[Any]:
+    """The pages of a reading filed by the OCR pipeline (``services.ocr``: ``{"engine", "width",
+    "height", "parts": [{"slice", "top", "bottom"}], "lines": [{"text", "box", "score", "slice"}]}``,
+    boxes in the whole picture) as :func:`transcribe` takes them: one page per slice, its lines back
+    in the slice's own coordinates, so that a line a slice edge cut is known as such."""
+    from ..ocr.chat import Page
+    from ..ocr.engine import Line, Reading
+
+    engine_id = str(manifest.get("engine") or "")
+    width, height = int(manifest.get("width") or 0), int(manifest.get("height") or 0)
+    parts = [p for p in manifest.get("parts") or () if isinstance(p, dict) and "slice" in p] or \
+        [{"slice": 1, "top": 0, "bottom": height}]
+    pages = []
+    for part in parts:
+        top, bottom = float(part.get("top") or 0), float(part.get("bottom") or height)
+        lines = []
+        for raw in manifest.get("lines") or ():
+            if not isinstance(raw, dict) or int(raw.get("slice", 1)) != int(part["slice"]):
+                continue
+            corners = tuple((float(x), float(y) - top) for x, y in raw["box"])
+            lines.append(Line(str(raw.get("text") or ""), corners, float(raw.get("score") or 0)))  # type: ignore[arg-type]
+        lines.sort(key=lambda ln: (round(ln.top), ln.left))
+        pages.append(Page(Reading(engine_id, width, int(bottom - top), tuple(lines)), top, float(height)))
+    return pages
+
+
+def read_file(path: str | Path) -> Any:
+    """The order facts of a screenshot outside the locker (``new --from-screenshot``): an
+    :class:`~locker.ocr.facts.OrderFacts`, and the pages read (to be stored with the exhibit
+    without reading it again)."""
+    from ..ocr.facts import facts_from_reading
+
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"{p}: no such file")
+    try:
+        pages = read_picture(p)
+    except (OSError, ValueError) as err:
+        raise LockerError(f"{p}: cannot be read as a picture: {err}", path=str(p)) from None
+    found = facts_from_reading(_whole(pages), require_title=False)
+    return found, pages
+
+
+def _whole(pages: Pages) -> Any:
+    """The pages of one picture as one reading, lines in the whole picture's coordinates."""
+    from ..ocr.chat import placed_lines
+    from ..ocr.engine import Line, Reading
+
+    placed, width, height = placed_lines(pages)
+    lines = tuple(Line(p.text, ((p.left, p.top), (p.right, p.top), (p.right, p.bottom), (p.left, p.bottom)),
+                       p.score) for p in placed)
+    engine_id = pages[0].reading.engine if pages else ""
+    return Reading(engine=engine_id, width=int(width), height=int(height), lines=lines)
+
+
+# --------------------------------------------------------------------------- transcribe
+
+
+def transcribe(home: Home, ref: str, numbers: Sequence[int] = (), *,
+               readings: Mapping[int, Pages] | None = None,
+               reader: Callable[[Path], Pages] | None = None) -> Transcribed:
+    """Read the dispute's pictures (``numbers``, else every screenshot and photo not withdrawn) into
+    machine-read messages and order facts, and store what changed.
+
+    ``readings``: pages already read by the OCR pipeline, by exhibit number (a picture without one
+    is read here with ``reader``, default :func:`read_picture`)."""
+    from ..models import Exhibit
+    from ..ocr.chat import merge, parse_when, transcript_of
+    from ..ocr.facts import facts_from_reading
+    from ..values import resolve_tz
+    from . import profile
+
+    opened = disputes.resolve(home, ref)
+    with db.reading(opened.engine) as session:
+        rows = list(session.exec(_select_exhibits(Exhibit)).all())
+        export_chats = {n for (n,) in session.connection().exec_driver_sql(
+            "SELECT DISTINCT exhibit FROM chat_message WHERE source != ?", (OCR,))}
+    by_number = {r.number: r for r in rows}
+    for n in numbers:
+        if n not in by_number:
+            raise NotFound(f"{opened.slug} has no exhibit {n}")
+    chosen = [by_number[n] for n in numbers] if numbers else \
+        [r for r in rows if r.kind in PICTURE_KINDS and not r.withdrawn]
+    skipped: list[tuple[int, str]] = []
+    zone = resolve_tz(profile.load(home).tz)
+    read = reader or read_picture
+    shots: dict[int, Any] = {}
+    orders: dict[int, Any] = {}
+    engines: dict[int, str] = {}
+    for row in chosen:
+        if row.number in export_chats or row.kind == "chat":
+            skipped.append((row.number, "a chat export: its messages were parsed, not read"))
+            continue
+        if not row.mime.startswith("image/"):
+            skipped.append((row.number, "not a picture"))
+            continue
+        pages = (readings or {}).get(row.number)
+        if pages is None:
+            path = chat_service._intact_object(opened.dir.object_path(row.sha256), row.sha256, row.number)
+            try:
+                pages = read(path)
+            except (OSError, ValueError) as err:
+                skipped.append((row.number, f"cannot be read as a picture: {err}"))
+                continue
+        engines[row.number] = pages[0].reading.engine if pages else ""
+        found = facts_from_reading(_whole(pages))
+        orders[row.number] = found
+        if found.page is None:  # an order page's labels and values can look like two sides of a chat
+            shot = transcript_of(pages, parse_when(row.captured_at, zone), row.number)
+            if shot.is_chat:
+                shots[row.number] = shot
+    messages = _conversations(shots, merge)
+    for number in corrected(opened, engines):  # a person's correction is never overwritten by a machine
+        for table in (engines, shots, messages, orders):
+            table.pop(number, None)
+        skipped.append((number, "its machine-read messages were corrected since they were read (locker edit): "
+                                "not read again"))
+    results = _store(opened, engines, shots, messages, orders)
+    return Transcribed(opened.slug, tuple(results), tuple(sorted(skipped)))
+
+
+def corrected(opened: Any, numbers: Any) -> list[int]:
+    """The exhibits among ``numbers`` whose stored messages are no longer those their newest
+    ``exhibit.transcribed`` entry recorded: a correction (``locker edit --message``) came after."""
+    from ..search import index as search_index
+
+    out = []
+    with db.reading(opened.engine) as session:
+        con = search_index.dbapi(session.connection())
+        newest: dict[int, domain.ExhibitTranscribed] = {}
+        for action, payload in con.execute("SELECT action, payload FROM custody WHERE action = ? ORDER BY seq",
+                                           (domain.EXHIBIT_TRANSCRIBED,)):
+            try:
+                reading = domain.read_entry(action, json.loads(payload))
+            except ValueError:
+                continue
+            if isinstance(reading, domain.ExhibitTranscribed) and reading.exhibit is not None:
+                newest[reading.exhibit] = reading
+        for number in numbers:
+            entry = newest.get(number)
+            if entry is None or entry.messages is None or not entry.messages.count:
+                continue
+            if chat_service.stored_digests_of(con, number) != entry.messages.sha256:
+                out.append(number)
+    return sorted(out)
+
+
+def _select_exhibits(model: Any) -> Any:
+    from sqlmodel import col, select
+
+    return select(model).order_by(col(model.number))
+
+
+def _conversations(shots: Mapping[int, Any], merge: Callable[[Sequence[Any]], tuple[Any, ...]]) -> dict[int, list[Any]]:
+    """The messages to store under each exhibit: screenshots with the same title bar are one
+    conversation, merged in time order with overlaps kept once (under the first exhibit showing them)."""
+    groups: dict[str, list[Any]] = {}
+    for number, shot in shots.items():
+        key = shot.title or f"#{number}"
+        groups.setdefault(key, []).append(shot)
+    out: dict[int, list[Any]] = {n: [] for n in shots}
+    for members in groups.values():
+        for m in merge(members):
+            out[m.shot].append(m)
+    return out
+
+
+def _rows_of(number: int, title: str | None, messages: Sequence[Any]) -> list[Any]:
+    from ..models import ChatMessage
+
+    rows = []
+    for k, m in enumerate(messages, 1):
+        sender = None if m.side == "system" else ME_SENDER if m.me else title
+        rows.append(ChatMessage(exhibit=number, position=k, at=m.at, sender=sender, text=m.text, me=m.me,
+                                kind=m.kind, source=OCR))
+    return rows
+
+
+def _fact_dicts(found: Any) -> list[dict[str, Any]]:
+    return [f.as_dict() for f in found.facts] if found is not None else []
+
+
+def _store(opened: Any, engines: Mapping[int, str], shots: Mapping[int, Any], messages: Mapping[int, list[Any]],
+           orders: Mapping[int, Any]) -> list[ExhibitReading]:
+    from ..search import index as search_index
+
+    now = now_utc()
+    results: list[ExhibitReading] = []
+    with disputes.recording(opened) as session:
+        conn = session.connection()
+        con = search_index.dbapi(conn)
+        entries: list[domain.Entry] = []
+        for number, engine_id in engines.items():
+            shot = shots.get(number)
+            found = orders.get(number)
+            rows = _rows_of(number, shot.title if shot else None, messages.get(number, []))
+            facts = _fact_dicts(found)
+            page = found.page if found is not None and facts else None
+            platform = found.platform if found is not None and facts else None
+            digest = chat_service.digest(rows)
+            old = con.execute("SELECT COUNT(*) FROM chat_message WHERE exhibit = ?", (number,)).fetchone()[0]
+            stored = stored_facts(con, number)
+            same_messages = old == len(rows) and chat_service.stored_digests_of(con, number) == digest
+            same_facts = stored is not None and stored["facts"] == facts
+            layout = "chat" if shot else "order" if facts else "other"
+            fact_values = {f["name"]: f["value"] for f in facts}
+            title = shot.title if shot else None
+            if same_messages and (same_facts or (stored is None and not facts)):
+                results.append(ExhibitReading(number, layout, title, len(rows), fact_values, False))
+                continue
+            old_rows = con.execute("SELECT id, text FROM chat_message WHERE exhibit = ?", (number,)).fetchall()
+            search_index.forget_messages(con, old_rows)
+            con.execute("DELETE FROM chat_message WHERE exhibit = ?", (number,))
+            con.executemany(
+                "INSERT INTO chat_message (exhibit, position, at, sender, text, me, kind, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.exhibit, r.position, r.at, r.sender, r.text, r.me, r.kind, r.source) for r in rows])
+            search_index.index_messages(con, [number])
+            con.execute("DELETE FROM ocr_facts WHERE exhibit = ?", (number,))
+            con.execute("INSERT INTO ocr_facts (exhibit, engine, page, platform, facts, read_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        (number, engine_id, page, platform, json.dumps(facts, ensure_ascii=False), now))
+            entries.append(domain.exhibit_transcribed(
+                number, engine=engine_id, messages=domain.MessagesDigest(len(rows), digest), page=page,
+                platform=platform, facts=facts))
+            results.append(ExhibitReading(number, layout, title, len(rows), fact_values, True))
+        if entries:
+            con.execute("UPDATE dispute SET updated_at = ?", (now,))
+            custody.append(conn, now, entries)
+    return results
+
+
+def stored_facts(conn: Any, number: int) -> dict[str, Any] | None:
+    """The facts stored for one exhibit: ``{"engine", "page", "platform", "facts": [...]}``, or None."""
+    from ..search import index as search_index
+
+    row = search_index.dbapi(conn).execute(
+        "SELECT engine, page, platform, facts FROM ocr_facts WHERE exhibit = ?", (number,)).fetchone()
+    if row is None:
+        return None
+    try:
+        facts = json.loads(row[3])
+    except ValueError:
+        facts = []
+    return {"engine": row[0], "page": row[1], "platform": row[2], "facts": facts if isinstance(facts, list) else []}
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def check(conn: Any, readings: Sequence[domain.Reading]) -> list[tuple[int | None, str, str]]:
+    """What ``verify`` adds for machine-read data: each exhibit's stored facts say what its newest
+    ``exhibit.transcribed`` entry recorded, and its messages are marked machine-read exactly when
+    such an entry recorded them. (The messages' digest is checked with the other messages'.)
+    Returns (exhibit, problem, detail)."""
+    from ..search import index as search_index
+
+    con = search_index.dbapi(conn)
+    newest: dict[int | None, domain.ExhibitTranscribed] = {}
+    for reading in readings:
+        if isinstance(reading, domain.ExhibitTranscribed):
+            newest[reading.exhibit] = reading
+    problems: list[tuple[int | None, str, str]] = []
+    stored = {n: stored_facts(con, n) for (n,) in con.execute("SELECT exhibit FROM ocr_facts")}
+    for number, entry in newest.items():
+        if not isinstance(number, int):
+            continue
+        row = stored.pop(number, None)
+        recorded = [dict(f) for f in entry.facts or ()]
+        if row is None:
+            if recorded:
+                problems.append((number, "row_missing", "the custody log records order facts read from it, but they are gone"))
+        elif row["facts"] != recorded or row["page"] != entry.page or row["platform"] != entry.platform:
+            problems.append((number, "row_altered", "its machine-read order facts differ from its custody entry"))
+    for number in sorted(stored):
+        problems.append((number, "row_unrecorded", "machine-read order facts that no custody entry records"))
+    sources = dict(con.execute(
+        "SELECT exhibit, GROUP_CONCAT(DISTINCT source) FROM chat_message GROUP BY exhibit").fetchall())
+    for number, found in sorted(sources.items()):
+        want = OCR if number in newest else "export"
+        if found != want:
+            problems.append((number, "messages_altered",
+                             f"its messages are marked {found!r}, the custody log says {want!r}"))
+    return problems
+
+
+# --------------------------------------------------------------------------- fields
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What exhibit N's order facts would do to the dispute's fields: ``fill`` the empty ones (field
+    -> value, with the fact's text and box), ``skipped`` those that hold a value already (field ->
+    (current, read)). Nothing is written here."""
+
+    slug: str
+    exhibit: int
+    fill: Mapping[str, Mapping[str, Any]]
+    skipped: Mapping[str, tuple[str, str]]
+
+
+def propose_fields(home: Home, ref: str, number: int) -> Proposal:
+    """The dispute fields exhibit ``number``'s stored order facts can fill (never one that holds a
+    value). The exhibit must have been read (``locker ocr``) and be an order page."""
+    from . import exhibits as exhibit_service
+    from .views import DisputeView
+
+    opened = disputes.resolve(home, ref)
+    with db.reading(opened.engine) as session:
+        if exhibit_service.get_exhibit(session, number) is None:
+            raise NotFound(f"{opened.slug} has no exhibit {number}")
+        dispute = DisputeView.of(disputes._one_dispute(session))
+        stored = stored_facts(session.connection(), number)
+    if stored is None or not stored["facts"]:
+        raise UsageError(f"exhibit {number} of {opened.slug} has no order facts read from it (an order page read by `locker ocr`)")
+    current = {name: getattr(dispute, name) for name in domain.DISPUTE_FIELDS}
+    fill, skipped = fields_from_facts(stored, current)
+    return Proposal(opened.slug, number, fill, skipped)
+
+
+def fields_from_facts(stored: Mapping[str, Any], current: Mapping[str, str | None]) -> tuple[
+        dict[str, dict[str, Any]], dict[str, tuple[str, str]]]:
+    """Split what the facts say into the fields to fill (empty now) and those to leave (set now)."""
+    from ..ocr.facts import DISPUTE_FIELD
+
+    wanted: dict[str, dict[str, Any]] = {}
+    for fact in stored.get("facts") or ():
+        field = DISPUTE_FIELD.get(str(fact.get("name")))
+        if not field or field in wanted:
+            continue
+        value = str(fact.get("value") or "")
+        if field == "purchased_on":
+            value = value[:10]
+        if value:
+            wanted[field] = {"value": value, "fact": fact.get("name"), "text": fact.get("text"), "box": fact.get("box")}
+    if stored.get("platform") and "platform" not in wanted:
+        wanted["platform"] = {"value": stored["platform"], "fact": "platform", "text": None, "box": None}
+    fill: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, tuple[str, str]] = {}
+    for field, proposal in wanted.items():
+        now = current.get(field)
+        if now not in (None, ""):
+            skipped[field] = (str(now), str(proposal["value"]))
+        else:
+            fill[field] = proposal
+    return fill, skipped
+
+
+def from_screenshot_fields(found: Any, typed: Mapping[str, str | None]) -> tuple[
+        dict[str, dict[str, Any]], dict[str, tuple[str, str]]]:
+    """``new --from-screenshot``: the fields the screenshot's facts fill, a value typed on the same
+    command line winning (it is reported as skipped)."""
+    stored = {"platform": found.platform, "facts": [f.as_dict() for f in found.facts]}
+    return fields_from_facts(stored, typed)
+
+
+def facts_view(conn: Any, number: int) -> dict[str, Any] | None:
+    """The facts of one exhibit for ``show DISPUTE N`` (``--json`` ``"facts"``)."""
+    return stored_facts(conn, number)
