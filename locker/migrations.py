@@ -114,11 +114,23 @@ def m004_custody_head(cur: Any) -> None:
     cur.execute("INSERT INTO custody_head_kept (since_seq) SELECT COALESCE(MAX(seq), 0) FROM custody")
 
 
+def m007_ocr(cur: Any) -> None:
+    """Which exhibits' OCR text is in the search index, read by which engine from which object: a
+    reading by another engine replaces it (see locker/search/index.py, ``index_ocr``). The text
+    itself is in search_doc (field 'ocr'); the readings are derived files, never evidence."""
+    cur.execute(
+        """CREATE TABLE ocr_indexed (
+            exhibit INTEGER PRIMARY KEY REFERENCES exhibit (number),
+            sha256 TEXT NOT NULL, engine TEXT NOT NULL, lines INTEGER NOT NULL, at TEXT NOT NULL)"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_initial", m001_initial),
     ("m002_chat_messages", m002_chat_messages),
     ("m003_search", m003_search),
     ("m004_custody_head", m004_custody_head),
+    ("m007_ocr", m007_ocr),  # m005/m006 are taken by the edit and deadlines work: order kept at the merge
 ]
 
 
