@@ -167,9 +167,12 @@ def show(
 
         found = exhibits.detail(_home(), dispute, number)
         if json_out:
-            render.emit_json(render.show_exhibit_doc(found.exhibit, list(found.messages)))
+            render.emit_json(render.show_exhibit_doc(found.exhibit, list(found.messages), found.reading))
         else:
+            from .commands.ocr import print_reading
+
             render.print_exhibit(found.exhibit, found.messages, found.derived)
+            print_reading(found.reading)
 
 
 @app.command()

@@ -332,7 +332,8 @@ def print_profile(profile: Profile) -> None:
 
 
 _FIELD_NAMES = {"original_name": "file name", "order_id": "order id", "merchant_address": "merchant address",
-                "pdf_text": "document text", "status_note": "status note", "withdrawn_reason": "withdrawal reason"}
+                "pdf_text": "document text", "status_note": "status note", "withdrawn_reason": "withdrawal reason",
+                "ocr": "machine-read text (OCR)"}
 
 
 def print_search(result: Any) -> None:
@@ -347,6 +348,11 @@ def print_search(result: Any) -> None:
     for h in result.hits:
         where = f"exhibit {h.exhibit}" if h.exhibit is not None else "dispute"
         field = _FIELD_NAMES.get(h.field, h.field)
+        if h.field == "ocr" and isinstance(getattr(h, "ref", None), int) and h.ref:
+            from .i18n import _
+
+            where_in = _("page {n}") if h.ref > 0 else _("slice {n}")
+            field = f"{_('machine-read text (OCR)')}, {where_in.format(n=abs(h.ref))}"
         head = Text()
         head.append(safe(h.dispute), style="bold")
         head.append(safe(f"  {where} · {field}" + (f" · {_when(h.at, offset=False)}" if h.at else "")

@@ -79,16 +79,6 @@ def print_ocr(result: Any) -> None:
 # --- ``show DISPUTE N``: the machine-read text of one exhibit ---------------------------------------
 
 
-def reading_doc(reading: dict[str, Any] | None) -> dict[str, Any] | None:
-    """``"ocr"`` of ``show DISPUTE N --json``: the engine and every line with its box (the picture's
-    pixels, four corners clockwise from top-left) and score; null when the exhibit was not read."""
-    if reading is None:
-        return None
-    return {"engine": reading.get("engine"),
-            "lines": [{"text": line["text"], "box": line["box"], "score": line["score"]}
-                      for line in reading.get("lines", [])]}
-
-
 def print_reading(reading: dict[str, Any] | None) -> None:
     """The machine-read text under an exhibit, headed as such (机器识别), slice by slice or page by page."""
     from ..render import _console, _text

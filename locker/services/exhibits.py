@@ -34,11 +34,12 @@ class ExhibitDetail:
     exhibit: ExhibitView
     messages: tuple[MessageView, ...]
     derived: Derivation | None  # None when none was made yet
+    reading: dict[str, Any] | None = None  # its OCR reading (machine-read text), when it was read
 
 
 def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
     """One exhibit for ``locker show DISPUTE N``: with its messages if a chat, and its derived files."""
-    from . import chat, derivatives
+    from . import chat, derivatives, ocr
 
     opened = disputes.resolve(home, ref)
     with db.reading(opened.engine) as session:
@@ -48,8 +49,9 @@ def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
             raise NotFound(f"{opened.slug} has no exhibit {number}")
         exhibit = ExhibitView.of(found)
         messages = chat.load(session, number) if found.kind == "chat" else []
+    reading = ocr.latest(opened.dir, exhibit.sha256) if ocr.readable(exhibit.mime, exhibit.kind) else None
     return ExhibitDetail(dispute, exhibit, tuple(MessageView.of(m) for m in messages),
-                         derivatives.existing(opened.dir, exhibit))
+                         derivatives.existing(opened.dir, exhibit), reading)
 
 
 def withdraw(home: Home, ref: str, number: int, reason: str) -> ExhibitView:
