@@ -130,6 +130,8 @@ def rebuild_doc(result: Any) -> dict[str, Any]:
         "made": [{"exhibit": d.exhibit, "key": d.key, "folder": str(d.folder), "type": d.manifest.get("type")}
                  for d in result.made],
         "failed": [{"exhibit": n, "error": reason} for n, reason in result.failed],
+        "ocr_read": [d.exhibit for d in result.ocr.done if d.read_now] if getattr(result, "ocr", None) else [],
+        "notes": list(getattr(result, "notes", ())),
     }
 
 

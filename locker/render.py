@@ -260,8 +260,14 @@ def print_rebuild(result: Any) -> None:
                                                            if d.manifest.get("slices") else ""))
         console.print(_text(f"exhibit {d.exhibit}: {what}"))
     console.print(f"{len(result.made)} exhibit(s) rebuilt, {result.skipped} without derived files")
+    if getattr(result, "ocr", None) is not None and result.ocr.read_now:
+        from .i18n import _
+
+        console.print(_text(_("{count} picture(s) read by OCR").format(count=result.ocr.read_now)))
     for number, reason in result.failed:
         print_error(f"exhibit {number}: {reason}")
+    for note in getattr(result, "notes", ()):
+        print_warning(note)
 
 
 def _log_summary(action: str, payload: Any) -> str:
