@@ -154,6 +154,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "home"
     monkeypatch.setenv("LOCKER_HOME", str(root))
     monkeypatch.setenv("TZ", "UTC")
+    # export and rebuild would read every picture by OCR first (seconds each): only tests/test_ocr.py wants it.
+    monkeypatch.setenv("LOCKER_OCR", "off")
     return root
 
 

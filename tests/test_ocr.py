@@ -30,7 +30,7 @@ SLUG = "ocr"
 
 def _locker(home: Path, *args: object, env: dict[str, str] | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC", **(env or {})}
+    full = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC", "LOCKER_OCR": "on", **(env or {})}
     return subprocess.run([sys.executable, "-m", "locker", *map(str, args)], capture_output=True, text=True,
                           env=full, cwd=REPO, timeout=timeout)
 
@@ -270,6 +270,13 @@ def test_with_the_network_blocked_it_still_reads_and_rebuild_reads_again(tmp_pat
     ran = _locker(home, "rebuild", "offline", "--json", env=env)
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["ocr_read"] == [1, 2]
+    # export reads what has no reading yet before it makes the pack.
+    ocr_samples.chat_screenshot(tmp_path / "Screenshot_20250509-101010.png", seed=19, size=(720, 1000))
+    assert _locker(home, "add", "offline", tmp_path / "Screenshot_20250509-101010.png", env=env).returncode == 0
+    ran = _locker(home, "export", "offline", "--json", env=env)
+    assert ran.returncode == 0, ran.stderr
+    ran = _locker(home, "ocr", "offline", "--json", env=env)
+    assert [(r["exhibit"], r["read_now"]) for r in json.loads(ran.stdout)["read"]] == [(1, False), (2, False), (3, False)]
     # The one socket ever asked for: urllib3 (imported by rapidocr for its model download helper, never
     # called) probes at import whether the machine has IPv6; refused, it reads on.
     attempts = log.read_text().splitlines() if log.exists() else []
@@ -285,7 +292,7 @@ def test_ctrl_c_leaves_every_reading_whole_or_absent(tmp_path: Path) -> None:
     assert _locker(home, "new", "中断", "--slug", "stop").returncode == 0
     assert _locker(home, "add", "stop", src).returncode == 0
     derived = home / "disputes" / "stop" / "derived"
-    env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC"}
+    env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC", "LOCKER_OCR": "on"}
     proc = subprocess.Popen([sys.executable, "-m", "locker", "ocr", "stop", "--json"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 300

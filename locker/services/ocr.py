@@ -20,7 +20,9 @@ the next run without being read again. No custody entry: nothing the user record
 **Both cores.** Several objects are read by worker processes (two on a two-core machine), each running
 onnxruntime with one thread; a single object is read in this process with onnxruntime's own threads.
 Measured in ``benchmarks/bench_ocr.py`` (see the README's OCR section). ``LOCKER_OCR_WORKERS=N``
-overrides the number of processes (1: everything in this process).
+overrides the number of processes (1: everything in this process). ``LOCKER_OCR=off`` keeps ``rebuild``
+and ``export`` from reading (``locker ocr`` still reads when asked): for a slow machine, and for the test
+suite, whose packs need no machine-read text.
 
 **Ctrl-C.** The workers ignore SIGINT; the command stops them, removes its work folders and leaves every
 reading either filed and indexed whole, or absent. Nothing here writes ``objects/``.
@@ -354,6 +356,8 @@ def run_if_missing(home: Home, ddir: DisputeDir, progress: Any = None) -> tuple[
     (result or None, a note for the user or None)."""
     from ..ocr import engine
 
+    if os.environ.get("LOCKER_OCR", "").strip().lower() in ("off", "0", "no"):
+        return None, None  # the user (or a test suite) said: only `locker ocr` reads
     todo = missing_readings(ddir)
     if not todo:
         return None, None
