@@ -45,6 +45,7 @@ WRITTEN = {
     "m001_initial": "dispute, exhibits, events, withdrawal, status change, export, custody entries",
     "m002_chat_messages": "the messages of a chat export, counted and hashed in its exhibit.added entry",
     "m003_search": "the search index, written with each change",
+    "m004_custody_head": "custody-head.json beside the database, the chain's newest entry after each commit",
 }
 
 
@@ -263,6 +264,10 @@ def make_old_dispute(home: Path, step: int, src: Path) -> OldDispute:
                                     "size": len(data), "pages": 2, "lang": "zh", "exhibits": KEPT,
                                     "fingerprint": fingerprint, "attachments": 0})
     con.execute("COMMIT")
+    if "m004_custody_head" in names:  # that locker recorded the head after each commit: the last one stands
+        seq, digest, at = con.execute("SELECT seq, hash, at FROM custody ORDER BY seq DESC LIMIT 1").fetchone()
+        head = {"v": custody.FORMAT_VERSION, "seq": seq, "hash": digest, "at": at}
+        (folder / custody.HEAD_NAME).write_bytes(custody.canonical(head) + b"\n")
     con.close()
     return OldDispute(step, folder, files, shas)
 

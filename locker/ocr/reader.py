@@ -78,10 +78,10 @@ def _slices(path: Path, img: Any, turned: bool, work: Path | None) -> list[tuple
 
 
 def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    ax = [p[0] for p in a["box"]]
-    ay = [p[1] for p in a["box"]]
-    bx = [p[0] for p in b["box"]]
-    by = [p[1] for p in b["box"]]
+    ax: list[float] = [p[0] for p in a["box"]]
+    ay: list[float] = [p[1] for p in a["box"]]
+    bx: list[float] = [p[0] for p in b["box"]]
+    by: list[float] = [p[1] for p in b["box"]]
     return min(ax) < max(bx) and min(bx) < max(ax) and min(ay) < max(by) and min(by) < max(ay)
 
 

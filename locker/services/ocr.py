@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .. import derived, store
-from ..errors import LockerError, NotFound
+from ..errors import LockerError, MissingDependency, NotFound
 from ..paths import DisputeDir, Home
 
 KEY_VERSION = 1
@@ -309,7 +309,7 @@ def _run(ddir: DisputeDir, numbers: tuple[int, ...], progress: Any, started: flo
             progress.start(len(todo), sum(max(1, t.size) for t in todo))
         for target, (status, value, seconds) in _read_all(ddir, todo, workers):
             if status == "missing":
-                raise engine.MissingDependency(value)
+                raise MissingDependency(value)
             if status == "ok":
                 manifest = _file(ddir, target, value, engine_id)
                 _index(con, target, manifest, engine_id)
@@ -322,13 +322,12 @@ def _run(ddir: DisputeDir, numbers: tuple[int, ...], progress: Any, started: flo
         for target in chosen:  # read before: indexed unless it is already
             if target.number in done or any(n == target.number for n, _ in failed):
                 continue
-            manifest = existing(ddir, target.sha256, engine_id)
-            if manifest is None:
+            kept = existing(ddir, target.sha256, engine_id)
+            if kept is None:
                 continue
             if indexed.get(target.number) != (target.sha256, engine_id):
-                _index(con, target, manifest, engine_id)
-            done[target.number] = Done(target.number, len(manifest.get("lines", [])),
-                                       len(manifest.get("parts", [])), False)
+                _index(con, target, kept, engine_id)
+            done[target.number] = Done(target.number, len(kept.get("lines", [])), len(kept.get("parts", [])), False)
     finally:
         con.close()
     return OcrResult(ddir.slug, engine_id, tuple(done[n] for n in sorted(done)), tuple(sorted(failed)),
@@ -365,7 +364,7 @@ def run_if_missing(home: Home, ddir: DisputeDir, progress: Any = None) -> tuple[
         return None, f"OCR was not run on {len(todo)} picture(s): {engine.INSTALL_HINT}"
     try:
         engine.require()
-    except engine.MissingDependency as err:
+    except MissingDependency as err:
         return None, f"OCR was not run on {len(todo)} picture(s): {err.message}"
     result = _run(ddir, (), progress, time.perf_counter())
     note = None
