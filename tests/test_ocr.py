@@ -322,3 +322,31 @@ def test_ctrl_c_leaves_every_reading_whole_or_absent(tmp_path: Path) -> None:
     ran = _locker(home, "search", "优品数码旗舰店", "--json", "--limit", "50")
     hits = [h["exhibit"] for h in json.loads(ran.stdout)["hits"] if h["field"] == "ocr"]
     assert sorted(hits) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_reading_by_another_engine_replaces_the_indexed_text(cli, dispute: str, tmp_path: Path,  # noqa: ANN001
+                                                                home: Path) -> None:
+    """The index side of 'a new engine reads everything again': the exhibit's OCR rows are replaced,
+    never added to, in the dispute's index and in the catalog (no OCR run needed to show it)."""
+    from locker.db import connect, immediate
+    from locker.search import index
+
+    shot = samples.make_png(tmp_path / "Screenshot_20250503-142210.png", 360, 780)
+    assert cli("add", dispute, shot).code == 0
+    assert cli("search", "旧引擎").code == 0  # the catalog exists and has copied the dispute once
+    con = connect(home / "disputes" / dispute / "dispute.sqlite")
+    try:
+        sha = con.execute("SELECT sha256 FROM exhibit WHERE number = 1").fetchone()[0]
+        with immediate(con):
+            index.index_ocr(con, 1, sha, "engine A", [(-1, "旧引擎读出 250501998877"), (-2, "第二片")], 2, "now")
+        assert cli("search", "旧引擎", "--json").json["hits"][0]["slice"] == 1
+        with immediate(con):
+            index.index_ocr(con, 1, sha, "engine B", [(-1, "新引擎读出 250501998877")], 1, "now")
+        assert index.ocr_engines(con) == {1: (sha, "engine B")}
+    finally:
+        con.close()
+    for extra in ((), ("--dispute", dispute)):
+        assert [h["field"] for h in cli("search", "旧引擎", *extra, "--json").json["hits"]] == []
+        assert [h["field"] for h in cli("search", "第二片", *extra, "--json").json["hits"]] == []
+        hits = cli("search", "01998877", *extra, "--json").json["hits"]
+        assert [(h["field"], h["exhibit"], h.get("slice")) for h in hits] == [("ocr", 1, 1)]
