@@ -46,7 +46,8 @@ wall = time.perf_counter() - t
 if proc.returncode:
     sys.stderr.write(proc.stderr)
     sys.exit(proc.returncode)
-print(json.dumps({"wall": wall, "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": use.ru_utime + use.ru_stime, "rss_mb": use.ru_maxrss / 1024,
                   "out": proc.stdout}))
 """
 
@@ -114,13 +115,13 @@ def run_locker_ocr(home: Path, workers: int | None) -> dict:
     result = _timed([PYTHON, "-m", "locker", "ocr", "bench", "--json"], env)
     doc = json.loads(result["out"])
     assert all(r["read_now"] for r in doc["read"]), "a reading was not made again"
-    return {"wall": result["wall"], "rss_mb": result["rss_mb"], "workers": doc["workers"],
+    return {"wall": result["wall"], "cpu": result["cpu"], "rss_mb": result["rss_mb"], "workers": doc["workers"],
             "lines": sum(r["lines"] for r in doc["read"])}
 
 
 def run_direct(paths: list[Path]) -> dict:
     result = _timed([PYTHON, "-c", _DIRECT, str(REPO), *map(str, paths)])
-    return {"wall": result["wall"], "rss_mb": result["rss_mb"], "lines": int(result["out"])}
+    return {"wall": result["wall"], "cpu": result["cpu"], "rss_mb": result["rss_mb"], "lines": int(result["out"])}
 
 
 def read_alone(path: Path, repeat: int) -> list[float]:
@@ -164,6 +165,7 @@ def main() -> None:
         reads = read_alone(paths[0], args.repeat)
         report["single_1170x2532"] = {
             "locker_ocr_wall_s": _median(runs, "wall"), "runs_s": [round(r["wall"], 3) for r in runs],
+            "locker_ocr_cpu_s": _median(runs, "cpu"),
             "read_alone_s": round(statistics.median(reads), 3), "peak_rss_mb": _median(runs, "rss_mb"),
             "target_s": 3.0}
         shutil.rmtree(home)
@@ -172,9 +174,15 @@ def main() -> None:
         chosen = paths[: args.layout_count]
         home, _ = _locker_home(chosen)
         layout = {}
-        for label, workers in (("1 process, onnxruntime threads", 1), ("2 processes x 1 thread", 2)):
-            runs = [run_locker_ocr(home, workers) for _ in range(args.repeat)]
-            layout[label] = {"wall_s": _median(runs, "wall"), "per_image_s": round(_median(runs, "wall") / len(chosen), 3),
+        layouts = (("1 process, onnxruntime threads", 1), ("2 processes x 1 thread", 2))
+        measured: dict[str, list[dict]] = {label: [] for label, _ in layouts}
+        for _ in range(args.repeat):  # interleaved: a change of the machine's load hits both alike
+            for label, workers in layouts:
+                measured[label].append(run_locker_ocr(home, workers))
+        for label, _ in layouts:
+            runs = measured[label]
+            layout[label] = {"wall_s": _median(runs, "wall"), "cpu_s": _median(runs, "cpu"),
+                             "per_image_s": round(_median(runs, "wall") / len(chosen), 3),
                              "peak_rss_mb": _median(runs, "rss_mb")}
         report["layout"] = {"images": len(chosen), **layout}
         shutil.rmtree(home)
@@ -182,14 +190,18 @@ def main() -> None:
     if "overhead" in parts:
         chosen = paths[: args.count]
         home, _ = _locker_home(chosen)
-        mine = [run_locker_ocr(home, None) for _ in range(args.repeat)]
-        direct = [run_direct(chosen) for _ in range(args.repeat)]
+        mine, direct = [], []
+        for _ in range(args.repeat):  # interleaved: a change of the machine's load hits both alike
+            mine.append(run_locker_ocr(home, None))
+            direct.append(run_direct(chosen))
         ratio = _median(mine, "wall") / _median(direct, "wall")
         report["overhead"] = {
             "images": len(chosen),
             "locker_ocr_wall_s": _median(mine, "wall"), "locker_ocr_runs_s": [round(r["wall"], 3) for r in mine],
+            "locker_ocr_cpu_s": _median(mine, "cpu"),
             "locker_ocr_peak_rss_mb": _median(mine, "rss_mb"), "locker_lines": mine[0]["lines"],
             "rapidocr_direct_wall_s": _median(direct, "wall"), "direct_runs_s": [round(r["wall"], 3) for r in direct],
+            "rapidocr_direct_cpu_s": _median(direct, "cpu"),
             "rapidocr_direct_peak_rss_mb": _median(direct, "rss_mb"), "direct_lines": direct[0]["lines"],
             "ratio": round(ratio, 3), "target_ratio": 1.2}
         shutil.rmtree(home)
