@@ -195,14 +195,28 @@ def _read_all(ddir: DisputeDir, targets: list[Target], workers: int) -> Iterator
     queue = list(reversed(targets))
     clean = False
     try:
+        broken = ""
         while queue or pending:
-            while queue and len(pending) < workers * 2:  # a short queue: Ctrl-C cancels little
-                t = queue.pop()
-                pending[pool.submit(read_target, str(ddir.object_path(t.sha256)), t.sha256, t.mime, work)] = t
+            while queue and len(pending) < workers * 2 and not broken:  # a short queue: Ctrl-C cancels little
+                t = queue[-1]
+                try:
+                    pending[pool.submit(read_target, str(ddir.object_path(t.sha256)), t.sha256, t.mime, work)] = t
+                except RuntimeError as err:  # BrokenProcessPool: a worker died (killed, out of memory)
+                    broken = f"the reading process stopped ({type(err).__name__})"
+                    break
+                queue.pop()
+            if broken and not pending:
+                for t in reversed(queue):
+                    yield t, ("error", broken, 0.0)
+                break
             finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in finished:
                 t = pending.pop(future)
-                yield t, future.result()
+                try:
+                    yield t, future.result()
+                except RuntimeError as err:  # BrokenProcessPool
+                    broken = f"the reading process stopped ({type(err).__name__})"
+                    yield t, ("error", broken, 0.0)
         clean = True
     finally:
         if clean:
