@@ -266,9 +266,13 @@ def show(
 
         found = exhibits.detail(_home(), dispute, number)
         if json_out:
-            render.emit_json(render.show_exhibit_doc(found.exhibit, list(found.messages), found.history, found.facts))
+            render.emit_json(render.show_exhibit_doc(found.exhibit, list(found.messages), found.history, found.facts,
+                                                     found.reading))
         else:
+            from .commands.ocr import print_reading
+
             render.print_exhibit(found.exhibit, found.messages, found.derived, found.history, found.facts)
+            print_reading(found.reading)
 
 
 @app.command(help=N_("Write the PDF evidence pack: cover, facts, 证据目录, timeline, every exhibit, hash appendix."))

@@ -106,9 +106,21 @@ def message_doc(m: MessageView) -> dict[str, Any]:
 
 
 def show_exhibit_doc(exhibit: ExhibitView, messages: Sequence[MessageView] | None = None,
-                     history: Sequence[Change] = (), facts: dict[str, Any] | None = None) -> dict[str, Any]:
+                     history: Sequence[Change] = (), facts: dict[str, Any] | None = None,
+                     reading: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"exhibit": exhibit_doc(exhibit), "messages": [message_doc(m) for m in messages or []],
-            "history": history_doc(history), "facts": facts}
+            "history": history_doc(history), "facts": facts, "ocr": ocr_doc(reading)}
+
+
+def ocr_doc(reading: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The machine-read text of one exhibit (its OCR reading, see locker/services/ocr.py): the engine
+    and every line with its box (four corners in the picture's pixels, clockwise from top-left) and
+    score; null when it was not read."""
+    if reading is None:
+        return None
+    return {"engine": reading.get("engine"),
+            "lines": [{"text": line["text"], "box": line["box"], "score": line["score"]}
+                      for line in reading.get("lines", [])]}
 
 
 def verify_doc(report: VerifyReport) -> dict[str, Any]:
@@ -130,6 +142,8 @@ def rebuild_doc(result: Any) -> dict[str, Any]:
         "made": [{"exhibit": d.exhibit, "key": d.key, "folder": str(d.folder), "type": d.manifest.get("type")}
                  for d in result.made],
         "failed": [{"exhibit": n, "error": reason} for n, reason in result.failed],
+        "ocr_read": [d.exhibit for d in result.ocr.done if d.read_now] if getattr(result, "ocr", None) else [],
+        "notes": list(getattr(result, "notes", ())),
     }
 
 
@@ -149,9 +163,17 @@ def export_doc(result: Any) -> dict[str, Any]:
 def search_doc(result: Any) -> dict[str, Any]:
     return {
         "query": clean_text(result.query),
-        "hits": [{"dispute": h.dispute, "exhibit": h.exhibit, "field": h.field, "snippet": h.snippet_text}
-                 for h in result.hits],
+        "hits": [{"dispute": h.dispute, "exhibit": h.exhibit, "field": h.field, "snippet": h.snippet_text,
+                  **_ocr_part(h)} for h in result.hits],
     }
+
+
+def _ocr_part(hit: Any) -> dict[str, int]:
+    """Where in the exhibit machine-read text was found: its page (a PDF) or slice (a picture)."""
+    ref = getattr(hit, "ref", None)
+    if hit.field != "ocr" or not isinstance(ref, int) or ref == 0:
+        return {}
+    return {"page": ref} if ref > 0 else {"slice": -ref}
 
 
 def reindex_doc(result: Any) -> dict[str, Any]:

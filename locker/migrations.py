@@ -126,6 +126,17 @@ def m006_deadlines(cur: Any) -> None:
     )
 
 
+def m007_ocr(cur: Any) -> None:
+    """Which exhibits' OCR text is in the search index, read by which engine from which object: a
+    reading by another engine replaces it (see locker/search/index.py, ``index_ocr``). The text
+    itself is in search_doc (field 'ocr'); the readings are derived files, never evidence."""
+    cur.execute(
+        """CREATE TABLE ocr_indexed (
+            exhibit INTEGER PRIMARY KEY REFERENCES exhibit (number),
+            sha256 TEXT NOT NULL, engine TEXT NOT NULL, lines INTEGER NOT NULL, at TEXT NOT NULL)"""
+    )
+
+
 def m008_ocr_messages(cur: Any) -> None:
     """Messages read from chat screenshots by OCR beside those parsed from chat exports: each says
     where it came from (``export``, the default every existing message keeps, or ``ocr``). The

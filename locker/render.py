@@ -328,8 +328,12 @@ def print_rebuild(result: Any) -> None:
         console.print(_text(_("exhibit {number}: {what}").format(number=d.exhibit, what=what)))
     console.print(_("{count} exhibit(s) rebuilt, {skipped} without derived files").format(
         count=len(result.made), skipped=result.skipped))
+    if getattr(result, "ocr", None) is not None and result.ocr.read_now:
+        console.print(_text(_("{count} picture(s) read by OCR").format(count=result.ocr.read_now)))
     for number, reason in result.failed:
         print_error(_("exhibit {number}: {what}").format(number=number, what=reason))
+    for note in getattr(result, "notes", ()):
+        print_warning(note)
 
 
 def _log_summary(action: str, payload: Any) -> str:
@@ -440,7 +444,7 @@ EXHIBIT_LABELS = {
 }
 _FIELD_NAMES = {"original_name": N_("file name"), "order_id": N_("order id"), "merchant_address": N_("merchant address"),
                 "pdf_text": N_("document text"), "status_note": N_("status note"), "withdrawn_reason": N_("withdrawal reason"),
-                "ocr_message": N_("message (machine-read, OCR)")}
+                "ocr_message": N_("message (machine-read, OCR)"), "ocr": N_("machine-read text (OCR)")}
 
 
 # What the status and kind codes mean, for a reader of another language than English: shown
@@ -507,6 +511,9 @@ def print_search(result: Any) -> None:
     for h in result.hits:
         where = _("exhibit {number}").format(number=h.exhibit) if h.exhibit is not None else _("dispute")
         field = _(_FIELD_NAMES.get(h.field, h.field))
+        if h.field == "ocr" and isinstance(getattr(h, "ref", None), int) and h.ref:
+            where_in = _("page {n}") if h.ref > 0 else _("slice {n}")
+            field = f"{_('machine-read text (OCR)')}, {where_in.format(n=abs(h.ref))}"
         lines.append(paint(safe(h.dispute), "bold")
                      + paint(safe(f"  {where} · {field}" + (f" · {_when(h.at, offset=False)}" if h.at else "")
                                   + (_("  [withdrawn]") if h.withdrawn else "")), "dim"))

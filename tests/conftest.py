@@ -161,6 +161,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+    # export and rebuild would read every picture by OCR first (seconds each): only tests/test_ocr.py wants it.
+    monkeypatch.setenv("LOCKER_OCR", "off")
     return root
 
 

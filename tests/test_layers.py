@@ -32,6 +32,7 @@ LAYERS = {  # module or package prefix -> layer (higher may import lower)
 SIDEWAYS = {
     ("locker.report", "locker.media"),  # the pack draws pictures with the media renditions
     ("locker.media", "locker.chats"),  # probe asks the chat registry whether a file is a chat
+    ("locker.ocr", "locker.media"),  # OCR opens pictures and cuts long screenshots the way the pack does
 }
 # Known exceptions, each with its reason.
 EXCEPTIONS = {

@@ -81,6 +81,22 @@ def available() -> bool:
     return _version("rapidocr") != "absent" and _version("onnxruntime") != "absent"
 
 
+def require() -> None:
+    """Raise MissingDependency (saying how to install the extra) unless the engine can be imported;
+    finds the modules without importing them (onnxruntime and OpenCV take a second and 100 MB)."""
+    if not available():
+        raise MissingDependency(INSTALL_HINT)
+    from importlib.util import find_spec
+
+    for name in ("rapidocr", "onnxruntime"):
+        try:
+            found = find_spec(name)
+        except (ImportError, ValueError) as exc:
+            raise MissingDependency(f"{INSTALL_HINT}; importing {name} failed: {exc}") from None
+        if found is None:
+            raise MissingDependency(INSTALL_HINT)
+
+
 def engine_id() -> str:
     """The engine, its runtime and its models, as recorded with every result and used in
     the derived-data key: a new version reads everything again."""
@@ -92,6 +108,18 @@ def engine_id() -> str:
 
 _engine: Any = None
 _lock = threading.Lock()
+_threads = 0  # onnxruntime's intra-op threads; 0: its default (one per core)
+
+
+def set_threads(threads: int) -> None:
+    """How many threads onnxruntime may use in this process (0: one per core). Takes effect for the
+    engine made next: call it before the first :func:`read`. A worker of a pool of processes sets 1,
+    so that the workers do not fight over the cores (measured in benchmarks/bench_ocr.py)."""
+    global _threads, _engine
+    with _lock:
+        if threads != _threads:
+            _threads = max(0, int(threads))
+            _engine = None
 
 
 def _get_engine() -> Any:
@@ -104,7 +132,11 @@ def _get_engine() -> Any:
                 from rapidocr import RapidOCR
             except ImportError as exc:  # installed but broken (e.g. no libGL for OpenCV)
                 raise MissingDependency(_("{hint}; importing it failed: {error}").format(hint=_(INSTALL_HINT), error=exc)) from None
-            _engine = RapidOCR(params=dict(_PARAMS))
+            params = dict(_PARAMS)
+            if _threads:
+                params["EngineConfig.onnxruntime.intra_op_num_threads"] = _threads
+                params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+            _engine = RapidOCR(params=params)
         return _engine
 
 

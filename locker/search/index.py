@@ -7,8 +7,12 @@ can never disagree with the rows. Tables (migration ``m003_search``):
 
 ``search_doc (id, field, exhibit, ref, at, text)``
     searchable text other than chat messages: the dispute's fields, exhibit
-    fields, timeline events, status notes, withdrawal reasons and the text
-    layer of PDF documents (one row per page). Append-only.
+    fields, timeline events, status notes, withdrawal reasons, the text
+    layer of PDF documents (one row per page) and machine-read (OCR) text
+    (field ``ocr``, one row per slice of a picture or page of a PDF: ``ref``
+    is the page number, or minus the slice number). Append-only, except that
+    an exhibit's OCR rows are replaced when it is read again by another engine
+    (then the index gets a new generation, as for ``reread``).
 ``search_fts (t)``
     FTS5, contentless (the text lives in ``search_doc`` and ``chat_message``),
     over the tokens of :func:`locker.search.text.index_text`. Its rowid is a
@@ -190,6 +194,30 @@ def pdf_pages(path: Any) -> tuple[str, ...]:
     from .pdftext import pages
 
     return pages(path)
+
+
+def ocr_engines(conn: Any) -> dict[int, tuple[str, str]]:
+    """Exhibit number → (sha256, engine) of the OCR readings in the index (table ``ocr_indexed``)."""
+    return {n: (sha, eng) for n, sha, eng in dbapi(conn).execute("SELECT exhibit, sha256, engine FROM ocr_indexed")}
+
+
+def index_ocr(conn: Any, number: int, sha256: str, engine: str, parts: Iterable[tuple[int, str]],
+              lines: int, at: str) -> None:
+    """Index the OCR text of exhibit ``number`` (``parts``: (ref, text), ref the page number or minus the
+    slice number), replacing what an earlier reading put there."""
+    con = dbapi(conn)
+    old = con.execute("SELECT id, text FROM search_doc WHERE field = 'ocr' AND exhibit = ?", (number,)).fetchall()
+    if old:
+        con.executemany("INSERT INTO search_fts (search_fts, rowid, t) VALUES ('delete', ?, ?)",
+                        [(i, index_text(t or "")) for i, t in old])
+        con.execute("DELETE FROM search_doc WHERE field = 'ocr' AND exhibit = ?", (number,))
+        # Rows went away: the catalog must copy this index afresh, not add to what it has.
+        con.execute("INSERT OR REPLACE INTO search_meta (key, value) VALUES ('generation', ?)", (_token_hex(8),))
+    found = con.execute("SELECT captured_at, ingested_at FROM exhibit WHERE number = ?", (number,)).fetchone()
+    when = (found[0] or found[1]) if found else at
+    _add_docs(con, [(TIER_EVENT, "ocr", number, ref, when, text) for ref, text in parts])
+    con.execute("INSERT OR REPLACE INTO ocr_indexed (exhibit, sha256, engine, lines, at) VALUES (?, ?, ?, ?, ?)",
+                (number, sha256, engine, lines, at))
 
 
 # --- whole-database operations -----------------------------------------------

@@ -37,11 +37,12 @@ class ExhibitDetail:
     derived: Derivation | None  # None when none was made yet
     history: tuple[history.Change, ...] = ()  # corrections of its fields and messages, oldest first
     facts: dict[str, Any] | None = None  # order facts OCR read from it (services.ocrchat.stored_facts)
+    reading: dict[str, Any] | None = None  # its OCR reading (machine-read text), when it was read
 
 
 def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
     """One exhibit for ``locker show DISPUTE N``: with its messages if a chat, and its derived files."""
-    from . import chat, derivatives, ocrchat
+    from . import chat, derivatives, ocr, ocrchat
 
     opened = disputes.resolve(home, ref)
     with db.reading(opened.engine) as session:
@@ -53,8 +54,9 @@ def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
         messages = chat.load(session, number)  # a chat's, or those OCR read from a screenshot
         facts = ocrchat.stored_facts(session.connection(), number)
         changes = history.of_exhibit(session.connection(), number)
+    reading = ocr.latest(opened.dir, exhibit.sha256) if ocr.readable(exhibit.mime, exhibit.kind) else None
     return ExhibitDetail(dispute, exhibit, tuple(MessageView.of(m) for m in messages),
-                         derivatives.existing(opened.dir, exhibit), changes, facts)
+                         derivatives.existing(opened.dir, exhibit), changes, facts, reading)
 
 
 def withdraw(home: Home, ref: str, number: int, reason: str) -> ExhibitView:

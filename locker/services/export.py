@@ -124,11 +124,23 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     ddir = opened.dir
     tz_name = prof.tz or zone_name(local_zone())  # an IANA name where the machine has one
     final = output.target(home, ddir, options.output, lang, tz_name, force=options.force)
+    # Pictures not read by OCR yet are read first (derived data; with the extra missing the pack is made
+    # all the same, and a warning says that OCR was not run and how to get it).
+    from . import ocr
+
+    readings, ocr_note = ocr.run_if_missing(home, ddir, progress)
+    if readings is not None and progress is not None and hasattr(progress, "stop"):
+        progress.stop()  # the pack's bar starts afresh
     work = _Work(final.parent)
     try:
-        return _export(opened, _Job(options, lang, max_size, tz_name, prof), final, work, progress)
+        result = _export(opened, _Job(options, lang, max_size, tz_name, prof), final, work, progress)
     finally:
         work.remove()
+    if ocr_note:
+        from dataclasses import replace
+
+        result = replace(result, warnings=(*result.warnings, ocr_note))
+    return result
 
 
 @dataclass(frozen=True)

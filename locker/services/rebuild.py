@@ -18,6 +18,8 @@ class RebuildResult:
     made: tuple[Derivation, ...]
     failed: tuple[tuple[int, str], ...]
     skipped: int
+    ocr: Any = None  # services.ocr.OcrResult when pictures were read (the ocr extra), else None
+    notes: tuple[str, ...] = ()  # e.g. that OCR was not run, and how to get it
 
 
 def rebuild(home: Home, ref: str, progress: Any = None) -> RebuildResult:
@@ -42,4 +44,14 @@ def rebuild(home: Home, ref: str, progress: Any = None) -> RebuildResult:
             failed.append((exhibit.number, err.message))
         if progress:
             progress.advance(exhibit.size, exhibit.original_name)
-    return RebuildResult(ddir.slug, tuple(made), tuple(failed), len(detail.exhibits) - len(todo))
+    # OCR readings are derived files too: those not made yet are read now (one reading per object and
+    # engine, so what is filed already is kept; with the extra missing, a note says how to get it).
+    from . import ocr
+
+    if progress is not None and hasattr(progress, "stop"):
+        progress.stop()  # the reading has a bar of its own
+    readings, note = ocr.run_if_missing(home, ddir, progress)
+    if readings is not None:
+        failed += [(n, f"OCR: {why}") for n, why in readings.failed]
+    return RebuildResult(ddir.slug, tuple(made), tuple(failed), len(detail.exhibits) - len(todo), readings,
+                         (note,) if note and readings is None else ())

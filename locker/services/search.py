@@ -40,6 +40,7 @@ class Hit:
     at: str | None
     snippet: tuple[tuple[str, bool], ...]  # (text, is_match) segments
     withdrawn: bool = False
+    ref: int | None = None  # what the row's ref says: a PDF page, an OCR page (+n) or slice (-n), …
 
     @property
     def snippet_text(self) -> str:
@@ -109,8 +110,8 @@ def search(home: Home, query: str, *, platform: str | None = None, status: str |
         found, more = _in_one(home, home.locate(dispute).slug, q, filters, limit)
     else:
         found, more = _everywhere(home, q, filters, limit, notices)
-    hits = tuple(Hit(f.slug, f.dispute_title, f.exhibit, f.field, f.at, search_text.snippet(f.text, q), f.withdrawn)
-                 for f in found)
+    hits = tuple(Hit(f.slug, f.dispute_title, f.exhibit, f.field, f.at, search_text.snippet(f.text, q), f.withdrawn,
+                     f.ref) for f in found)
     return SearchResult(query, hits, more, tuple(notices))
 
 
