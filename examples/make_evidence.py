@@ -11,7 +11,7 @@ in chat. Everything here is drawn by this script (no third-party images):
     chat_merchant.txt               chat export, UTF-8
     invoice.pdf                     one-page e-invoice (sample), CJK font embedded
     Screenshot_20250504-101500.png  the next morning's chat with the shop, 1080x2340: a chat
-                                    held only as a screenshot (`locker transcribe` reads it
+                                    held only as a screenshot (`locker ocr` reads it
                                     into machine-read messages; drawn by examples/screens.py)
 
 Usage:  python examples/make_evidence.py [OUT_DIR]   (default examples/evidence/)

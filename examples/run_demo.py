@@ -65,7 +65,7 @@ def main() -> None:
     locker("status", "earbuds", "negotiating", "--note", "商家拒绝退款")
     # The chat held only as a screenshot (and the order page) read by OCR: machine-read messages and
     # order facts, printed in the pack after the pictures.
-    locker("transcribe", "earbuds")
+    locker("ocr", "earbuds")
     locker("show", "earbuds", "6")
     locker("show", "earbuds")
     locker("verify", "earbuds")

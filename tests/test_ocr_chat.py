@@ -146,10 +146,16 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> dict:
     opened_json = run_locker("new", "耳机退款二", "--slug", "ear2", "--from-screenshot", order, "--json",
                              home=home, check=True)
     run_locker("add", "ear", shot2, shot1, home=home, check=True)
-    read = run_locker("transcribe", "ear", "--json", home=home, check=True)
-    again = run_locker("transcribe", "ear", "--json", home=home, check=True)
+    read = run_locker("ocr", "ear", "--json", home=home, check=True)  # reads, then transcribes what it read
+    again = run_locker("ocr", "ear", "--json", home=home, check=True)
+    # A dispute typed by hand, then filled from its order page: `edit --from-exhibit N`.
+    run_locker("new", "耳机退款三", "--slug", "ear3", "--order-id", "999", home=home, check=True)
+    run_locker("add", "ear3", order, home=home, check=True)
+    run_locker("ocr", "ear3", home=home, check=True)
+    filled = run_locker("edit", "ear3", "--from-exhibit", "1", "--amount", "188.00", home=home, check=True)
     return {"home": home, "root": root, "opened": opened, "opened_json": json.loads(opened_json.stdout),
-            "read": json.loads(read.stdout), "again": json.loads(again.stdout)}
+            "read": json.loads(read.stdout)["transcribed"], "again": json.loads(again.stdout)["transcribed"],
+            "filled": filled}
 
 
 def locker_json(flow: dict, *args: object) -> dict:
@@ -173,6 +179,23 @@ def test_new_from_screenshot_fills_empty_fields_and_says_so(flow) -> None:  # no
     assert names["order_id"]["value"] == "250501123456789" and len(names["order_id"]["box"]) == 4
     human = run_locker("show", "ear", "1", home=flow["home"], check=True).stdout
     assert "order facts (machine-read by OCR" in human and "250501123456789" in human
+
+
+@pytest.mark.slow
+def test_edit_from_exhibit_fills_only_empty_fields_and_says_each(flow) -> None:  # noqa: ANN001
+    said = flow["filled"].stderr
+    assert "filled --merchant 优品数码旗舰店" in said and "filled --purchased-on 2025-05-01" in said
+    assert "kept --order-id 999" in said  # it held a value: never overwritten
+    assert "kept --amount 188.00 as typed" in said  # typed on the same command line: it wins
+    shown = locker_json(flow, "show", "ear3")
+    assert (shown["order_id"], shown["amount"], shown["merchant"], shown["purchased_on"]) == (
+        "999", "188.00", "优品数码旗舰店", "2025-05-01")
+    log = locker_json(flow, "log", "ear3")
+    edits = [e for e in log["entries"] if e["action"] == "dispute.edited"] if isinstance(log, dict) else \
+        [e for e in log if e["action"] == "dispute.edited"]
+    assert len(edits) == 1  # one custody entry for the whole fill, with old and new values
+    ran = run_locker("verify", "ear3", home=flow["home"])
+    assert ran.returncode == 0, ran.stdout + ran.stderr
 
 
 @pytest.mark.slow

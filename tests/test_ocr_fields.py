@@ -123,9 +123,10 @@ def test_json_documents_match_their_schemas(cli, held) -> None:  # noqa: ANN001
 
     check(cli("show", "ear", "1", "--json").json, "show-exhibit")
     check(cli("show", "ear", "2", "--json").json, "show-exhibit")
-    ran = cli("transcribe", "ear", "2", "--json")  # reads the stored (plain) picture: no chat on it
+    ran = cli("ocr", "ear", "2", "--json")  # reads the stored (plain) picture: no chat on it
     assert ran.code == 0, ran.err
-    check(ran.json, "transcribe")
+    check(ran.json, "ocr")
+    check(ran.json["transcribed"], "transcribe")
     assert json.dumps(ran.json)
 
 

@@ -40,6 +40,10 @@ def edit(
                                           help=N_("With N and --text: correct message K of a chat, numbered as "
                                                   "`locker show DISPUTE N` lists them.")),
     text: Optional[str] = typer.Option(None, "--text", help=N_("With --message: the message's corrected text.")),
+    from_exhibit: Optional[int] = typer.Option(
+        None, "--from-exhibit", metavar="N",
+        help=N_("Fill the dispute's empty fields from the order facts OCR read from exhibit N (an order page read by "
+                "`locker ocr`): each filled field is printed, a field that holds a value is kept, a value typed here wins.")),
     json_out: bool = JsonOpt,
 ) -> None:
     from ..errors import UsageError
@@ -54,8 +58,30 @@ def edit(
         if wrong:
             raise UsageError(_("{options}: only with an exhibit's number (locker edit DISPUTE N …)").format(
                 options=_options(wrong)))
-        result = editing.edit_dispute(_home(), dispute, title=title, **facts)
+        proposal = None
+        if from_exhibit is not None:
+            proposal = _fill_from_exhibit(dispute, from_exhibit, facts, json_out)
+        if proposal is not None and title is None and all(v is None for v in facts.values()):
+            result = editing.Edited(proposal.slug, None, None, (), None)  # nothing empty it could fill
+        else:
+            result = editing.edit_dispute(_home(), dispute, title=title, **facts)
+        if json_out:
+            from ..render import emit_json
+
+            doc = edit_doc(result)
+            if proposal is not None:
+                doc["from_exhibit"] = {
+                    "exhibit": proposal.exhibit,
+                    "filled": {f: dict(p) for f, p in proposal.fill.items() if facts.get(f) == p["value"]},
+                    "kept": {f: {"current": now, "read": read} for f, (now, read) in proposal.skipped.items()},
+                }
+            emit_json(doc)
+        else:
+            print_edited(result)
+        return
     else:
+        if from_exhibit is not None:
+            raise UsageError(_("--from-exhibit fills the dispute's own fields: give no exhibit number before it"))
         wrong = [k for k, v in facts.items() if v is not None]
         if wrong:
             raise UsageError(_("{options}: a fact of the dispute, not of an exhibit (locker edit DISPUTE …)").format(
@@ -73,6 +99,33 @@ def edit(
         emit_json(edit_doc(result))
     else:
         print_edited(result)
+
+
+def _fill_from_exhibit(dispute: str, number: int, facts: dict[str, Optional[str]], json_out: bool) -> Any:
+    """``--from-exhibit N``: the empty dispute fields exhibit N's order facts can fill go into
+    ``facts`` (a value typed on the command line wins), each said on stderr before it is written."""
+    from ..render import print_warning, safe
+    from ..services import ocrchat
+
+    proposal = ocrchat.propose_fields(_home(), dispute, number)
+    for field, fact in proposal.fill.items():
+        option = "--" + field.replace("_", "-")
+        if field not in facts:
+            continue
+        if facts[field] is not None:
+            if not json_out:
+                print_warning(_("kept {option} {value} as typed (exhibit {n} says {read})").format(
+                    option=option, value=facts[field], n=number, read=fact["value"]))
+            continue
+        facts[field] = str(fact["value"])
+        if not json_out:
+            typer.echo(safe(_("filled {option} {value}  (read from exhibit {n}: {text})").format(
+                option=option, value=fact["value"], n=number, text=fact.get("text", ""))), err=True)
+    for field, (now, read) in proposal.skipped.items():
+        if not json_out:
+            typer.echo(safe(_("kept --{field} {value} (it holds a value; exhibit {n} says {read})").format(
+                field=field.replace("_", "-"), value=now, n=number, read=read)), err=True)
+    return proposal
 
 
 def _options(names: list[str]) -> str:

@@ -42,6 +42,8 @@ def ocr(
 
 def ocr_doc(result: Any) -> dict[str, Any]:
     """The ``locker ocr --json`` document (schemas/ocr.schema.json)."""
+    from .ocrchat import transcribe_doc
+
     return {
         "slug": result.slug,
         "engine": result.engine,
@@ -51,11 +53,13 @@ def ocr_doc(result: Any) -> dict[str, Any]:
         "not_readable": list(result.not_readable),
         "workers": result.workers,
         "seconds": result.seconds,
+        "transcribed": None if result.transcribed is None else transcribe_doc(result.transcribed),
     }
 
 
 def print_ocr(result: Any) -> None:
     from ..render import _console, _text, print_error
+    from .ocrchat import print_transcribed
 
     console = _console()
     for d in result.done:
@@ -74,6 +78,8 @@ def print_ocr(result: Any) -> None:
         console.print(_text(_("{read} read now, {kept} read before, in {seconds:.1f} s ({engine})").format(
             read=result.read_now, kept=len(result.done) - result.read_now, seconds=result.seconds,
             engine=result.engine)))
+    if result.transcribed is not None:
+        print_transcribed(result.transcribed)
 
 
 # --- ``show DISPUTE N``: the machine-read text of one exhibit ---------------------------------------

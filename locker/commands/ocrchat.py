@@ -1,17 +1,16 @@
-"""Machine-read meaning: ``locker transcribe`` (chat screenshots into messages, order pages into
-facts), the facts in ``show DISPUTE N``, and ``new --from-screenshot``'s report of what it filled.
-
-``transcribe`` stands until the OCR pipeline (``locker ocr``) calls
-:func:`locker.services.ocrchat.transcribe` with its readings itself.
+"""Machine-read meaning as the command line shows it: what ``locker ocr`` found its readings to be
+(chat screenshots into messages, order pages into facts: :func:`locker.services.ocrchat.transcribe`,
+called by :mod:`locker.services.ocr`), the facts in ``show DISPUTE N``, and
+``new --from-screenshot``'s report of what it filled.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 import typer
 
-from ..cli import JsonOpt, _home, app
+from ..cli import _home
 from ..i18n import N_, _
 
 FACT_NAMES = {"order_id": N_("order number"), "amount": N_("amount paid"), "merchant": N_("shop"),
@@ -21,20 +20,10 @@ FIELD_NAMES = {"order_id": "--order-id", "amount": "--amount", "merchant": "--me
                "purchased_on": "--purchased-on", "platform": "--platform"}
 
 
-@app.command(help=N_("Read chat screenshots into machine-read messages and order pages into order facts (OCR)."))
-def transcribe(
-    dispute: str = typer.Argument(..., metavar="DISPUTE", help=N_("The dispute (its slug or a unique prefix).")),
-    numbers: Optional[List[int]] = typer.Argument(None, metavar="N…",
-                                                  help=N_("Exhibit numbers (default: every screenshot and photo).")),
-    json_out: bool = JsonOpt,
-) -> None:
+def print_transcribed(result: Any) -> None:
+    """One line per picture read for meaning: a chat, an order page, or neither; and what was not read."""
     from .. import render
-    from ..services import ocrchat
 
-    result = ocrchat.transcribe(_home(), dispute, numbers or ())
-    if json_out:
-        render.emit_json(transcribe_doc(result))
-        return
     for r in result.exhibits:
         if r.layout == "chat":
             line = _("exhibit {n}: chat with {who}: {count} machine-read message(s)").format(

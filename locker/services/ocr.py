@@ -34,7 +34,7 @@ import hashlib
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -79,6 +79,7 @@ class OcrResult:
     workers: int = 1
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    transcribed: Any = None  # services.ocrchat.Transcribed: chats and order pages found in the readings
 
     @property
     def ok(self) -> bool:
@@ -292,7 +293,35 @@ def run(home: Home, ref: str, numbers: tuple[int, ...] = (), progress: Any = Non
     # Found the way search finds it (plain sqlite3 from here on): SQLModel's import would add ~0.9 s,
     # a third of what reading one screenshot may take.
     ddir = home.locate(ref)
-    return _run(ddir, numbers, progress, started)
+    result = _run(ddir, numbers, progress, started)
+    return replace(result, transcribed=transcribe_readings(home, ddir))
+
+
+def transcribe_readings(home: Home, ddir: DisputeDir) -> Any:
+    """Chat screenshots into machine-read messages and order pages into order facts
+    (:func:`locker.services.ocrchat.transcribe`), from the readings filed for the dispute's pictures:
+    all of them at once, so that screenshots of one conversation become one; nothing is read twice.
+    None when no picture has a reading by the installed engine."""
+    from ..db import connect
+    from ..ocr import engine
+    from . import ocrchat
+
+    engine_id = engine.engine_id()
+    con = connect(ddir.db)
+    try:
+        targets = _targets(con)
+    finally:
+        con.close()
+    readings: dict[int, Any] = {}
+    for t in targets:
+        if t.withdrawn or not t.mime.startswith("image/") or not readable(t.mime, t.kind):
+            continue
+        manifest = existing(ddir, t.sha256, engine_id)
+        if manifest is not None:
+            readings[t.number] = ocrchat.pages_from_manifest(manifest)
+    if not readings:
+        return None
+    return ocrchat.transcribe(home, ddir.slug, sorted(readings), readings=readings)
 
 
 def _run(ddir: DisputeDir, numbers: tuple[int, ...], progress: Any, started: float) -> OcrResult:
@@ -382,6 +411,7 @@ def run_if_missing(home: Home, ddir: DisputeDir, progress: Any = None) -> tuple[
     except MissingDependency as err:
         return None, f"OCR was not run on {len(todo)} picture(s): {err.message}"
     result = _run(ddir, (), progress, time.perf_counter())
+    result = replace(result, transcribed=transcribe_readings(home, ddir))
     note = None
     if result.failed:
         note = "OCR could not read " + "; ".join(f"exhibit {n}: {why}" for n, why in result.failed)
