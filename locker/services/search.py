@@ -110,6 +110,11 @@ def search(home: Home, query: str, *, platform: str | None = None, status: str |
         found, more = _in_one(home, home.locate(dispute).slug, q, filters, limit)
     else:
         found, more = _everywhere(home, q, filters, limit, notices)
+    # A chat screenshot's words are indexed twice: as the raw lines OCR read (field "ocr") and as the
+    # messages made of them ("ocr_message"). Where a message of that exhibit matches, its raw line is
+    # the same text again: shown once, as the message.
+    as_messages = {(f.slug, f.exhibit) for f in found if f.field == "ocr_message"}
+    found = [f for f in found if not (f.field == "ocr" and (f.slug, f.exhibit) in as_messages)]
     hits = tuple(Hit(f.slug, f.dispute_title, f.exhibit, f.field, f.at, search_text.snippet(f.text, q), f.withdrawn,
                      f.ref) for f in found)
     return SearchResult(query, hits, more, tuple(notices))
