@@ -130,7 +130,7 @@ def connect_writer(path: Path) -> sqlite3.Connection:
         _on_connect(con, None)
     except sqlite3.DatabaseError as err:
         con.close()
-        raise LockerError(f"cannot open the dispute database: {err}", path=str(path)) from None
+        raise LockerError(_("cannot open the dispute database: {error}").format(error=err), path=str(path)) from None
     return con
 
 

@@ -513,7 +513,8 @@ def print_search(result: Any) -> None:
         field = _(_FIELD_NAMES.get(h.field, h.field))
         if h.field == "ocr" and isinstance(getattr(h, "ref", None), int) and h.ref:
             where_in = _("page {n}") if h.ref > 0 else _("slice {n}")
-            field = f"{_('machine-read text (OCR)')}, {where_in.format(n=abs(h.ref))}"
+            ocr_text = _("machine-read text (OCR)")
+            field = f"{ocr_text}, {where_in.format(n=abs(h.ref))}"
         lines.append(paint(safe(h.dispute), "bold")
                      + paint(safe(f"  {where} · {field}" + (f" · {_when(h.at, offset=False)}" if h.at else "")
                                   + (_("  [withdrawn]") if h.withdrawn else "")), "dim"))

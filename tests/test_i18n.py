@@ -307,4 +307,4 @@ def test_a_wheel_built_from_the_repository_carries_the_compiled_catalog(tmp_path
     with zipfile.ZipFile(wheel) as z:
         mo = z.read("locker/locale/zh/LC_MESSAGES/locker.mo")
     catalog = gettext.GNUTranslations(io.BytesIO(mo))
-    assert catalog.gettext("no dispute named {ref!r} (see `locker list`)") == "没有名为 {ref!r} 的纠纷（参见 `locker list`）"
+    assert catalog.gettext("no dispute named {name} (see `locker list`)") == "没有名为 {name} 的纠纷（参见 `locker list`）"

@@ -85,16 +85,17 @@ def require() -> None:
     """Raise MissingDependency (saying how to install the extra) unless the engine can be imported;
     finds the modules without importing them (onnxruntime and OpenCV take a second and 100 MB)."""
     if not available():
-        raise MissingDependency(INSTALL_HINT)
+        raise MissingDependency(_(INSTALL_HINT))
     from importlib.util import find_spec
 
     for name in ("rapidocr", "onnxruntime"):
         try:
             found = find_spec(name)
         except (ImportError, ValueError) as exc:
-            raise MissingDependency(f"{INSTALL_HINT}; importing {name} failed: {exc}") from None
+            raise MissingDependency(_("{hint}; importing {name} failed: {error}").format(
+                hint=_(INSTALL_HINT), name=name, error=exc)) from None
         if found is None:
-            raise MissingDependency(INSTALL_HINT)
+            raise MissingDependency(_(INSTALL_HINT))
 
 
 def engine_id() -> str:

@@ -376,8 +376,9 @@ def ics(deadlines: Sequence[DeadlineView], now: datetime, *, calendar_name: str)
             n=d.id, slug=d.dispute, title=d.dispute_title)
         if d.exhibits:
             description += " " + _("Exhibits: {numbers}.").format(numbers=", ".join(map(str, d.exhibits)))
+        category = _("deadline")
         lines += [f"SUMMARY:{ics_escape(summary)}", f"DESCRIPTION:{ics_escape(description)}",
-                  "TRANSP:TRANSPARENT", "STATUS:CONFIRMED", f"CATEGORIES:{ics_escape(_('deadline'))}"]
+                  "TRANSP:TRANSPARENT", "STATUS:CONFIRMED", f"CATEGORIES:{ics_escape(category)}"]
         if not d.done:
             lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{ics_escape(summary)}", f"TRIGGER:{trigger}",
                       "END:VALARM"]
@@ -441,7 +442,7 @@ class Escalation:
 
 def _texts(value: object, where: str) -> Texts:
     if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("en", "zh")):
-        raise LockerError(f"escalation.toml: {where} needs an en and a zh text")
+        raise LockerError(_("escalation.toml: {where} needs an en and a zh text").format(where=where))
     return {"en": value["en"].strip(), "zh": value["zh"].strip()}
 
 
@@ -461,16 +462,17 @@ def parse_rules(data: Mapping[str, Any]) -> Escalation:
     known = {s.id for s in steps}
     for r in data.get("rule", []):
         if r.get("unit") not in UNITS or type(r.get("period")) is not int or not r.get("source"):
-            raise LockerError(f"escalation.toml: rule {r.get('id')} needs a period, a unit of {UNITS} and a source")
+            raise LockerError(_("escalation.toml: rule {rule} needs a period, a unit of {units} and a source").format(
+                rule=r.get("id"), units=UNITS))
         if not set(r.get("steps", [])) <= known:
-            raise LockerError(f"escalation.toml: rule {r['id']} names an unknown step")
+            raise LockerError(_("escalation.toml: rule {rule} names an unknown step").format(rule=r["id"]))
         rules.append(Rule(str(r["id"]), _texts(r.get("title"), f"rule {r['id']} title"),
                           _texts(r.get("text"), f"rule {r['id']} text"),
                           _texts(r.get("from"), f"rule {r['id']} from"), str(r["source"]), r["period"], r["unit"],
                           tuple(r.get("from_events", [])), r.get("from_field"), tuple(r.get("steps", []))))
     finished = data.get("finished")
     if not isinstance(finished, list) or not steps:
-        raise LockerError("escalation.toml: needs its steps and a top-level finished = [statuses]")
+        raise LockerError(_("escalation.toml: needs its steps and a top-level finished = [statuses]"))
     return Escalation(tuple(steps), tuple(rules), tuple(finished),
                       _texts(data.get("platform_note"), "platform_note"), _texts(data.get("disclaimer"), "disclaimer"))
 

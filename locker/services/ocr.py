@@ -40,6 +40,7 @@ from typing import Any, Iterator
 
 from .. import derived, store
 from ..errors import LockerError, MissingDependency, NotFound
+from ..i18n import _
 from ..paths import DisputeDir, Home
 
 KEY_VERSION = 1
@@ -337,7 +338,7 @@ def _run(ddir: DisputeDir, numbers: tuple[int, ...], progress: Any, started: flo
             by_number = {t.number: t for t in every}
             missing = [n for n in numbers if n not in by_number]
             if missing:
-                raise NotFound(f"{ddir.slug} has no exhibit {missing[0]}")
+                raise NotFound(_("{slug} has no exhibit {n}").format(slug=ddir.slug, n=missing[0]))
             chosen = [by_number[n] for n in dict.fromkeys(numbers)]
             not_readable = tuple(t.number for t in chosen if not readable(t.mime, t.kind))
             chosen = [t for t in chosen if readable(t.mime, t.kind)]
@@ -405,14 +406,15 @@ def run_if_missing(home: Home, ddir: DisputeDir, progress: Any = None) -> tuple[
     if not todo:
         return None, None
     if not engine.available():
-        return None, f"OCR was not run on {len(todo)} picture(s): {engine.INSTALL_HINT}"
+        return None, _("OCR was not run on {n} picture(s): {reason}").format(n=len(todo), reason=_(engine.INSTALL_HINT))
     try:
         engine.require()
     except MissingDependency as err:
-        return None, f"OCR was not run on {len(todo)} picture(s): {err.message}"
+        return None, _("OCR was not run on {n} picture(s): {reason}").format(n=len(todo), reason=err.message)
     result = _run(ddir, (), progress, time.perf_counter())
     result = replace(result, transcribed=transcribe_readings(home, ddir))
     note = None
     if result.failed:
-        note = "OCR could not read " + "; ".join(f"exhibit {n}: {why}" for n, why in result.failed)
+        note = _("OCR could not read {exhibits}").format(exhibits="; ".join(
+            _("exhibit {n}: {reason}").format(n=n, reason=why) for n, why in result.failed))
     return result, note

@@ -26,6 +26,7 @@ from typing import Any
 
 from .. import custody, db, domain
 from ..errors import LockerError, NotFound, UsageError
+from ..i18n import _
 from ..paths import Home
 from ..values import now_utc
 from . import chat as chat_service
@@ -128,11 +129,11 @@ def read_file(path: str | Path) -> Any:
 
     p = Path(path)
     if not p.is_file():
-        raise UsageError(f"{p}: no such file")
+        raise UsageError(_("{path}: no such file").format(path=p))
     try:
         pages = read_picture(p)
     except (OSError, ValueError) as err:
-        raise LockerError(f"{p}: cannot be read as a picture: {err}", path=str(p)) from None
+        raise LockerError(_("{path}: cannot be read as a picture: {reason}").format(path=p, reason=err), path=str(p)) from None
     found = facts_from_reading(_whole(pages), require_title=False)
     return found, pages
 
@@ -174,7 +175,7 @@ def transcribe(home: Home, ref: str, numbers: Sequence[int] = (), *,
     by_number = {r.number: r for r in rows}
     for n in numbers:
         if n not in by_number:
-            raise NotFound(f"{opened.slug} has no exhibit {n}")
+            raise NotFound(_("{slug} has no exhibit {n}").format(slug=opened.slug, n=n))
     chosen = [by_number[n] for n in numbers] if numbers else \
         [r for r in rows if r.kind in PICTURE_KINDS and not r.withdrawn]
     skipped: list[tuple[int, str]] = []
@@ -403,11 +404,12 @@ def propose_fields(home: Home, ref: str, number: int) -> Proposal:
     opened = disputes.resolve(home, ref)
     with db.reading(opened.engine) as session:
         if exhibit_service.get_exhibit(session, number) is None:
-            raise NotFound(f"{opened.slug} has no exhibit {number}")
+            raise NotFound(_("{slug} has no exhibit {n}").format(slug=opened.slug, n=number))
         dispute = DisputeView.of(disputes._one_dispute(session))
         stored = stored_facts(session.connection(), number)
     if stored is None or not stored["facts"]:
-        raise UsageError(f"exhibit {number} of {opened.slug} has no order facts read from it (an order page read by `locker ocr`)")
+        raise UsageError(_("exhibit {n} of {slug} has no order facts read from it (an order page read by `locker ocr`)").format(
+            n=number, slug=opened.slug))
     current = {name: getattr(dispute, name) for name in domain.DISPUTE_FIELDS}
     fill, skipped = fields_from_facts(stored, current)
     return Proposal(opened.slug, number, fill, skipped)
