@@ -123,10 +123,31 @@ def set_threads(threads: int) -> None:
             _engine = None
 
 
+def _return_memory() -> None:
+    """Have glibc give large freed blocks back to the system (mmap above 1 MiB, trim above 8 MiB)
+    instead of its default, which raises the mmap threshold as blocks are freed: the engine's many
+    differently sized buffers then fragment the heap. Measured on 9 screenshots in one process (one
+    thread, load 5): peak 564–577 MB by default, 419 MB with this, for about 10 % more CPU (128 KiB
+    thresholds: 414 MB, 20 % more). Elsewhere than glibc, nothing happens."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
+        libc.mallopt(m_mmap_threshold, 1 << 20)
+        libc.mallopt(m_trim_threshold, 8 << 20)
+    except (OSError, AttributeError):  # not glibc (musl, say)
+        pass
+
+
 def _get_engine() -> Any:
     global _engine
     with _lock:
         if _engine is None:
+            _return_memory()
             if not available():
                 raise MissingDependency(_(INSTALL_HINT))
             try:
