@@ -46,6 +46,8 @@ WRITTEN = {
     "m002_chat_messages": "the messages of a chat export, counted and hashed in its exhibit.added entry",
     "m003_search": "the search index, written with each change",
     "m004_custody_head": "custody-head.json beside the database, naming the newest custody entry",
+    "m006_deadlines": "an empty deadline table (the fixture's locker had no deadlines yet)",
+    "m007_ocr": "an empty ocr_indexed table (nothing was read by OCR yet)",
 }
 
 

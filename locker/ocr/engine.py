@@ -21,7 +21,7 @@ INSTALL_HINT = N_("OCR needs the optional extra: pip install 'locker[ocr]' (rapi
 # detection, no angle classifier (screenshots are upright).
 _PARAMS: dict[str, Any] = {
     "Global.use_cls": False,
-    "Global.log_level": "warning",
+    "Global.log_level": "error",  # its warnings ("detection result is empty") would reach the user's terminal
     "Det.limit_type": "max",
     "Det.limit_side_len": 1280,
 }
