@@ -28,7 +28,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, REPO / "examples" / "run_demo.py", "--home", home,
                            "--evidence", tmp_path / "evidence"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "earbuds: OK — 6 objects re-hashed, custody log intact" in proc.stdout
+    # The demo's profile says zh (for its pack), and the command line speaks the profile's language.
+    assert "earbuds：正常 — 已重新计算 6 个对象的哈希，保管日志完整" in proc.stdout
     shown = json.loads(run_locker("show", "earbuds", "--json", home=home, check=True).stdout)
     kinds = {e["original_name"]: (e["kind"], e["captured_at"], e["captured_at_source"]) for e in shown["exhibits"]}
     assert kinds == {
