@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .domain import Entry
+from .i18n import _
 
 FORMAT_VERSION = 1
 GENESIS = "0" * 64
@@ -99,23 +100,26 @@ def check_chain(rows: Sequence[Any]) -> list[ChainProblem]:
     for row in rows:
         if row.seq != expected_seq:
             problems.append(
-                ChainProblem(row.seq, "custody_sequence", f"entry {row.seq} found where entry {expected_seq} belongs")
+                ChainProblem(row.seq, "custody_sequence", _("entry {seq} found where entry {expected} belongs").format(
+                    seq=row.seq, expected=expected_seq))
             )
         if row.prev_hash != prev:
             problems.append(
-                ChainProblem(row.seq, "custody_link", f"entry {row.seq} does not follow the entry before it")
+                ChainProblem(row.seq, "custody_link", _("entry {seq} does not follow the entry before it").format(seq=row.seq))
             )
         try:
             payload = json.loads(row.payload)
         except ValueError:
-            problems.append(ChainProblem(row.seq, "custody_entry_altered", f"entry {row.seq} payload is not JSON"))
+            problems.append(ChainProblem(row.seq, "custody_entry_altered", _("entry {seq} payload is not JSON").format(seq=row.seq)))
         else:
             doc = entry_document(row.seq, row.at, row.actor, row.action, payload, row.prev_hash, row.v)
             if row.v != FORMAT_VERSION:
-                problems.append(ChainProblem(row.seq, "custody_entry_altered", f"entry {row.seq} has unknown format v{row.v}"))
+                problems.append(ChainProblem(row.seq, "custody_entry_altered", _("entry {seq} has unknown format v{version}").format(
+                    seq=row.seq, version=row.v)))
             elif entry_hash(doc) != row.hash:
                 problems.append(
-                    ChainProblem(row.seq, "custody_entry_altered", f"entry {row.seq} ({row.action}) does not match its hash")
+                    ChainProblem(row.seq, "custody_entry_altered", _("entry {seq} ({action}) does not match its hash").format(
+                    seq=row.seq, action=row.action))
                 )
         prev = row.hash
         expected_seq = row.seq + 1
@@ -204,18 +208,21 @@ def check_head(head: Head | None, rows: Sequence[Any]) -> list[ChainProblem]:
     """Does the chain in the database still contain the head recorded outside it?"""
     if head is None:
         return [ChainProblem(None, "custody_head_missing",
-                             f"no {HEAD_NAME} beside the database, so a rollback of the database cannot be "
-                             "detected (disputes made before locker recorded it have none; the next change writes it)")]
+                             _("no {name} beside the database, so a rollback of the database cannot be "
+                               "detected (disputes made before locker recorded it have none; the next change writes it)"
+                               ).format(name=HEAD_NAME))]
     last = rows[-1].seq if rows else 0
     if head.seq > last:
         return [ChainProblem(head.seq, "database_rolled_back",
-                             f"the custody log ends at entry {last}, but entry {head.seq} was written on {head.at}: "
-                             "the database is an older copy, or its newest entries were removed")]
+                             _("the custody log ends at entry {last}, but entry {seq} was written on {at}: "
+                               "the database is an older copy, or its newest entries were removed"
+                               ).format(last=last, seq=head.seq, at=head.at))]
     for row in rows:
         if row.seq == head.seq:
             if row.hash != head.hash:
                 return [ChainProblem(head.seq, "custody_head_mismatch",
-                                     f"entry {head.seq} is not the entry written on {head.at} "
-                                     f"(hash {head.hash[:12]}…): the log was rewritten or the database replaced")]
+                                     _("entry {seq} is not the entry written on {at} "
+                                       "(hash {hash}…): the log was rewritten or the database replaced"
+                                       ).format(seq=head.seq, at=head.at, hash=head.hash[:12]))]
             return []
-    return [ChainProblem(head.seq, "custody_head_mismatch", f"entry {head.seq} is not in the custody log")]
+    return [ChainProblem(head.seq, "custody_head_mismatch", _("entry {seq} is not in the custody log").format(seq=head.seq))]

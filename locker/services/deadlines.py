@@ -291,17 +291,17 @@ def problems_against_chain(rows: Sequence[StoredRow], recorded: Iterable[domain.
     for row in rows:
         record = expected.pop(row.id if type(row.id) is int else None, None)
         if record is None:
-            problems.append(("row_unrecorded", f"no custody entry records deadline {row.id}"))
+            problems.append(("row_unrecorded", _("no custody entry records deadline {deadline}").format(deadline=row.id)))
             continue
         values = {"due": row.due, "date_only": row.date_only, "text": row.text,
                   "exhibits": _stored_list(row.exhibits), "done_at": row.done_at}
         # date_only is stored as 0/1 and recorded as false/true: 1 == True holds, 2 or "1" == True does not.
         changed = sorted(k for k in values if values[k] != record[k])
         if changed:
-            problems.append(("row_altered", f"deadline {row.id} differs from its custody entry in "
-                             + ", ".join(changed)))
+            problems.append(("row_altered", _("deadline {deadline} differs from its custody entry in {fields}").format(
+                deadline=row.id, fields=", ".join(changed))))
     for number in sorted(expected, key=str):
-        problems.append(("row_missing", f"the custody log records deadline {number} but its row is gone"))
+        problems.append(("row_missing", _("the custody log records deadline {deadline} but its row is gone").format(deadline=number)))
     return problems
 
 

@@ -365,18 +365,19 @@ def check(conn: Any, readings: Sequence[domain.Reading]) -> list[tuple[int | Non
         recorded = [dict(f) for f in entry.facts or ()]
         if row is None:
             if recorded:
-                problems.append((number, "row_missing", "the custody log records order facts read from it, but they are gone"))
+                problems.append((number, "row_missing", _("the custody log records order facts read from it, but they are gone")))
         elif row["facts"] != recorded or row["page"] != entry.page or row["platform"] != entry.platform:
-            problems.append((number, "row_altered", "its machine-read order facts differ from its custody entry"))
+            problems.append((number, "row_altered", _("its machine-read order facts differ from its custody entry")))
     for number in sorted(stored):
-        problems.append((number, "row_unrecorded", "machine-read order facts that no custody entry records"))
+        problems.append((number, "row_unrecorded", _("machine-read order facts that no custody entry records")))
     sources = dict(con.execute(
         "SELECT exhibit, GROUP_CONCAT(DISTINCT source) FROM chat_message GROUP BY exhibit").fetchall())
     for number, found in sorted(sources.items()):
         want = OCR if number in newest else "export"
         if found != want:
             problems.append((number, "messages_altered",
-                             f"its messages are marked {found!r}, the custody log says {want!r}"))
+                             _("its messages are marked {found}, the custody log says {recorded}").format(
+                                 found=repr(found), recorded=repr(want))))
     return problems
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from .. import custody, db, domain, store
 from ..domain import EXHIBIT_FIELDS
 from ..errors import LockerError
+from ..i18n import _
 from ..paths import DisputeDir, Home
 from . import chat, deadlines, disputes, gc, ocrchat
 
@@ -79,7 +80,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             messages = chat.stored_digests(session.connection())
             kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
             deadline_rows = deadlines.stored_rows(session.connection())
-            machine_read = ocrchat.check(session.connection(), [r for _, r in _payloads(chain)])
+            machine_read = ocrchat.check(session.connection(), [r for _e, r in _payloads(chain)])
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
@@ -91,7 +92,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     recorded = _payloads(chain)
     problems += _rows_against_chain(dispute, exhibits, recorded, messages)
     problems += _records_against_chain(dispute, events, exports, recorded)
-    problems += [Problem(None, p, d) for p, d in deadlines.problems_against_chain(deadline_rows, [r for _, r in recorded])]
+    problems += [Problem(None, p, d) for p, d in deadlines.problems_against_chain(deadline_rows, [r for _e, r in recorded])]
     if dispute is not None and dispute.slug != slug:  # a folder copied or moved by hand: said, not an error
         problems.append(Problem(None, "folder_renamed", disputes.folder_note(slug, dispute.slug), severity="warning"))
     problems += [Problem(*found) for found in machine_read]
@@ -123,7 +124,8 @@ def _check_objects(ddir: DisputeDir, exhibits: list[Any], progress: Any) -> tupl
     def check(exhibit: Any) -> Problem | None:
         path = on_disk.get(exhibit.sha256)
         if path is None:
-            return Problem(exhibit.number, "object_missing", f"{exhibit.original_name}: object {exhibit.sha256[:12]}… is gone")
+            return Problem(exhibit.number, "object_missing", _("{name}: object {sha}… is gone").format(
+                name=exhibit.original_name, sha=exhibit.sha256[:12]))
         try:
             digest, size = store.hash_file(path)
         except OSError as err:
@@ -131,10 +133,12 @@ def _check_objects(ddir: DisputeDir, exhibits: list[Any], progress: Any) -> tupl
         if digest != exhibit.sha256:
             return Problem(
                 exhibit.number, "hash_mismatch",
-                f"{exhibit.original_name}: expected {exhibit.sha256}, found {digest}",
+                _("{name}: expected {expected}, found {found}").format(
+                    name=exhibit.original_name, expected=exhibit.sha256, found=digest),
             )
         if size != exhibit.size:
-            return Problem(exhibit.number, "size_mismatch", f"{exhibit.original_name}: expected {exhibit.size} bytes, found {size}")
+            return Problem(exhibit.number, "size_mismatch", _("{name}: expected {expected} bytes, found {found}").format(
+                name=exhibit.original_name, expected=exhibit.size, found=size))
         return None
 
     checked = 0
@@ -156,9 +160,9 @@ def _unreferenced(sha: str, path: Path) -> Problem:
     where = f"objects/{sha[:2]}/{sha[2:]}"
     if gc.is_orphan(sha, path):
         return Problem(None, "object_orphaned",
-                       f"{where} belongs to no exhibit (left by an interrupted add; `locker gc` removes it)",
+                       _("{where} belongs to no exhibit (left by an interrupted add; `locker gc` removes it)").format(where=where),
                        severity="warning")
-    return Problem(None, "object_unexpected", f"{where} belongs to no exhibit and its bytes do not match its name")
+    return Problem(None, "object_unexpected", _("{where} belongs to no exhibit and its bytes do not match its name").format(where=where))
 
 
 Recorded = list[tuple[Any, domain.Reading]]
@@ -191,7 +195,7 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: Recorded,
     added: dict[int | None, domain.ExhibitAdded] = {}
     withdrawn: dict[int | None, str | None] = {}
     status = None
-    for _, reading in recorded:
+    for _entry, reading in recorded:
         if isinstance(reading, domain.ExhibitAdded):
             added[reading.exhibit] = reading
         elif isinstance(reading, domain.ExhibitReread) and reading.exhibit in added:
@@ -219,19 +223,20 @@ def _rows_against_chain(dispute: Any, exhibits: list[Any], recorded: Recorded,
         elif isinstance(reading, domain.StatusChanged):
             status = reading.after
     if dispute is None:
-        problems.append(Problem(None, "dispute_missing", "the dispute row is gone"))
+        problems.append(Problem(None, "dispute_missing", _("the dispute row is gone")))
     elif status is not None and dispute.status != status:
-        problems.append(Problem(None, "row_altered", f"status is {dispute.status!r}, the custody log says {status!r}"))
+        problems.append(Problem(None, "row_altered", _("status is {actual}, the custody log says {recorded}").format(
+            actual=repr(dispute.status), recorded=repr(status))))
     for exhibit in exhibits:
         record = added.pop(exhibit.number, None)
         if record is None:
-            problems.append(Problem(exhibit.number, "row_unrecorded", "no custody entry records this exhibit"))
+            problems.append(Problem(exhibit.number, "row_unrecorded", _("no custody entry records this exhibit")))
             continue
         problems += _exhibit_against_entry(exhibit, record, withdrawn, messages.pop(exhibit.number, (0, None)))
     for number in sorted(added, key=_sort_key):
-        problems.append(Problem(number, "row_missing", "the custody log records this exhibit but its row is gone"))
+        problems.append(Problem(number, "row_missing", _("the custody log records this exhibit but its row is gone")))
     for number in sorted(messages):
-        problems.append(Problem(number, "messages_altered", "chat messages of an exhibit that does not exist"))
+        problems.append(Problem(number, "messages_altered", _("chat messages of an exhibit that does not exist")))
     return problems
 
 
@@ -241,22 +246,23 @@ def _exhibit_against_entry(exhibit: Any, record: domain.ExhibitAdded, withdrawn:
     changed = sorted("exhibit" if k == "number" else k
                      for k in EXHIBIT_FIELDS if getattr(exhibit, k) != record.recorded(k))
     if changed:
-        problems.append(Problem(exhibit.number, "row_altered", "differs from its custody entry in " + ", ".join(changed)))
+        problems.append(Problem(exhibit.number, "row_altered", _("differs from its custody entry in {fields}").format(fields=", ".join(changed))))
     digest = record.messages
     if digest and stored != (digest.count, digest.sha256):
         problems.append(Problem(
             exhibit.number, "messages_altered",
-            f"{stored[0]} stored chat messages do not match the {digest.count} the custody log recorded",
+            _("{stored} stored chat messages do not match the {recorded} the custody log recorded").format(
+                stored=stored[0], recorded=digest.count),
         ))
     elif not digest and stored[0]:
-        problems.append(Problem(exhibit.number, "messages_altered", "chat messages that no custody entry records"))
+        problems.append(Problem(exhibit.number, "messages_altered", _("chat messages that no custody entry records")))
     if bool(exhibit.withdrawn) != (exhibit.number in withdrawn):
-        problems.append(Problem(exhibit.number, "row_altered", "withdrawn flag differs from the custody log"))
+        problems.append(Problem(exhibit.number, "row_altered", _("withdrawn flag differs from the custody log")))
     elif exhibit.withdrawn and exhibit.withdrawn_reason != withdrawn[exhibit.number]:
-        problems.append(Problem(exhibit.number, "row_altered", "withdrawal reason differs from the custody log"))
+        problems.append(Problem(exhibit.number, "row_altered", _("withdrawal reason differs from the custody log")))
     elif not exhibit.withdrawn and exhibit.withdrawn_reason is not None:
         problems.append(Problem(exhibit.number, "row_altered",
-                                "a withdrawal reason on an exhibit the custody log says is not withdrawn"))
+                                _("a withdrawal reason on an exhibit the custody log says is not withdrawn")))
     return problems
 
 
@@ -283,35 +289,35 @@ def _records_against_chain(dispute: Any, events: list[Any], exports: list[Any], 
     if dispute is not None and created is not None:
         changed = sorted(k for k, v in facts.items() if k != "status" and getattr(dispute, k, v) != v)
         if changed:
-            problems.append(Problem(None, "row_altered", "the dispute's " + ", ".join(changed)
-                                    + " differ from its custody entry"))
+            problems.append(Problem(None, "row_altered", _("the dispute's {fields} differ from its custody entry").format(
+                fields=", ".join(changed))))
     for event in events:
         record = recorded_events.pop(event.id, None)
         if record is None:
-            problems.append(Problem(None, "row_unrecorded", f"no custody entry records timeline event {event.id}"))
+            problems.append(Problem(None, "row_unrecorded", _("no custody entry records timeline event {event}").format(event=event.id)))
             continue
         row = {"at": event.at, "type": event.type, "description": event.description,
                "exhibits": _loads_list(event.exhibits)}
         changed = sorted(k for k in row if row[k] != getattr(record, k))
         if changed:
-            problems.append(Problem(None, "row_altered", f"timeline event {event.id} differs from its custody entry in "
-                                    + ", ".join(changed)))
+            problems.append(Problem(None, "row_altered", _("timeline event {event} differs from its custody entry in {fields}").format(
+                event=event.id, fields=", ".join(changed))))
     for number in sorted(recorded_events, key=str):
-        problems.append(Problem(None, "row_missing", f"the custody log records timeline event {number} but its row is gone"))
+        problems.append(Problem(None, "row_missing", _("the custody log records timeline event {event} but its row is gone").format(event=number)))
     for export in exports:
         found = recorded_exports.pop(export.id, None)
         if found is None:
-            problems.append(Problem(None, "row_unrecorded", f"no custody entry records export {export.id}"))
+            problems.append(Problem(None, "row_unrecorded", _("no custody entry records export {export}").format(export=export.id)))
             continue
         at, made = found
         row = {"at": export.at, "path": export.path, "sha256": export.sha256, "pages": export.pages,
                "lang": export.lang, "exhibits": _loads_list(export.exhibits)}
         changed = sorted(k for k in row if row[k] != (at if k == "at" else getattr(made, k)))
         if changed:
-            problems.append(Problem(None, "row_altered", f"export {export.id} differs from its custody entry in "
-                                    + ", ".join(changed)))
+            problems.append(Problem(None, "row_altered", _("export {export} differs from its custody entry in {fields}").format(
+                export=export.id, fields=", ".join(changed))))
     for number in sorted(recorded_exports, key=str):
-        problems.append(Problem(None, "row_missing", f"the custody log records export {number} but its row is gone"))
+        problems.append(Problem(None, "row_missing", _("the custody log records export {export} but its row is gone").format(export=number)))
     return problems
 
 
