@@ -13,6 +13,7 @@ import ast
 import functools
 import os
 import re
+import sqlite3
 import string
 import subprocess
 import sys
@@ -308,3 +309,18 @@ def test_a_wheel_built_from_the_repository_carries_the_compiled_catalog(tmp_path
         mo = z.read("locker/locale/zh/LC_MESSAGES/locker.mo")
     catalog = gettext.GNUTranslations(io.BytesIO(mo))
     assert catalog.gettext("no dispute named {name} (see `locker list`)") == "没有名为 {name} 的纠纷（参见 `locker list`）"
+
+
+def test_verify_says_what_it_found_in_the_users_language(lockerhome: Path) -> None:
+    """A problem's detail is translated like every other message (its code stays as it is)."""
+    con = sqlite3.connect(lockerhome / "disputes" / "earbuds" / "dispute.sqlite")
+    with con:
+        con.execute("UPDATE dispute SET status = 'resolved'")
+    con.close()
+    zh = _locker("--lang", "zh", "verify", home=lockerhome, LANG="C", COLUMNS="200")
+    assert zh.returncode == 1, zh.stderr
+    assert "row_altered" in zh.stdout and "状态为 'resolved'，保管日志记录的是 'open'" in zh.stdout, zh.stdout
+    assert "the custody log says" not in zh.stdout
+    en = _locker("--lang", "en", "verify", home=lockerhome, COLUMNS="200", **ZH)
+    assert en.returncode == 1, en.stderr
+    assert "status is 'resolved', the custody log says 'open'" in en.stdout, en.stdout
