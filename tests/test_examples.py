@@ -68,4 +68,4 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     log = json.loads(run_locker("log", "earbuds", "--json", home=home, check=True).stdout)
     assert log[-1]["action"] == "export.created"
     assert log[-1]["payload"]["sha256"] == hashlib.sha256(pack.read_bytes()).hexdigest()
-    assert "earbuds: OK" in run_locker("verify", "earbuds", home=home, check=True).stdout
+    assert "earbuds: OK" in run_locker("--lang", "en", "verify", "earbuds", home=home, check=True).stdout
