@@ -32,7 +32,7 @@ from ..i18n import _
 from ..paths import Home
 from ..values import iso, now_utc, parse_date, parse_datetime, resolve_tz, zone_name
 from . import disputes
-from .exhibits import get_exhibit
+from .exhibits import require_linked
 
 DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 END_OF_DAY = time(23, 59, 59)
@@ -147,9 +147,7 @@ def add(home: Home, ref: str, text: str, *, at: str, exhibits: Sequence[int] = (
     opened = disputes.resolve(home, ref)
     now = now_utc()
     with disputes.recording(opened) as session:
-        for n in numbers:
-            if get_exhibit(session, n) is None:
-                raise NotFound(_("{slug} has no exhibit {n}").format(slug=opened.slug, n=n))
+        require_linked(session, opened.slug, numbers)
         row = Deadline(due=due, date_only=date_only, text=text, exhibits=json.dumps(numbers), created_at=now)
         session.add(row)
         dispute = disputes.touch(session, now)

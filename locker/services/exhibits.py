@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,13 @@ def get_exhibit(session: Any, number: int) -> Any:
     if not 1 <= number <= MAX_NUMBER:
         return None
     return session.get(Exhibit, number)
+
+
+def require_linked(session: Any, slug: str, numbers: Sequence[int]) -> None:
+    """Every exhibit an event or a deadline links to must exist (NotFound names the first that does not)."""
+    for n in numbers:
+        if get_exhibit(session, n) is None:
+            raise NotFound(_("{slug} has no exhibit {n}").format(slug=slug, n=n))
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ import json
 import re
 
 from .. import custody, db, domain
-from ..errors import NotFound, UsageError
+from ..errors import UsageError
 from ..i18n import _
 from ..paths import Home
 from ..search import index as search_index
 from ..values import now_utc, parse_capture_time, resolve_tz
 from . import disputes
-from .exhibits import get_exhibit
+from .exhibits import require_linked
 from .views import EventView, LogEntry
 
 EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -35,9 +35,7 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
     opened = disputes.resolve(home, ref)
     now = now_utc()
     with disputes.recording(opened) as session:
-        for n in numbers:
-            if get_exhibit(session, n) is None:
-                raise NotFound(_("{slug} has no exhibit {n}").format(slug=opened.slug, n=n))
+        require_linked(session, opened.slug, numbers)
         event = Event(at=when, type=type, description=description, exhibits=json.dumps(numbers), created_at=now)
         session.add(event)
         disputes.touch(session, now)
