@@ -2,8 +2,10 @@
 
 What an exhibit can be, what state a dispute can be in, which languages a pack
 can be written in, which facts a dispute and an exhibit carry. Everything else
-imports these names; nothing spells them again. Pure data, no imports beyond the
-standard library, so that any layer (even ``store`` and ``values``) may use it.
+imports these names; nothing spells them again. The plain words live in
+:mod:`locker.words` (so the command line's start-up need not build the custody
+readings below) and are re-exported here. Pure data, no imports beyond the standard
+library, so that any layer (even ``store`` and ``values``) may use it.
 """
 
 from __future__ import annotations
@@ -13,48 +15,20 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
-# What an exhibit is, as ``add --kind`` accepts and ``show``/the pack name it.
-KINDS: Final = ("screenshot", "photo", "video", "audio", "chat", "document", "other")
-
-# What a line of a chat transcript is.
-MESSAGE_KINDS: Final = ("message", "media", "service", "unparsed")
-# Where a message came from: parsed from a chat export, or machine-read (OCR) from a screenshot.
-MESSAGE_SOURCES: Final = ("export", "ocr")
-
-# Where a dispute stands (``locker status``), in the order a dispute usually goes.
-STATUSES: Final = ("open", "negotiating", "appealed", "complained", "resolved", "rejected", "closed")
-
-# The languages of the pack and the command line; the first is the default.
-LANGS: Final = ("zh", "en")
-
-# How a chat's numeric dates are read when the data cannot tell, and who decided.
-DATE_ORDERS: Final = ("dmy", "mdy", "ymd")
-DATE_ORDER_SOURCES: Final = ("option", "profile", "data", "locale", "assumed")
-
-# A picture this many times taller than wide (or wider than tall) is a long
-# screenshot: it is cut into page-sized slices instead of being shrunk.
-LONG_RATIO: Final = 2.5
-
-# The longest title a dispute may have, in characters (``new`` and ``edit`` refuse a longer one):
-# a title names the dispute in lists, the pack's cover and its file's metadata.
-TITLE_MAX: Final = 200
-
-# The facts of a dispute the user types (``new``), beside its id, slug, title and status.
-DISPUTE_FIELDS: Final = (
-    "platform", "merchant", "merchant_address", "order_id", "item",
-    "amount", "currency", "purchased_on", "claim", "summary",
-)
-# Of those, the free text that search indexes (with the title).
-DISPUTE_TEXT_FIELDS: Final = ("title", "merchant", "merchant_address", "order_id", "item", "claim", "summary")
-
-# The facts of an exhibit recorded in its ``exhibit.added`` custody entry, which
-# ``verify`` checks the exhibit's row against.
-EXHIBIT_FIELDS: Final = (
-    "number", "sha256", "size", "mime", "kind", "original_name", "title", "source", "purpose", "note",
-    "captured_at", "captured_at_source", "ingested_at",
-)
-# Of those, the free text that search indexes.
-EXHIBIT_TEXT_FIELDS: Final = ("original_name", "title", "source", "purpose", "note")
+# Re-exported: the vocabulary is read as domain.X everywhere; its words live in .words.
+from .words import DATE_ORDER_SOURCES as DATE_ORDER_SOURCES
+from .words import DATE_ORDERS as DATE_ORDERS
+from .words import DISPUTE_FIELDS as DISPUTE_FIELDS
+from .words import DISPUTE_TEXT_FIELDS as DISPUTE_TEXT_FIELDS
+from .words import EXHIBIT_FIELDS as EXHIBIT_FIELDS
+from .words import EXHIBIT_TEXT_FIELDS as EXHIBIT_TEXT_FIELDS
+from .words import KINDS as KINDS
+from .words import LANGS as LANGS
+from .words import LONG_RATIO as LONG_RATIO
+from .words import MESSAGE_KINDS as MESSAGE_KINDS
+from .words import MESSAGE_SOURCES as MESSAGE_SOURCES
+from .words import STATUSES as STATUSES
+from .words import TITLE_MAX as TITLE_MAX
 
 # --------------------------------------------------------------------------- custody actions
 #

@@ -25,8 +25,8 @@ import typer.core
 from typer import _click as click  # typer vendors click: its classes are the ones in use
 
 from . import i18n
-from .domain import DATE_ORDERS, KINDS, LANGS, STATUSES
 from .i18n import N_, _
+from .words import DATE_ORDERS, KINDS, LANGS, STATUSES
 
 GLOBAL_VALUES = ("--home", "--lang")  # global options that take a value
 GLOBAL_FLAGS = ("--debug",)
