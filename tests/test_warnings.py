@@ -218,3 +218,16 @@ def test_the_files_of_the_test_corpus_get_codes_for_every_warning(cli, dispute, 
             "media.riff_short", "pdf.no_eof"} <= {c["code"] for c in codes}
     zh = cli("show", dispute, "--lang", "zh")
     assert zh.code == 0
+
+
+def test_the_chat_readers_sentences_have_codes() -> None:
+    """The chat readers still write English (the column's text); each sentence they build is one a code names."""
+    from locker.chats.lines import unparsed_warning
+    from locker.chats.whatsapp import assumed_warning, resolve_date_order
+
+    assert warncodes.parse(unparsed_warning(1)).code == "chat.unparsed_one"
+    assert warncodes.parse(unparsed_warning(7)).params == {"count": "7"}
+    assert warncodes.parse(assumed_warning("dmy")).code == "chat.dates_assumed_dmy"
+    assert warncodes.parse(assumed_warning("mdy")).code == "chat.dates_assumed_mdy"
+    _order, _source, said = resolve_date_order(["13/3/25"], "mdy", "profile")
+    assert said is not None and warncodes.parse(said).params == {"given": "mdy", "found": "dmy"}
