@@ -579,7 +579,13 @@ def _run(group: Any, args: list[str], *, debug: bool, json_out: bool) -> int:
         if isinstance(exc, LockerError):
             from .render import print_error
 
-            print_error(str(exc))
+            if exc.code.startswith("chat"):  # a chat reader's reason: English in the code, a warning code's sentence
+                from . import warncodes
+
+                said = warncodes.show(exc.message)
+                print_error(f"{exc.path}: {said}" if exc.path else said)
+            else:
+                print_error(str(exc))
             _fail(json_out, exc.code, exc.message, exc.path)
             return exc.exit_code
         if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import domain
+from . import domain, warncodes
 from .values import clean_text
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def add_doc(result: AddResult) -> dict[str, Any]:
             {
                 "exhibit": a.exhibit, "sha256": a.sha256, "size": a.size, "mime": a.mime, "kind": a.kind,
                 "original_name": a.original_name, "captured_at": a.captured_at,
-                "captured_at_source": a.captured_at_source, "duplicate": a.duplicate, "warnings": list(a.warnings),
-                "edited": list(a.edited),
+                "captured_at_source": a.captured_at_source, "duplicate": a.duplicate, "warnings": [str(w) for w in a.warnings],
+                "warning_codes": warncodes.stored(a.warnings), "edited": list(a.edited),
             }
             for a in result.added
         ],
@@ -77,6 +77,7 @@ def exhibit_doc(e: ExhibitView) -> dict[str, Any]:
         "original_name": e.original_name, "title": e.title, "source": e.source, "purpose": e.purpose,
         "note": e.note, "captured_at": e.captured_at, "captured_at_source": e.captured_at_source,
         "ingested_at": e.ingested_at, "withdrawn": bool(e.withdrawn), "metadata": dict(e.metadata),
+        "warnings": [str(w) for w in e.warnings], "warning_codes": warncodes.stored(e.warnings),
     }
 
 
@@ -190,7 +191,8 @@ def reread_doc(result: Reread) -> dict[str, Any]:
             "messages_sha256": result.sha256, "date_order": result.date_order,
             "date_order_source": result.date_order_source, "tz": result.tz, "me": result.me,
             "captured_at": result.captured_at, "captured_at_source": result.captured_at_source,
-            "warnings": list(result.warnings), "custody_seq": result.seq}
+            "warnings": [str(w) for w in result.warnings], "warning_codes": warncodes.stored(result.warnings),
+            "custody_seq": result.seq}
 
 
 def gc_doc(result: Collected) -> dict[str, Any]:

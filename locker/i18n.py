@@ -62,6 +62,13 @@ def _(message: str) -> str:
     return _catalog(lang).gettext(message)
 
 
+def gettext_in(lang: str, message: str) -> str:
+    """``message`` in ``lang`` whatever this run speaks (the pack has a language of its own)."""
+    if lang == DEFAULT:
+        return message
+    return _catalog(lang).gettext(message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     lang = _lang.get()
     if lang == DEFAULT:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import domain
+from . import domain, warncodes
 from .documents import (
     DISPUTE_KEYS,
     NEW_KEYS,
@@ -169,7 +169,8 @@ def print_add(result: AddResult) -> None:
                 n=a.exhibit, fields=", ".join(a.edited), slug=result.slug)))
         for w in a.warnings:
             print_warning(_("exhibit {number} ({name}): {warning}").format(number=a.exhibit,
-                                                                           name=safe(a.original_name), warning=w))
+                                                                           name=safe(a.original_name),
+                                                                           warning=warncodes.show(w)))
     for note in result.notices:
         print_warning(note)
     for e in result.errors:
@@ -257,6 +258,7 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
     console = _console()
     doc = exhibit_doc(exhibit)
     metadata = doc.pop("metadata")
+    doc.pop("warnings"), doc.pop("warning_codes")  # shown below, in the language of the run
     assumed = zone_assumed(exhibit.captured_at_source, metadata)
     if assumed is not None and doc.get("captured_at"):
         doc["captured_at"] = (_("{time} (zone assumed: {zone})").format(time=doc["captured_at"], zone=assumed) if assumed
@@ -267,7 +269,7 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
             console.print(_text(f"{label} {_yes_no(value)}"))
     warning_label = _pad(_("warning"), 19)
     for w in exhibit.warnings:
-        console.print(_text(f"{warning_label} {w}"))
+        console.print(_text(f"{warning_label} {warncodes.show(w)}"))
     if metadata:
         console.print(_("metadata"))
         for key, value in sorted(metadata.items()):
@@ -423,7 +425,7 @@ def print_reread(result: Reread) -> None:
         number=result.exhibit, slug=result.slug, format=result.chat_format, order=order,
         count=result.message_count, previous=result.previous_count, seq=result.seq)))
     for w in result.warnings:
-        print_warning(w)
+        print_warning(warncodes.show(w))
 
 
 def print_profile(profile: Profile) -> None:

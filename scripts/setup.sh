@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Set up everything locker needs on this machine: system packages (libmagic, a
-# CJK TrueType font, poppler-utils and qpdf for the PDF tests), a virtual
+# CJK TrueType font, poppler-utils and qpdf for the PDF tests, strace for tests/test_home_only.py), a virtual
 # environment in .venv and the project installed into it with its test extra, at the exact
 # versions of constraints.txt.
 # Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv)
+APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv strace)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -459,9 +459,14 @@ class Labels:
     def note(self, text: str) -> str:
         """A note the locker made in English (a warning, a reason), in the pack's language."""
         if self.lang == "en" or not text:
-            return text
+            return str(text)
         import re
 
+        from .. import warncodes
+
+        found = warncodes.parse(text)  # a stored warning's code, or the template its English came from
+        if found.code is not None:
+            return warncodes.show(found, self.lang)
         for pattern, zh in NOTES:
             m = re.fullmatch(pattern, text.strip(), re.DOTALL)
             if m:

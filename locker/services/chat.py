@@ -66,7 +66,9 @@ def read(path: Path, *, tz: Any, me: str | None, fmt: str | None, date_order: st
 
 def with_reread_command(warnings: tuple[str, ...], slug: str, number: int) -> tuple[str, ...]:
     """Warnings that suggest ``locker reread DISPUTE N …`` made exact: the command names this exhibit."""
-    return tuple(w.replace("locker reread DISPUTE N", f"locker reread {slug} {number}") for w in warnings)
+    from .. import warncodes
+
+    return tuple(warncodes.with_command(w, slug, number) for w in warnings)
 
 
 def _row(m: Any) -> list[Any]:
@@ -138,7 +140,8 @@ def load(session: Any, exhibit: int) -> list[Any]:
 #: The metadata keys a chat read writes (replaced as a whole when it is read again).
 CHAT_KEYS = ("chat_format", "encoding", "tz", "participants", "message_count", "first_message_at",
              "last_message_at", "me", "date_order", "date_order_source", "unparsed_count")
-#: Warnings a chat read gives (replaced when it is read again); the probe's own warnings stay.
+#: Warnings a chat read gives (replaced when it is read again); the probe's own warnings stay. Their codes
+#: are warncodes.CHAT_READ; these beginnings catch a row stored in English that no template matches.
 CHAT_WARNINGS = ("the dates could be day/month", "could not read it as a chat", "could not be read as chat messages",
                  "message(s) have", "the profile's date order", "looks like a chat export")
 
@@ -198,7 +201,10 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
 
     path = _intact_object(opened.dir.object_path(sha), sha, number)
     found = read(path, tz=zone, me=me, fmt=fmt, date_order=date_order, date_order_source=source)
-    warnings = tuple(w for w in _loads(warnings_text, []) if not str(w).startswith(CHAT_WARNINGS))
+    from .. import warncodes
+
+    warnings: tuple[str, ...] = tuple(w for w in warncodes.loads(warnings_text)
+                     if w.code not in warncodes.CHAT_READ and not w.startswith(CHAT_WARNINGS))
     warnings += with_reread_command(found.warnings, opened.slug, number)
     new_metadata = {k: v for k, v in metadata.items() if k not in CHAT_KEYS}
     new_metadata.update(found.metadata)
@@ -211,7 +217,7 @@ def reread(home: Any, ref: str, number: int, *, date_order: str | None = None, m
         me=found.metadata.get("me"), messages=domain.MessagesDigest(len(found.messages), found.digest))
     changes = ("kind = 'chat', captured_at = ?, captured_at_source = ?, metadata = ?, warnings = ?",
                (captured_at, captured_source, json.dumps(new_metadata, ensure_ascii=False, sort_keys=True),
-                json.dumps(list(warnings), ensure_ascii=False)))
+                json.dumps(warncodes.stored(warnings), ensure_ascii=False)))
     previous, seq = _replace_messages(opened, number, sha, found.messages, changes, entry)
     return Reread(opened.slug, number, payload["chat_format"], previous, len(found.messages), found.digest,
                   payload["date_order"], payload["date_order_source"], payload["tz"], payload["me"], captured_at,

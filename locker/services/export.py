@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from .. import __version__, custody, db, domain, store
+from .. import __version__, custody, db, domain, store, warncodes
 from ..domain import LANGS, LONG_RATIO
 from ..errors import LockerError, NotFound, UsageError
 from ..i18n import _
@@ -359,7 +359,7 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
             object_ref=f"disputes/{opened.slug}/objects/{e.sha256[:2]}/{e.sha256[2:]}",
             title=e.title, source=e.source, purpose=e.purpose, note=e.note, captured_at=e.captured_at,
             captured_at_source=e.captured_at_source, ingested_at=e.ingested_at, metadata=_loads(e.meta, {}),
-            warnings=tuple(str(w) for w in _loads(e.warnings, [])), withdrawn=bool(e.withdrawn),
+            warnings=warncodes.loads(_loads(e.warnings, [])), withdrawn=bool(e.withdrawn),
             withdrawn_reason=e.withdrawn_reason, derived=derived.get(e.number), check=check.state,
             found_sha256=check.found,
             messages=tuple(S.Message(at=m.at, sender=m.sender, text=m.text, me=bool(m.me), kind=m.kind,

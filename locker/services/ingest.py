@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import custody, db, domain, store
+from .. import custody, db, domain, store, warncodes
 from ..domain import KINDS  # also read as ingest.KINDS by services.search
 from ..errors import READ_ONLY, StoreError, UsageError
 from ..i18n import _
@@ -310,7 +310,7 @@ def _record(conn: sqlite3.Connection, slug: str, group: list[StagedFile], option
         f"metadata FROM exhibit WHERE sha256 IN ({', '.join('?' * len(shas))})", shas)
     for number_, sha256, size, mime, kind, name, captured_at, source, warnings, metadata in stored:
         known[sha256] = Added(number_, sha256, size, mime, kind, name, captured_at, source, True,
-                              tuple(json.loads(warnings)), "", zone_assumed(source, metadata))
+                              warncodes.loads(warnings), "", zone_assumed(source, metadata))
     number = (conn.execute("SELECT COALESCE(MAX(number), 0) FROM exhibit").fetchone()[0] or 0) + 1
     out = _Rows()
     results: list[Added] = []
@@ -364,7 +364,7 @@ def _new_exhibit(item: StagedFile, number: int, slug: str, options: AddOptions, 
         "source": options.source, "purpose": options.purpose, "note": options.note,
         "captured_at": captured_at, "captured_at_source": source, "ingested_at": now,
         "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True),
-        "warnings": json.dumps(list(warnings), ensure_ascii=False),
+        "warnings": json.dumps(warncodes.stored(warnings), ensure_ascii=False),  # codes with parameters
         "withdrawn": False, "withdrawn_reason": None,
     }
     out.exhibits.append(row)

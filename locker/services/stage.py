@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .. import store
+from .. import store, warncodes
 from ..errors import InputRefused
 from ..search import index as search_index
 from ..values import clean_text
@@ -115,21 +115,18 @@ def _chat_like_warning(path: Path, mime: str) -> tuple[str, ...]:
     found = chat_like(path, mime)
     if found is None:
         return ()
-    return (f"looks like a chat export ({found[0]} of {found[1]} lines start with a date or time and a name) "
-            "but matches no chat format this version reads, so no messages were read; if it is a chat, "
-            "read it as one with --chat-format (locker reread DISPUTE N --chat-format FORMAT; formats: "
-            f"{', '.join(FORMATS)})",)
+    return (warncodes.make("chat.looks_like", count=found[0], total=found[1],
+                           command="locker reread DISPUTE N --chat-format FORMAT", formats=", ".join(FORMATS)),)
 
 
 def _read_warnings(candidate: Candidate, staged: store.Staged) -> tuple[str, ...]:
     """What the user should know about how the file was read, before what it holds."""
-    warnings = []
+    warnings: list[str] = []
     if candidate.symlink_target is not None:
         # The path itself stays in the metadata: a warning is printed in the pack, a local path need not be.
-        warnings.append("named by a symbolic link: the file it points to was stored (its path: symlink_target)")
+        warnings.append(warncodes.make("read.symlink"))
     if staged.changed:
-        warnings.append("changed while being read: its size or modification time moved during the copy; "
-                        f"stored as read ({staged.size} bytes, hashed as stored)")
+        warnings.append(warncodes.make("read.changed", size=staged.size))
     return tuple(warnings)
 
 
@@ -143,6 +140,6 @@ def _read_chat(item: StagedFile, tz: Any, options: AddOptions) -> None:
                               date_order=options.date_order or options.profile_date_order,
                               date_order_source="option" if options.date_order else "profile")
     except ChatError as err:
-        item.warnings += (f"could not read it as a chat: {err.message}",)
+        item.warnings += (warncodes.make("chat.unreadable", reason=warncodes.parse(err.message)),)
     else:
         item.warnings += item.chat.warnings

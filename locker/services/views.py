@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import domain
+from .. import domain, warncodes
 
 
 def _decoded(text: str | None) -> object:
@@ -85,7 +85,7 @@ class ExhibitView:
             original_name=row.original_name, title=row.title, source=row.source, purpose=row.purpose,
             note=row.note, captured_at=row.captured_at, captured_at_source=row.captured_at_source,
             ingested_at=row.ingested_at, metadata=_as_dict(row.meta),
-            warnings=tuple(str(w) for w in _as_list(row.warnings)), withdrawn=bool(row.withdrawn),
+            warnings=warncodes.loads(_as_list(row.warnings)), withdrawn=bool(row.withdrawn),
             withdrawn_reason=row.withdrawn_reason,
         )
 
