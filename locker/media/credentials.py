@@ -1,0 +1,280 @@
+"""Content credentials (C2PA) and China's AI-generated-content label (GB 45438-2025), read-only.
+
+:func:`read_credentials` looks at a file the locker stores and returns what goes into the
+exhibit's metadata:
+
+* ``c2pa``: when the file embeds a C2PA manifest store (Google Pixel, Xiaomi, vivo, Leica and
+  others sign at capture; editors sign their edits), its active manifest read and validated
+  offline with ``c2pa-python`` (the optional extra ``c2pa``):
+
+  - ``state``: ``valid`` (signatures and hashes check out *and* the signer chains to the
+    C2PA trust list shipped in ``locker/data/c2pa/``), ``untrusted`` (they check out but the
+    signer is not on that list: anybody can make such a certificate), ``invalid`` (a hash or
+    signature fails: the file or its manifest changed after signing), or ``unchecked`` (the
+    file carries a manifest but it was not validated: ``reason`` is ``not_installed`` when
+    ``c2pa-python`` is not installed, ``unsupported_format`` when it does not read this format);
+  - ``signer`` (the organisation of the signing certificate), ``signer_name`` (its common
+    name), ``signed_at``, ``claim_generator``, ``actions`` (``c2pa.created``,
+    ``c2pa.edited``…), ``digital_source_type`` (the IPTC term, e.g.
+    ``trainedAlgorithmicMedia`` for generative AI), ``codes`` (the validation codes that
+    failed), ``trust_list`` (what "trusted" was judged against) and ``checked_with``.
+
+* ``aigc``: when the file's XMP carries the ``TC260:AIGC`` property of the namespace
+  ``http://www.tc260.org.cn/ns/AIGC/1.0/`` (the implicit label that GB 45438-2025 asks
+  generative-AI services in China to write): ``label`` as written (``"1"`` the content is
+  AI-generated, ``"2"`` it may be, ``"3"`` it is suspected to be), ``meaning``, ``producer``,
+  ``produce_id``, ``propagator``, ``propagate_id``, and ``standard``.
+
+Speed: only MIME types that can carry a manifest or XMP are looked at, and only their first
+and last :data:`WINDOW` bytes are read to find a manifest store (the JUMBF description box of
+a C2PA store, with its fixed UUID) or the AIGC namespace. ``c2pa`` (a 23 MB native library,
+~0.3 s to import) is imported only when a store was found. Validation hashes the whole file,
+as it must. Nothing here uses the network: remote manifests and OCSP are not fetched.
+
+Extra trust anchors (an organisation's own CA, or the C2PA test root in the tests) can be
+named by the environment variable ``LOCKER_C2PA_ANCHORS``: a PEM file whose certificates are
+trusted besides the shipped list; ``trust_list`` then says so.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+WINDOW = 1 << 20
+"""Bytes read at each end of a file to find a manifest store or an XMP packet."""
+
+MAX_ACTIONS = 20
+
+# A C2PA manifest store is a JUMBF superbox whose description box ('jumd') has the type
+# UUID 'c2pa' 0011-0010-8000-00AA00389B71 (C2PA specification, "Use of JUMBF"). JPEG APP11,
+# PNG caBX, WebP C2PA, ISO BMFF uuid, PDF and the others all carry it the same way.
+_STORE = b"jumdc2pa\x00\x11\x00\x10\x80\x00\x00\xaa\x00\x38\x9b\x71"
+AIGC_NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
+_AIGC_NS_BYTES = AIGC_NS.encode()
+
+CARRIERS = frozenset({
+    "image/jpeg", "image/png", "image/webp", "image/tiff", "image/gif", "image/avif", "image/heic",
+    "image/heif", "image/heic-sequence", "image/heif-sequence", "image/x-adobe-dng", "image/svg+xml",
+    "image/jxl",
+    "video/mp4", "video/quicktime", "video/x-m4v", "video/3gpp", "video/x-msvideo", "video/avi", "video/webm",
+    "audio/mp4", "audio/x-m4a", "audio/mpeg", "audio/wav", "audio/x-wav", "audio/vnd.wave", "audio/flac",
+    "application/pdf",
+})
+"""MIME types whose files can carry a C2PA manifest store or an XMP packet."""
+
+STATES = ("valid", "untrusted", "invalid", "unchecked")
+AIGC_MEANINGS = {"1": "ai_generated", "2": "possibly_ai_generated", "3": "suspected_ai_generated"}
+
+_DATA = Path(__file__).resolve().parent.parent / "data" / "c2pa"
+TRUST_LIST = _DATA / "C2PA-TRUST-LIST.pem"
+TRUST_LIST_NAME = "C2PA Trust List (c2pa-org/conformance-public, 2026-08-13)"
+ANCHORS_ENV = "LOCKER_C2PA_ANCHORS"
+
+
+def may_carry(mime: str) -> bool:
+    """Whether a file of this MIME type can carry content credentials or an AIGC label."""
+    return mime in CARRIERS
+
+
+def _ends(path: Path) -> bytes:
+    """The first and last WINDOW bytes of the file (all of it when it is small)."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size <= 2 * WINDOW:
+            return f.read()
+        head = f.read(WINDOW)
+        f.seek(size - WINDOW)
+        return head + f.read(WINDOW)
+
+
+def read_credentials(path: Path, mime: str) -> dict[str, Any]:
+    """Metadata entries ``c2pa`` and ``aigc`` for a file that carries them, else {}. Never raises."""
+    if not may_carry(mime):
+        return {}
+    try:
+        data = _ends(path)
+    except OSError:
+        return {}
+    found: dict[str, Any] = {}
+    if _AIGC_NS_BYTES in data:
+        label = aigc_label(data)
+        if label:
+            found["aigc"] = label
+    if _STORE in data:
+        c2pa = _read_c2pa(path, mime)
+        if c2pa:
+            found["c2pa"] = c2pa
+    return found
+
+
+# ---------------------------------------------------------------------------- C2PA
+
+
+def _trust() -> tuple[str, str]:
+    """(PEM anchors, the name of the list) that "valid" is judged against."""
+    pem = TRUST_LIST.read_text("ascii")
+    name = TRUST_LIST_NAME
+    extra = os.environ.get(ANCHORS_ENV)
+    if extra:
+        try:
+            pem += "\n" + Path(extra).read_text("ascii")
+            name += f" + {Path(extra).name}"
+        except (OSError, UnicodeDecodeError):
+            pass
+    return pem, name
+
+
+def _read_c2pa(path: Path, mime: str) -> dict[str, Any] | None:
+    try:
+        import c2pa
+    except ImportError:
+        return {"state": "unchecked", "reason": "not_installed"}
+    version = _version()
+    anchors, list_name = _trust()
+    settings = {
+        "trust": {"trust_anchors": anchors},
+        "verify": {"verify_trust": True, "remote_manifest_fetch": False, "ocsp_fetch": False},
+    }
+    try:
+        with c2pa.Context.from_dict(settings) as context, open(path, "rb") as stream, \
+                c2pa.Reader(mime, stream, context=context) as reader:
+            store = json.loads(reader.json())
+    except Exception as exc:  # the library's own error classes; a hostile file must not stop add
+        name = type(exc).__name__
+        text = " ".join(str(exc).split())[:160]
+        if "ManifestNotFound" in name or "ManifestNotFound" in text:
+            return None  # the marker was in pixel data, not a manifest store
+        if "NotSupported" in name or "NotSupported" in text or "UnsupportedType" in text:
+            return {"state": "unchecked", "reason": "unsupported_format", "checked_with": version}
+        return {"state": "invalid", "codes": [name.lstrip("_")], "problem": text,
+                "trust_list": list_name, "checked_with": version}
+    return summarize(store, list_name, version)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"c2pa-python {version('c2pa-python')}"
+    except Exception:
+        return "c2pa-python"
+
+
+def _text(value: Any, limit: int = 200) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = " ".join(value.split())
+    return value[:limit] if value else None
+
+
+def summarize(store: dict[str, Any], list_name: str, version: str) -> dict[str, Any]:
+    """The exhibit-metadata summary of a manifest store as c2pa-python reports it (``Reader.json()``)."""
+    raw_state = str(store.get("validation_state") or "")
+    statuses = [s for s in store.get("validation_status") or [] if isinstance(s, dict)]
+    codes = [str(s.get("code")) for s in statuses if s.get("code")]
+    failed = [c for c in codes if c != "signingCredential.untrusted"]
+    if raw_state == "Trusted":
+        state = "valid"
+    elif raw_state == "Invalid" or failed:
+        state = "invalid"
+    else:
+        state = "untrusted"
+    manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}
+    active = manifests.get(store.get("active_manifest")) or {}
+    sig = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
+    out: dict[str, Any] = {
+        "state": state,
+        "signer": _text(sig.get("issuer")),
+        "signer_name": _text(sig.get("common_name")),
+        "signed_at": _text(sig.get("time")),
+        "claim_generator": _claim_generator(active),
+        "actions": [],
+        "codes": failed if state == "invalid" else ([c for c in codes if c == "signingCredential.untrusted"]),
+        "trust_list": list_name,
+        "checked_with": version,
+    }
+    source_types: list[str] = []
+    for assertion in active.get("assertions") or []:
+        if not isinstance(assertion, dict) or not str(assertion.get("label", "")).startswith("c2pa.actions"):
+            continue
+        data = assertion.get("data") if isinstance(assertion.get("data"), dict) else {}
+        for action in data.get("actions") or []:
+            if not isinstance(action, dict):
+                continue
+            name = _text(action.get("action"), 80)
+            if name and name not in out["actions"] and len(out["actions"]) < MAX_ACTIONS:
+                out["actions"].append(name)
+            dst = _text(action.get("digitalSourceType"), 200)
+            if dst:
+                source_types.append(dst.rstrip("/").rsplit("/", 1)[-1])
+    if source_types:
+        out["digital_source_type"] = source_types[0]
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _claim_generator(manifest: dict[str, Any]) -> str | None:
+    text = _text(manifest.get("claim_generator"))
+    if text:
+        return text
+    infos = manifest.get("claim_generator_info")
+    if isinstance(infos, list):
+        parts = [" ".join(str(i[k]) for k in ("name", "version") if isinstance(i, dict) and i.get(k))
+                 for i in infos]
+        return _text(" ".join(p for p in parts if p))
+    return None
+
+
+# ---------------------------------------------------------------------------- GB 45438-2025
+
+_XMP_PACKET = re.compile(rb"<x:xmpmeta[\s>].*?</x:xmpmeta>", re.DOTALL)
+_PREFIX = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=\s*[\"']" + re.escape(AIGC_NS) + r"[\"']")
+_AIGC_FIELDS = {"ContentProducer": "producer", "ProduceID": "produce_id", "ReservedCode1": "reserved_code1",
+                "ContentPropagator": "propagator", "PropagateID": "propagate_id", "ReservedCode2": "reserved_code2"}
+
+
+def aigc_label(data: bytes) -> dict[str, Any] | None:
+    """The GB 45438-2025 implicit label in the XMP packets of ``data``, or None.
+
+    The property is ``<prefix>:AIGC`` of the TC260 namespace, written as an element or as an
+    attribute of ``rdf:Description``; its value is a JSON object (XML-escaped) with Label,
+    ContentProducer, ProduceID, ReservedCode1, ContentPropagator, PropagateID, ReservedCode2.
+    """
+    for packet in _XMP_PACKET.finditer(data):
+        if _AIGC_NS_BYTES not in packet.group(0):
+            continue
+        xmp = packet.group(0).decode("utf-8", "replace")
+        for prefix in dict.fromkeys(_PREFIX.findall(xmp)):
+            p = re.escape(prefix)
+            m = (re.search(rf"<{p}:AIGC(?:\s[^>]*)?>(.*?)</{p}:AIGC>", xmp, re.DOTALL)
+                 or re.search(rf"\s{p}:AIGC\s*=\s*\"([^\"]*)\"", xmp)
+                 or re.search(rf"\s{p}:AIGC\s*=\s*'([^']*)'", xmp))
+            if m:
+                return _aigc_value(html.unescape(m.group(1)).strip())
+    return None
+
+
+def _aigc_value(text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"standard": "GB 45438-2025", "namespace": AIGC_NS}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        out["label"] = None
+        out["meaning"] = "unreadable"
+        out["raw"] = text[:200]
+        return out
+    label = value.get("Label")
+    label = str(label).strip() if isinstance(label, (str, int)) and not isinstance(label, bool) else None
+    out["label"] = label
+    out["meaning"] = AIGC_MEANINGS.get(label or "", "unknown")
+    for key, name in _AIGC_FIELDS.items():
+        field = _text(value.get(key) if isinstance(value.get(key), str) else None)
+        if field:
+            out[name] = field
+    return out

@@ -1,0 +1,215 @@
+"""Content credentials (C2PA) and the GB 45438-2025 AIGC label, read at `add` (issue 13 §5).
+
+The C2PA samples are real files published by the c2pa-python project (tests/data/SOURCES.md):
+signed with the C2PA test certificate, which is not on the C2PA trust list the locker ships,
+so they read ``untrusted``; ``XCA.jpg`` was published already tampered, and a byte flipped
+here in the pixels of ``C.jpg`` must read ``invalid``. With the C2PA test root added as an
+extra anchor (``LOCKER_C2PA_ANCHORS``), ``C.jpg`` reads ``valid``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import samples
+from tests.test_contract import check
+
+DATA = Path(__file__).resolve().parent / "data" / "c2pa"
+SIGNED = DATA / "c2pa-python-C.jpg"         # c2pa.created, algorithmicMedia
+EDITED = DATA / "c2pa-python-CA.jpg"        # c2pa.opened + c2pa.color_adjustments, ingredient A.jpg
+TAMPERED = DATA / "c2pa-python-XCA.jpg"     # published with its pixels changed after signing
+TEST_ANCHORS = DATA / "c2pa-python-test-anchors.pem"
+REPO = Path(__file__).resolve().parent.parent
+
+AIGC_XMP = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about="" xmlns:TC260="http://www.tc260.org.cn/ns/AIGC/1.0/">'
+    "<TC260:AIGC>{&quot;Label&quot;:&quot;1&quot;,&quot;ContentProducer&quot;:"
+    "&quot;001191101080000000000000000000&quot;,&quot;ProduceID&quot;:&quot;img-20250503-0001&quot;,"
+    "&quot;ReservedCode1&quot;:&quot;&quot;,&quot;ContentPropagator&quot;:&quot;&quot;,"
+    "&quot;PropagateID&quot;:&quot;&quot;,&quot;ReservedCode2&quot;:&quot;&quot;}</TC260:AIGC>"
+    "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    '<?xpacket end="w"?>'
+)
+# The same label written as an attribute of rdf:Description, with another prefix and Label 2.
+AIGC_XMP_ATTRIBUTE = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about="" xmlns:aigc="http://www.tc260.org.cn/ns/AIGC/1.0/" '
+    'aigc:AIGC="{&quot;Label&quot;:&quot;2&quot;,&quot;ContentProducer&quot;:&quot;示例生成服务&quot;}"/>'
+    "</rdf:RDF></x:xmpmeta>"
+)
+
+
+def _flip(src: Path, dst: Path, offset: int = -2000) -> Path:
+    data = bytearray(src.read_bytes())
+    data[offset] ^= 0xFF  # inside the JPEG's entropy-coded pixels, which the manifest's data hash covers
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def _jpeg_with_xmp(path: Path, xmp: str) -> Path:
+    """A JPEG whose APP1 segment right after SOI is an XMP packet (the standard XMP-in-JPEG place)."""
+    plain = samples.make_jpeg(path.with_suffix(".plain.jpg"), 320, 240)
+    data = plain.read_bytes()
+    payload = b"http://ns.adobe.com/xap/1.0/\x00" + xmp.encode("utf-8")
+    segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+    path.write_bytes(data[:2] + segment + data[2:])
+    plain.unlink()
+    return path
+
+
+def _png_with_xmp(path: Path, xmp: str) -> Path:
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp)
+    Image.new("RGB", (512, 512), (200, 220, 240)).save(path, pnginfo=info)
+    return path
+
+
+def _exhibit(cli, slug: str, n: int) -> dict:  # noqa: ANN001
+    ran = cli("show", slug, str(n), "--json")
+    assert ran.code == 0, ran.err
+    check(ran.json, "show-exhibit")
+    return ran.json["exhibit"]
+
+
+def test_real_c2pa_samples_record_signer_generator_actions_and_state(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    ran = cli("add", dispute, SIGNED, EDITED, "--json")
+    assert ran.code == 0, ran.err
+
+    signed = _exhibit(cli, dispute, 1)["metadata"]["c2pa"]
+    assert signed["state"] == "untrusted"  # intact, but the C2PA test certificate is on no trust list
+    assert signed["signer"] == "C2PA Test Signing Cert" and signed["signer_name"] == "C2PA Signer"
+    assert signed["claim_generator"] == "make_test_images/0.26.0 c2pa-rs/0.26.0"
+    assert signed["actions"] == ["c2pa.created"]
+    assert signed["digital_source_type"] == "algorithmicMedia"
+    assert signed["signed_at"].startswith("2023-09-29T17:40:14")
+    assert signed["codes"] == ["signingCredential.untrusted"]
+    assert signed["trust_list"].startswith("C2PA Trust List (c2pa-org/conformance-public")
+    assert signed["checked_with"].startswith("c2pa-python 0.38")
+
+    edited = _exhibit(cli, dispute, 2)["metadata"]["c2pa"]
+    assert edited["state"] == "untrusted"
+    assert edited["actions"] == ["c2pa.opened", "c2pa.color_adjustments"]
+
+    text = cli("show", dispute, "1")
+    assert text.code == 0, text.err
+    assert "Content Credentials" in text.out
+    assert "signed by C2PA Test Signing Cert · untrusted (the signer is not on the C2PA trust list)" in text.out
+    assert "make_test_images/0.26.0" in text.out and "c2pa.created (algorithmicMedia)" in text.out
+
+    shown = cli("show", dispute, "--json")
+    check(shown.json, "show")
+    assert cli("verify", dispute).code == 0
+
+
+def test_a_flipped_byte_reads_invalid(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    flipped = _flip(SIGNED, tmp_path / "C-flipped.jpg")
+    ran = cli("add", dispute, flipped, TAMPERED, "--json")
+    assert ran.code == 0, ran.err
+    for n in (1, 2):
+        c2pa = _exhibit(cli, dispute, n)["metadata"]["c2pa"]
+        assert c2pa["state"] == "invalid", c2pa
+        assert "assertion.dataHash.mismatch" in c2pa["codes"]
+        assert c2pa["signer"] == "C2PA Test Signing Cert"  # who signed is still said
+    text = cli("show", dispute, "1").out
+    assert "signed by C2PA Test Signing Cert · invalid (assertion.dataHash.mismatch)" in text
+
+
+def test_a_signer_under_a_trusted_root_reads_valid(cli, dispute, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    # The C2PA test root, published by c2pa-python for its own tests, as an organisation's extra anchor.
+    monkeypatch.setenv("LOCKER_C2PA_ANCHORS", str(TEST_ANCHORS))
+    assert cli("add", dispute, SIGNED, TAMPERED).code == 0
+    valid = _exhibit(cli, dispute, 1)["metadata"]["c2pa"]
+    assert valid["state"] == "valid" and valid["codes"] == []
+    assert valid["trust_list"].endswith("+ c2pa-python-test-anchors.pem")
+    assert _exhibit(cli, dispute, 2)["metadata"]["c2pa"]["state"] == "invalid"  # trust does not mend a hash
+    assert "signed by C2PA Test Signing Cert · valid" in cli("show", dispute, "1").out
+
+
+def test_without_c2pa_python_add_works_and_says_not_checked(cli, dispute, tmp_path: Path,  # noqa: ANN001
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "c2pa", None)  # `import c2pa` raises ImportError, as when the extra is absent
+    plain = samples.make_jpeg_with_exif(tmp_path / "IMG_20250503_150102.jpg")
+    ran = cli("add", dispute, SIGNED, plain, "--json")
+    assert ran.code == 0, ran.err
+    c2pa = _exhibit(cli, dispute, 1)["metadata"]["c2pa"]
+    assert c2pa == {"state": "unchecked", "reason": "not_installed"}
+    assert "c2pa" not in _exhibit(cli, dispute, 2)["metadata"]
+    assert "present, not checked: c2pa-python is not installed (extra c2pa)" in cli("show", dispute, "1").out
+
+
+def test_files_without_credentials_do_not_load_c2pa(tmp_path: Path, home: Path) -> None:
+    photo = samples.make_jpeg_with_exif(tmp_path / "IMG_20250503_150102.jpg")
+    shot = samples.make_png(tmp_path / "Screenshot_20250503-142210.png", 1080, 2340)
+    video = samples.make_mp4(tmp_path / "VID_20250503_150102.mp4")
+    code = (
+        "import sys; from locker.cli import main\n"
+        "assert main(['new', 'earbuds', '--slug', 'earbuds']) == 0\n"
+        f"assert main(['add', 'earbuds', {str(photo)!r}, {str(shot)!r}, {str(video)!r}]) == 0\n"
+        "print('c2pa loaded' if 'c2pa' in sys.modules else 'c2pa not loaded')\n"
+        f"assert main(['add', 'earbuds', {str(SIGNED)!r}]) == 0\n"
+        "print('c2pa loaded' if 'c2pa' in sys.modules else 'c2pa not loaded')\n"
+    )
+    env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-2:] == ["c2pa not loaded", "c2pa loaded"]
+
+
+def test_aigc_label_is_flagged(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    png = _png_with_xmp(tmp_path / "generated.png", AIGC_XMP)
+    jpeg = _jpeg_with_xmp(tmp_path / "maybe.jpg", AIGC_XMP_ATTRIBUTE)
+    plain = samples.make_png(tmp_path / "Screenshot_20250503-142210.png", 1080, 2340)
+    assert cli("add", dispute, png, jpeg, plain).code == 0
+
+    aigc = _exhibit(cli, dispute, 1)["metadata"]["aigc"]
+    assert aigc == {"standard": "GB 45438-2025", "namespace": "http://www.tc260.org.cn/ns/AIGC/1.0/",
+                    "label": "1", "meaning": "ai_generated", "producer": "001191101080000000000000000000",
+                    "produce_id": "img-20250503-0001"}
+    second = _exhibit(cli, dispute, 2)["metadata"]["aigc"]
+    assert (second["label"], second["meaning"], second["producer"]) == ("2", "possibly_ai_generated", "示例生成服务")
+    assert "aigc" not in _exhibit(cli, dispute, 3)["metadata"]
+
+    text = cli("show", dispute, "1").out
+    assert "AI label" in text
+    assert "AI-generated content (GB 45438-2025 label in the XMP) · producer 001191101080000000000000000000" in text
+
+
+def _pdftext(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_the_pack_shows_credentials_and_the_aigc_label(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    flipped = _flip(SIGNED, tmp_path / "C-flipped.jpg")
+    png = _png_with_xmp(tmp_path / "generated.png", AIGC_XMP)
+    assert cli("add", dispute, SIGNED, flipped, png).code == 0
+
+    en = tmp_path / "en.pdf"
+    assert cli("export", dispute, "--lang", "en", "-o", en).code == 0
+    text = " ".join(_pdftext(en).split())
+    assert "Content Credentials" in text
+    assert "signed by C2PA Test Signing Cert · untrusted: intact, but the signer is not on the C2PA trust list" in text
+    assert "signed by C2PA Test Signing Cert · invalid (assertion.dataHash.mismatch)" in text
+    assert "made with: make_test_images/0.26.0 c2pa-rs/0.26.0" in text
+    assert "AI-generated content label" in text
+    assert "AI-generated content (GB 45438-2025 implicit label in the file's XMP)" in text
+
+    zh = tmp_path / "zh.pdf"
+    assert cli("export", dispute, "--lang", "zh", "-o", zh).code == 0
+    text = "".join(_pdftext(zh).split())
+    assert "内容凭证（C2PA）" in text
+    assert "由C2PATestSigningCert签名·签名与哈希完好，但签名者不在C2PA信任列表中" in text
+    assert "无效（assertion.dataHash.mismatch）" in text
+    assert "AI生成合成内容标识" in text and "属于AI生成合成内容" in text
+    if os.environ.get("LOCKER_KEEP_PACK"):  # for a person who wants to look at the page
+        shutil.copy(zh, os.environ["LOCKER_KEEP_PACK"])
