@@ -162,7 +162,8 @@ def test_files_without_credentials_do_not_load_c2pa(tmp_path: Path, home: Path) 
     env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-2:] == ["c2pa not loaded", "c2pa loaded"]
+    said = [line for line in proc.stdout.splitlines() if line.startswith("c2pa ")]
+    assert said == ["c2pa not loaded", "c2pa loaded"], proc.stdout
 
 
 def test_aigc_label_is_flagged(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
@@ -185,7 +186,8 @@ def test_aigc_label_is_flagged(cli, dispute, tmp_path: Path) -> None:  # noqa: A
 
 
 def _pdftext(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+    # -raw keeps a table cell's lines together, so a label wrapped in its narrow column reads whole
+    return subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
 
 
@@ -197,18 +199,15 @@ def test_the_pack_shows_credentials_and_the_aigc_label(cli, dispute, tmp_path: P
     en = tmp_path / "en.pdf"
     assert cli("export", dispute, "--lang", "en", "-o", en).code == 0
     text = " ".join(_pdftext(en).split())
-    assert "Content Credentials" in text
-    assert "signed by C2PA Test Signing Cert · untrusted: intact, but the signer is not on the C2PA trust list" in text
+    assert "Content Credentials signed by C2PA Test Signing Cert · untrusted: intact, but the signer is not on the C2PA trust list" in text
     assert "signed by C2PA Test Signing Cert · invalid (assertion.dataHash.mismatch)" in text
     assert "made with: make_test_images/0.26.0 c2pa-rs/0.26.0" in text
-    assert "AI-generated content label" in text
-    assert "AI-generated content (GB 45438-2025 implicit label in the file's XMP)" in text
+    assert "AI-generated content label AI-generated content (GB 45438-2025 implicit label in the file's XMP)" in text
 
     zh = tmp_path / "zh.pdf"
     assert cli("export", dispute, "--lang", "zh", "-o", zh).code == 0
     text = "".join(_pdftext(zh).split())
-    assert "内容凭证（C2PA）" in text
-    assert "由C2PATestSigningCert签名·签名与哈希完好，但签名者不在C2PA信任列表中" in text
+    assert "内容凭证（C2PA）由C2PATestSigningCert签名·签名与哈希完好，但签名者不在C2PA信任列表中" in text
     assert "无效（assertion.dataHash.mismatch）" in text
     assert "AI生成合成内容标识" in text and "属于AI生成合成内容" in text
     if os.environ.get("LOCKER_KEEP_PACK"):  # for a person who wants to look at the page
