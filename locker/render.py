@@ -310,7 +310,7 @@ def credential_lines(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
     c2pa = metadata.get("c2pa")
     if isinstance(c2pa, dict):
         state = c2pa.get("state")
-        codes = ", ".join(str(c) for c in c2pa.get("codes") or [])
+        codes = ", ".join(str(c) for c in c2pa.get("codes") or [] if c != "signingCredential.untrusted")
         if state == "valid":
             shown = _("valid")
         elif state == "untrusted":

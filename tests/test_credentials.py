@@ -118,7 +118,7 @@ def test_a_flipped_byte_reads_invalid(cli, dispute, tmp_path: Path) -> None:  # 
     for n in (1, 2):
         c2pa = _exhibit(cli, dispute, n)["metadata"]["c2pa"]
         assert c2pa["state"] == "invalid", c2pa
-        assert "assertion.dataHash.mismatch" in c2pa["codes"]
+        assert "assertion.dataHash.mismatch" in c2pa["codes"]  # beside signingCredential.untrusted
         assert c2pa["signer"] == "C2PA Test Signing Cert"  # who signed is still said
     text = cli("show", dispute, "1").out
     assert "signed by C2PA Test Signing Cert · invalid (assertion.dataHash.mismatch)" in text

@@ -177,16 +177,14 @@ def summarize(store: dict[str, Any], list_name: str, version: str) -> dict[str, 
     raw_state = str(store.get("validation_state") or "")
     statuses = [s for s in store.get("validation_status") or [] if isinstance(s, dict)]
     codes = [str(s.get("code")) for s in statuses if s.get("code")]
-    failed = [c for c in codes if c != "signingCredential.untrusted"]
-    if raw_state == "Trusted":
-        state = "valid"
-    elif raw_state == "Invalid" or failed:
-        state = "invalid"
-    else:
-        state = "untrusted"
-    manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}
-    active = manifests.get(store.get("active_manifest")) or {}
-    sig = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
+    # c2pa-rs's own verdict: Invalid (a hash or signature fails), Valid (well-formed and intact, signer
+    # not trusted) or Trusted (also chains to a trust anchor). The codes are what it listed as failing.
+    state = {"Trusted": "valid", "Invalid": "invalid"}.get(raw_state, "untrusted")
+    if state == "valid" and codes:
+        state = "invalid"  # never seen; a listed failure is not called valid
+    manifests = _dict(store.get("manifests"))
+    active = _dict(manifests.get(str(store.get("active_manifest"))))
+    sig = _dict(active.get("signature_info"))
     out: dict[str, Any] = {
         "state": state,
         "signer": _text(sig.get("issuer")),
@@ -194,7 +192,7 @@ def summarize(store: dict[str, Any], list_name: str, version: str) -> dict[str, 
         "signed_at": _text(sig.get("time")),
         "claim_generator": _claim_generator(active),
         "actions": [],
-        "codes": failed if state == "invalid" else ([c for c in codes if c == "signingCredential.untrusted"]),
+        "codes": codes,
         "trust_list": list_name,
         "checked_with": version,
     }
@@ -202,7 +200,7 @@ def summarize(store: dict[str, Any], list_name: str, version: str) -> dict[str, 
     for assertion in active.get("assertions") or []:
         if not isinstance(assertion, dict) or not str(assertion.get("label", "")).startswith("c2pa.actions"):
             continue
-        data = assertion.get("data") if isinstance(assertion.get("data"), dict) else {}
+        data = _dict(assertion.get("data"))
         for action in data.get("actions") or []:
             if not isinstance(action, dict):
                 continue
@@ -215,6 +213,10 @@ def summarize(store: dict[str, Any], list_name: str, version: str) -> dict[str, 
     if source_types:
         out["digital_source_type"] = source_types[0]
     return {k: v for k, v in out.items() if v is not None}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _claim_generator(manifest: dict[str, Any]) -> str | None:

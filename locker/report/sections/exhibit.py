@@ -4,6 +4,7 @@ a document's own pages, or a note where the original can be obtained)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...values import human_size
@@ -74,14 +75,14 @@ def meta_box(lay: Layout, plan: Plan) -> Any:
     return lay.kv(pairs, label_w=26 * MM)
 
 
-def credential_pairs(lay: Layout, md: dict[str, Any]) -> list[tuple[str, str]]:
+def credential_pairs(lay: Layout, md: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The metadata-box rows for content credentials (C2PA) and the GB 45438-2025 AIGC label."""
     L = lay.L
     pairs: list[tuple[str, str]] = []
     c2pa = md.get("c2pa")
     if isinstance(c2pa, dict):
         state = c2pa.get("state")
-        codes = ", ".join(str(c) for c in c2pa.get("codes") or []) or "—"
+        codes = ", ".join(str(c) for c in c2pa.get("codes") or [] if c != "signingCredential.untrusted") or "—"
         shown = {"valid": L["c2pa_valid"], "untrusted": L["c2pa_untrusted"],
                  "invalid": L.f("c2pa_invalid", codes=codes)}.get(
             str(state), L["c2pa_not_installed" if c2pa.get("reason") == "not_installed" else "c2pa_unsupported_format"])
