@@ -319,6 +319,9 @@ def credential_lines(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
             shown = _("invalid ({codes})").format(codes=codes) if codes else _("invalid")
         elif c2pa.get("reason") == "not_installed":
             shown = _("present, not checked: c2pa-python is not installed (extra c2pa)")
+        elif c2pa.get("reason") == "remote_manifest":
+            shown = _("kept online at {url}, not fetched (the locker works offline)").format(
+                url=c2pa.get("manifest_url"))
         else:
             shown = _("present, not checked: c2pa-python does not read this format")
         signer = c2pa.get("signer") or c2pa.get("signer_name")

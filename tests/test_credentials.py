@@ -24,6 +24,7 @@ DATA = Path(__file__).resolve().parent / "data" / "c2pa"
 SIGNED = DATA / "c2pa-python-C.jpg"         # c2pa.created, algorithmicMedia
 EDITED = DATA / "c2pa-python-CA.jpg"        # c2pa.opened + c2pa.color_adjustments, ingredient A.jpg
 TAMPERED = DATA / "c2pa-python-XCA.jpg"     # published with its pixels changed after signing
+REMOTE = DATA / "c2pa-python-cloud.jpg"     # XMP dcterms:provenance names a manifest kept online
 TEST_ANCHORS = DATA / "c2pa-python-test-anchors.pem"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -133,6 +134,14 @@ def test_a_signer_under_a_trusted_root_reads_valid(cli, dispute, monkeypatch: py
     assert valid["trust_list"].endswith("+ c2pa-python-test-anchors.pem")
     assert _exhibit(cli, dispute, 2)["metadata"]["c2pa"]["state"] == "invalid"  # trust does not mend a hash
     assert "signed by C2PA Test Signing Cert · valid" in cli("show", dispute, "1").out
+
+
+def test_a_remote_manifest_is_named_never_fetched(cli, dispute) -> None:  # noqa: ANN001
+    assert cli("add", dispute, REMOTE).code == 0
+    c2pa = _exhibit(cli, dispute, 1)["metadata"]["c2pa"]
+    assert c2pa == {"state": "unchecked", "reason": "remote_manifest", "manifest_url":
+                    "https://cai-manifests.adobe.com/manifests/adobe-urn-uuid-5f37e182-3687-462e-a7fb-573462780391"}
+    assert "not fetched (the locker works offline)" in cli("show", dispute, "1").out
 
 
 def test_without_c2pa_python_add_works_and_says_not_checked(cli, dispute, tmp_path: Path,  # noqa: ANN001

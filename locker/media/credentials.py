@@ -12,7 +12,9 @@ exhibit's metadata:
     signer is not on that list: anybody can make such a certificate), ``invalid`` (a hash or
     signature fails: the file or its manifest changed after signing), or ``unchecked`` (the
     file carries a manifest but it was not validated: ``reason`` is ``not_installed`` when
-    ``c2pa-python`` is not installed, ``unsupported_format`` when it does not read this format);
+    ``c2pa-python`` is not installed, ``unsupported_format`` when it does not read this format,
+    ``remote_manifest`` when the file's XMP ``dcterms:provenance`` names a manifest kept online,
+    whose URL ``manifest_url`` gives: the locker never fetches it);
   - ``signer`` (the organisation of the signing certificate), ``signer_name`` (its common
     name), ``signed_at``, ``claim_generator``, ``actions`` (``c2pa.created``,
     ``c2pa.edited``…), ``digital_source_type`` (the IPTC term, e.g.
@@ -109,7 +111,20 @@ def read_credentials(path: Path, mime: str) -> dict[str, Any]:
         c2pa = _read_c2pa(path, mime)
         if c2pa:
             found["c2pa"] = c2pa
+    elif b"provenance" in data:
+        url = remote_manifest(data)
+        if url:  # the manifest is kept online: the locker does not fetch it
+            found["c2pa"] = {"state": "unchecked", "reason": "remote_manifest", "manifest_url": url}
     return found
+
+
+_REMOTE = re.compile(rb"""dcterms:provenance\s*(?:=\s*["']|>)\s*(https?://[^"'<\s]{1,500})""")
+
+
+def remote_manifest(data: bytes) -> str | None:
+    """The URL of a remote C2PA manifest named by the XMP ``dcterms:provenance`` property, or None."""
+    m = _REMOTE.search(data)
+    return m.group(1).decode("ascii", "replace") if m else None
 
 
 # ---------------------------------------------------------------------------- C2PA
@@ -139,6 +154,7 @@ def _read_c2pa(path: Path, mime: str) -> dict[str, Any] | None:
     settings = {
         "trust": {"trust_anchors": anchors},
         "verify": {"verify_trust": True, "remote_manifest_fetch": False, "ocsp_fetch": False},
+        "core": {"allowed_network_hosts": []},  # offline, whatever a manifest asks for
     }
     try:
         with c2pa.Context.from_dict(settings) as context, open(path, "rb") as stream, \

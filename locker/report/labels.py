@@ -307,6 +307,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "c2pa_invalid": ("无效（{codes}）：签名后文件或凭证已被改动", "invalid ({codes}): the file or its credentials changed after signing"),
     "c2pa_not_installed": ("文件带有 C2PA 凭证，未校验：未安装 c2pa-python", "the file carries a C2PA manifest, not checked: c2pa-python is not installed"),
     "c2pa_unsupported_format": ("文件带有 C2PA 凭证，未校验：c2pa-python 不能读取这种格式", "the file carries a C2PA manifest, not checked: c2pa-python does not read this format"),
+    "c2pa_remote_manifest": ("凭证存放在网上（{url}），未获取（本程序离线工作）", "kept online at {url}, not fetched (the locker works offline)"),
     "c2pa_generator": ("生成工具：{generator}", "made with: {generator}"),
     "c2pa_actions": ("操作：{actions}", "actions: {actions}"),
     "c2pa_checked": ("入库时离线校验（{tool}，{trust}）", "checked offline when added ({tool}, {trust})"),

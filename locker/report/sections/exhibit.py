@@ -85,7 +85,8 @@ def credential_pairs(lay: Layout, md: Mapping[str, Any]) -> list[tuple[str, str]
         codes = ", ".join(str(c) for c in c2pa.get("codes") or [] if c != "signingCredential.untrusted") or "—"
         shown = {"valid": L["c2pa_valid"], "untrusted": L["c2pa_untrusted"],
                  "invalid": L.f("c2pa_invalid", codes=codes)}.get(
-            str(state), L["c2pa_not_installed" if c2pa.get("reason") == "not_installed" else "c2pa_unsupported_format"])
+            str(state), L.f(f"c2pa_{c2pa.get('reason')}", url=c2pa.get("manifest_url"))
+            if f"c2pa_{c2pa.get('reason')}" in TEXT else L["c2pa_unsupported_format"])
         signer = c2pa.get("signer") or c2pa.get("signer_name")
         line = lay.text(L.f("c2pa_signed", signer=signer, state=shown) if signer else shown)
         if state != "valid":
