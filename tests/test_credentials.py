@@ -136,6 +136,48 @@ def test_a_signer_under_a_trusted_root_reads_valid(cli, dispute, monkeypatch: py
     assert "signed by C2PA Test Signing Cert · valid" in cli("show", dispute, "1").out
 
 
+def _sign(src: Path, dst: Path, mime: str) -> Path:
+    """``src`` signed with c2pa-python and the C2PA test signing key (published by c2pa-python for tests)."""
+    import c2pa
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = serialization.load_pem_private_key((DATA / "c2pa-python-es256_private.key").read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    certs = (DATA / "c2pa-python-es256_certs.pem").read_text()
+    manifest = {"claim_generator_info": [{"name": "phone-camera", "version": "1.0"}], "title": src.name,
+                "format": mime, "assertions": [{"label": "c2pa.actions", "data": {"actions": [
+                    {"action": "c2pa.created",
+                     "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}]}}]}
+    with c2pa.Context() as context, \
+            c2pa.Signer.from_callback(lambda data: key.sign(data, ec.ECDSA(hashes.SHA256())),
+                                      c2pa.C2paSigningAlg.ES256, certs, None) as signer, \
+            c2pa.Builder(manifest, context) as builder, open(src, "rb") as source, open(dst, "wb") as out:
+        builder.sign(signer, mime, source, out)
+    return dst
+
+
+def test_png_webp_and_mp4_manifests_are_found_where_each_format_keeps_them(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    png = _sign(samples.make_png(tmp_path / "shot.png", 300, 600), tmp_path / "signed.png", "image/png")
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(tmp_path / "plain.webp")
+    webp = _sign(tmp_path / "plain.webp", tmp_path / "signed.webp", "image/webp")
+    mp4 = _sign(samples.make_mp4(tmp_path / "clip.mp4"), tmp_path / "signed.mp4", "video/mp4")
+    cut = tmp_path / "signed-flipped.mp4"
+    data = bytearray(mp4.read_bytes())
+    mdat = data.index(b"mdat")
+    data[mdat + 100] ^= 0xFF  # a byte of the video frames
+    cut.write_bytes(bytes(data))
+    assert cli("add", dispute, png, webp, mp4, cut).code == 0
+    for n in (1, 2, 3):
+        c2pa = _exhibit(cli, dispute, n)["metadata"]["c2pa"]
+        assert (c2pa["state"], c2pa["claim_generator"], c2pa["actions"]) == ("untrusted", "phone-camera 1.0",
+                                                                            ["c2pa.created"]), n
+        assert c2pa["digital_source_type"] == "digitalCapture"
+    assert _exhibit(cli, dispute, 4)["metadata"]["c2pa"]["state"] == "invalid"
+
+
 def test_a_remote_manifest_is_named_never_fetched(cli, dispute) -> None:  # noqa: ANN001
     assert cli("add", dispute, REMOTE).code == 0
     c2pa = _exhibit(cli, dispute, 1)["metadata"]["c2pa"]
