@@ -263,3 +263,19 @@ def test_the_pack_shows_credentials_and_the_aigc_label(cli, dispute, tmp_path: P
     assert "AI生成合成内容标识" in text and "属于AI生成合成内容" in text
     if os.environ.get("LOCKER_KEEP_PACK"):  # for a person who wants to look at the page
         shutil.copy(zh, os.environ["LOCKER_KEEP_PACK"])
+
+
+def test_damaged_manifests_never_stop_add(cli, dispute, tmp_path: Path) -> None:  # noqa: ANN001
+    data = SIGNED.read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) // 3])  # cut inside the pixels, after the manifest
+    scrambled = bytearray(data)
+    store = data.index(b"jumd")
+    for k in range(store + 40, store + 440, 7):  # inside the manifest store, after its description box
+        scrambled[k] ^= 0x5A
+    (tmp_path / "scrambled.jpg").write_bytes(bytes(scrambled))
+    ran = cli("add", dispute, cut, tmp_path / "scrambled.jpg", "--json")
+    assert ran.code == 0, ran.err
+    assert [a["exhibit"] for a in ran.json["added"]] == [1, 2]
+    for n in (1, 2):
+        assert _exhibit(cli, dispute, n)["metadata"]["c2pa"]["state"] == "invalid"
