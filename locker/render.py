@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import domain, warncodes
@@ -270,9 +270,13 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
     warning_label = _pad(_("warning"), 19)
     for w in exhibit.warnings:
         console.print(_text(f"{warning_label} {warncodes.show(w)}"))
+    for label, line in credential_lines(metadata):
+        console.print(_text(f"{_pad(label, 19)} {line}"))
     if metadata:
         console.print(_("metadata"))
         for key, value in sorted(metadata.items()):
+            if key in ("c2pa", "aigc"):
+                continue  # shown above; `show --json` has them whole
             shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
             console.print(_text(f"  {key:<17} {shown}"))
     if derived is not None:
@@ -300,6 +304,49 @@ def print_exhibit(exhibit: ExhibitView, messages: Sequence[MessageView] = (), de
             mark = "▶" if m.me else " "
             console.print(_text(f"{k:>{width}} {mark} {when:<16}  {who}: {m.text}"))
     _print_history(console, history)
+
+
+def credential_lines(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) lines for an exhibit's content credentials (C2PA) and GB 45438-2025 AIGC label."""
+    lines: list[tuple[str, str]] = []
+    c2pa = metadata.get("c2pa")
+    if isinstance(c2pa, dict):
+        state = c2pa.get("state")
+        codes = ", ".join(str(c) for c in c2pa.get("codes") or [] if c != "signingCredential.untrusted")
+        if state == "valid":
+            shown = _("valid")
+        elif state == "untrusted":
+            shown = _("untrusted (the signer is not on the C2PA trust list)")
+        elif state == "invalid":
+            shown = _("invalid ({codes})").format(codes=codes) if codes else _("invalid")
+        elif c2pa.get("reason") == "not_installed":
+            shown = _("present, not checked: c2pa-python is not installed (extra c2pa)")
+        elif c2pa.get("reason") == "remote_manifest":
+            shown = _("kept online at {url}, not fetched (the locker works offline)").format(
+                url=c2pa.get("manifest_url"))
+        else:
+            shown = _("present, not checked: c2pa-python does not read this format")
+        signer = c2pa.get("signer") or c2pa.get("signer_name")
+        text = _("signed by {signer} · {state}").format(signer=signer, state=shown) if signer else shown
+        lines.append((_("Content Credentials"), text))
+        if c2pa.get("claim_generator"):
+            lines.append(("  " + _("claim generator"), str(c2pa["claim_generator"])))
+        if c2pa.get("actions"):
+            actions = ", ".join(str(a) for a in c2pa["actions"])
+            if c2pa.get("digital_source_type"):
+                actions += f" ({c2pa['digital_source_type']})"
+            lines.append(("  " + _("actions"), actions))
+    aigc = metadata.get("aigc")
+    if isinstance(aigc, dict):
+        meaning = {"ai_generated": _("AI-generated content"),
+                   "possibly_ai_generated": _("possibly AI-generated content"),
+                   "suspected_ai_generated": _("suspected AI-generated content")}.get(
+            str(aigc.get("meaning")), _("label value {label}").format(label=aigc.get("label")))
+        text = _("{meaning} (GB 45438-2025 label in the XMP)").format(meaning=meaning)
+        if aigc.get("producer"):
+            text += " · " + _("producer {producer}").format(producer=aigc["producer"])
+        lines.append((_("AI label"), text))
+    return lines
 
 
 def print_verify(report: VerifyReport) -> None:

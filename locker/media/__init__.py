@@ -301,6 +301,10 @@ def _inspect(path: Path, head: bytes, mime: str, original_name: str, metadata: d
         if chat_format:
             found.kind = "chat"
             metadata["chat_format"] = chat_format
+    from locker.media.credentials import may_carry, read_credentials
+
+    if may_carry(mime):  # content credentials (C2PA) and the GB 45438-2025 AIGC label
+        metadata.update(read_credentials(path, mime))
     return found
 
 

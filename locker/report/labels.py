@@ -299,6 +299,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "field_purchased_on": ("购买日期", "purchase date"),
     "field_claim": ("投诉请求", "demand"),
     "field_summary": ("事实与理由", "facts"),
+    # --- c2pa --- content credentials (C2PA) and the GB 45438-2025 AIGC label, in the exhibit's metadata box
+    "meta_c2pa": ("内容凭证（C2PA）", "Content Credentials"),
+    "c2pa_signed": ("由 {signer} 签名 · {state}", "signed by {signer} · {state}"),
+    "c2pa_valid": ("有效", "valid"),
+    "c2pa_untrusted": ("签名与哈希完好，但签名者不在 C2PA 信任列表中", "untrusted: intact, but the signer is not on the C2PA trust list"),
+    "c2pa_invalid": ("无效（{codes}）：签名后文件或凭证已被改动", "invalid ({codes}): the file or its credentials changed after signing"),
+    "c2pa_not_installed": ("文件带有 C2PA 凭证，未校验：未安装 c2pa-python", "the file carries a C2PA manifest, not checked: c2pa-python is not installed"),
+    "c2pa_unsupported_format": ("文件带有 C2PA 凭证，未校验：c2pa-python 不能读取这种格式", "the file carries a C2PA manifest, not checked: c2pa-python does not read this format"),
+    "c2pa_remote_manifest": ("凭证存放在网上（{url}），未获取（本程序离线工作）", "kept online at {url}, not fetched (the locker works offline)"),
+    "c2pa_generator": ("生成工具：{generator}", "made with: {generator}"),
+    "c2pa_actions": ("操作：{actions}", "actions: {actions}"),
+    "c2pa_checked": ("入库时离线校验（{tool}，{trust}）", "checked offline when added ({tool}, {trust})"),
+    "meta_aigc": ("AI 生成合成内容标识", "AI-generated content label"),
+    "aigc_ai_generated": ("属于 AI 生成合成内容", "AI-generated content"),
+    "aigc_possibly_ai_generated": ("可能为 AI 生成合成内容", "possibly AI-generated content"),
+    "aigc_suspected_ai_generated": ("疑似 AI 生成合成内容", "suspected AI-generated content"),
+    "aigc_unknown": ("标识值 {label}", "label value {label}"),
+    "aigc_line": ("{meaning}（GB 45438-2025 隐式标识，见文件 XMP 元数据）", "{meaning} (GB 45438-2025 implicit label in the file's XMP)"),
+    "aigc_producer": ("生成服务提供者：{producer}", "producer: {producer}"),
 }
 
 KINDS = {

@@ -4,10 +4,12 @@ a document's own pages, or a note where the original can be obtained)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...values import human_size
 from .. import flowables as F
+from ..labels import TEXT
 from ..markup import duration, show_time
 from ..page import FRAME_H, FRAME_W, MM, STAMP, WARN, Plan, State, template_id
 from . import chat, ocrchat
@@ -58,6 +60,7 @@ def meta_box(lay: Layout, plan: Plan) -> Any:
         else:
             size = f"{w}×{h}"
         pairs.append((L["meta_pixels"], lay.text(size)))
+    pairs += credential_pairs(lay, md)
     if e.withdrawn:
         pairs.append((L["meta_withdrawn"], f'<font color="{WARN}">{lay.text(e.withdrawn_reason or "—")}</font>'))
     warnings = list(e.warnings) + list(plan.notes) + ([plan.problem] if plan.problem else [])
@@ -70,6 +73,44 @@ def meta_box(lay: Layout, plan: Plan) -> Any:
         original += lay.text(L.f("original_attached", name=plan.attachment))
     pairs.append((L["meta_original"], original))
     return lay.kv(pairs, label_w=26 * MM)
+
+
+def credential_pairs(lay: Layout, md: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The metadata-box rows for content credentials (C2PA) and the GB 45438-2025 AIGC label."""
+    L = lay.L
+    pairs: list[tuple[str, str]] = []
+    c2pa = md.get("c2pa")
+    if isinstance(c2pa, dict):
+        state = c2pa.get("state")
+        codes = ", ".join(str(c) for c in c2pa.get("codes") or [] if c != "signingCredential.untrusted") or "—"
+        shown = {"valid": L["c2pa_valid"], "untrusted": L["c2pa_untrusted"],
+                 "invalid": L.f("c2pa_invalid", codes=codes)}.get(
+            str(state), L.f(f"c2pa_{c2pa.get('reason')}", url=c2pa.get("manifest_url"))
+            if f"c2pa_{c2pa.get('reason')}" in TEXT else L["c2pa_unsupported_format"])
+        signer = c2pa.get("signer") or c2pa.get("signer_name")
+        line = lay.text(L.f("c2pa_signed", signer=signer, state=shown) if signer else shown)
+        if state != "valid":
+            line = f'<font color="{WARN}">{line}</font>'
+        details = []
+        if c2pa.get("claim_generator"):
+            details.append(L.f("c2pa_generator", generator=c2pa["claim_generator"]))
+        if c2pa.get("actions"):
+            actions = ", ".join(str(a) for a in c2pa["actions"])
+            if c2pa.get("digital_source_type"):
+                actions += f" ({c2pa['digital_source_type']})"
+            details.append(L.f("c2pa_actions", actions=actions))
+        if c2pa.get("checked_with"):
+            details.append(L.f("c2pa_checked", tool=c2pa["checked_with"], trust=c2pa.get("trust_list") or "—"))
+        pairs.append((L["meta_c2pa"], "<br/>".join([line] + [lay.text(d) for d in details])))
+    aigc = md.get("aigc")
+    if isinstance(aigc, dict):
+        key = f"aigc_{aigc.get('meaning')}"
+        meaning = L[key] if key in TEXT else L.f("aigc_unknown", label=aigc.get("label") or "—")
+        line = lay.text(L.f("aigc_line", meaning=meaning))
+        if aigc.get("producer"):
+            line += "<br/>" + lay.text(L.f("aigc_producer", producer=aigc["producer"]))
+        pairs.append((L["meta_aigc"], f'<font color="{WARN}">{line}</font>'))
+    return pairs
 
 
 def pixels(lay: Layout, plan: Plan) -> tuple[tuple[int, int], tuple[int, int], int | None]:
