@@ -35,6 +35,8 @@ from . import export as exporting
 from . import export_output as output
 from .export_check import Check
 
+STAMP_NAME = "tagmanifest-sha256.txt"  # bundle --stamp: <slug>/tagmanifest-sha256.txt.tsr
+
 
 @dataclass(frozen=True)
 class BundleOptions:
@@ -43,6 +45,7 @@ class BundleOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     stamp: bool = False  # a timestamp token over the tag manifest (the only network call)
+    tsa: tuple[str, ...] = ()  # the TSAs to ask for --stamp; default: the profile's
     force: bool = False  # -o may replace an existing file
 
 
@@ -85,7 +88,7 @@ def bundle(home: Home, ref: str, options: BundleOptions = BundleOptions(), *,
         output.clean_stale(ddir.exports)
     temp = final.with_name(f"{store.TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{final.name}")
     try:
-        made = _write(home, opened, chosen, options, lang, prof, temp, dispute_document, progress)
+        made = _write(home, opened, chosen, options, lang, prof, temp, final.name, dispute_document, progress)
         _record(opened, final, made, lang, [e.number for e in chosen])
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -183,7 +186,7 @@ class _Made:
 
 
 def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, lang: str, prof: Any, temp: Path,
-           dispute_document: Callable[[Any], dict[str, Any]], progress: Any) -> _Made:
+           bundle_name: str, dispute_document: Callable[[Any], dict[str, Any]], progress: Any) -> _Made:
     from ..bundle.writer import BagWriter, original_member
 
     ddir = opened.dir
@@ -224,17 +227,17 @@ def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, l
             writer.add_bytes("dispute.json", _json(dispute_document(disputes.detail(home, opened.slug))))
             for number, doc in sorted(messages.items()):
                 writer.add_bytes(f"messages/{number:03d}.json", _json(doc))
-            tokens = _stored_tokens(opened, writer)
-            for name in ("custody-entry.schema.json", "chat.schema.json"):
-                writer.add_tag(f"schemas/{name}", _resource("schemas", name))
-            for name in ("VERIFY.txt", "VERIFY.zh.txt"):
-                writer.add_tag(name, _verify_text(name, ddir.slug))
+            tokens = _stored_tokens(ddir, chain, writer)
+            for schema in ("custody-entry.schema.json", "chat.schema.json"):
+                writer.add_tag(f"schemas/{schema}", _resource("schemas", schema))
+            for text in ("VERIFY.txt", "VERIFY.zh.txt"):
+                writer.add_tag(text, _verify_text(text, ddir.slug))
             head = chain[-1] if chain else {"seq": 0, "hash": custody.GENESIS}
             finished = writer.finish(_bag_info(opened, prof, head))
             stamped_by = None
             if options.stamp:
-                stamped_by = _stamp(home, opened, writer, finished.tagmanifest_sha256)
-                tokens = (*tokens, "tagmanifest-sha256.txt.tsr")
+                stamped_by = _stamp(home, opened, writer, finished.tagmanifest_sha256, bundle_name, options.tsa)
+                tokens = (*tokens, STAMP_NAME + ".tsr")
         finally:
             writer.close()
         raw.flush()
@@ -310,13 +313,43 @@ def _bag_info(opened: Any, prof: Any, head: dict[str, Any]) -> list[tuple[str, s
     ]
 
 
-def _stored_tokens(opened: Any, writer: Any) -> tuple[str, ...]:
-    """The dispute's stored timestamp tokens, copied into data/timestamps/ (none until ``locker stamp``)."""
-    return ()
+def _stored_tokens(ddir: DisputeDir, chain: list[dict[str, Any]], writer: Any) -> tuple[str, ...]:
+    """The dispute's stored timestamp tokens (``locker stamp``, ``export --stamp``, earlier ``bundle --stamp``),
+    each with what it stamps (.json) and the certificates it carries (.pem), copied into data/timestamps/."""
+    copied: list[str] = []
+    for entry in chain:
+        if entry.get("action") != domain.TIMESTAMP_ADDED:
+            continue
+        reading = domain.read_entry(str(entry["action"]), entry.get("payload"))
+        file = getattr(reading, "file", None)
+        if not file or "/" not in file:
+            continue
+        tsr = ddir.root / file
+        if tsr.parent.name != "timestamps" or tsr.suffix != ".tsr":
+            continue
+        for part in (tsr, tsr.with_suffix(".json"), tsr.with_suffix(".pem")):
+            if part == tsr or part.is_file():
+                try:
+                    writer.add_file(f"timestamps/{part.name}", part)
+                except FileNotFoundError:
+                    raise LockerError(_("a stored timestamp token is gone (locker verify says more)"),
+                                      path=str(part)) from None
+        copied.append(f"data/timestamps/{tsr.name}")
+    return tuple(copied)
 
 
-def _stamp(home: Home, opened: Any, writer: Any, digest_hex: str) -> str | None:
-    raise UsageError(_("--stamp needs the timestamp support of `locker stamp`, which this locker does not have yet"))
+def _stamp(home: Home, opened: Any, writer: Any, digest_hex: str, name: str, urls: tuple[str, ...]) -> str:
+    """A token over the tag manifest, stored in the dispute like every token (``timestamp.added``) and put
+    in the bag beside the tag manifest: ``tagmanifest-sha256.txt.tsr`` (+ ``.pem``), in no manifest (they
+    cannot list what stamps them)."""
+    from . import stamp
+
+    stamped = stamp.stamp_digest(home, opened.slug, digest_hex=digest_hex, subject=f"bundle:{name}", urls=urls)
+    writer.add_unlisted(f"{STAMP_NAME}.tsr", stamped.file.read_bytes())
+    pem = stamped.file.with_suffix(".pem")
+    if pem.is_file():
+        writer.add_unlisted(f"{STAMP_NAME}.pem", pem.read_bytes())
+    return stamped.tsa
 
 
 def _record(opened: Any, final: Path, made: _Made, lang: str, numbers: list[int]) -> None:
