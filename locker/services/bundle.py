@@ -81,6 +81,10 @@ def bundle(home: Home, ref: str, options: BundleOptions = BundleOptions(), *,
         raise UsageError(_("use --include or --exclude, not both"))
     opened = disputes.resolve(home, ref)
     ddir = opened.dir
+    if options.stamp:
+        from . import stamp
+
+        stamp.tsa_urls(home, options.tsa)  # no TSA to ask: refused before anything is made
     final = target(home, ddir, options.output, prof.tz, force=options.force)
     rows = exporting._read(opened, exporting.ExportOptions(include=options.include, exclude=options.exclude))
     chosen = list(rows.chosen)
@@ -187,7 +191,7 @@ class _Made:
 
 def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, lang: str, prof: Any, temp: Path,
            bundle_name: str, dispute_document: Callable[[Any], dict[str, Any]], progress: Any) -> _Made:
-    from ..bundle.writer import BagWriter, original_member
+    from ..bundle.writer import BagWriter
 
     ddir = opened.dir
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -195,30 +199,23 @@ def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, l
         out = _HashingOut(raw)
         writer = BagWriter(out, ddir.slug)  # type: ignore[arg-type]
         try:
-            if progress is not None:
-                progress.start(len(chosen), sum(e.size for e in chosen))
-            damaged = []
-            for e in chosen:
+            # The pack is made meanwhile, on another thread (its layout is Python work, the copy below mostly
+            # hashing and I/O outside the GIL); it waits for this check before it keeps anything.
+            checks: Future[dict[int, Check]] = Future()
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="locker-bundle-pack") as packer:
+                making = packer.submit(exporting.export, home, opened.slug, exporting.ExportOptions(
+                    lang=lang, include=options.include, exclude=options.exclude, checked=checks))
                 try:
-                    member = writer.add_file(original_member(e.number, e.original_name), ddir.object_path(e.sha256))
-                except FileNotFoundError:
-                    damaged.append(_("exhibit {number} ({name}): its original is missing from the locker").format(
-                        number=e.number, name=e.original_name))
-                    continue
-                if member.sha256 != e.sha256:
-                    damaged.append(_("exhibit {number} ({name}): its bytes differ from the recorded SHA-256 "
-                                     "{recorded}… (now {found}…)").format(number=e.number, name=e.original_name,
-                                                                         recorded=e.sha256[:12], found=member.sha256[:12]))
-                if progress is not None:
-                    progress.advance(e.size, e.original_name)
-            if damaged:
-                raise DamagedOriginal(_("bundle refused, it would hold originals that fail their check: {problems} "
-                                        "(locker verify says more)").format(problems="; ".join(damaged)))
-            if progress is not None and hasattr(progress, "stop"):
-                progress.stop()
-            pack = exporting.export(home, opened.slug, exporting.ExportOptions(
-                lang=lang, include=options.include, exclude=options.exclude,
-                checked={e.number: Check("ok") for e in chosen}))
+                    found, damaged = _copy_originals(writer, ddir, chosen, progress)
+                except BaseException as err:
+                    checks.set_exception(err)
+                    raise
+                checks.set_result(found)
+                if damaged:
+                    making.exception()  # the pack refused too (DamagedOriginal): nothing of it is kept
+                    raise DamagedOriginal(_("bundle refused, it would hold originals that fail their check: "
+                                            "{problems} (locker verify says more)").format(problems="; ".join(damaged)))
+                pack = making.result()
             member = writer.add_file("pack.pdf", pack.path)
             if member.sha256 != pack.sha256:
                 raise LockerError(_("the pack changed while it was copied into the bundle"), path=str(pack.path))
@@ -246,6 +243,37 @@ def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, l
         size = out.pos
     return _Made(sha256, size, pack, finished.tagmanifest_sha256, finished.payload_oxum, int(head["seq"]),
                  tuple(tokens), stamped_by)
+
+
+def _copy_originals(writer: Any, ddir: DisputeDir, chosen: list[Any],
+                    progress: Any) -> tuple[dict[int, Check], list[str]]:
+    """Each original streamed into data/originals/, hashed on the way: (the check of each, the refusals)."""
+    from ..bundle.writer import original_member
+
+    if progress is not None:
+        progress.start(len(chosen), sum(e.size for e in chosen))
+    found: dict[int, Check] = {}
+    damaged: list[str] = []
+    for e in chosen:
+        try:
+            member = writer.add_file(original_member(e.number, e.original_name), ddir.object_path(e.sha256))
+        except FileNotFoundError:
+            found[e.number] = Check("missing", reason="missing")
+            damaged.append(_("exhibit {number} ({name}): its original is missing from the locker").format(
+                number=e.number, name=e.original_name))
+            continue
+        if member.sha256 != e.sha256:
+            found[e.number] = Check("damaged", found=member.sha256)
+            damaged.append(_("exhibit {number} ({name}): its bytes differ from the recorded SHA-256 "
+                             "{recorded}… (now {found}…)").format(number=e.number, name=e.original_name,
+                                                                 recorded=e.sha256[:12], found=member.sha256[:12]))
+        else:
+            found[e.number] = Check("ok")
+        if progress is not None:
+            progress.advance(e.size, e.original_name)
+    if progress is not None and hasattr(progress, "stop"):
+        progress.stop()
+    return found, damaged
 
 
 def _json(doc: Any) -> bytes:

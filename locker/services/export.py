@@ -53,7 +53,9 @@ class ExportOptions:
     # else the profile's font (locker profile --font), else the system's fonts
     force: bool = False  # -o may name an existing file, which the new pack replaces (never one inside the home)
     allow_damaged: bool = False  # write the pack even when originals fail their check; they are stamped
-    checked: dict[int, Check] | None = None  # the originals were just re-hashed by the caller (bundle): not again
+    # The caller re-hashes the originals itself (bundle, while it copies them): the pack waits for that
+    # result (a Future of {exhibit: Check}) before anything is kept or made from them, and hashes nothing.
+    checked: Any = None
     stamp: bool = False  # ask a TSA (RFC 3161) for a token over the pack's fingerprint first (services.stamp)
     tsa: tuple[str, ...] = ()  # the TSAs to ask for --stamp; default: the profile's
 
@@ -238,7 +240,7 @@ def _make_pack(opened: Any, rows: _Rows, job: _Job, font: Any, temp: Path, final
     from ..report.pack import PackOptions, build
 
     options = job.options
-    known: dict[int, Check] | None = options.checked
+    known: dict[int, Check] | None = None
     while True:
         # The originals are re-hashed on threads while the pack is laid out and drawn from cached files;
         # before anything is made and cached from an original, and before the pack is kept, the check must
@@ -379,7 +381,8 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
                                                           rows.chain, rows.messages)
     from ..report.images import default_workers
 
-    checker = checking.Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged)
+    checker = checking.Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged,
+                               source=options.checked if known is None else None)
     try:
         derived = _derive(opened.dir, chosen, checker, work)
     except BaseException:
