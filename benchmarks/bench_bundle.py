@@ -8,7 +8,7 @@ In one run, on the same files, each repetition times back to back
   it is copied, the evidence pack made and copied in, the custody log, the bag's manifests, the ZIP's own
   SHA-256, fsync, the custody entry),
 
-and prints each time, the ratio bundle / zip (the median of the per-repetition ratios: on a shared
+and prints each time, the CPU seconds (user + system) of each, the ratio bundle / zip of wall times (the median of the per-repetition ratios: on a shared
 machine the load drifts between repetitions more than within one), and PASS/FAIL against the target of
 issue 13: ratio <= 1.3. The bundle is then checked with `locker verify --bundle` (untimed).
 
@@ -40,11 +40,19 @@ MiB = 1 << 20
 TARGET = 1.3
 
 
-def _timed(cmd: list[str], **kw: object) -> tuple[float, subprocess.CompletedProcess[str]]:
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _timed(cmd: list[str], **kw: object) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, CPU seconds of the command, the finished process); the sync after it is timed too."""
+    cpu = _cpu()
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    spent = _cpu() - cpu
     subprocess.run(["sync"], check=True)
-    return time.perf_counter() - start, proc
+    return time.perf_counter() - start, spent, proc
 
 
 def _warm(files: list[Path]) -> None:
@@ -105,12 +113,12 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     for rep in range(args.repeat):
         out_zip.unlink(missing_ok=True)
         _warm(files)
-        t_zip, proc = _timed(["zip", "-0", "-q", "-j", str(out_zip), *map(str, files)])
+        t_zip, c_zip, proc = _timed(["zip", "-0", "-q", "-j", str(out_zip), *map(str, files)])
         if proc.returncode:
             print(f"bench_bundle: zip failed: {proc.stderr}", file=sys.stderr)
             return 2
         _warm(files)
-        t_bundle, proc = _timed([*locker, "bundle", "bench", "-o", str(out_bundle), "--force", "--json"], env=env)
+        t_bundle, c_bundle, proc = _timed([*locker, "bundle", "bench", "-o", str(out_bundle), "--force", "--json"], env=env)
         if proc.returncode:
             print(f"bench_bundle: locker bundle failed: {proc.stderr}", file=sys.stderr)
             return 2
@@ -118,7 +126,8 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         zips.append(t_zip)
         bundles.append(t_bundle)
         ratios.append(t_bundle / t_zip)
-        print(f"  run {rep + 1}: zip -0 + sync {t_zip:6.2f} s   locker bundle + sync {t_bundle:6.2f} s   "
+        print(f"  run {rep + 1}: zip -0 + sync {t_zip:6.2f} s (cpu {c_zip:5.2f} s)   "
+              f"locker bundle + sync {t_bundle:6.2f} s (cpu {c_bundle:5.2f} s)   "
               f"ratio {t_bundle / t_zip:.2f}   ({out_zip.stat().st_size / MiB:.0f} / {doc['size'] / MiB:.0f} MiB)")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     proc = subprocess.run([*locker, "verify", "--bundle", str(out_bundle)], capture_output=True, text=True, env=env)
