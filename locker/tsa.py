@@ -365,9 +365,8 @@ def _tsa_name(response: Any, certs: list[Any]) -> str:
         names = signer.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(names[0].value) if names else signer.subject.rfc4514_string()
     try:
-        name = response.tst_info.name
-        value = getattr(name, "value", None)
-        return value.rfc4514_string() if hasattr(value, "rfc4514_string") else str(value or "")
+        value: Any = getattr(response.tst_info.name, "value", None)
+        return str(value.rfc4514_string()) if hasattr(value, "rfc4514_string") else str(value or "")
     except Exception:  # noqa: BLE001
         return ""
 
