@@ -164,7 +164,7 @@ def _timestamp_part(result: Any) -> dict[str, Any]:
     """``export --stamp``: the token over the pack's fingerprint."""
     t = getattr(result, "timestamp", None)
     if t is None:
-        return {}
+        return {"timestamp": None}
     return {"timestamp": {"subject": t.subject, "sha256": t.sha256, "file": str(result.timestamp_copy),
                           "stored": str(t.file), "tsa": t.tsa, "url": t.url, "gen_time": t.gen_time,
                           "serial": t.serial, "checked_with": t.method, "openssl": t.openssl}}

@@ -652,7 +652,7 @@ def timestamp_added(timestamp: int, *, file: str, subject: str, sha256: str, tok
 
 # Registered here, at the end of the block (so that merging other blocks stays mechanical): the
 # action among ACTIONS, its reading among the readers read_entry uses.
-ACTIONS = (*ACTIONS, TIMESTAMP_ADDED)  # type: ignore[misc]
+ACTIONS = (*ACTIONS, TIMESTAMP_ADDED)  # type: ignore[misc,assignment]
 _READERS = MappingProxyType({**_READERS, TIMESTAMP_ADDED: TimestampAdded.read})  # type: ignore[misc,dict-item]
 
 

@@ -12,15 +12,20 @@ profile: no TSA is ever contacted by default.
   that does not check) is noted and the next one asked; when none answers it raises
   :class:`TsaError` naming each failure.
 - :func:`check` verifies a stored token (the ``.tsr`` file: a DER TimeStampResp, or a bare
-  TimeStampToken) against a digest without the network. It uses ``rfc3161-client``; a token
-  that library cannot read (a TSA whose config has a ``certs =`` line embeds its chain in an
-  order rfc3161-client rejects with ``InvalidSetOrdering``) is checked with ``openssl ts
-  -verify`` instead, and :attr:`TokenCheck.method` says which check was used.
+  TimeStampToken) against a digest without the network. ``rfc3161-client`` reads it and, when a
+  root is known (given, or carried by the token), verifies it fully; when the token carries only
+  its signing certificate (the usual case), the CMS signature is checked here against that
+  certificate (cryptography), as ``openssl ts -verify -partial_chain`` does. A token that
+  rfc3161-client cannot read (a TSA whose config has a ``certs =`` line embeds its chain in an
+  order rfc3161-client rejects with ``InvalidSetOrdering``), or signed with an algorithm the
+  check here does not know (RSA-PSS), is checked with ``openssl ts -verify`` instead.
+  :attr:`TokenCheck.method` says which: ``rfc3161-client`` or ``openssl``.
 
 What "checks" means offline: the token's signature is valid under the signing certificate the
-token carries (its extended key usage must be ``timeStamping``), and the token stamps exactly
-this digest. Whether that TSA is one to trust is for the reader to judge from its name (and, with
-openssl, from the TSA's published root: see :func:`openssl_command`).
+token carries (its extended key usage must be ``timeStamping``, it must be valid at the token's
+time and be the one the signed ESS attribute names), and the token stamps exactly this digest.
+Whether that TSA is one to trust is for the reader to judge from its name (and from the TSA's
+published root: see :func:`openssl_command`).
 
 Core layer: bytes in, bytes out; no home, no dispute. ``rfc3161_client`` and ``cryptography`` are
 imported inside the functions (start-up time of the command line).
@@ -288,16 +293,165 @@ def check(token_der: bytes, digest_hex: str, *, roots: Sequence[bytes] = ()) -> 
         decoded = rfc3161_client.decode_timestamp_response(response)
     except Exception:  # noqa: BLE001 (InvalidSetOrdering and the like: openssl reads those)
         return _check_openssl(response, digest.hex())
-    found = _check_rfc3161(decoded, digest, roots)
+    try:
+        found = _check_rfc3161(decoded, digest, roots)
+    except Exception as err:  # noqa: BLE001 (its parts are read lazily: a damaged one raises late)
+        return TokenCheck(False, "rfc3161-client", "", "", "", _("unreadable token: {reason}").format(reason=err))
     if not found.ok and found.problem == _NO_ANCHOR:
         # The token carries its signer's certificate but not the root it chains to (the usual case),
         # and no root was given: rfc3161-client cannot take the signer's certificate itself as the
-        # anchor; openssl can (-partial_chain).
-        return _check_openssl(response, digest.hex())
+        # anchor. Its signature is checked here against that certificate (as openssl -partial_chain
+        # does); a signature algorithm this does not know goes to openssl.
+        try:
+            problem = _signed_by_carried_certificate(response, decoded)
+        except _Unsupported:
+            return _check_openssl(response, digest.hex())
+        except Exception as err:  # noqa: BLE001 (a damaged part read late)
+            problem = _("unreadable token: {reason}").format(reason=err)
+        return TokenCheck(problem is None, found.method, found.gen_time, found.serial, found.tsa, problem)
     return found
 
 
 _NO_ANCHOR = "no anchor"
+
+
+class _Unsupported(Exception):
+    """A token this module's own signature check does not handle (openssl checks it)."""
+
+
+_DIGESTS = {  # DER of the OID's content → hashlib / cryptography name
+    bytes.fromhex("608648016503040201"): "sha256", bytes.fromhex("608648016503040202"): "sha384",
+    bytes.fromhex("608648016503040203"): "sha512", bytes.fromhex("2b0e03021a"): "sha1",
+}
+_MESSAGE_DIGEST_OID = bytes.fromhex("2a864886f70d010904")
+_RSA_PSS_OID = bytes.fromhex("2a864886f70d01010a")
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag, element start, content start, content end) of each DER element in data[start:end]."""
+    found = []
+    at = start
+    while at < end:
+        tag, content, stop = _read_tlv(data, at)
+        found.append((tag, at, content, stop))
+        at = stop
+    return found
+
+
+_ESS_V2_OID = bytes.fromhex("2a864886f70d010910022f")  # id-aa-signingCertificateV2 (RFC 5035)
+_ESS_V1_OID = bytes.fromhex("2a864886f70d010910020c")  # id-aa-signingCertificate (RFC 2634)
+
+
+def _ess_binds(token: bytes, attrs: tuple[int, int, int, int], signer: Any) -> bool:
+    """The signed ESS signing-certificate attribute names exactly this certificate (its hash)."""
+    import hashlib as _hashlib
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = signer.public_bytes(Encoding.DER)
+    for attr in _children(token, attrs[2], attrs[3]):
+        inner = _children(token, attr[2], attr[3])
+        oid = token[inner[0][2]:inner[0][3]]
+        if oid not in (_ESS_V2_OID, _ESS_V1_OID):
+            continue
+        value = _children(token, inner[1][2], inner[1][3])[0]  # SigningCertificate(V2)
+        certs = _children(token, value[2], value[3])[0]  # SEQUENCE OF ESSCertID(v2)
+        first = _children(token, certs[2], certs[3])[0]
+        fields = _children(token, first[2], first[3])
+        name = "sha1"
+        if oid == _ESS_V2_OID and fields[0][0] == 0x30:  # hashAlgorithm given (default sha256)
+            name = _DIGESTS.get(token[_children(token, fields[0][2], fields[0][3])[0][2]:
+                                     _children(token, fields[0][2], fields[0][3])[0][3]], "")
+            fields = fields[1:]
+        elif oid == _ESS_V2_OID:
+            name = "sha256"
+        if not name:
+            raise _Unsupported
+        return token[fields[0][2]:fields[0][3]] == _hashlib.new(name, der).digest()
+    return False
+
+
+def _signed_by_carried_certificate(response: bytes, decoded: Any) -> str | None:
+    """None when the token's CMS signature holds under the certificate it names and carries (with the
+    timeStamping extended key usage, valid at the token's time); else what is wrong."""
+    import hashlib as _hashlib
+
+    import cryptography.x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    try:
+        token = _token_of(response)
+        _t, s, e = _read_tlv(token, 0)  # ContentInfo
+        parts = _children(token, s, e)
+        _t, s, e = _read_tlv(token, parts[1][2])  # [0] EXPLICIT → SignedData
+        signed = _children(token, s, e)
+        encap = _children(token, signed[2][2], signed[2][3])
+        _t, es, ee = _read_tlv(token, encap[1][2])  # eContent [0] EXPLICIT OCTET STRING
+        content = token[es:ee]
+        infos = [c for c in signed if c[0] == 0x31][-1]
+        signer_infos = _children(token, infos[2], infos[3])
+        if len(signer_infos) != 1:
+            raise _Unsupported
+        fields = _children(token, signer_infos[0][2], signer_infos[0][3])
+        digest_oid = _children(token, fields[2][2], fields[2][3])[0]
+        attrs = next(f for f in fields if f[0] == 0xA0)
+        sig_alg = _children(token, fields[4][2], fields[4][3])[0] if fields[3][0] == 0xA0 else None
+        signature_field = fields[5] if fields[3][0] == 0xA0 else fields[4]
+    except (ValueError, IndexError, StopIteration):
+        return _("unreadable token: its signature is not where CMS puts it")
+    name = _DIGESTS.get(token[digest_oid[2]:digest_oid[3]])
+    try:  # the digest algorithm the signer used must be among those SignedData declares
+        declared = {token[a[2]:a[3]] for d in _children(token, signed[1][2], signed[1][3])
+                    for a in _children(token, d[2], d[3])[:1]}
+    except ValueError:
+        declared = set()
+    if token[digest_oid[2]:digest_oid[3]] not in declared:
+        return _("unreadable token: its digest algorithms do not agree")
+    if name is None or (sig_alg is not None and token[sig_alg[2]:sig_alg[3]] == _RSA_PSS_OID):
+        raise _Unsupported
+    signed_attrs = b"\x31" + token[attrs[1] + 1:attrs[3]]  # signed as a SET OF (RFC 5652 §5.4)
+    recorded = None
+    for attr in _children(token, attrs[2], attrs[3]):
+        inner = _children(token, attr[2], attr[3])
+        if token[inner[0][2]:inner[0][3]] == _MESSAGE_DIGEST_OID:
+            value = _children(token, inner[1][2], inner[1][3])[0]
+            recorded = token[value[2]:value[3]]
+    if recorded != _hashlib.new(name, content).digest():
+        return _("the token's signature does not match its content: it was altered")
+    signature = token[signature_field[2]:signature_field[3]]
+    infos_parsed = list(decoded.signed_data.signer_infos)
+    certs = [cryptography.x509.load_der_x509_certificate(c) for c in decoded.signed_data.certificates]
+    signer = next((c for c in certs if c.issuer == infos_parsed[0].issuer
+                   and c.serial_number == infos_parsed[0].serial_number), None)
+    if signer is None:
+        return _("the token does not carry the certificate that signed it")
+    if not _ess_binds(token, attrs, signer):
+        return _("the token's signing certificate is not the one it names: it was altered")
+    try:
+        eku = signer.extensions.get_extension_for_class(cryptography.x509.ExtendedKeyUsage)
+    except cryptography.x509.ExtensionNotFound:
+        eku = None
+    if eku is None or not eku.critical or cryptography.x509.oid.ExtendedKeyUsageOID.TIME_STAMPING not in eku.value:
+        return _("the certificate that signed the token is not one for timestamps (extended key usage)")
+    when = decoded.tst_info.gen_time
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if not signer.not_valid_before_utc <= when <= signer.not_valid_after_utc:
+        return _("the certificate that signed the token was not valid at the token's time")
+    algorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512(),
+                 "sha1": hashes.SHA1()}[name]
+    key = signer.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, signed_attrs, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, signed_attrs, ec.ECDSA(algorithm))
+        else:
+            raise _Unsupported
+    except InvalidSignature:
+        return _("the token's signature does not match its content: it was altered")
+    return None
 
 
 def _load_certs(blobs: Sequence[bytes]) -> list[Any]:
@@ -365,9 +519,8 @@ def _tsa_name(response: Any, certs: list[Any]) -> str:
         names = signer.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(names[0].value) if names else signer.subject.rfc4514_string()
     try:
-        name = response.tst_info.name
-        value = getattr(name, "value", None)
-        return value.rfc4514_string() if hasattr(value, "rfc4514_string") else str(value or "")
+        value: Any = getattr(response.tst_info.name, "value", None)
+        return str(value.rfc4514_string()) if hasattr(value, "rfc4514_string") else str(value or "")
     except Exception:  # noqa: BLE001
         return ""
 

@@ -41,7 +41,7 @@ TEXT = {
 
 
 def tokens(lay: Layout) -> list[domain.TimestampAdded]:
-    found = []
+    found: list[domain.TimestampAdded] = []
     for row in lay.snap.custody:
         reading = domain.read_entry(row.action, row.payload)
         if isinstance(reading, domain.TimestampAdded):
