@@ -689,5 +689,5 @@ def bundle_created(*, path: str, sha256: str, size: int, exhibits: Sequence[int]
                             "custody_seq": custody_seq, "lang": lang}
 
 
-ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc]
+ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc,assignment]
 _READERS = MappingProxyType({**_READERS, BUNDLE_CREATED: BundleCreated.read})  # type: ignore[misc,dict-item]

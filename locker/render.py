@@ -372,6 +372,8 @@ def _log_summary(action: str, payload: Any) -> str:
         return f"{r.slug}: {r.title}"
     if isinstance(r, domain.ExportCreated):
         return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
+    if isinstance(r, domain.BundleCreated):
+        return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
     if isinstance(r, domain.DisputeRenamed):
         return f"{r.before} → {r.after}"
     return json.dumps(payload, ensure_ascii=False)[:120]

@@ -105,7 +105,7 @@ class BagWriter:
         if path in self.names or path.startswith("/") or ".." in path.split("/"):
             raise ValueError(f"not a new safe member name: {path!r}")
         self.names.add(path)
-        info = zipfile.ZipInfo(f"{self.slug}/{path}", date_time=self.date_time)  # type: ignore[arg-type]
+        info = zipfile.ZipInfo(f"{self.slug}/{path}", date_time=self.date_time)
         info.compress_type = zipfile.ZIP_STORED
         info.file_size = size
         info.external_attr = 0o644 << 16

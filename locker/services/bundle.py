@@ -229,7 +229,7 @@ def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, l
                 writer.add_tag(f"schemas/{schema}", _resource("schemas", schema))
             for text in ("VERIFY.txt", "VERIFY.zh.txt"):
                 writer.add_tag(text, _verify_text(text, ddir.slug))
-            head = chain[-1] if chain else {"seq": 0, "hash": custody.GENESIS}
+            head: dict[str, Any] = chain[-1] if chain else {"seq": 0, "hash": custody.GENESIS}
             finished = writer.finish(_bag_info(opened, prof, head))
             stamped_by = None
             if options.stamp:
