@@ -267,3 +267,8 @@ def test_not_a_bundle(tmp_path: Path, cli) -> None:  # noqa: ANN001
         zf.writestr("b/y.txt", b"2")
     ran = cli("verify", "--bundle", two, "--json")
     assert ran.code == 1 and ran.json["disputes"][0]["problems"][0]["problem"] == "bag_layout"
+
+
+def test_the_schemas_in_every_bag_are_those_of_the_repository() -> None:
+    for name in ("custody-entry.schema.json", "chat.schema.json"):
+        assert (REPO / "locker" / "bundle" / "schemas" / name).read_bytes() == (REPO / "schemas" / name).read_bytes()
