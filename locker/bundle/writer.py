@@ -115,17 +115,24 @@ class BagWriter:
         info = self._info(path, size)
         digest = hashlib.sha256()
         written = 0
+        # Three buffers in turn, read into (no fresh 1 MiB object, so no page faults, per piece): a buffer is
+        # read into again only after the hash of the piece it held and the ZIP's write of it are done.
+        buffers = [bytearray(CHUNK) for _ in range(3)]
         with self.zip.open(info, "w", force_zip64=size >= 0x7FFF0000) as dst:
             pending = None
+            turn = 0
             while True:
-                piece = src.read(CHUNK)
-                if not piece:
+                buffer = buffers[turn % 3]
+                turn += 1
+                n = src.readinto(buffer)  # type: ignore[attr-defined]
+                if not n:
                     break
+                piece = memoryview(buffer)[:n]
                 if pending is not None:
                     pending.result()
                 pending = self._pool.submit(digest.update, piece)
                 dst.write(piece)
-                written += len(piece)
+                written += n
             if pending is not None:
                 pending.result()
         return Member(path, digest.hexdigest(), written)

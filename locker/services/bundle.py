@@ -155,14 +155,16 @@ class _HashingOut:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locker-bundle-out")
         self._pending: Future[None] | None = None
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
+        # ``data`` may be a view of a buffer the writer reads into again: it is hashed before the next write
+        # returns, and the writer reuses a buffer only two writes later.
         if self._pending is not None:
             self._pending.result()
-        data = bytes(data)
         self._pending = self._pool.submit(self.h.update, data)
         self.f.write(data)
-        self.pos += len(data)
-        return len(data)
+        n = memoryview(data).nbytes
+        self.pos += n
+        return n
 
     def tell(self) -> int:
         return self.pos
