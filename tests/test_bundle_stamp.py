@@ -67,3 +67,16 @@ def test_no_token_means_no_bundle(cli, dispute: str, tmp_path: Path, home: Path,
     assert not list((home / "disputes" / dispute / "exports").glob(".tmp-*"))
     actions = [e["action"] for e in cli("log", dispute, "--json").json]
     assert "bundle.created" not in actions and "timestamp.added" not in actions
+
+
+def test_a_later_bundle_carries_the_earlier_bundles_token(cli, dispute: str, tmp_path: Path, tsa) -> None:  # noqa: ANN001, F811
+    assert cli("add", dispute, samples.make_random(tmp_path / "a.bin", size=4000)).code == 0
+    first = cli("bundle", dispute, "--stamp", "--tsa", tsa.url, "--json")
+    assert first.code == 0, first.err
+    second = cli("bundle", dispute, "--json")
+    assert second.code == 0, second.err
+    assert second.json["tokens"] == ["data/timestamps/001-bundle.tsr"] and second.json["stamped_by"] is None
+    ran = cli("--home", tmp_path / "none", "verify", "--bundle", second.json["path"], "--json")
+    assert ran.code == 0, ran.out
+    assert ran.json["disputes"][0]["problems"] == []  # it stamps the tag manifest a bundle.created entry recorded
+    assert cli("verify", dispute).code == 0

@@ -404,11 +404,13 @@ def _check_tokens(st: _State, chain: list[_Row]) -> tuple[int, list[str]]:
     from .. import domain
 
     # What a token may stamp: a custody entry's hash (locker stamp: the head), a pack's fingerprint or SHA-256
-    # (export --stamp), a file in the bundle.
+    # (export --stamp), an earlier bundle's tag manifest as its bundle.created entry recorded it, a file here.
     known = {str(r.hash) for r in chain} | {d for d, _s in st.digests.values()}
     for _row, reading in _readings(chain):
         if isinstance(reading, domain.ExportCreated):
             known |= {x for x in (reading.fingerprint, reading.sha256) if x}
+        elif isinstance(reading, domain.BundleCreated) and reading.tagmanifest_sha256:
+            known.add(reading.tagmanifest_sha256)  # an earlier bundle's tag manifest (bundle --stamp)
     methods: list[str] = []
     checked = 0
     for rel in tokens:
