@@ -316,6 +316,8 @@ def test_export_stamp_stamps_the_fingerprint_and_the_pack_lists_every_token(cli,
 def test_export_stamp_without_a_tsa_writes_no_pack(cli, stamped_dispute, home) -> None:  # noqa: ANN001
     ran = cli("export", stamped_dispute, "--stamp")
     assert ran.code == 2 and "no time-stamp authority to ask" in ran.err
+    ran = cli("export", stamped_dispute, "--tsa", "http://127.0.0.1:9/tsa")
+    assert ran.code == 2 and "add --stamp" in ran.err
     assert not list((home / "disputes" / stamped_dispute / "exports").glob("*.pdf"))
 
 
