@@ -441,7 +441,8 @@ def print_profile(profile: Profile) -> None:
 
 
 PROFILE_LABELS = {"name": N_("name"), "phone": N_("phone"), "email": N_("email"), "address": N_("address"),
-                  "lang": N_("lang"), "tz": N_("tz"), "font": N_("font"), "date_order": N_("date_order")}
+                  "lang": N_("lang"), "tz": N_("tz"), "font": N_("font"), "date_order": N_("date_order"),
+                  "tsa": N_("tsa")}
 EXHIBIT_LABELS = {
     "exhibit": N_("exhibit"), "sha256": N_("sha256"), "size": N_("size"), "mime": N_("mime"), "kind": N_("kind"),
     "original_name": N_("original_name"), "title": N_("title"), "source": N_("source"), "purpose": N_("purpose"),

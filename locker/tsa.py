@@ -87,8 +87,16 @@ class TokenCheck:
 
 def check_url(url: str) -> str:
     """An http(s) URL with a host, stripped; else a TsaError."""
+    from urllib.parse import urlsplit
+
     url = url.strip()
-    if not URL.match(url):
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+        ok = bool(URL.match(url)) and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
         raise TsaError(_("{url!r} is not a time-stamp authority's address (http:// or https://)").format(url=url))
     return url
 
@@ -195,20 +203,21 @@ def request(urls: Sequence[str], digest_hex: str, *, timeout: float = 20.0) -> T
 
 
 def _post(url: str, query: bytes, timeout: float) -> bytes:
+    import http.client
     import urllib.error
     import urllib.request
 
-    req = urllib.request.Request(url, data=query, method="POST", headers={
-        "Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply",
-        "User-Agent": "locker (RFC 3161 client)"})
     try:
+        req = urllib.request.Request(url, data=query, method="POST", headers={
+            "Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply",
+            "User-Agent": "locker (RFC 3161 client)"})
         with urllib.request.urlopen(req, timeout=timeout) as answer:  # noqa: S310 (http(s) only: check_url)
             body: bytes = answer.read(MAX_REPLY + 1)
     except urllib.error.HTTPError as err:
         raise TsaError(_("HTTP {status} {reason}").format(status=err.code, reason=err.reason)) from None
     except urllib.error.URLError as err:
         raise TsaError(str(err.reason)) from None
-    except (OSError, ValueError) as err:  # timeouts, resets, a malformed URL
+    except (OSError, ValueError, http.client.HTTPException) as err:  # timeouts, resets, garbled HTTP, a bad URL
         raise TsaError(str(err) or type(err).__name__) from None
     if len(body) > MAX_REPLY:
         raise TsaError(_("the answer is larger than {n} bytes: not a time-stamp reply").format(n=MAX_REPLY))

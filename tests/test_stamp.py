@@ -189,8 +189,11 @@ def test_profile_tsa_list_default_none_and_order(cli, stamped_dispute, home, tsa
     _ran_ok(ran)
     assert ran.json["url"] == local_tsa.url and [f["url"] for f in ran.json["failed"]] == [tsa_down.url]
     assert f"{tsa_down.url} gave no token" in ran.err
-    ran = cli("profile", "--tsa", "ftp://example/tsa")
-    assert ran.code != 0 and "not a time-stamp authority's address" in ran.err
+    for wrong in ("ftp://example/tsa", "http://[bad", "http://127.0.0.1:99999/tsa"):
+        ran = cli("profile", "--tsa", wrong)
+        assert ran.code == 2 and "not a time-stamp authority's address" in ran.err, ran.err
+        ran = cli("stamp", slug, "--tsa", wrong)
+        assert ran.code == 2 and "not a time-stamp authority's address" in ran.err, ran.err
     _ran_ok(cli("profile", "--tsa", ""))
     assert cli("profile", "--json").json["tsa"] is None
 
@@ -316,6 +319,8 @@ def test_export_stamp_stamps_the_fingerprint_and_the_pack_lists_every_token(cli,
 def test_export_stamp_without_a_tsa_writes_no_pack(cli, stamped_dispute, home) -> None:  # noqa: ANN001
     ran = cli("export", stamped_dispute, "--stamp")
     assert ran.code == 2 and "no time-stamp authority to ask" in ran.err
+    ran = cli("export", stamped_dispute, "--tsa", "http://127.0.0.1:9/tsa")
+    assert ran.code == 2 and "add --stamp" in ran.err
     assert not list((home / "disputes" / stamped_dispute / "exports").glob("*.pdf"))
 
 

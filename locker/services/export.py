@@ -126,6 +126,8 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     max_size = parse_size(options.max_size) if options.max_size not in (None, "") else None
     if options.include and options.exclude:
         raise UsageError(_("use --include or --exclude, not both"))
+    if options.tsa and not options.stamp:
+        raise UsageError(_("--tsa names the time-stamp authority for --stamp: add --stamp"))
 
     opened = disputes.resolve(home, ref)
     ddir = opened.dir

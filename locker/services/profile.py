@@ -85,9 +85,12 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
         if key == "date_order" and value:
             check_date_order(value)
         if key == "tsa" and value:
-            from ..tsa import check_url
+            from ..tsa import TsaError, check_url
 
-            value = " ".join(check_url(url) for url in value.split())
+            try:
+                value = " ".join(check_url(url) for url in value.split())
+            except TsaError as err:
+                raise UsageError(err.message) from None
         if key == "tz" and value:
             resolve_tz(value)
         if key == "font" and value and not Path(value.rsplit("#", 1)[0]).expanduser().is_file():

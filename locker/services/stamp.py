@@ -57,7 +57,10 @@ def tsa_urls(home: Home, given: Sequence[str] = ()) -> list[str]:
     if not urls:
         raise UsageError(_("no time-stamp authority to ask: give --tsa URL, or set one with "
                            "`locker profile --tsa URL` (the README lists well-known free ones)"))
-    return [tsa.check_url(u) for u in urls]
+    try:
+        return [tsa.check_url(u) for u in urls]
+    except tsa.TsaError as err:  # a typing mistake: a usage error
+        raise UsageError(err.message) from None
 
 
 def stamp_head(home: Home, ref: str, *, urls: Sequence[str] = (), timeout: float = 20.0) -> Stamped:
