@@ -272,3 +272,15 @@ def test_not_a_bundle(tmp_path: Path, cli) -> None:  # noqa: ANN001
 def test_the_schemas_in_every_bag_are_those_of_the_repository() -> None:
     for name in ("custody-entry.schema.json", "chat.schema.json"):
         assert (REPO / "locker" / "bundle" / "schemas" / name).read_bytes() == (REPO / "schemas" / name).read_bytes()
+
+
+def test_the_chain_check_verify_txt_gives_runs_as_written(made: dict, tmp_path: Path) -> None:
+    bag = _unzip(Path(made["path"]), tmp_path / "out")
+    for name in ("VERIFY.txt", "VERIFY.zh.txt"):
+        lines = (bag / name).read_text(encoding="utf-8").splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith('python3 -c "'))
+        script = "\n".join(lines[start:start + 2])
+        proc = subprocess.run(["bash", "-c", script], cwd=bag, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        said = proc.stdout.split()
+        assert said[1::2] == ["OK"] * (len(said) // 2) and len(said) >= 16, proc.stdout
