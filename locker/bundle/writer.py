@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 CHUNK = 1 << 20
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -111,7 +111,7 @@ class BagWriter:
         info.external_attr = 0o644 << 16
         return info
 
-    def _write_stream(self, path: str, src: BinaryIO, size: int) -> Member:
+    def _write_stream(self, path: str, src: BinaryIO, size: int, on_piece: Callable[[int], None] | None = None) -> Member:
         info = self._info(path, size)
         digest = hashlib.sha256()
         written = 0
@@ -133,16 +133,19 @@ class BagWriter:
                 pending = self._pool.submit(digest.update, piece)
                 dst.write(piece)
                 written += n
+                if on_piece is not None:
+                    on_piece(n)
             if pending is not None:
                 pending.result()
         return Member(path, digest.hexdigest(), written)
 
-    def add_file(self, path: str, source: Path) -> Member:
-        """A payload file (``path`` inside data/) copied from ``source``; its SHA-256 as found while copying."""
+    def add_file(self, path: str, source: Path, on_piece: Callable[[int], None] | None = None) -> Member:
+        """A payload file (``path`` inside data/) copied from ``source``; its SHA-256 as found while copying.
+        ``on_piece(n)`` is told of each piece copied (a progress bar)."""
         with open(source, "rb") as src:
             import os
 
-            member = self._write_stream(f"data/{path}", src, os.fstat(src.fileno()).st_size)
+            member = self._write_stream(f"data/{path}", src, os.fstat(src.fileno()).st_size, on_piece)
         self.payload.append(member)
         return member
 

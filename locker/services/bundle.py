@@ -258,7 +258,8 @@ def _copy_originals(writer: Any, ddir: DisputeDir, chosen: list[Any],
     damaged: list[str] = []
     for e in chosen:
         try:
-            member = writer.add_file(original_member(e.number, e.original_name), ddir.object_path(e.sha256))
+            member = writer.add_file(original_member(e.number, e.original_name), ddir.object_path(e.sha256),
+                                     None if progress is None else (lambda n, name=e.original_name: progress.advance(n, name)))
         except FileNotFoundError:
             found[e.number] = Check("missing", reason="missing")
             damaged.append(_("exhibit {number} ({name}): its original is missing from the locker").format(
@@ -271,8 +272,6 @@ def _copy_originals(writer: Any, ddir: DisputeDir, chosen: list[Any],
                                                                  recorded=e.sha256[:12], found=member.sha256[:12]))
         else:
             found[e.number] = Check("ok")
-        if progress is not None:
-            progress.advance(e.size, e.original_name)
     if progress is not None and hasattr(progress, "stop"):
         progress.stop()
     return found, damaged
