@@ -582,3 +582,86 @@ def read_entry(action: str, payload: object) -> Reading | None:
     if reader is None or not isinstance(payload, dict):
         return None
     return reader(payload)
+
+
+# --- stamp: RFC 3161 trusted timestamps (locker stamp, export --stamp, bundle --stamp)
+
+TIMESTAMP_ADDED: Final = "timestamp.added"
+# What a token stamps, as the prefix of its subject: the custody chain's head hash ("custody:<seq>"),
+# a pack's fingerprint ("pack:<file name>"), a bundle's tag manifest ("bundle:<file name>").
+TIMESTAMP_SUBJECTS: Final = ("custody", "pack", "bundle")
+
+
+@dataclass(frozen=True)
+class TimestampAdded:
+    """A token a Time-Stamp Authority gave over ``sha256``, stored as ``file`` (relative to the
+    dispute's folder; its bytes hash to ``token_sha256``)."""
+
+    timestamp: int | None  # its number within the dispute, from 1
+    file: str | None
+    subject: str | None
+    sha256: str | None  # the digest stamped
+    token_sha256: str | None
+    tsa: str | None
+    url: str | None
+    gen_time: str | None
+    serial: str | None
+    method: str | None  # how the answer was checked: rfc3161-client | openssl
+
+    @classmethod
+    def read(cls, payload: object) -> TimestampAdded:
+        p = _mapping(payload)
+        return cls(timestamp=_int(p, "timestamp"), file=_str(p, "file"), subject=_str(p, "subject"),
+                   sha256=_str(p, "sha256"), token_sha256=_str(p, "token_sha256"), tsa=_str(p, "tsa"),
+                   url=_str(p, "url"), gen_time=_str(p, "gen_time"), serial=_str(p, "serial"),
+                   method=_str(p, "method"))
+
+
+def timestamp_added(timestamp: int, *, file: str, subject: str, sha256: str, token_sha256: str, tsa: str,
+                    url: str, gen_time: str, serial: str, method: str) -> Entry:
+    return TIMESTAMP_ADDED, {"timestamp": timestamp, "file": file, "subject": subject, "sha256": sha256,
+                             "token_sha256": token_sha256, "tsa": tsa, "url": url, "gen_time": gen_time,
+                             "serial": serial, "method": method}
+
+
+# Registered here, at the end of the block (so that merging other blocks stays mechanical): the
+# action among ACTIONS, its reading among the readers read_entry uses.
+ACTIONS = (*ACTIONS, TIMESTAMP_ADDED)  # type: ignore[misc,assignment]
+_READERS = MappingProxyType({**_READERS, TIMESTAMP_ADDED: TimestampAdded.read})  # type: ignore[misc,dict-item]
+
+
+# --- bundle ---
+# bundle.created: a bundle (BagIt bag in a ZIP, locker bundle) written into the dispute's exports/.
+
+BUNDLE_CREATED: Final = "bundle.created"
+
+
+@dataclass(frozen=True)
+class BundleCreated:
+    path: str | None
+    sha256: str | None  # of the ZIP file
+    size: int | None
+    exhibits: tuple[int, ...] | None  # the originals it holds
+    pack_sha256: str | None  # data/pack.pdf (its own export.created entry comes just before)
+    tagmanifest_sha256: str | None  # what a --stamp token stamps
+    custody_seq: int | None  # the last custody entry data/custody.jsonl holds
+    lang: str | None
+
+    @classmethod
+    def read(cls, payload: object) -> BundleCreated:
+        p = _mapping(payload)
+        return cls(path=_str(p, "path"), sha256=_str(p, "sha256"), size=_int(p, "size"),
+                   exhibits=_ints(p, "exhibits"), pack_sha256=_str(p, "pack_sha256"),
+                   tagmanifest_sha256=_str(p, "tagmanifest_sha256"), custody_seq=_int(p, "custody_seq"),
+                   lang=_str(p, "lang"))
+
+
+def bundle_created(*, path: str, sha256: str, size: int, exhibits: Sequence[int], pack_sha256: str,
+                   tagmanifest_sha256: str, custody_seq: int, lang: str) -> Entry:
+    return BUNDLE_CREATED, {"path": path, "sha256": sha256, "size": size, "exhibits": list(exhibits),
+                            "pack_sha256": pack_sha256, "tagmanifest_sha256": tagmanifest_sha256,
+                            "custody_seq": custody_seq, "lang": lang}
+
+
+ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc,assignment]
+_READERS = MappingProxyType({**_READERS, BUNDLE_CREATED: BundleCreated.read})  # type: ignore[misc,dict-item]

@@ -421,6 +421,8 @@ def _log_summary(action: str, payload: Any) -> str:
         return f"{r.slug}: {r.title}"
     if isinstance(r, domain.ExportCreated):
         return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
+    if isinstance(r, domain.BundleCreated):
+        return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
     if isinstance(r, domain.DisputeRenamed):
         return f"{r.before} → {r.after}"
     return json.dumps(payload, ensure_ascii=False)[:120]
@@ -448,6 +450,10 @@ def print_export(result: Any) -> None:
         (N_("attached"), _("{count} original(s)").format(count=len(result.attachments)) if result.attachments else None),
     ])
     console.print(grid)
+    stamped = getattr(result, "timestamp", None)
+    if stamped is not None:  # export --stamp
+        console.print(_text(_("timestamp: {tsa} says {time} (serial {serial}) over the fingerprint; token: {file}").format(
+            tsa=stamped.tsa, time=stamped.gen_time, serial=stamped.serial, file=result.timestamp_copy)))
     for left in result.left_out:
         why = _("withdrawn: {reason}").format(reason=left.reason) if left.withdrawn else _("left out")
         console.print(_text(_("not in the pack: exhibit {number} ({name}) — {why}").format(
@@ -484,7 +490,8 @@ def print_profile(profile: Profile) -> None:
 
 
 PROFILE_LABELS = {"name": N_("name"), "phone": N_("phone"), "email": N_("email"), "address": N_("address"),
-                  "lang": N_("lang"), "tz": N_("tz"), "font": N_("font"), "date_order": N_("date_order")}
+                  "lang": N_("lang"), "tz": N_("tz"), "font": N_("font"), "date_order": N_("date_order"),
+                  "tsa": N_("tsa")}
 EXHIBIT_LABELS = {
     "exhibit": N_("exhibit"), "sha256": N_("sha256"), "size": N_("size"), "mime": N_("mime"), "kind": N_("kind"),
     "original_name": N_("original_name"), "title": N_("title"), "source": N_("source"), "purpose": N_("purpose"),

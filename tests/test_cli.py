@@ -70,7 +70,7 @@ def test_profile_round_trip(cli, home) -> None:  # noqa: ANN001
     assert ran.code == 0, ran.err
     assert cli("profile", "--json").json == {"name": "张三", "phone": "13800000000", "email": None,
                                              "address": None, "lang": "zh", "tz": "Asia/Shanghai", "font": None,
-                                             "date_order": None}
+                                             "date_order": None, "tsa": None}
     assert (home / "locker.toml").read_text(encoding="utf-8").count("张三") == 1
     assert cli("profile", "--lang", "fr").code == 2
     assert cli("profile", "--tz", "Nowhere/Land").code == 2

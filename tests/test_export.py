@@ -431,7 +431,8 @@ def test_the_json_document(cli, case, tmp_path) -> None:  # noqa: ANN001
     ran = cli("export", "earbuds", "-o", tmp_path / "j.pdf", "--json")
     assert ran.code == 0
     doc = json.loads(ran.out)
-    assert set(doc) == {"path", "sha256", "pages", "exhibits", "lang"}
+    assert set(doc) == {"path", "sha256", "pages", "exhibits", "lang", "timestamp"}
+    assert doc["timestamp"] is None  # only export --stamp has one (tests/test_stamp.py)
     assert doc["sha256"] == hashlib.sha256(Path(doc["path"]).read_bytes()).hexdigest()
 
 

@@ -354,6 +354,8 @@ CUSTODY_ACTIONS = {
     "deadline.added": ("添加期限", "deadline added"), "deadline.done": ("期限标记完成", "deadline marked done"),
     "deadline.removed": ("删除期限", "deadline removed"),
     "dispute.renamed": ("更改名称", "renamed"),
+    "timestamp.added": ("可信时间戳", "trusted timestamp"),
+    "bundle.created": ("生成核验包（ZIP）", "bundle made (ZIP)"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and
