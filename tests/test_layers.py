@@ -24,6 +24,7 @@ LAYERS = {  # module or package prefix -> layer (higher may import lower)
     "locker.cli": 4, "locker.shell": 4, "locker.commands": 4, "locker.__main__": 4, "locker.render": 4, "locker.documents": 4,
     "locker.services": 3,
     "locker.report": 2, "locker.media": 2, "locker.search": 2, "locker.chats": 2, "locker.ocr": 2,
+    "locker.bundle": 2,  # evidence bundles: written (bundle), checked, unpacked safely and read back (import)
     "locker.db": 1, "locker.migrations": 1, "locker.models": 1, "locker.custody": 1,
     "locker.names": 0,  # readable slugs and "did you mean": plain functions over str (and pypinyin)
     "locker.store": 0, "locker.durable": 0, "locker.derived": 0, "locker.readbudget": 0, "locker.values": 0, "locker.domain": 0, "locker.paths": 0, "locker.errors": 0, "locker.i18n": 0, "locker": 0,

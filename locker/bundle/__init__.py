@@ -1,0 +1,1 @@
+"""Evidence bundles: a dispute as one verifiable ZIP (BagIt), and taking one in (import)."""
