@@ -608,3 +608,43 @@ def read_entry(action: str, payload: object) -> Reading | None:
     if reader is None or not isinstance(payload, dict):
         return None
     return reader(payload)
+
+
+# --- import ---
+# ``locker import FILE.zip``: a bundle became this dispute. Every entry before this one is the
+# bundle's own chain, kept as it was; this entry says which bundle (file name, SHA-256, size),
+# which slug the bundle recorded, which chain head it carried, and the problems found in it
+# (stable codes; empty unless it was taken in with --allow-damaged).
+
+IMPORTED: Final = "imported"
+
+
+@dataclass(frozen=True)
+class Imported:
+    bundle: str | None
+    sha256: str | None
+    size: int | None
+    slug: str | None  # the slug the bundle recorded
+    head_seq: int | None
+    head_hash: str | None
+    problems: tuple[str, ...]
+
+    @classmethod
+    def read(cls, payload: object) -> Imported:
+        p = _mapping(payload)
+        head = _mapping(p.get("head"))
+        raw = p.get("problems")
+        problems = tuple(x for x in raw if isinstance(x, str)) if isinstance(raw, list) else ()
+        return cls(_str(p, "bundle"), _str(p, "sha256"), _int(p, "size"), _str(p, "slug"), _int(head, "seq"),
+                   _str(head, "hash"), problems)
+
+
+def imported(*, bundle: str, sha256: str, size: int, slug: str, head_seq: int, head_hash: str,
+             problems: Sequence[str] = ()) -> Entry:
+    """The dispute was taken in from a bundle; the entries before this one are the bundle's."""
+    return IMPORTED, {"bundle": bundle, "sha256": sha256, "size": size, "slug": slug,
+                      "head": {"seq": head_seq, "hash": head_hash}, "problems": list(problems)}
+
+
+# read_entry knows it (the mapping is built above; adding here keeps this block in one place)
+_READERS[IMPORTED] = Imported.read  # type: ignore[index]
