@@ -370,11 +370,20 @@ def withdraw(
 @app.command(help=N_("Re-hash every object and check every custody chain. Exit 1 on any problem."))
 def verify(
     dispute: Optional[str] = typer.Argument(None, metavar="DISPUTE", help=N_("One dispute (default: all).")),
+    bundle: Optional[str] = typer.Option(None, "--bundle", metavar="FILE.zip", help=N_("Check a bundle (locker bundle) instead, with no locker home needed.")),
     json_out: bool = JsonOpt,
 ) -> None:
     from . import render
     from .services import verify as verifying
 
+    if bundle is not None:
+        if dispute is not None:
+            from .errors import UsageError
+
+            raise UsageError(_("verify checks a dispute or a bundle, not both"))
+        from .commands.bundle import verify_bundle
+
+        return verify_bundle(bundle, json_out)
     bar = _progress(_("verifying"), json_out)
     try:
         report = verifying.verify(_home(), dispute, progress=bar)

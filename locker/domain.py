@@ -610,6 +610,43 @@ def read_entry(action: str, payload: object) -> Reading | None:
     return reader(payload)
 
 
+# --- bundle ---
+# bundle.created: a bundle (BagIt bag in a ZIP, locker bundle) written into the dispute's exports/.
+
+BUNDLE_CREATED: Final = "bundle.created"
+
+
+@dataclass(frozen=True)
+class BundleCreated:
+    path: str | None
+    sha256: str | None  # of the ZIP file
+    size: int | None
+    exhibits: tuple[int, ...] | None  # the originals it holds
+    pack_sha256: str | None  # data/pack.pdf (its own export.created entry comes just before)
+    tagmanifest_sha256: str | None  # what a --stamp token stamps
+    custody_seq: int | None  # the last custody entry data/custody.jsonl holds
+    lang: str | None
+
+    @classmethod
+    def read(cls, payload: object) -> BundleCreated:
+        p = _mapping(payload)
+        return cls(path=_str(p, "path"), sha256=_str(p, "sha256"), size=_int(p, "size"),
+                   exhibits=_ints(p, "exhibits"), pack_sha256=_str(p, "pack_sha256"),
+                   tagmanifest_sha256=_str(p, "tagmanifest_sha256"), custody_seq=_int(p, "custody_seq"),
+                   lang=_str(p, "lang"))
+
+
+def bundle_created(*, path: str, sha256: str, size: int, exhibits: Sequence[int], pack_sha256: str,
+                   tagmanifest_sha256: str, custody_seq: int, lang: str) -> Entry:
+    return BUNDLE_CREATED, {"path": path, "sha256": sha256, "size": size, "exhibits": list(exhibits),
+                            "pack_sha256": pack_sha256, "tagmanifest_sha256": tagmanifest_sha256,
+                            "custody_seq": custody_seq, "lang": lang}
+
+
+ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc]
+_READERS = {**_READERS, BUNDLE_CREATED: BundleCreated.read}  # type: ignore[misc]
+
+
 # --- import ---
 # ``locker import FILE.zip``: a bundle became this dispute. Every entry before this one is the
 # bundle's own chain, kept as it was; this entry says which bundle (file name, SHA-256, size),
@@ -646,5 +683,5 @@ def imported(*, bundle: str, sha256: str, size: int, slug: str, head_seq: int, h
                       "head": {"seq": head_seq, "hash": head_hash}, "problems": list(problems)}
 
 
-# read_entry knows it (the mapping is built above; adding here keeps this block in one place)
-_READERS[IMPORTED] = Imported.read  # type: ignore[index]
+ACTIONS = (*ACTIONS, IMPORTED)  # type: ignore[misc]
+_READERS = {**_READERS, IMPORTED: Imported.read}  # type: ignore[misc]

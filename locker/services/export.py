@@ -53,6 +53,7 @@ class ExportOptions:
     # else the profile's font (locker profile --font), else the system's fonts
     force: bool = False  # -o may name an existing file, which the new pack replaces (never one inside the home)
     allow_damaged: bool = False  # write the pack even when originals fail their check; they are stamped
+    checked: dict[int, Check] | None = None  # the originals were just re-hashed by the caller (bundle): not again
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def _make_pack(opened: Any, rows: _Rows, job: _Job, font: Any, temp: Path, final
     from ..report.pack import PackOptions, build
 
     options = job.options
-    known: dict[int, Check] | None = None
+    known: dict[int, Check] | None = options.checked
     while True:
         # The originals are re-hashed on threads while the pack is laid out and drawn from cached files;
         # before anything is made and cached from an original, and before the pack is kept, the check must
