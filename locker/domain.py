@@ -665,6 +665,7 @@ class Imported:
     head_seq: int | None
     head_hash: str | None
     problems: tuple[str, ...]
+    absent: tuple[int, ...]  # exhibits whose originals the bundle left out (withdrawn, excluded)
 
     @classmethod
     def read(cls, payload: object) -> Imported:
@@ -673,14 +674,16 @@ class Imported:
         raw = p.get("problems")
         problems = tuple(x for x in raw if isinstance(x, str)) if isinstance(raw, list) else ()
         return cls(_str(p, "bundle"), _str(p, "sha256"), _int(p, "size"), _str(p, "slug"), _int(head, "seq"),
-                   _str(head, "hash"), problems)
+                   _str(head, "hash"), problems, _ints(p, "absent") or ())
 
 
 def imported(*, bundle: str, sha256: str, size: int, slug: str, head_seq: int, head_hash: str,
-             problems: Sequence[str] = ()) -> Entry:
-    """The dispute was taken in from a bundle; the entries before this one are the bundle's."""
+             problems: Sequence[str] = (), absent: Sequence[int] = ()) -> Entry:
+    """The dispute was taken in from a bundle; the entries before this one are the bundle's. ``absent``:
+    the exhibits whose originals the bundle did not carry (it leaves out what its pack leaves out)."""
     return IMPORTED, {"bundle": bundle, "sha256": sha256, "size": size, "slug": slug,
-                      "head": {"seq": head_seq, "hash": head_hash}, "problems": list(problems)}
+                      "head": {"seq": head_seq, "hash": head_hash}, "problems": list(problems),
+                      "absent": list(absent)}
 
 
 ACTIONS = (*ACTIONS, IMPORTED)  # type: ignore[misc]

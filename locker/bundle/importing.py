@@ -69,6 +69,7 @@ class Bundle:
     rows: Rows
     originals: dict[int, Path]
     problems: list[Problem]
+    absent: tuple[int, ...] = ()  # exhibits the bundle leaves out by design (not in its pack: withdrawn, --exclude)
 
     @property
     def head(self) -> dict[str, Any] | None:
@@ -92,9 +93,27 @@ def read(root: Path) -> Bundle:
     shown = _read_json(data / "dispute.json", "data/dispute.json", problems)
     _merge_shown(rows, shown, problems)
     _read_messages(data / "messages", rows, digests, transcribed, problems)
-    originals = _originals(data / "originals", rows, problems)
+    carried = _carried(chain, rows)
+    originals = _originals(data / "originals", rows, carried, problems)
     slug = rows.dispute.get("slug") or root.name
-    return Bundle(root, slug, chain, rows, originals, problems)
+    absent = tuple(sorted(n for n in rows.exhibits if n not in carried and n not in originals))
+    return Bundle(root, slug, chain, rows, originals, problems, absent)
+
+
+def _carried(chain: Sequence[Mapping[str, Any]], rows: Rows) -> set[int]:
+    """The exhibits the bundle must carry: those of its pack, the last ``export.created`` of its log
+    (a bundle leaves out what its pack leaves out: withdrawn exhibits, ``--exclude``); every
+    exhibit when the log records no pack."""
+    for entry in reversed(chain):
+        if entry["action"] == domain.EXPORT_CREATED:
+            try:
+                reading = domain.read_entry(entry["action"], json.loads(entry["payload"]))
+            except ValueError:
+                break
+            if isinstance(reading, domain.ExportCreated) and reading.exhibits is not None:
+                return set(reading.exhibits)
+            break
+    return set(rows.exhibits)
 
 
 # --------------------------------------------------------------------------- the custody log
@@ -328,7 +347,7 @@ def _digest(messages: Sequence[Mapping[str, Any]]) -> str:
     return h.hexdigest()
 
 
-def _originals(folder: Path, rows: Rows, problems: list[Problem]) -> dict[int, Path]:
+def _originals(folder: Path, rows: Rows, carried: set[int], problems: list[Problem]) -> dict[int, Path]:
     """Each exhibit's original (``data/originals/NNN-name``), hashed and checked against its entry."""
     found: dict[int, Path] = {}
     if folder.is_dir():
@@ -342,6 +361,8 @@ def _originals(folder: Path, rows: Rows, problems: list[Problem]) -> dict[int, P
     originals: dict[int, Path] = {}
     for number, row in sorted(rows.exhibits.items()):
         path = found.pop(number, None)
+        if path is None and number not in carried:
+            continue
         if path is None:
             problems.append(Problem("original_missing", None, _("the original of exhibit {number} is not in the bundle").format(
                 number=number)))

@@ -85,7 +85,7 @@ def import_bundle(home: Home, archive: str | os.PathLike[str], *, slug: str | No
         except ValueError as err:
             raise InputRefused(str(err), path=str(path)) from None
         bundle = reading.read(unpacked / top)
-        problems = tuple(bundle.problems) + _bundle_check(path)
+        problems = _bundle_check(path, bundle.problems)
         if not bundle.chain or not bundle.rows.dispute.get("id"):
             raise DamagedBundle(_("not a locker bundle: it holds no custody log of a dispute"), problems, path=str(path))
         if problems and not allow_damaged:
@@ -129,10 +129,18 @@ def import_bundle(home: Home, archive: str | os.PathLike[str], *, slug: str | No
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _bundle_check(archive: Path) -> tuple[reading.Problem, ...]:
-    """What the bundle's own checker (``locker verify --bundle``) finds: the bag's manifests and
-    the timestamp tokens, beside what reading the bag found. Nothing until that checker exists."""
-    return ()
+def _bundle_check(archive: Path, found: list[reading.Problem]) -> tuple[reading.Problem, ...]:
+    """What the bundle's own checker (``locker verify --bundle``: the bag's manifests, the originals,
+    the pack, the chain, the chats, the timestamp tokens) finds, with what reading the bag found
+    (the dispute document against the log) that it did not name already. Run on an archive that
+    safezip has accepted, so its size and names are within bounds."""
+    from ..bundle.check import check_bundle
+
+    report = check_bundle(archive)
+    theirs = [reading.Problem(p.problem, p.member, p.detail) for p in report.problems if p.severity == "error"]
+    named = {p.member for p in theirs}
+    return tuple(theirs) + tuple(p for p in found if p.member is None and p.problem not in {q.problem for q in theirs}
+                                 or p.member is not None and p.member not in named)
 
 
 def _damaged_line(problems: tuple[reading.Problem, ...]) -> str:
@@ -200,7 +208,7 @@ def _build(home: Home, slug: str, bundle: reading.Bundle, problems: tuple[readin
                         "VALUES (:seq, :v, :at, :actor, :action, :payload, :prev_hash, :hash)", bundle.chain)
         entries = [domain.imported(bundle=bundle_name, sha256=bundle_sha256, size=bundle_size, slug=recorded,
                                    head_seq=int(head["seq"]), head_hash=str(head["hash"]),
-                                   problems=[p.problem for p in problems])]
+                                   problems=[p.problem for p in problems], absent=bundle.absent)]
         if slug != recorded:
             entries.append(domain.dispute_renamed(recorded, slug))
             con.execute("UPDATE dispute SET slug = ?", (slug,))
