@@ -643,8 +643,8 @@ def bundle_created(*, path: str, sha256: str, size: int, exhibits: Sequence[int]
                             "custody_seq": custody_seq, "lang": lang}
 
 
-ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc]
-_READERS = {**_READERS, BUNDLE_CREATED: BundleCreated.read}  # type: ignore[misc]
+ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc,assignment]
+_READERS = {**_READERS, BUNDLE_CREATED: BundleCreated.read}  # type: ignore[misc,dict-item]
 
 
 # --- import ---
@@ -686,5 +686,5 @@ def imported(*, bundle: str, sha256: str, size: int, slug: str, head_seq: int, h
                       "absent": list(absent)}
 
 
-ACTIONS = (*ACTIONS, IMPORTED)  # type: ignore[misc]
-_READERS = {**_READERS, IMPORTED: Imported.read}  # type: ignore[misc]
+ACTIONS = (*ACTIONS, IMPORTED)  # type: ignore[misc,assignment]
+_READERS = {**_READERS, IMPORTED: Imported.read}  # type: ignore[misc,dict-item]

@@ -273,9 +273,9 @@ def _merge_shown(rows: Rows, shown: Any, problems: list[Problem]) -> None:
                 number=number, fields=", ".join(differs))))
         if isinstance(doc.get("metadata"), dict):
             row["metadata"] = json.dumps(doc["metadata"], ensure_ascii=False, sort_keys=True)
-    for number in sorted(listed, key=str):
+    for extra in sorted(listed, key=str):
         problems.append(Problem("exhibit_unrecorded", member, _("exhibit {number} is listed but no custody entry records it").format(
-            number=number)))
+            number=extra)))
 
 
 def _read_messages(folder: Path, rows: Rows, digests: Digests, transcribed: set[int], problems: list[Problem]) -> None:
@@ -283,17 +283,17 @@ def _read_messages(folder: Path, rows: Rows, digests: Digests, transcribed: set[
     the custody log recorded last for that exhibit."""
     found: dict[int, Path] = {}
     if folder.is_dir():
-        for path in folder.iterdir():
-            m = MESSAGE_FILE.match(path.name)
-            if m and path.is_file():
-                found[int(m.group(1))] = path
+        for item in folder.iterdir():
+            m = MESSAGE_FILE.match(item.name)
+            if m and item.is_file():
+                found[int(m.group(1))] = item
             else:
-                problems.append(Problem("member_unexpected", f"data/messages/{path.name}",
+                problems.append(Problem("member_unexpected", f"data/messages/{item.name}",
                                         _("a file the bundle layout does not know")))
     for number in sorted(set(digests) | set(found)):
         member = f"data/messages/{number:03d}.json"
         want = digests.get(number)
-        path = found.pop(number, None)
+        path: Path | None = found.pop(number, None)
         if number not in rows.exhibits:
             problems.append(Problem("messages_unrecorded", member, _("messages of an exhibit the custody log does not record")))
             continue
@@ -310,8 +310,8 @@ def _read_messages(folder: Path, rows: Rows, digests: Digests, transcribed: set[
             problems.append(Problem("member_unreadable", member, _("{member} is not a chat document").format(member=member)))
             continue
         source = "ocr" if number in transcribed else "export"
-        for m in messages:
-            m["source"] = source
+        for message in messages:
+            message["source"] = source
         rows.messages[number] = messages
         if (len(messages), _digest(messages)) != (want.count, want.sha256):
             problems.append(Problem("messages_altered", member, _(
@@ -360,15 +360,15 @@ def _originals(folder: Path, rows: Rows, carried: set[int], problems: list[Probl
             found[int(m.group(1))] = path
     originals: dict[int, Path] = {}
     for number, row in sorted(rows.exhibits.items()):
-        path = found.pop(number, None)
-        if path is None and number not in carried:
+        original: Path | None = found.pop(number, None)
+        if original is None and number not in carried:
             continue
-        if path is None:
+        if original is None:
             problems.append(Problem("original_missing", None, _("the original of exhibit {number} is not in the bundle").format(
                 number=number)))
             continue
-        member = f"data/originals/{path.name}"
-        digest, size = _hash(path)
+        member = f"data/originals/{original.name}"
+        digest, size = _hash(original)
         if digest != row["sha256"]:
             problems.append(Problem("hash_mismatch", member, _("expected {expected}, found {found}").format(
                 expected=row["sha256"], found=digest)))
@@ -376,7 +376,7 @@ def _originals(folder: Path, rows: Rows, carried: set[int], problems: list[Probl
             problems.append(Problem("size_mismatch", member, _("expected {expected} bytes, found {found}").format(
                 expected=row["size"], found=size)))
         else:
-            originals[number] = path
+            originals[number] = original
     for number, path in sorted(found.items()):
         problems.append(Problem("original_unrecorded", f"data/originals/{path.name}",
                                 _("an original no custody entry records (exhibit {number})").format(number=number)))

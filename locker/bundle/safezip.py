@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from ..errors import InputRefused
 from ..i18n import _
@@ -64,7 +64,7 @@ class UnsafeArchive(InputRefused):
     was wrong (``not_zip``, ``too_many_members``, ``unsafe_name``, ``link``, ``special_file``,
     ``encrypted``, ``method``, ``duplicate``, ``too_large``, ``ratio``, ``size_lie``, ``corrupt``)."""
 
-    def __init__(self, reason: str, message: str, *, path: str | None = None) -> None:
+    def __init__(self, message: str, *, path: str | None = None, reason: str = "unsafe") -> None:
         super().__init__(message, path=path)
         self.reason = reason
 
@@ -84,15 +84,15 @@ def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> Extracted:
         with open(archive, "rb") as raw:
             count = _declared_count(raw)
             if count is not None and count > limits.max_members:
-                raise UnsafeArchive("too_many_members", _too_many(count, limits), path=where)
+                raise UnsafeArchive(reason="too_many_members", message=_too_many(count, limits), path=where)
             try:
                 zf = zipfile.ZipFile(raw)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
-                raise UnsafeArchive("not_zip", _("not a ZIP archive ({reason})").format(reason=err), path=where) from None
+                raise UnsafeArchive(reason="not_zip", message=_("not a ZIP archive ({reason})").format(reason=err), path=where) from None
             with zf:
                 members = zf.infolist()
                 if len(members) > limits.max_members:
-                    raise UnsafeArchive("too_many_members", _too_many(len(members), limits), path=where)
+                    raise UnsafeArchive(reason="too_many_members", message=_too_many(len(members), limits), path=where)
                 plan = _plan(members, limits, where)
                 return _unpack(zf, plan, dest, limits, where)
     except OSError as err:
@@ -156,25 +156,25 @@ def _plan(members: list[zipfile.ZipInfo], limits: Limits, where: str) -> list[_M
         parts = tuple(name.split("/"))
         folded = _fold(name)
         if folded in seen:
-            raise UnsafeArchive("duplicate", _("two members land on one path: {first} and {second}").format(
+            raise UnsafeArchive(reason="duplicate", message=_("two members land on one path: {first} and {second}").format(
                 first=repr(clean_text(seen[folded])), second=repr(shown)), path=where)
         seen[folded] = info.filename
         fparts = folded.split("/")
         for i in range(1, len(fparts)):
             above = "/".join(fparts[:i])
             if above in files:
-                raise UnsafeArchive("duplicate", _("{name} is inside {above}, which is a file").format(
+                raise UnsafeArchive(reason="duplicate", message=_("{name} is inside {above}, which is a file").format(
                     name=repr(shown), above=repr("/".join(parts[:i]))), path=where)
             folders.add(above)
         if folder:
             folders.add(folded)
         else:
             if folded in folders:
-                raise UnsafeArchive("duplicate", _("{name} is a file and a folder").format(name=repr(shown)), path=where)
+                raise UnsafeArchive(reason="duplicate", message=_("{name} is a file and a folder").format(name=repr(shown)), path=where)
             files.add(folded)
             declared += info.file_size
             if declared > limits.max_total:
-                raise UnsafeArchive("too_large", _too_large(limits), path=where)
+                raise UnsafeArchive(reason="too_large", message=_too_large(limits), path=where)
             _check_ratio(info.file_size, info.compress_size, shown, limits, where)
         plan.append(_Member(info, name, parts, folder))
     return plan
@@ -189,11 +189,11 @@ def _checked_name(info: zipfile.ZipInfo, limits: Limits, where: str) -> str:
     shown = repr(clean_text(raw))
     if info.flag_bits & UTF8_FLAG == 0 and not raw.isascii():
         # zipfile read these bytes as code page 437: a name from a tool that does not say UTF-8.
-        raise UnsafeArchive("unsafe_name", _("member {name} is not named in UTF-8").format(name=shown), path=where)
+        raise UnsafeArchive(reason="unsafe_name", message=_("member {name} is not named in UTF-8").format(name=shown), path=where)
     name = raw[:-1] if raw.endswith("/") else raw
 
     def unsafe(why: str) -> UnsafeArchive:
-        return UnsafeArchive("unsafe_name", _("member {name} {why}").format(name=shown, why=why), path=where)
+        return UnsafeArchive(reason="unsafe_name", message=_("member {name} {why}").format(name=shown, why=why), path=where)
 
     if not name:
         raise unsafe(_("has an empty name"))
@@ -218,19 +218,19 @@ def _check_type(info: zipfile.ZipInfo, folder: bool, shown: str, where: str) -> 
     if info.create_system == 3 and mode:  # Unix attributes: the type is in the high bits
         kind = stat.S_IFMT(mode)
         if stat.S_ISLNK(mode):
-            raise UnsafeArchive("link", _("member {name} is a symbolic link").format(name=repr(shown)), path=where)
+            raise UnsafeArchive(reason="link", message=_("member {name} is a symbolic link").format(name=repr(shown)), path=where)
         if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-            raise UnsafeArchive("special_file", _("member {name} is not a plain file").format(name=repr(shown)), path=where)
+            raise UnsafeArchive(reason="special_file", message=_("member {name} is not a plain file").format(name=repr(shown)), path=where)
         if kind == stat.S_IFDIR and not folder:
-            raise UnsafeArchive("special_file", _("member {name} is a folder without a folder's name").format(
+            raise UnsafeArchive(reason="special_file", message=_("member {name} is a folder without a folder's name").format(
                 name=repr(shown)), path=where)
     if info.flag_bits & ENCRYPTED_FLAG:
-        raise UnsafeArchive("encrypted", _("member {name} is encrypted").format(name=repr(shown)), path=where)
+        raise UnsafeArchive(reason="encrypted", message=_("member {name} is encrypted").format(name=repr(shown)), path=where)
     if not folder and info.compress_type not in METHODS:
-        raise UnsafeArchive("method", _("member {name} uses an unknown compression method ({method})").format(
+        raise UnsafeArchive(reason="method", message=_("member {name} uses an unknown compression method ({method})").format(
             name=repr(shown), method=info.compress_type), path=where)
     if folder and info.file_size:
-        raise UnsafeArchive("special_file", _("member {name} is a folder with content").format(name=repr(shown)), path=where)
+        raise UnsafeArchive(reason="special_file", message=_("member {name} is a folder with content").format(name=repr(shown)), path=where)
 
 
 def _too_large(limits: Limits) -> str:
@@ -239,7 +239,7 @@ def _too_large(limits: Limits) -> str:
 
 def _check_ratio(expanded: int, compressed: int, shown: str, limits: Limits, where: str) -> None:
     if expanded > limits.ratio_floor and expanded > limits.max_ratio * max(compressed, 1):
-        raise UnsafeArchive("ratio", _("member {name} expands {ratio:.0f} times its compressed size (a zip bomb?)").format(
+        raise UnsafeArchive(reason="ratio", message=_("member {name} expands {ratio:.0f} times its compressed size (a zip bomb?)").format(
             name=repr(shown), ratio=expanded / max(compressed, 1)), path=where)
 
 
@@ -254,7 +254,7 @@ def _unpack(zf: zipfile.ZipFile, plan: list[_Member], dest: Path, limits: Limits
                 folder.mkdir(mode=0o700)
             except FileExistsError:
                 if folder.is_symlink() or not folder.is_dir():  # cannot happen after _plan; never followed
-                    raise UnsafeArchive("duplicate", _("{name} is a file and a folder").format(
+                    raise UnsafeArchive(reason="duplicate", message=_("{name} is a file and a folder").format(
                         name=repr(member.name)), path=where) from None
         if member.folder:
             continue
@@ -274,21 +274,21 @@ def _write(zf: zipfile.ZipFile, member: _Member, target: Path, total: int, limit
                     written += len(block)
                     total += len(block)
                     if written > member.info.file_size:
-                        raise UnsafeArchive("size_lie", _("member {name} expands beyond the size its header declares").format(
+                        raise UnsafeArchive(reason="size_lie", message=_("member {name} expands beyond the size its header declares").format(
                             name=shown), path=where)
                     if total > limits.max_total:
-                        raise UnsafeArchive("too_large", _too_large(limits), path=where)
+                        raise UnsafeArchive(reason="too_large", message=_too_large(limits), path=where)
                     _check_ratio(written, member.info.compress_size, shown, limits, where)
                     out.write(block)
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as err:
-            raise UnsafeArchive("corrupt", _("member {name} is damaged ({reason})").format(
+            raise UnsafeArchive(reason="corrupt", message=_("member {name} is damaged ({reason})").format(
                 name=shown, reason=err), path=where) from None
     if written != member.info.file_size:
-        raise UnsafeArchive("size_lie", _("member {name} is shorter than its header declares").format(name=shown), path=where)
+        raise UnsafeArchive(reason="size_lie", message=_("member {name} is shorter than its header declares").format(name=shown), path=where)
     return total
 
 
-def _blocks(source: BinaryIO) -> Iterator[bytes]:
+def _blocks(source: IO[bytes]) -> Iterator[bytes]:
     while True:
         block = source.read(CHUNK)
         if not block:

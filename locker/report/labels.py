@@ -335,6 +335,7 @@ CUSTODY_ACTIONS = {
     "deadline.added": ("添加期限", "deadline added"), "deadline.done": ("期限标记完成", "deadline marked done"),
     "deadline.removed": ("删除期限", "deadline removed"),
     "dispute.renamed": ("更改名称", "renamed"),
+    "imported": ("从证据包导入", "imported from a bundle"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and
