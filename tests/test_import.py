@@ -179,3 +179,80 @@ def test_a_file_that_is_not_there(cli, tmp_path: Path) -> None:  # noqa: ANN001
     assert ran.code == 1 and ran.err == f"locker: {tmp_path / 'nothing.zip'}: not a readable file\n"
     ran = cli("import", tmp_path / "nothing.zip", "--as", "Bad Name")
     assert ran.code == 1
+
+
+def _rehashed(data: bytes, change) -> bytes:  # noqa: ANN001
+    """A custody log edited by ``change(entry)`` and then re-chained, so that every hash is right again:
+    what a forger who knows the format can make."""
+    from locker import custody
+
+    out, prev = [], custody.GENESIS
+    for line in data.decode("utf-8").splitlines():
+        entry = json.loads(line)
+        change(entry)
+        entry["prev_hash"] = prev
+        doc = custody.entry_document(entry["seq"], entry["at"], entry["actor"], entry["action"], entry["payload"],
+                                     prev, entry["v"])
+        entry["hash"] = prev = custody.entry_hash(doc)
+        out.append(json.dumps(entry, ensure_ascii=False))
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def test_records_a_database_refuses_are_a_damaged_bundle(cli, dispute: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """A re-chained log whose dispute has no title (the bag's manifests no longer match, so only
+    --allow-damaged goes this far): one clear line, not an internal error, and nothing left."""
+    bundle = _sent(cli, dispute, tmp_path)
+
+    def untitled(entry: dict) -> None:
+        if entry["action"] == "dispute.created":
+            entry["payload"]["title"] = None
+
+    forged = _rewrite(bundle, tmp_path / "out" / "forged.zip",
+                      lambda name, data: _rehashed(data, untitled) if name.endswith("/data/custody.jsonl") else data)
+    second = tmp_path / "second-home"
+    monkeypatch.setenv("LOCKER_HOME", str(second))
+    ran = cli("import", forged, "--allow-damaged")
+    assert ran.code == 1 and "the bundle's records cannot be stored" in ran.err and "Traceback" not in ran.err, ran.err
+    assert list((second / "disputes").iterdir()) == []
+    assert [p.name for p in second.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_killed_import_leaves_nothing_the_next_one_trips_on(cli, dispute: str, tmp_path: Path) -> None:  # noqa: ANN001
+    """SIGKILL at spread-out moments of an import in a child process (fractions of how long one takes
+    here): the receiving home then holds either nothing of the dispute or all of it, verified, and the
+    next import cleans what a killed one left (its hidden folder, the name it had reserved)."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    bundle = _sent(cli, dispute, tmp_path)
+    second = tmp_path / "second-home"
+    env = {**os.environ, "LOCKER_HOME": str(second), "TZ": "UTC"}
+    command = [sys.executable, "-m", "locker", "import", str(bundle)]
+    started = time.monotonic()
+    subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True)
+    whole = time.monotonic() - started
+    shutil.rmtree(second / "disputes" / dispute)
+    for fraction in (0.5, 0.7, 0.8, 0.9, 0.95):
+        child = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(whole * fraction)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        folder = second / "disputes" / dispute
+        if (folder / "dispute.sqlite").exists():  # it had finished: the whole dispute, verified
+            ran = subprocess.run([sys.executable, "-m", "locker", "verify", dispute], env=env, cwd=REPO,
+                                 capture_output=True, text=True)
+            assert ran.returncode == 0, ran.stdout + ran.stderr
+            shutil.rmtree(folder)
+            continue
+        assert not folder.exists() or [p.name for p in folder.iterdir()][0].startswith(".import-")
+        ran = subprocess.run([*command, "--json"], env=env, cwd=REPO, capture_output=True, text=True)
+        assert ran.returncode == 0, ran.stderr
+        assert [p.name for p in second.iterdir() if p.name.startswith(".import-")] == []
+        shutil.rmtree(folder)

@@ -73,7 +73,9 @@ def import_bundle(home: Home, archive: str | os.PathLike[str], *, slug: str | No
     if slug is not None and not SLUG_RE.match(slug):
         raise UsageError(_("a dispute name uses a-z, 0-9 and '-': {slug!r}").format(slug=slug))
     home.require_writable().ensure()
-    staging = home.root / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+    clean_stale(home)
+    mark = f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+    staging = home.root / mark
     reserved: Path | None = None
     try:
         staging.mkdir(mode=0o700)
@@ -101,16 +103,21 @@ def import_bundle(home: Home, archive: str | os.PathLike[str], *, slug: str | No
             reserved = None
             raise UsageError(_("a dispute named {slug} is in this home already; choose another name with --as").format(
                 slug=final)) from None
+        (reserved / mark).touch(mode=0o600)  # says whose the empty folder is, should this import be killed
         digest, size = _hash(path)
         built = Home(staging / "home").ensure()
         made = _build(built, final, bundle, problems, bundle_name=path.name, bundle_sha256=digest, bundle_size=size)
         from .verify import check_dispute
 
-        check = check_dispute(built, final)
+        try:
+            check = check_dispute(built, final)
+        finally:
+            db.dispose(built.dispute(final).db)
         if not check.ok and not allow_damaged:
             found = tuple(reading.Problem(p.problem, None, p.detail) for p in check.problems if p.severity == "error")
             raise DamagedBundle(_damaged_line(found), found, path=str(path))
         durable.fsync_dirs([built.dispute(final).root, built.disputes])
+        (reserved / mark).unlink()
         os.replace(built.dispute(final).root, reserved)
         durable.fsync_dir(home.disputes)
         reserved = None
@@ -122,11 +129,44 @@ def import_bundle(home: Home, archive: str | os.PathLike[str], *, slug: str | No
     finally:
         if reserved is not None:
             try:
+                (reserved / mark).unlink(missing_ok=True)
                 reserved.rmdir()
             except OSError:
                 pass
-        db.dispose(staging / "home" / "disputes" / (slug or "x") / "dispute.sqlite")
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def clean_stale(home: Home) -> int:
+    """Remove what an import killed before it finished left: its hidden folder in the home, and the
+    empty folder it had reserved for the dispute's name (marked with the same name). Only those of a
+    process that is no longer running; returns how many were removed."""
+    from .. import store
+
+    removed = 0
+    try:
+        staged = [e for e in os.scandir(home.root) if store.left_by_dead_process(e.name, STAGING_PREFIX)]
+    except OSError:
+        return 0
+    for entry in staged:
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed += 1
+    try:
+        folders = [e for e in os.scandir(home.disputes) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return removed
+    for folder in folders:
+        try:
+            inside = os.listdir(folder.path)
+        except OSError:
+            continue
+        if len(inside) == 1 and store.left_by_dead_process(inside[0], STAGING_PREFIX):
+            try:
+                os.unlink(os.path.join(folder.path, inside[0]))
+                os.rmdir(folder.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def _bundle_check(archive: Path, found: list[reading.Problem]) -> tuple[reading.Problem, ...]:
@@ -165,7 +205,6 @@ def _hash(path: Path) -> tuple[str, int]:
 def _build(home: Home, slug: str, bundle: reading.Bundle, problems: tuple[reading.Problem, ...], *,
            bundle_name: str, bundle_sha256: str, bundle_size: int) -> int:
     """The dispute folder ``home/disputes/<slug>``, complete; returns the imported entry's number."""
-    from ..search import index as search_index
 
     ddir = home.dispute(slug)
     for folder in (ddir.root, ddir.objects, ddir.derived, ddir.exports):
@@ -184,12 +223,45 @@ def _build(home: Home, slug: str, bundle: reading.Bundle, problems: tuple[readin
         durable.fsync_file(target)
     durable.fsync_dirs(sorted({t.parent for t in moved}) + [ddir.objects])
 
-    rows = bundle.rows
-    recorded = str(rows.dispute.get("slug") or bundle.slug)
-    dispute = {**rows.dispute, "slug": recorded}
-    head = bundle.chain[-1]
+    recorded = str(bundle.rows.dispute.get("slug") or bundle.slug)
     now = now_utc()
     engine = db.engine_for(ddir.db, create=True)
+    try:
+        written = _write_rows(engine, bundle, problems, slug, recorded, now, bundle_name=bundle_name,
+                              bundle_sha256=bundle_sha256, bundle_size=bundle_size)
+        custody.publish_head(ddir.root, engine)
+    finally:
+        db.dispose(ddir.db)
+    return written
+
+
+def _write_rows(engine: Any, bundle: reading.Bundle, problems: tuple[reading.Problem, ...], slug: str, recorded: str,
+                now: str, *, bundle_name: str, bundle_sha256: str, bundle_size: int) -> int:
+    """Every row in one transaction; a bundle whose records a database refuses (two exhibits of one
+    content, a missing title: only a hand-made log has them) is damaged, not a crash."""
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..search import index as search_index
+
+    rows = bundle.rows
+    dispute = {**rows.dispute, "slug": recorded}
+    head = bundle.chain[-1]
+    try:
+        return _transaction(engine, search_index, rows, dispute, bundle, problems, slug, recorded, now, head,
+                            bundle_name, bundle_sha256, bundle_size)
+    except (sqlite3.IntegrityError, sqlite3.InterfaceError, SQLAlchemyError) as err:
+        if isinstance(err, SQLAlchemyError) and not isinstance(getattr(err, "orig", None), sqlite3.IntegrityError):
+            raise
+        found = (reading.Problem("records_refused", "data/custody.jsonl", str(getattr(err, "orig", err))),)
+        raise DamagedBundle(_("the bundle's records cannot be stored: {reason}").format(reason=found[0].detail),
+                            found) from None
+
+
+def _transaction(engine: Any, search_index: Any, rows: reading.Rows, dispute: dict[str, Any], bundle: reading.Bundle,
+                 problems: tuple[reading.Problem, ...], slug: str, recorded: str, now: str, head: dict[str, Any],
+                 bundle_name: str, bundle_sha256: str, bundle_size: int) -> int:
     with db.writing(engine) as session:
         con = search_index.dbapi(session.connection())
         _insert(con, "dispute", dispute)
@@ -214,8 +286,6 @@ def _build(home: Home, slug: str, bundle: reading.Bundle, problems: tuple[readin
             con.execute("UPDATE dispute SET slug = ?", (slug,))
         written = custody.append(con, now, entries)
         search_index.index_all(con)
-    custody.publish_head(ddir.root, engine)
-    db.dispose(ddir.db)
     return int(written[0]["seq"])
 
 
