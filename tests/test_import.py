@@ -100,6 +100,21 @@ def test_import_as_another_name_and_twice(cli, dispute: str, tmp_path: Path, mon
     assert cli("show", "received-earbuds", "--json").json["slug"] == "received-earbuds"
     human = cli("import", bundle, "--as", "third")
     assert human.code == 0 and human.out.startswith("Imported third: 小红书无线耳机退款"), human.out
+    # in a child process: nothing is written outside the receiving home (its TMPDIR and HOME stay empty)
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    tmp, user = tmp_path / "tmpdir", tmp_path / "user-home"
+    tmp.mkdir()
+    user.mkdir()
+    env = {**os.environ, "LOCKER_HOME": str(tmp_path / "fourth-home"), "TMPDIR": str(tmp), "HOME": str(user)}
+    ran = subprocess.run([sys.executable, "-m", "locker", "import", str(bundle)], env=env, cwd=REPO,
+                         capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert list(tmp.iterdir()) == [] and list(user.iterdir()) == []
 
 
 def _rewrite(src: Path, dst: Path, change) -> Path:  # noqa: ANN001
