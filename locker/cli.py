@@ -290,6 +290,8 @@ def export(
     font: Optional[str] = typer.Option(None, "--font", metavar="PATH", help=N_("A CJK TrueType font file to use (PATH, or PATH#N for face N of a .ttc). Default: $LOCKER_FONT, the profile's font, else one found on the system.")),
     force: bool = typer.Option(False, "--force", help=N_("Let -o replace an existing file (never one inside the locker home).")),
     allow_damaged: bool = typer.Option(False, "--allow-damaged", help=N_("Write the pack even when originals fail their SHA-256 check; those exhibits are stamped FAILED VERIFICATION (原件校验失败).")),
+    stamp: bool = typer.Option(False, "--stamp", help=N_("First ask a time-stamp authority (RFC 3161) for a token over the pack's fingerprint; the pack lists it, a copy goes beside the pack (.tsr). Uses the network.")),
+    tsa: Optional[List[str]] = typer.Option(None, "--tsa", metavar="URL", help=N_("The time-stamp authority for --stamp (repeatable; default: the profile's).")),
     json_out: bool = JsonOpt,
 ) -> None:
     from . import render
@@ -298,7 +300,7 @@ def export(
     options = exporting.ExportOptions(output=output, lang=lang, letter=letter, max_size=max_size,
                                       attach_originals=attach_originals, include=tuple(include or ()),
                                       exclude=tuple(exclude or ()), font=font, force=force,
-                                      allow_damaged=allow_damaged)
+                                      allow_damaged=allow_damaged, stamp=stamp, tsa=tuple(tsa or ()))
     bar = _progress(_("rendering"), json_out)
     try:
         result = exporting.export(_home(), dispute, options, progress=bar)
@@ -503,13 +505,14 @@ def profile(
     tz: Optional[str] = typer.Option(None, metavar="ZONE", help=N_("Your time zone, e.g. Asia/Shanghai.")),
     font: Optional[str] = typer.Option(None, metavar="PATH", help=N_("A CJK TrueType font for the PDF pack (PATH or PATH#N).")),
     date_order: Optional[str] = typer.Option(None, metavar="ORDER", help=N_("{date_orders}: how to read chat dates the data cannot tell.")),
+    tsa: Optional[List[str]] = typer.Option(None, "--tsa", metavar="URL", help=N_("A time-stamp authority (RFC 3161) for locker stamp and --stamp (repeatable, asked in this order; --tsa \"\" clears). None by default.")),
     json_out: bool = JsonOpt,
 ) -> None:
     from . import render
     from .services import profile as profiles
 
     changes = {"name": name, "phone": phone, "email": email, "address": address, "lang": lang, "tz": tz,
-               "font": font, "date_order": date_order}
+               "font": font, "date_order": date_order, "tsa": None if tsa is None else " ".join(tsa)}
     home = _home(may_create=True)
     if any(v is not None for v in changes.values()):
         current = profiles.update(home, changes)

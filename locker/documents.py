@@ -157,7 +157,17 @@ def log_doc(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
 
 def export_doc(result: Any) -> dict[str, Any]:
     return {"path": str(result.path), "sha256": result.sha256, "pages": result.pages,
-            "exhibits": list(result.exhibits), "lang": result.lang}
+            "exhibits": list(result.exhibits), "lang": result.lang, **_timestamp_part(result)}
+
+
+def _timestamp_part(result: Any) -> dict[str, Any]:
+    """``export --stamp``: the token over the pack's fingerprint."""
+    t = getattr(result, "timestamp", None)
+    if t is None:
+        return {}
+    return {"timestamp": {"subject": t.subject, "sha256": t.sha256, "file": str(result.timestamp_copy),
+                          "stored": str(t.file), "tsa": t.tsa, "url": t.url, "gen_time": t.gen_time,
+                          "serial": t.serial, "checked_with": t.method, "openssl": t.openssl}}
 
 
 def search_doc(result: Any) -> dict[str, Any]:

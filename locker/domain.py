@@ -610,6 +610,52 @@ def read_entry(action: str, payload: object) -> Reading | None:
     return reader(payload)
 
 
+# --- stamp: RFC 3161 trusted timestamps (locker stamp, export --stamp, bundle --stamp)
+
+TIMESTAMP_ADDED: Final = "timestamp.added"
+# What a token stamps, as the prefix of its subject: the custody chain's head hash ("custody:<seq>"),
+# a pack's fingerprint ("pack:<file name>"), a bundle's tag manifest ("bundle:<file name>").
+TIMESTAMP_SUBJECTS: Final = ("custody", "pack", "bundle")
+
+
+@dataclass(frozen=True)
+class TimestampAdded:
+    """A token a Time-Stamp Authority gave over ``sha256``, stored as ``file`` (relative to the
+    dispute's folder; its bytes hash to ``token_sha256``)."""
+
+    timestamp: int | None  # its number within the dispute, from 1
+    file: str | None
+    subject: str | None
+    sha256: str | None  # the digest stamped
+    token_sha256: str | None
+    tsa: str | None
+    url: str | None
+    gen_time: str | None
+    serial: str | None
+    method: str | None  # how the answer was checked: rfc3161-client | openssl
+
+    @classmethod
+    def read(cls, payload: object) -> TimestampAdded:
+        p = _mapping(payload)
+        return cls(timestamp=_int(p, "timestamp"), file=_str(p, "file"), subject=_str(p, "subject"),
+                   sha256=_str(p, "sha256"), token_sha256=_str(p, "token_sha256"), tsa=_str(p, "tsa"),
+                   url=_str(p, "url"), gen_time=_str(p, "gen_time"), serial=_str(p, "serial"),
+                   method=_str(p, "method"))
+
+
+def timestamp_added(timestamp: int, *, file: str, subject: str, sha256: str, token_sha256: str, tsa: str,
+                    url: str, gen_time: str, serial: str, method: str) -> Entry:
+    return TIMESTAMP_ADDED, {"timestamp": timestamp, "file": file, "subject": subject, "sha256": sha256,
+                             "token_sha256": token_sha256, "tsa": tsa, "url": url, "gen_time": gen_time,
+                             "serial": serial, "method": method}
+
+
+# Registered here, at the end of the block (so that merging other blocks stays mechanical): the
+# action among ACTIONS, its reading among the readers read_entry uses.
+ACTIONS = (*ACTIONS, TIMESTAMP_ADDED)  # type: ignore[misc]
+_READERS = MappingProxyType({**_READERS, TIMESTAMP_ADDED: TimestampAdded.read})  # type: ignore[misc,dict-item]
+
+
 # --- bundle ---
 # bundle.created: a bundle (BagIt bag in a ZIP, locker bundle) written into the dispute's exports/.
 
@@ -643,8 +689,8 @@ def bundle_created(*, path: str, sha256: str, size: int, exhibits: Sequence[int]
                             "custody_seq": custody_seq, "lang": lang}
 
 
-ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc,assignment]
-_READERS = {**_READERS, BUNDLE_CREATED: BundleCreated.read}  # type: ignore[misc,dict-item]
+ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc]
+_READERS = MappingProxyType({**_READERS, BUNDLE_CREATED: BundleCreated.read})  # type: ignore[misc,dict-item]
 
 
 # --- import ---
@@ -687,4 +733,4 @@ def imported(*, bundle: str, sha256: str, size: int, slug: str, head_seq: int, h
 
 
 ACTIONS = (*ACTIONS, IMPORTED)  # type: ignore[misc,assignment]
-_READERS = {**_READERS, IMPORTED: Imported.read}  # type: ignore[misc,dict-item]
+_READERS = MappingProxyType({**_READERS, IMPORTED: Imported.read})  # type: ignore[misc,dict-item]

@@ -403,6 +403,10 @@ def print_export(result: Any) -> None:
         (N_("attached"), _("{count} original(s)").format(count=len(result.attachments)) if result.attachments else None),
     ])
     console.print(grid)
+    stamped = getattr(result, "timestamp", None)
+    if stamped is not None:  # export --stamp
+        console.print(_text(_("timestamp: {tsa} says {time} (serial {serial}) over the fingerprint; token: {file}").format(
+            tsa=stamped.tsa, time=stamped.gen_time, serial=stamped.serial, file=result.timestamp_copy)))
     for left in result.left_out:
         why = _("withdrawn: {reason}").format(reason=left.reason) if left.withdrawn else _("left out")
         console.print(_text(_("not in the pack: exhibit {number} ({name}) — {why}").format(

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv)
+APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv openssl)  # openssl: ts -verify of timestamp tokens, and the tests' local TSA
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

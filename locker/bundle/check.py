@@ -401,7 +401,14 @@ def _check_tokens(st: _State, chain: list[_Row]) -> tuple[int, list[str]]:
         for rel in tokens:
             st.add(rel, "token_unchecked", _("this locker cannot check timestamp tokens"))
         return 0, []
+    from .. import domain
+
+    # What a token may stamp: a custody entry's hash (locker stamp: the head), a pack's fingerprint or SHA-256
+    # (export --stamp), a file in the bundle.
     known = {str(r.hash) for r in chain} | {d for d, _s in st.digests.values()}
+    for _row, reading in _readings(chain):
+        if isinstance(reading, domain.ExportCreated):
+            known |= {x for x in (reading.fingerprint, reading.sha256) if x}
     methods: list[str] = []
     checked = 0
     for rel in tokens:
@@ -418,8 +425,10 @@ def _check_tokens(st: _State, chain: list[_Row]) -> tuple[int, list[str]]:
                     name=rel[: -len(".tsr")] + ".json"))
                 continue
             if subject_sha not in known:
-                st.add(rel, "token_subject_missing", _("it stamps SHA-256 {sha}, which nothing in the bundle has").format(
-                    sha=subject_sha))
+                # e.g. the tag manifest of an earlier bundle: the token is checked, but what it stamps is not here
+                st.add(rel, "token_subject_elsewhere", _("it stamps SHA-256 {sha} ({subject}), which is not in this "
+                                                         "bundle").format(sha=subject_sha, subject=doc.get("subject")),
+                       severity="warning")
         if raw is None:
             continue
         checked += 1

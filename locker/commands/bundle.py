@@ -22,6 +22,7 @@ def bundle(
     include: Optional[List[str]] = typer.Option(None, "--include", metavar="N", help=N_("Only these exhibits, e.g. 1,3 or 2-5 (repeatable).")),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", metavar="N", help=N_("Leave these exhibits out, e.g. 4 or 2-3 (repeatable).")),
     stamp: bool = typer.Option(False, "--stamp", help=N_("Have a Time-Stamp Authority of the profile stamp the bundle's tag manifest (a network call).")),
+    tsa: Optional[List[str]] = typer.Option(None, "--tsa", metavar="URL", help=N_("With --stamp: the TSA to ask (repeatable, tried in turn); default: the profile's.")),
     force: bool = typer.Option(False, "--force", help=N_("Let -o replace an existing file (never one inside the locker home).")),
     json_out: bool = JsonOpt,
 ) -> None:
@@ -29,7 +30,7 @@ def bundle(
     from ..services import bundle as bundling
 
     options = bundling.BundleOptions(output=output, lang=lang, include=tuple(include or ()),
-                                     exclude=tuple(exclude or ()), stamp=stamp, force=force)
+                                     exclude=tuple(exclude or ()), stamp=stamp, tsa=tuple(tsa or ()), force=force)
     bar = _progress(_("bundling"), json_out)
     try:
         result = bundling.bundle(_home(), dispute, options, dispute_document=documents.show_doc, progress=bar)
@@ -94,6 +95,9 @@ def print_verify_bundle(report: Any) -> None:
                                                 tokens=report.tokens_checked))
         for method in report.token_methods:
             typer.echo(_("  token {method}").format(method=method))
+        for p in report.problems:  # warnings only
+            typer.echo(_("  warning: {member}: {problem}: {detail}").format(
+                member=p.member or _("bundle"), problem=p.problem, detail=p.detail))
         return
     typer.echo(_("{name}: {problems} problem(s)").format(name=name, problems=len(report.problems)))
     for p in report.problems:

@@ -335,6 +335,7 @@ CUSTODY_ACTIONS = {
     "deadline.added": ("添加期限", "deadline added"), "deadline.done": ("期限标记完成", "deadline marked done"),
     "deadline.removed": ("删除期限", "deadline removed"),
     "dispute.renamed": ("更改名称", "renamed"),
+    "timestamp.added": ("可信时间戳", "trusted timestamp"),
     "imported": ("从证据包导入", "imported from a bundle"),
 }
 

@@ -35,6 +35,8 @@ from . import export as exporting
 from . import export_output as output
 from .export_check import Check
 
+STAMP_NAME = "tagmanifest-sha256.txt"  # bundle --stamp: <slug>/tagmanifest-sha256.txt.tsr
+
 
 @dataclass(frozen=True)
 class BundleOptions:
@@ -43,6 +45,7 @@ class BundleOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     stamp: bool = False  # a timestamp token over the tag manifest (the only network call)
+    tsa: tuple[str, ...] = ()  # the TSAs to ask for --stamp; default: the profile's
     force: bool = False  # -o may replace an existing file
 
 
@@ -78,6 +81,10 @@ def bundle(home: Home, ref: str, options: BundleOptions = BundleOptions(), *,
         raise UsageError(_("use --include or --exclude, not both"))
     opened = disputes.resolve(home, ref)
     ddir = opened.dir
+    if options.stamp:
+        from . import stamp
+
+        stamp.tsa_urls(home, options.tsa)  # no TSA to ask: refused before anything is made
     final = target(home, ddir, options.output, prof.tz, force=options.force)
     rows = exporting._read(opened, exporting.ExportOptions(include=options.include, exclude=options.exclude))
     chosen = list(rows.chosen)
@@ -85,7 +92,7 @@ def bundle(home: Home, ref: str, options: BundleOptions = BundleOptions(), *,
         output.clean_stale(ddir.exports)
     temp = final.with_name(f"{store.TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}-{final.name}")
     try:
-        made = _write(home, opened, chosen, options, lang, prof, temp, dispute_document, progress)
+        made = _write(home, opened, chosen, options, lang, prof, temp, final.name, dispute_document, progress)
         _record(opened, final, made, lang, [e.number for e in chosen])
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -183,8 +190,8 @@ class _Made:
 
 
 def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, lang: str, prof: Any, temp: Path,
-           dispute_document: Callable[[Any], dict[str, Any]], progress: Any) -> _Made:
-    from ..bundle.writer import BagWriter, original_member
+           bundle_name: str, dispute_document: Callable[[Any], dict[str, Any]], progress: Any) -> _Made:
+    from ..bundle.writer import BagWriter
 
     ddir = opened.dir
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -192,30 +199,23 @@ def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, l
         out = _HashingOut(raw)
         writer = BagWriter(out, ddir.slug)  # type: ignore[arg-type]
         try:
-            if progress is not None:
-                progress.start(len(chosen), sum(e.size for e in chosen))
-            damaged = []
-            for e in chosen:
+            # The pack is made meanwhile, on another thread (its layout is Python work, the copy below mostly
+            # hashing and I/O outside the GIL); it waits for this check before it keeps anything.
+            checks: Future[dict[int, Check]] = Future()
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="locker-bundle-pack") as packer:
+                making = packer.submit(exporting.export, home, opened.slug, exporting.ExportOptions(
+                    lang=lang, include=options.include, exclude=options.exclude, checked=checks))
                 try:
-                    member = writer.add_file(original_member(e.number, e.original_name), ddir.object_path(e.sha256))
-                except FileNotFoundError:
-                    damaged.append(_("exhibit {number} ({name}): its original is missing from the locker").format(
-                        number=e.number, name=e.original_name))
-                    continue
-                if member.sha256 != e.sha256:
-                    damaged.append(_("exhibit {number} ({name}): its bytes differ from the recorded SHA-256 "
-                                     "{recorded}… (now {found}…)").format(number=e.number, name=e.original_name,
-                                                                         recorded=e.sha256[:12], found=member.sha256[:12]))
-                if progress is not None:
-                    progress.advance(e.size, e.original_name)
-            if damaged:
-                raise DamagedOriginal(_("bundle refused, it would hold originals that fail their check: {problems} "
-                                        "(locker verify says more)").format(problems="; ".join(damaged)))
-            if progress is not None and hasattr(progress, "stop"):
-                progress.stop()
-            pack = exporting.export(home, opened.slug, exporting.ExportOptions(
-                lang=lang, include=options.include, exclude=options.exclude,
-                checked={e.number: Check("ok") for e in chosen}))
+                    found, damaged = _copy_originals(writer, ddir, chosen, progress)
+                except BaseException as err:
+                    checks.set_exception(err)
+                    raise
+                checks.set_result(found)
+                if damaged:
+                    making.exception()  # the pack refused too (DamagedOriginal): nothing of it is kept
+                    raise DamagedOriginal(_("bundle refused, it would hold originals that fail their check: "
+                                            "{problems} (locker verify says more)").format(problems="; ".join(damaged)))
+                pack = making.result()
             member = writer.add_file("pack.pdf", pack.path)
             if member.sha256 != pack.sha256:
                 raise LockerError(_("the pack changed while it was copied into the bundle"), path=str(pack.path))
@@ -224,17 +224,17 @@ def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, l
             writer.add_bytes("dispute.json", _json(dispute_document(disputes.detail(home, opened.slug))))
             for number, doc in sorted(messages.items()):
                 writer.add_bytes(f"messages/{number:03d}.json", _json(doc))
-            tokens = _stored_tokens(opened, writer)
-            for name in ("custody-entry.schema.json", "chat.schema.json"):
-                writer.add_tag(f"schemas/{name}", _resource("schemas", name))
-            for name in ("VERIFY.txt", "VERIFY.zh.txt"):
-                writer.add_tag(name, _verify_text(name, ddir.slug))
+            tokens = _stored_tokens(ddir, chain, writer)
+            for schema in ("custody-entry.schema.json", "chat.schema.json"):
+                writer.add_tag(f"schemas/{schema}", _resource("schemas", schema))
+            for text in ("VERIFY.txt", "VERIFY.zh.txt"):
+                writer.add_tag(text, _verify_text(text, ddir.slug))
             head = chain[-1] if chain else {"seq": 0, "hash": custody.GENESIS}
             finished = writer.finish(_bag_info(opened, prof, head))
             stamped_by = None
             if options.stamp:
-                stamped_by = _stamp(home, opened, writer, finished.tagmanifest_sha256)
-                tokens = (*tokens, "tagmanifest-sha256.txt.tsr")
+                stamped_by = _stamp(home, opened, writer, finished.tagmanifest_sha256, bundle_name, options.tsa)
+                tokens = (*tokens, STAMP_NAME + ".tsr")
         finally:
             writer.close()
         raw.flush()
@@ -243,6 +243,37 @@ def _write(home: Home, opened: Any, chosen: list[Any], options: BundleOptions, l
         size = out.pos
     return _Made(sha256, size, pack, finished.tagmanifest_sha256, finished.payload_oxum, int(head["seq"]),
                  tuple(tokens), stamped_by)
+
+
+def _copy_originals(writer: Any, ddir: DisputeDir, chosen: list[Any],
+                    progress: Any) -> tuple[dict[int, Check], list[str]]:
+    """Each original streamed into data/originals/, hashed on the way: (the check of each, the refusals)."""
+    from ..bundle.writer import original_member
+
+    if progress is not None:
+        progress.start(len(chosen), sum(e.size for e in chosen))
+    found: dict[int, Check] = {}
+    damaged: list[str] = []
+    for e in chosen:
+        try:
+            member = writer.add_file(original_member(e.number, e.original_name), ddir.object_path(e.sha256))
+        except FileNotFoundError:
+            found[e.number] = Check("missing", reason="missing")
+            damaged.append(_("exhibit {number} ({name}): its original is missing from the locker").format(
+                number=e.number, name=e.original_name))
+            continue
+        if member.sha256 != e.sha256:
+            found[e.number] = Check("damaged", found=member.sha256)
+            damaged.append(_("exhibit {number} ({name}): its bytes differ from the recorded SHA-256 "
+                             "{recorded}… (now {found}…)").format(number=e.number, name=e.original_name,
+                                                                 recorded=e.sha256[:12], found=member.sha256[:12]))
+        else:
+            found[e.number] = Check("ok")
+        if progress is not None:
+            progress.advance(e.size, e.original_name)
+    if progress is not None and hasattr(progress, "stop"):
+        progress.stop()
+    return found, damaged
 
 
 def _json(doc: Any) -> bytes:
@@ -310,13 +341,43 @@ def _bag_info(opened: Any, prof: Any, head: dict[str, Any]) -> list[tuple[str, s
     ]
 
 
-def _stored_tokens(opened: Any, writer: Any) -> tuple[str, ...]:
-    """The dispute's stored timestamp tokens, copied into data/timestamps/ (none until ``locker stamp``)."""
-    return ()
+def _stored_tokens(ddir: DisputeDir, chain: list[dict[str, Any]], writer: Any) -> tuple[str, ...]:
+    """The dispute's stored timestamp tokens (``locker stamp``, ``export --stamp``, earlier ``bundle --stamp``),
+    each with what it stamps (.json) and the certificates it carries (.pem), copied into data/timestamps/."""
+    copied: list[str] = []
+    for entry in chain:
+        if entry.get("action") != domain.TIMESTAMP_ADDED:
+            continue
+        reading = domain.read_entry(str(entry["action"]), entry.get("payload"))
+        file = getattr(reading, "file", None)
+        if not file or "/" not in file:
+            continue
+        tsr = ddir.root / file
+        if tsr.parent.name != "timestamps" or tsr.suffix != ".tsr":
+            continue
+        for part in (tsr, tsr.with_suffix(".json"), tsr.with_suffix(".pem")):
+            if part == tsr or part.is_file():
+                try:
+                    writer.add_file(f"timestamps/{part.name}", part)
+                except FileNotFoundError:
+                    raise LockerError(_("a stored timestamp token is gone (locker verify says more)"),
+                                      path=str(part)) from None
+        copied.append(f"data/timestamps/{tsr.name}")
+    return tuple(copied)
 
 
-def _stamp(home: Home, opened: Any, writer: Any, digest_hex: str) -> str | None:
-    raise UsageError(_("--stamp needs the timestamp support of `locker stamp`, which this locker does not have yet"))
+def _stamp(home: Home, opened: Any, writer: Any, digest_hex: str, name: str, urls: tuple[str, ...]) -> str:
+    """A token over the tag manifest, stored in the dispute like every token (``timestamp.added``) and put
+    in the bag beside the tag manifest: ``tagmanifest-sha256.txt.tsr`` (+ ``.pem``), in no manifest (they
+    cannot list what stamps them)."""
+    from . import stamp
+
+    stamped = stamp.stamp_digest(home, opened.slug, digest_hex=digest_hex, subject=f"bundle:{name}", urls=urls)
+    writer.add_unlisted(f"{STAMP_NAME}.tsr", stamped.file.read_bytes())
+    pem = stamped.file.with_suffix(".pem")
+    if pem.is_file():
+        writer.add_unlisted(f"{STAMP_NAME}.pem", pem.read_bytes())
+    return stamped.tsa
 
 
 def _record(opened: Any, final: Path, made: _Made, lang: str, numbers: list[int]) -> None:

@@ -53,7 +53,11 @@ class ExportOptions:
     # else the profile's font (locker profile --font), else the system's fonts
     force: bool = False  # -o may name an existing file, which the new pack replaces (never one inside the home)
     allow_damaged: bool = False  # write the pack even when originals fail their check; they are stamped
-    checked: dict[int, Check] | None = None  # the originals were just re-hashed by the caller (bundle): not again
+    # The caller re-hashes the originals itself (bundle, while it copies them): the pack waits for that
+    # result (a Future of {exhibit: Check}) before anything is kept or made from them, and hashes nothing.
+    checked: Any = None
+    stamp: bool = False  # ask a TSA (RFC 3161) for a token over the pack's fingerprint first (services.stamp)
+    tsa: tuple[str, ...] = ()  # the TSAs to ask for --stamp; default: the profile's
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class ExportResult:
     image_quality: str
     font: str
     warnings: tuple[str, ...]
+    timestamp: Any = None  # services.stamp.Stamped with --stamp: the token over the fingerprint
+    timestamp_copy: Path | None = None  # that token's copy beside the pack (PACK.pdf.tsr)
 
 
 def parse_size(value: str | int) -> int:
@@ -132,16 +138,47 @@ def export(home: Home, ref: str, options: ExportOptions = ExportOptions(), progr
     readings, ocr_note = ocr.run_if_missing(home, ddir, progress)
     if readings is not None and progress is not None and hasattr(progress, "stop"):
         progress.stop()  # the pack's bar starts afresh
+    # --stamp: the token is asked for (and recorded) first, so that the pack's appendix lists it.
+    stamped = _stamp_fingerprint(home, opened, options, final) if options.stamp else None
     work = _Work(final.parent)
     try:
         result = _export(opened, _Job(options, lang, max_size, tz_name, prof), final, work, progress)
     finally:
         work.remove()
+    if stamped is not None:
+        result = _with_stamp(result, stamped)
     if ocr_note:
         from dataclasses import replace
 
         result = replace(result, warnings=(*result.warnings, ocr_note))
     return result
+
+
+def _stamp_fingerprint(home: Home, opened: Any, options: ExportOptions, final: Path) -> Any:
+    """A token over the fingerprint of the pack about to be made (``export --stamp``)."""
+    from ..report.pack import manifest
+    from . import stamp
+
+    urls = stamp.tsa_urls(home, options.tsa)
+    _text, fingerprint = manifest(_read(opened, options).chosen)
+    if fingerprint is None:
+        raise UsageError(_("--stamp: the pack holds no exhibits, so it has no fingerprint to stamp"))
+    return stamp.stamp_digest(home, opened.slug, digest_hex=fingerprint, subject=f"pack:{final.name}", urls=urls)
+
+
+def _with_stamp(result: ExportResult, stamped: Any) -> ExportResult:
+    """The result with its token, copied beside the pack; a warning if the pack's fingerprint is not the
+    one stamped (its exhibits changed in between)."""
+    from dataclasses import replace
+
+    from . import stamp
+
+    warnings = result.warnings
+    if result.fingerprint != stamped.sha256:
+        warnings += (_("the pack's fingerprint changed after it was stamped (an exhibit was added or withdrawn "
+                       "meanwhile): export --stamp again"),)
+    return replace(result, timestamp=stamped, timestamp_copy=stamp.place_beside(stamped, result.path),
+                   warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -203,7 +240,7 @@ def _make_pack(opened: Any, rows: _Rows, job: _Job, font: Any, temp: Path, final
     from ..report.pack import PackOptions, build
 
     options = job.options
-    known: dict[int, Check] | None = options.checked
+    known: dict[int, Check] | None = None
     while True:
         # The originals are re-hashed on threads while the pack is laid out and drawn from cached files;
         # before anything is made and cached from an original, and before the pack is kept, the check must
@@ -344,7 +381,8 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
                                                           rows.chain, rows.messages)
     from ..report.images import default_workers
 
-    checker = checking.Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged)
+    checker = checking.Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged,
+                               source=options.checked if known is None else None)
     try:
         derived = _derive(opened.dir, chosen, checker, work)
     except BaseException:

@@ -16,7 +16,7 @@ from ..paths import Home
 from ..store import write_atomic
 from ..values import now_utc, resolve_tz
 
-FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font", "date_order")
+FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font", "date_order", "tsa")
 
 
 def check_date_order(value: str | None) -> None:
@@ -35,9 +35,15 @@ class Profile:
     tz: str | None = None
     font: str | None = None  # a CJK TrueType font for the PDF pack: PATH, or PATH#N for face N of a .ttc
     date_order: str | None = None  # dmy | mdy | ymd: how to read a chat's dates the data cannot tell
+    tsa: str | None = None  # RFC 3161 time-stamp authorities to ask, in order: URLs separated by spaces (none by default)
 
     def as_dict(self) -> dict[str, str | None]:
         return asdict(self)
+
+
+def tsa_list(profile: Profile) -> list[str]:
+    """The profile's time-stamp authorities, in the order to ask them."""
+    return (profile.tsa or "").split()
 
 
 def load(home: Home) -> Profile:
@@ -78,6 +84,10 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
             raise UsageError(_("language must be one of {choices}, not {value!r}").format(choices=', '.join(LANGS), value=value))
         if key == "date_order" and value:
             check_date_order(value)
+        if key == "tsa" and value:
+            from ..tsa import check_url
+
+            value = " ".join(check_url(url) for url in value.split())
         if key == "tz" and value:
             resolve_tz(value)
         if key == "font" and value and not Path(value.rsplit("#", 1)[0]).expanduser().is_file():

@@ -23,7 +23,7 @@ from ..domain import EXHIBIT_FIELDS
 from ..errors import LockerError
 from ..i18n import _
 from ..paths import DisputeDir, Home
-from . import chat, deadlines, disputes, gc, ocrchat
+from . import chat, deadlines, disputes, gc, ocrchat, stamp
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     if dispute is not None and dispute.slug != slug:  # a folder copied or moved by hand: said, not an error
         problems.append(Problem(None, "folder_renamed", disputes.folder_note(slug, dispute.slug), severity="warning"))
     problems += [Problem(*found) for found in machine_read]
+    problems += [Problem(None, code, detail, severity) for code, detail, severity
+                 in stamp.problems(ddir.root, [r for _e, r in recorded], chain)]  # RFC 3161 tokens, offline
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress, _not_imported(recorded))
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import flowables as F
 from ..page import FRAME_W, MM, WARN, State
-from . import custody
+from . import custody, timestamps
 
 if TYPE_CHECKING:
     from ..builder import Layout
@@ -44,6 +44,7 @@ def appendix(lay: Layout, state: State) -> list[Any]:
         out += [lay.P(lay.text(L["fingerprint_none"]), "body"),
                 lay.P(lay.text(L["fingerprint_none_how"]), "small")]
     out += custody.log(lay)
+    out += timestamps.section(lay)  # C.1: the RFC 3161 tokens, when the dispute holds any
     example = lay.plans[0].exhibit.original_name if lay.plans else "file.jpg"
     out += [lay.P(lay.text(f"D. {L['howto']}"), "h2"), lay.P(lay.text(L["howto_intro"]), "body"),
             Spacer(1, 1.5 * MM)]

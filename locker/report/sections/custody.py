@@ -76,6 +76,8 @@ def _custody_detail(action: str, payload: Any, L: Labels) -> str:
         return f"{L.f('deadline_n', n=r.deadline)}{colon}{L['deadline_done']}"
     if isinstance(r, domain.DeadlineRemoved):
         return L.f("deadline_n", n=r.deadline) + (f"{colon}{r.reason}" if r.reason else "")
+    if isinstance(r, domain.TimestampAdded):  # see part C.1
+        return f"{r.timestamp}{colon}{r.tsa} · {r.gen_time} · {r.subject}"
     import json
 
     text = json.dumps(payload if isinstance(payload, dict) else {}, ensure_ascii=False, sort_keys=True)
