@@ -271,3 +271,27 @@ def test_a_killed_import_leaves_nothing_the_next_one_trips_on(cli, dispute: str,
         assert ran.returncode == 0, ran.stderr
         assert [p.name for p in second.iterdir() if p.name.startswith(".import-")] == []
         shutil.rmtree(folder)
+
+
+from tests.tsa_server import tsa  # noqa: E402,F401  (the local TSA fixture, started once for this module)
+
+
+def test_timestamp_tokens_travel_and_still_check(cli, dispute: str, tsa, tmp_path: Path,  # noqa: ANN001,F811
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dispute stamped by a TSA: its stored tokens travel in the bundle, are put back where the
+    custody log says they are, and the receiving `verify` checks them offline."""
+    assert cli("add", dispute, samples.make_jpeg(tmp_path / "a.jpg")).code == 0
+    ran = cli("stamp", dispute, "--tsa", tsa.url)
+    assert ran.code == 0, ran.err
+    bundle = tmp_path / "stamped.zip"
+    assert cli("bundle", dispute, "-o", bundle).code == 0
+    with zipfile.ZipFile(bundle) as zf:
+        assert any("/data/timestamps/" in n and n.endswith(".tsr") for n in zf.namelist())
+    second = tmp_path / "second-home"
+    monkeypatch.setenv("LOCKER_HOME", str(second))
+    ran = cli("import", bundle, "--json")
+    assert ran.code == 0 and ran.json["verified"] is True, ran.out + ran.err
+    tokens = sorted(p.name for p in (second / "disputes" / dispute / "timestamps").iterdir())
+    assert any(n.endswith(".tsr") for n in tokens) and any(n.endswith(".json") for n in tokens)
+    checked = cli("verify", dispute, "--json").json
+    assert checked["ok"] is True and checked["disputes"][0]["problems"] == []

@@ -56,6 +56,7 @@ class Rows:
     exports: dict[int, dict[str, Any]] = field(default_factory=dict)
     deadlines: dict[int, dict[str, Any]] = field(default_factory=dict)
     ocr_facts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    timestamps: list[str] = field(default_factory=list)  # tokens' files (timestamps/NNN-kind.tsr) as recorded
 
 
 @dataclass
@@ -95,9 +96,28 @@ def read(root: Path) -> Bundle:
     _read_messages(data / "messages", rows, digests, transcribed, problems)
     carried = _carried(chain, rows)
     originals = _originals(data / "originals", rows, carried, problems)
+    _check_timestamps(data, rows, problems)
     slug = rows.dispute.get("slug") or root.name
     absent = tuple(sorted(n for n in rows.exhibits if n not in carried and n not in originals))
     return Bundle(root, slug, chain, rows, originals, problems, absent)
+
+
+TOKEN_FILE = re.compile(r"^timestamps/[^/]+\.tsr$")
+
+
+def _check_timestamps(data: Path, rows: Rows, problems: list[Problem]) -> None:
+    """Each token the custody log records is in ``data/timestamps/`` under the name it was stored
+    with (its bytes and what it stamps are checked by ``verify`` once it is in place)."""
+    kept = []
+    for file in rows.timestamps:
+        member = f"data/{file}"
+        if not TOKEN_FILE.match(file) or ".." in file:
+            problems.append(Problem("timestamp_unrecorded", member, _("a token file name the bundle layout does not know")))
+        elif not (data / file).is_file():
+            problems.append(Problem("member_missing", member, _("{member} is not in the bundle").format(member=member)))
+        else:
+            kept.append(file)
+    rows.timestamps = kept
 
 
 def _carried(chain: Sequence[Mapping[str, Any]], rows: Rows) -> set[int]:
@@ -234,6 +254,8 @@ def replay(chain: Sequence[Mapping[str, Any]]) -> tuple[Rows, Digests, set[int]]
             rows.deadlines[reading.deadline]["done_at"] = reading.done_at
         elif isinstance(reading, domain.DeadlineRemoved):
             rows.deadlines.pop(reading.deadline or -1, None)
+        elif isinstance(reading, domain.TimestampAdded) and reading.file:
+            rows.timestamps.append(reading.file)
     return rows, digests, transcribed
 
 

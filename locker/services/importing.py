@@ -223,6 +223,12 @@ def _build(home: Home, slug: str, bundle: reading.Bundle, problems: tuple[readin
         durable.fsync_file(target)
     durable.fsync_dirs(sorted({t.parent for t in moved}) + [ddir.objects])
 
+    for file in bundle.rows.timestamps:  # each token with what it stamps (.json) and its certificates (.pem)
+        source = bundle.root / "data" / file
+        (ddir.root / "timestamps").mkdir(mode=0o700, exist_ok=True)
+        for part in (source, source.with_suffix(".json"), source.with_suffix(".pem")):
+            if part.is_file():
+                os.replace(part, ddir.root / "timestamps" / part.name)
     recorded = str(bundle.rows.dispute.get("slug") or bundle.slug)
     now = now_utc()
     engine = db.engine_for(ddir.db, create=True)
