@@ -222,3 +222,19 @@ def test_an_archive_that_is_not_a_bundle_is_refused(cli, home: Path, tmp_path: P
     ran = cli("import", no_log)
     assert ran.code == 1 and "not a locker bundle" in ran.err, ran.err
     assert not (home / "disputes").exists() or list((home / "disputes").iterdir()) == []
+
+
+def test_records_too_big_to_check_are_refused(cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """The checks read the custody log, manifests and chats into memory: those members are bounded in
+    all (the originals and the pack, only streamed, are not)."""
+    from locker.services import importing
+
+    monkeypatch.setattr(importing, "TEXT_MEMBERS_MAX", 1 << 20)
+    (tmp_path / "in").mkdir()
+    archive = _zip(tmp_path / "in" / "b.zip", [("bag/data/originals/001-big.bin", bytes(2 << 20)),
+                                               ("bag/data/messages/001.json", b"[" + b"0," * (600 << 10) + b"0]")],
+                   method=zipfile.ZIP_STORED)
+    ran = cli("import", archive)
+    assert ran.code == 1 and "its records (everything but the originals and the pack) expand to" in ran.err, ran.err
+    assert not (home / "disputes").exists() or list((home / "disputes").iterdir()) == []
+    assert [p.name for p in home.iterdir() if p.name.startswith(".")] == []

@@ -36,6 +36,9 @@ from ..paths import SLUG_RE, Home
 from ..values import clean_text, now_utc
 
 STAGING_PREFIX = ".import-"
+# What the checks read into memory (the custody log, the manifests, the chats, dispute.json: every
+# member but the originals and the pack) is bounded in all; 100,000 chat messages are about 20 MB.
+TEXT_MEMBERS_MAX = 512 << 20
 SHOWN_PROBLEMS = 3
 
 
@@ -86,6 +89,12 @@ def import_bundle(home: Home, archive: str | os.PathLike[str], *, slug: str | No
             top = reading.top_folder(extracted.files)
         except ValueError as err:
             raise InputRefused(str(err), path=str(path)) from None
+        text = sum(f.stat().st_size for name, f in extracted.files.items()
+                   if not name.startswith(f"{top}/data/originals/") and name != f"{top}/data/pack.pdf")
+        if text > TEXT_MEMBERS_MAX:
+            raise safezip.UnsafeArchive(_("its records (everything but the originals and the pack) expand to {size} bytes, "
+                                          "more than the {limit} a bundle may hold").format(size=text, limit=TEXT_MEMBERS_MAX),
+                                        path=str(path), reason="too_large")
         bundle = reading.read(unpacked / top)
         problems = _bundle_check(path, bundle.problems)
         if not bundle.chain or not bundle.rows.dispute.get("id"):
