@@ -665,3 +665,46 @@ def bundle_created(*, path: str, sha256: str, size: int, exhibits: Sequence[int]
 
 ACTIONS = (*ACTIONS, BUNDLE_CREATED)  # type: ignore[misc,assignment]
 _READERS = MappingProxyType({**_READERS, BUNDLE_CREATED: BundleCreated.read})  # type: ignore[misc,dict-item]
+
+
+# --- import ---
+# ``locker import FILE.zip``: a bundle became this dispute. Every entry before this one is the
+# bundle's own chain, kept as it was; this entry says which bundle (file name, SHA-256, size),
+# which slug the bundle recorded, which chain head it carried, and the problems found in it
+# (stable codes; empty unless it was taken in with --allow-damaged).
+
+IMPORTED: Final = "imported"
+
+
+@dataclass(frozen=True)
+class Imported:
+    bundle: str | None
+    sha256: str | None
+    size: int | None
+    slug: str | None  # the slug the bundle recorded
+    head_seq: int | None
+    head_hash: str | None
+    problems: tuple[str, ...]
+    absent: tuple[int, ...]  # exhibits whose originals the bundle left out (withdrawn, excluded)
+
+    @classmethod
+    def read(cls, payload: object) -> Imported:
+        p = _mapping(payload)
+        head = _mapping(p.get("head"))
+        raw = p.get("problems")
+        problems = tuple(x for x in raw if isinstance(x, str)) if isinstance(raw, list) else ()
+        return cls(_str(p, "bundle"), _str(p, "sha256"), _int(p, "size"), _str(p, "slug"), _int(head, "seq"),
+                   _str(head, "hash"), problems, _ints(p, "absent") or ())
+
+
+def imported(*, bundle: str, sha256: str, size: int, slug: str, head_seq: int, head_hash: str,
+             problems: Sequence[str] = (), absent: Sequence[int] = ()) -> Entry:
+    """The dispute was taken in from a bundle; the entries before this one are the bundle's. ``absent``:
+    the exhibits whose originals the bundle did not carry (it leaves out what its pack leaves out)."""
+    return IMPORTED, {"bundle": bundle, "sha256": sha256, "size": size, "slug": slug,
+                      "head": {"seq": head_seq, "hash": head_hash}, "problems": list(problems),
+                      "absent": list(absent)}
+
+
+ACTIONS = (*ACTIONS, IMPORTED)  # type: ignore[misc,assignment]
+_READERS = MappingProxyType({**_READERS, IMPORTED: Imported.read})  # type: ignore[misc,dict-item]

@@ -425,6 +425,10 @@ def _log_summary(action: str, payload: Any) -> str:
         return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
     if isinstance(r, domain.DisputeRenamed):
         return f"{r.before} → {r.after}"
+    if isinstance(r, domain.Imported):  # locker import: the entries before this one are the bundle's
+        return _("from {bundle} sha256 {sha256}, recorded as {slug}").format(
+            bundle=r.bundle, sha256=(r.sha256 or "")[:12], slug=r.slug) + (
+            "; " + ", ".join(r.problems) if r.problems else "")
     return json.dumps(payload, ensure_ascii=False)[:120]
 
 

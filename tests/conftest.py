@@ -87,6 +87,7 @@ SLOW_TESTS = frozenset({
     "test_fuzz_media.py::test_regression_pdf_scan_of_many_object_headers_is_linear",
     "test_fuzz_media.py::test_regression_video_header_claiming_huge_frames",
     "test_fuzz_media.py::test_repetitive_structures",
+    "test_import.py::test_a_killed_import_leaves_nothing_the_next_one_trips_on",
     "test_ingest.py::test_damaged_files_are_kept_with_warnings",
     "test_ingest.py::test_large_file_memory_stays_flat",
     "test_ingest.py::test_unreadable_file_is_refused",

@@ -356,6 +356,7 @@ CUSTODY_ACTIONS = {
     "dispute.renamed": ("更改名称", "renamed"),
     "timestamp.added": ("可信时间戳", "trusted timestamp"),
     "bundle.created": ("生成核验包（ZIP）", "bundle made (ZIP)"),
+    "imported": ("从证据包导入", "imported from a bundle"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and

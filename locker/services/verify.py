@@ -98,7 +98,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     problems += [Problem(*found) for found in machine_read]
     problems += [Problem(None, code, detail, severity) for code, detail, severity
                  in stamp.problems(ddir.root, [r for _e, r in recorded], chain)]  # RFC 3161 tokens, offline
-    objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
+    objects_checked, object_problems = _check_objects(ddir, exhibits, progress, _not_imported(recorded))
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
 
@@ -116,7 +116,18 @@ def _check_head(ddir: DisputeDir, chain: list[Any], kept_since: int | None) -> l
     return [Problem(None, p.problem, p.detail) for p in found]
 
 
-def _check_objects(ddir: DisputeDir, exhibits: list[Any], progress: Any) -> tuple[int, list[Problem]]:
+def _not_imported(recorded: Recorded) -> set[int]:
+    """Exhibits whose originals the bundle this dispute was imported from did not carry (its pack left
+    them out: withdrawn, or excluded); an exhibit added after the import is not among them."""
+    absent: set[int] = set()
+    for _entry, reading in recorded:
+        if isinstance(reading, domain.Imported):
+            absent = set(reading.absent)
+    return absent
+
+
+def _check_objects(ddir: DisputeDir, exhibits: list[Any], progress: Any,
+                   not_imported: set[int] = frozenset()) -> tuple[int, list[Problem]]:  # type: ignore[assignment]
     problems: list[Problem] = []
     expected = {e.sha256: e for e in exhibits}
     on_disk = dict(store.iter_objects(ddir.objects))
@@ -125,6 +136,10 @@ def _check_objects(ddir: DisputeDir, exhibits: list[Any], progress: Any) -> tupl
 
     def check(exhibit: Any) -> Problem | None:
         path = on_disk.get(exhibit.sha256)
+        if path is None and exhibit.number in not_imported:
+            return Problem(exhibit.number, "original_not_imported", _(
+                "{name}: the bundle this dispute was imported from did not carry its original").format(
+                name=exhibit.original_name), severity="warning")
         if path is None:
             return Problem(exhibit.number, "object_missing", _("{name}: object {sha}… is gone").format(
                 name=exhibit.original_name, sha=exhibit.sha256[:12]))
