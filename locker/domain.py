@@ -608,3 +608,41 @@ def read_entry(action: str, payload: object) -> Reading | None:
     if reader is None or not isinstance(payload, dict):
         return None
     return reader(payload)
+
+
+# --- kit ---
+# ``locker kit``: an upload kit (evidence cards, description, kit.json, a ZIP) written from the dispute.
+
+KIT_CREATED: Final = "kit.created"
+
+
+@dataclass(frozen=True)
+class KitCreated:
+    kit: int | None  # the kit row's id
+    path: str | None  # the kit's folder
+    zip_path: str | None
+    form: str | None  # the form profile's id
+    lang: str | None
+    manifest_sha256: str | None  # of kit.json
+    zip_sha256: str | None
+    exhibits: tuple[int, ...] | None
+    cards: tuple[Mapping[str, Any], ...]  # {"file", "sha256", "exhibit"}; exhibit None for the overview
+
+    @classmethod
+    def read(cls, payload: object) -> KitCreated:
+        p = _mapping(payload)
+        raw = p.get("cards")
+        cards = tuple(c for c in raw if isinstance(c, dict)) if isinstance(raw, list) else ()
+        return cls(_int(p, "kit"), _str(p, "path"), _str(p, "zip_path"), _str(p, "form"), _str(p, "lang"),
+                   _str(p, "manifest_sha256"), _str(p, "zip_sha256"), _ints(p, "exhibits"), cards)
+
+
+def kit_created(kit: int, *, path: str, zip_path: str, form: str, lang: str, manifest_sha256: str,
+                zip_sha256: str, exhibits: Sequence[int], cards: Sequence[Mapping[str, Any]]) -> Entry:
+    return KIT_CREATED, {"kit": kit, "path": path, "zip_path": zip_path, "form": form, "lang": lang,
+                         "manifest_sha256": manifest_sha256, "zip_sha256": zip_sha256,
+                         "exhibits": list(exhibits), "cards": [dict(c) for c in cards]}
+
+
+ACTIONS = (*ACTIONS, KIT_CREATED)  # type: ignore[misc]  # appended here so that merges stay mechanical
+_READERS[KIT_CREATED] = KitCreated.read  # type: ignore[index]

@@ -23,7 +23,7 @@ from ..domain import EXHIBIT_FIELDS
 from ..errors import LockerError
 from ..i18n import _
 from ..paths import DisputeDir, Home
-from . import chat, deadlines, disputes, gc, ocrchat
+from . import chat, deadlines, disputes, gc, kit, ocrchat
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
             deadline_rows = deadlines.stored_rows(session.connection())
             machine_read = ocrchat.check(session.connection(), [r for _e, r in _payloads(chain)])
+            kits = kit.check(session.connection(), ddir, [r for _e, r in _payloads(chain)])
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
@@ -96,6 +97,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     if dispute is not None and dispute.slug != slug:  # a folder copied or moved by hand: said, not an error
         problems.append(Problem(None, "folder_renamed", disputes.folder_note(slug, dispute.slug), severity="warning"))
     problems += [Problem(*found) for found in machine_read]
+    problems += [Problem(n, p, d, severity=s) for n, p, d, s in kits]
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress)
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))
