@@ -26,6 +26,7 @@ GREY = (96, 96, 96)
 BAND = (246, 246, 240)
 RULE = (200, 40, 40)
 WARN = (180, 20, 20)
+NO_LINE_START = set("，。、；：！？）」』》〉”’,.;:!?)]}%")  # kept at the end of the line before (禁则)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def wrap(text: str, font: Any, width: int) -> list[str]:
             else:
                 token = ch
                 j = i + 1
-            if font.getlength(line + token) <= width or not line:
+            if font.getlength(line + token) <= width or not line or token in NO_LINE_START:
                 if not line and font.getlength(token) > width:  # a word wider than the line
                     for c in token:
                         if line and font.getlength(line + c) > width:

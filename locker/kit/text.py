@@ -90,6 +90,24 @@ def build(dispute: Any, events: Sequence[Any], exhibit_numbers: Sequence[int], L
           show_time: Any, limit: int) -> Description:
     """The description of ``dispute`` (a snapshot's DisputeInfo) with its timeline ``events``."""
     parts: list[str] = []
+    facts = facts_sentence(dispute, L)
+    if facts:
+        parts.append(facts)
+    if dispute.claim:
+        parts.append(_sentence(L.f("d_claim", claim=_clean(dispute.claim).rstrip("。.")), L))
+    if dispute.summary:
+        parts.append(_sentence(dispute.summary, L))
+    for ev in events:
+        when = show_time(ev.at)[:10]
+        parts.append(_sentence(L.f("d_event", at=when, text=_clean(ev.description).rstrip("。.")), L))
+    if exhibit_numbers:
+        parts.append(_sentence(L.f("d_evidence", numbers=_ranges(exhibit_numbers)), L))
+    full = "".join(parts).strip()
+    return Description(full=full, cut=cut(full, limit), limit=limit)
+
+
+def facts_sentence(dispute: Any, L: Labels) -> str:
+    """The order in one sentence: platform, order number, item, amount, date, merchant."""
     facts = []
     if dispute.platform:
         facts.append(L.platform(dispute.platform))
@@ -103,19 +121,7 @@ def build(dispute: Any, events: Sequence[Any], exhibit_numbers: Sequence[int], L
         facts.append(L.f("d_bought", date=dispute.purchased_on))
     if dispute.merchant:
         facts.append(L.f("d_merchant", merchant=_clean(dispute.merchant)))
-    if facts:
-        parts.append(_sentence(L["d_sep"].join(facts), L))
-    if dispute.claim:
-        parts.append(_sentence(L.f("d_claim", claim=_clean(dispute.claim).rstrip("。.")), L))
-    if dispute.summary:
-        parts.append(_sentence(dispute.summary, L))
-    for ev in events:
-        when = show_time(ev.at)[:10]
-        parts.append(_sentence(L.f("d_event", at=when, text=_clean(ev.description).rstrip("。.")), L))
-    if exhibit_numbers:
-        parts.append(_sentence(L.f("d_evidence", numbers=_ranges(exhibit_numbers)), L))
-    full = "".join(parts).strip()
-    return Description(full=full, cut=cut(full, limit), limit=limit)
+    return _sentence(L["d_sep"].join(facts), L) if facts else ""
 
 
 def _ranges(numbers: Sequence[int]) -> str:

@@ -424,7 +424,7 @@ def _overview_picture(snap: Any, exhibits: Sequence[Any], L: Any, width: int, ro
     from ..report.markup import show_time
 
     d = snap.dispute
-    facts = T.build(d, (), (), L, lambda v: v, 10_000).full
+    facts = T.facts_sentence(d, L).strip()
     lines: list[tuple[str, str]] = []
     if facts:
         lines.append(("", facts))

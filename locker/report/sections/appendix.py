@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import flowables as F
 from ..page import FRAME_W, MM, WARN, State
-from . import custody
+from . import custody, kits
 
 if TYPE_CHECKING:
     from ..builder import Layout
@@ -44,6 +44,7 @@ def appendix(lay: Layout, state: State) -> list[Any]:
         out += [lay.P(lay.text(L["fingerprint_none"]), "body"),
                 lay.P(lay.text(L["fingerprint_none_how"]), "small")]
     out += custody.log(lay)
+    out += kits.kits(lay)  # upload kits made from the dispute, with their cards' hashes
     example = lay.plans[0].exhibit.original_name if lay.plans else "file.jpg"
     out += [lay.P(lay.text(f"D. {L['howto']}"), "h2"), lay.P(lay.text(L["howto_intro"]), "body"),
             Spacer(1, 1.5 * MM)]
