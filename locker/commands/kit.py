@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from ..cli import DisputeArg, JsonOpt, _home, _progress, app
+from ..cli import JsonOpt, _home, _progress, app
 from ..i18n import N_, _
 
 if TYPE_CHECKING:
@@ -26,7 +26,8 @@ LEFT_OUT = {
     "JPEG images sized for the form, an overview card, the description cut to the form's character limit, "
     "kit.json and a ZIP of it all. Recorded in the custody log."))
 def kit(
-    dispute: str = DisputeArg,
+    dispute: Optional[str] = typer.Argument(None, metavar="DISPUTE", help=N_(
+        "The dispute: its slug, a unique prefix of it, or a unique part of its title.")),
     form: Optional[str] = typer.Option(None, "--for", metavar="FORM",
                                        help=N_("The form's profile: generic-9, generic-3, 12315, taobao, jd, "
                                                "pinduoduo, douyin, xiaohongshu, or one of your own in locker.toml "
@@ -57,6 +58,10 @@ def kit(
         else:
             _print_forms(found.values(), lang or "zh")
         return
+    if dispute is None:
+        from ..errors import UsageError
+
+        raise UsageError(_("name the dispute: locker kit DISPUTE (or list the forms: locker kit --forms)"))
     options = kits.KitOptions(form=form, output=output, lang=lang,
                               exhibits=(exhibits,) if exhibits else ())
     bar = _progress(_("making cards"), json_out)
