@@ -644,5 +644,5 @@ def kit_created(kit: int, *, path: str, zip_path: str, form: str, lang: str, man
                          "exhibits": list(exhibits), "cards": [dict(c) for c in cards]}
 
 
-ACTIONS = (*ACTIONS, KIT_CREATED)  # type: ignore[misc]  # appended here so that merges stay mechanical
+ACTIONS = (*ACTIONS, KIT_CREATED)  # type: ignore[misc,assignment]  # appended here so that merges stay mechanical
 _READERS[KIT_CREATED] = KitCreated.read  # type: ignore[index]

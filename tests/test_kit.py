@@ -136,6 +136,10 @@ def test_a_tight_byte_limit_is_met_by_lower_quality(cli, home: Path, tmp_path: P
         assert card["size"] <= 60000 and card["width"] <= 720 and card["height"] <= 1280
     assert any(c["quality"] < 90 or c["scaled"] < 1 for c in doc["cards"])
     assert doc["description"]["chars"] <= 80
+    # `locker profile` rewrites locker.toml: the user's own form stays in it
+    assert cli("profile", "--name", "张三").code == 0
+    assert "tiny" in {f["id"] for f in cli("kit", "--forms", "--json").json["forms"]}
+    assert 'name = "张三"' in (home / "locker.toml").read_text(encoding="utf-8")
 
 
 def test_forms_list_says_which_values_are_assumptions(cli) -> None:  # noqa: ANN001

@@ -112,7 +112,9 @@ def _form(form_id: str, raw: Any, where: str, origin: str) -> Form:
         id=form_id, names={str(k): str(v) for k, v in names.items()},
         kind=str(raw.get("kind") or ("user" if origin == "home" else "generic")),
         overview=bool(raw.get("overview", True)), pack=bool(raw.get("pack", False)),
-        platforms=tuple(str(p) for p in platforms if isinstance(p, str)), origin=origin, **values,
+        platforms=tuple(str(p) for p in platforms if isinstance(p, str)), origin=origin,
+        max_images=values["max_images"], max_bytes=values["max_bytes"], max_width=values["max_width"],
+        max_height=values["max_height"], types=values["types"], text_limit=values["text_limit"],
     )
 
 

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 
 from .. import __version__, custody, db, domain, store
 from ..domain import LANGS
-from ..errors import LockerError, NotFound, UsageError
+from ..errors import NotFound, UsageError
 from ..i18n import _
 from ..paths import Home
 from ..values import local_zone, now_utc, resolve_tz, zone_name
@@ -114,7 +114,7 @@ def _target(ddir: Any, output: str | None, form_id: str, stamp: str) -> Path:
             raise UsageError(_("{path} exists: name another folder for the kit").format(
                 path=final.with_name(final.name + ".zip")))
         return final
-    base = ddir.exports / f"kit-{form_id}-{stamp}"
+    base: Path = ddir.exports / f"kit-{form_id}-{stamp}"
     final, n = base, 1
     while final.exists() or final.with_name(final.name + ".zip").exists():
         n += 1
@@ -131,8 +131,7 @@ def _make(opened: Any, rows: Any, form: Any, lang: str, tz_name: str, prof: Any,
     from ..report import fonts as fontlib
     from ..report.images import default_workers
     from ..report.pack import plan_exhibits
-    from .export import _Job, _snapshot, _Work
-    from .export import ExportOptions
+    from .export import ExportOptions, _Job, _snapshot, _Work
 
     ddir = opened.dir
     every = _every_exhibit(opened)
@@ -355,7 +354,7 @@ def _pictures(plan: Any, made: dict[str, Any], width: int, spec: Any, fonts: Any
         pic = opened(f"{e.number}:img")
         return [(None, None, pic if pic is not None else note(L.f("no_render", reason=_why(made, e.number))))]
     if plan.shape == "long":
-        out = []
+        out: list[tuple[int | None, int | None, Any]] = []
         for k in range(1, len(plan.slices) + 1):
             pic = opened(f"{e.number}:slice{k}")
             out.append((k, len(plan.slices),
