@@ -64,7 +64,7 @@ def _make(root: Path) -> Path:
         ocr_samples.chat_screenshot(src / f"Screenshot_20250503-1422{i:02d}.png", seed=i)
         files.append(src / f"Screenshot_20250503-1422{i:02d}.png")
     for i in range(8):
-        files.append(samples.make_jpeg_with_exif(src / f"IMG_{i:04d}.jpg", 4000, 3000))
+        files.append(samples.make_jpeg_with_exif(src / f"IMG_{i:04d}.jpg", 4000, 3000, seed=i + 1))
     for i in range(2):
         files.append(samples.make_long_screenshot(src / f"Screenshot_20250504-1500{i:02d}.png", seed=i))
     home = root / "home"

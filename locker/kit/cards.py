@@ -56,6 +56,30 @@ class Saved:
     scaled: float  # 1.0 unless the card had to be made smaller to meet the byte limit
 
 
+def find_font(explicit: str | None, configured: str | None) -> tuple[Path, int]:
+    """The CJK TrueType face for the cards: the one named (``$LOCKER_FONT``, the profile's), else the
+    best system candidate Pillow opens that draws Chinese (checked by drawing 证 against a character no
+    font has); else what the pack's own search finds (slower: it parses the font for reportlab)."""
+    from ..report import fonts as fontlib
+
+    for spec in (explicit, configured):
+        if spec:
+            path, index = fontlib.parse_spec(spec)
+            if path.is_file():
+                return path, index
+    from PIL import ImageFont
+
+    for path, index in fontlib.candidates()[:6]:
+        try:
+            face = ImageFont.truetype(str(path), 32, index=index)
+            if face.getmask("证").getbbox() and bytes(face.getmask("证")) != bytes(face.getmask("\U0010fffd")):
+                return path, index
+        except (OSError, ValueError):
+            continue
+    found = fontlib.find(explicit, configured)
+    return found.path, found.index
+
+
 class Fonts:
     """Pillow faces of the pack's CJK TrueType font, one per size (cached)."""
 
@@ -75,33 +99,47 @@ class Fonts:
 
 def wrap(text: str, font: Any, width: int) -> list[str]:
     """``text`` broken into lines no wider than ``width`` pixels: between any two CJK characters,
-    at spaces between Latin words; a word longer than a line is broken where it must be."""
+    at spaces between Latin words; a word longer than a line is broken where it must be; closing
+    punctuation never starts a line (禁则). Widths are summed token by token (kerning across tokens
+    is ignored, which a margin of a few pixels covers)."""
     lines: list[str] = []
+    measure: dict[str, float] = {}
+
+    def w(token: str) -> float:
+        found = measure.get(token)
+        if found is None:
+            found = measure[token] = float(font.getlength(token))
+        return found
+
     for para in text.split("\n"):
-        line = ""
+        line, used = "", 0.0
         i = 0
         while i < len(para):
             ch = para[i]
-            if ch.isascii() and not ch.isspace():  # take the whole Latin word
+            if ch.isascii() and not ch.isspace():  # the whole Latin word
                 j = i
                 while j < len(para) and para[j].isascii() and not para[j].isspace():
                     j += 1
                 token = para[i:j]
             else:
-                token = ch
-                j = i + 1
-            if font.getlength(line + token) <= width or not line or token in NO_LINE_START:
-                if not line and font.getlength(token) > width:  # a word wider than the line
+                token, j = ch, i + 1
+            tw = w(token)
+            if used + tw <= width or not line or token in NO_LINE_START:
+                if not line and tw > width:  # a word wider than the line, broken where it must be
                     for c in token:
-                        if line and font.getlength(line + c) > width:
+                        cw = w(c)
+                        if line and used + cw > width:
                             lines.append(line)
-                            line = ""
+                            line, used = "", 0.0
                         line += c
+                        used += cw
                 else:
                     line += token
+                    used += tw
             else:
                 lines.append(line.rstrip())
                 line = token.lstrip()
+                used = w(line) if line else 0.0
             i = j
         lines.append(line.rstrip())
     return lines
@@ -172,7 +210,7 @@ def save(card: Any, path: Path, max_bytes: int, *, text: bool = True) -> Saved:
     while True:
         for quality in QUALITIES:
             buf = io.BytesIO()
-            img.save(buf, "JPEG", quality=quality, optimize=True, subsampling=0 if text and quality >= 80 else 2)
+            img.save(buf, "JPEG", quality=quality, subsampling=0 if text and quality >= 80 else 2)
             data = buf.getvalue()
             if len(data) <= max_bytes:
                 break

@@ -127,8 +127,8 @@ def _make(opened: Any, rows: Any, form: Any, lang: str, tz_name: str, prof: Any,
     from dataclasses import replace
 
     from ..kit import select
+    from ..kit.cards import find_font
     from ..kit.labels import Labels
-    from ..report import fonts as fontlib
     from ..report.images import default_workers
     from ..report.pack import plan_exhibits
     from .export import ExportOptions, _Job, _snapshot, _Work
@@ -142,7 +142,7 @@ def _make(opened: Any, rows: Any, form: Any, lang: str, tz_name: str, prof: Any,
     job = _Job(ExportOptions(lang=lang), lang, None, tz_name, prof)
     snap, checker = _snapshot(opened, rows, job, work)
     try:
-        font = fontlib.find(os.environ.get("LOCKER_FONT") or None, prof.font)
+        font = find_font(os.environ.get("LOCKER_FONT") or None, prof.font)
         plans = {p.exhibit.number: p for p in plan_exhibits(snap, False)[0]}
         room = int(form.max_images.value) - (1 if form.overview else 0)
         needs = {n: _cards_needed(p) for n, p in plans.items()}
@@ -230,8 +230,8 @@ class _Made:
     warnings: list[str]
 
 
-def _build(opened: Any, snap: Any, plans: dict[int, Any], chosen: Sequence[int], form: Any, L: Any, font: Any,
-           final: Path, job: Any, progress: Any, workers: int) -> _Made:
+def _build(opened: Any, snap: Any, plans: dict[int, Any], chosen: Sequence[int], form: Any, L: Any,
+           font: tuple[Path, int], final: Path, job: Any, progress: Any, workers: int) -> _Made:
     from ..derived import clean_stale
     from ..kit import cards as C
     from ..kit import text as T
@@ -245,41 +245,45 @@ def _build(opened: Any, snap: Any, plans: dict[int, Any], chosen: Sequence[int],
     try:
         width = min(1080, int(form.max_width.value))
         spec = C.Spec(width=width, max_height=int(form.max_height.value), max_bytes=int(form.max_bytes.value))
-        fonts = C.Fonts(font.path, font.index)
+        room = spec.max_height - 420 * width // 1080  # what the caption band leaves for the picture
         tz = resolve_tz(job.tz_name) if job.tz_name else None
         slug = snap.dispute.slug
-        # The pictures: renditions made by the pack's code, for the card's width (cached in derived/).
-        jobs = _jobs([plans[n] for n in chosen], width)
         if progress is not None and hasattr(progress, "start"):
-            progress.start(len(chosen) + 1, len(chosen) + 1)
+            progress.start(len(chosen), len(chosen))
+        # The pictures: renditions made by the pack's code for the card's width (cached in derived/),
+        # then every card composed and saved — both on worker processes when there are enough of them.
         scratch = work / ".renditions"
         scratch.mkdir()
-        made = images.make_all(jobs, opened.dir.derived, scratch, workers=workers)
-        cards: list[Card] = []
-        warnings: list[str] = []
-        seq = 1
-        if form.overview:
-            picture = _overview_picture(snap, [plans[n].exhibit for n in chosen], L, width,
-                                        spec.max_height - 420 * width // 1080, fonts, tz)
-            caption = C.Caption(heading=f"{L['overview']} · {snap.dispute.title}",
-                                time_line=L.f("made_at", time=show_time(snap.generated_at, tz, seconds=False)),
-                                hash_line=L.f("dispute_line", dispute=slug), copy_note=L["overview_note"])
-            cards.append(_save_card(work, f"{seq:02d}-overview.jpg", C.compose(picture, caption, spec, fonts), spec,
-                                    "overview", None, None, None))
-            seq += 1
-        for n in chosen:
-            plan = plans[n]
-            for part, parts, picture in _pictures(plan, made, width, spec, fonts, L):
-                caption = _caption(plan.exhibit, L, slug, part, parts, tz)
-                name = f"{seq:02d}-exhibit-{n:03d}" + (f"-part{part}" if parts and parts > 1 else "") + ".jpg"
-                card = _save_card(work, name, C.compose(picture, caption, spec, fonts), spec, "exhibit", n,
-                                  part, parts)
-                if card.over_limit:
-                    warnings.append(f"{name}: {card.size} bytes, over the form's {spec.max_bytes}")
-                cards.append(card)
+        jobs: list[_CardJob] = []
+        from contextlib import ExitStack
+
+        with ExitStack() as stack:
+            pool = images.Pool(stack, workers) if workers > 1 else None
+            made = images.start_all(_jobs([plans[n] for n in chosen], width), opened.dir.derived, scratch,
+                                    pool=pool).wait()
+            seq = 1
+            if form.overview:
+                caption = C.Caption(heading=f"{L['overview']} · {snap.dispute.title}",
+                                    time_line=L.f("made_at", time=show_time(snap.generated_at, tz, seconds=False)),
+                                    hash_line=L.f("dispute_line", dispute=slug), copy_note=L["overview_note"])
+                jobs.append(_CardJob(f"{seq:02d}-overview.jpg", "overview", None, None, None,
+                                     _overview_picture(snap, [plans[n].exhibit for n in chosen], L, tz),
+                                     caption, spec, room, font, work))
                 seq += 1
-            if progress is not None and hasattr(progress, "advance"):
-                progress.advance(1, plan.exhibit.name)
+            for n in chosen:
+                plan = plans[n]
+                for part, parts, picture in _pictures(plan, made, L):
+                    name = f"{seq:02d}-exhibit-{n:03d}" + (f"-part{part}" if parts and parts > 1 else "") + ".jpg"
+                    jobs.append(_CardJob(name, "exhibit", n, part, parts, picture,
+                                         _caption(plan.exhibit, L, slug, part, parts, tz), spec, room, font, work))
+                    seq += 1
+            if pool is not None and len(jobs) >= 4:
+                cards = list(pool().map(_run_card, jobs))
+            else:
+                cards = [_run_card(j) for j in jobs]
+        if progress is not None and hasattr(progress, "advance"):
+            progress.advance(len(chosen), "")
+        warnings = [f"{c.file}: {c.size} bytes, over the form's {spec.max_bytes}" for c in cards if c.over_limit]
         shutil.rmtree(scratch, ignore_errors=True)
         description = T.build(snap.dispute, snap.events, list(chosen), L,
                               lambda v: show_time(v, tz, seconds=False), int(form.text_limit.value))
@@ -296,6 +300,57 @@ def _build(opened: Any, snap: Any, plans: dict[int, Any], chosen: Sequence[int],
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+@dataclass(frozen=True)
+class _CardJob:
+    """One card to compose and save; plain data, so that it can be sent to a worker process.
+
+    ``picture``: ``("file", path)`` a rendition, ``("grid", ((path, timecode), …))`` a video's key frames,
+    ``("text", title, ((label, text), …), more)`` type set on white (a chat's key messages, the overview)."""
+
+    file: str
+    role: str
+    exhibit: int | None
+    part: int | None
+    parts: int | None
+    picture: tuple[Any, ...]
+    caption: Any  # kit.cards.Caption
+    spec: Any  # kit.cards.Spec
+    room: int
+    font: tuple[Path, int]
+    folder: Path
+
+
+_FONTS: dict[tuple[Path, int], Any] = {}
+
+
+def _run_card(job: _CardJob) -> Card:
+    """Compose, save and hash one card (in a worker process, or here)."""
+    from PIL import Image
+
+    from ..kit import cards as C
+
+    fonts = _FONTS.get(job.font)
+    if fonts is None:
+        fonts = _FONTS[job.font] = C.Fonts(*job.font)
+    kind = job.picture[0]
+    width = job.spec.width
+    if kind == "file":
+        with Image.open(job.picture[1]) as im:
+            picture = im.convert("RGB")
+    elif kind == "grid":
+        picture = C.frame_grid(job.picture[1], width, fonts)
+    else:
+        _k, title, lines, more = job.picture
+        picture = C.text_picture(title, lines, width, job.room, fonts, more=more)
+    card = C.compose(picture, job.caption, job.spec, fonts)
+    path = job.folder / job.file
+    saved = C.save(card, path, job.spec.max_bytes)
+    digest, size = store.hash_file(path)
+    return Card(file=job.file, role=job.role, exhibit=job.exhibit, part=job.part, parts=job.parts, sha256=digest,
+                size=size, width=saved.width, height=saved.height, quality=saved.quality, scaled=saved.scaled,
+                over_limit=size > job.spec.max_bytes)
 
 
 def _jobs(plans: Iterable[Any], width: int) -> list[Any]:
@@ -328,38 +383,25 @@ def _jobs(plans: Iterable[Any], width: int) -> list[Any]:
     return jobs
 
 
-def _pictures(plan: Any, made: dict[str, Any], width: int, spec: Any, fonts: Any, L: Any
-              ) -> list[tuple[int | None, int | None, Any]]:
-    """(part, parts, picture) of each card of one exhibit."""
-    from PIL import Image
-
-    from ..kit import cards as C
-
+def _pictures(plan: Any, made: dict[str, Any], L: Any) -> list[tuple[int | None, int | None, tuple[Any, ...]]]:
+    """(part, parts, picture) of each card of one exhibit (see _CardJob for the picture's forms)."""
     e = plan.exhibit
-    room = spec.max_height - 420 * width // 1080
 
-    def opened(key: str) -> Any:
+    def note(text: str) -> tuple[Any, ...]:
+        return ("text", e.name, (("", text),), None)
+
+    def rendition(key: str) -> tuple[Any, ...]:
         m = made.get(key)
         if m is None or m.path is None:
-            return None
-        with Image.open(m.path) as im:
-            return im.convert("RGB")
-
-    def note(text: str) -> Any:
-        return C.text_picture(e.name, [("", text)], width, room, fonts)
+            return note(L.f("no_render", reason=_why(made, e.number)))
+        return ("file", m.path)
 
     if plan.problem:
         return [(None, None, note(L.f("no_render", reason=plan.problem)))]
     if plan.shape == "image":
-        pic = opened(f"{e.number}:img")
-        return [(None, None, pic if pic is not None else note(L.f("no_render", reason=_why(made, e.number))))]
+        return [(None, None, rendition(f"{e.number}:img"))]
     if plan.shape == "long":
-        out: list[tuple[int | None, int | None, Any]] = []
-        for k in range(1, len(plan.slices) + 1):
-            pic = opened(f"{e.number}:slice{k}")
-            out.append((k, len(plan.slices),
-                        pic if pic is not None else note(L.f("no_render", reason=_why(made, e.number)))))
-        return out
+        return [(k, len(plan.slices), rendition(f"{e.number}:slice{k}")) for k in range(1, len(plan.slices) + 1)]
     if plan.shape == "video":
         frames = []
         for i, (_file, code, _w, _h) in enumerate(plan.frames):
@@ -367,10 +409,10 @@ def _pictures(plan: Any, made: dict[str, Any], width: int, spec: Any, fonts: Any
             if m is not None and m.path is not None:
                 frames.append((m.path, code))
         if frames:
-            return [(None, None, C.frame_grid(frames, width, fonts))]
+            return [(None, None, ("grid", tuple(frames)))]
         return [(None, None, note(L.f("no_render", reason=_why(made, e.number))))]
     if plan.shape == "chat":
-        return [(None, None, _chat_picture(e, L, width, room, fonts))]
+        return [(None, None, _chat_picture(e, L))]
     return [(None, None, note(L.f("no_picture", kind=L.kind(e.kind))))]
 
 
@@ -402,8 +444,7 @@ def key_messages(messages: Sequence[Any], limit: int) -> list[Any]:
     return [said[i] for i in keep]
 
 
-def _chat_picture(e: Any, L: Any, width: int, room: int, fonts: Any) -> Any:
-    from ..kit import cards as C
+def _chat_picture(e: Any, L: Any) -> tuple[Any, ...]:
     from ..report.markup import show_time
 
     chosen = key_messages(e.messages, 12)
@@ -413,12 +454,10 @@ def _chat_picture(e: Any, L: Any, width: int, room: int, fonts: Any) -> Any:
         when = show_time(m.at, None, seconds=False) if m.at else ""
         lines.append((f"{when}  {who}".strip(), m.text))
     title = L.f("chat_title", shown=len(chosen), total=len([m for m in e.messages if m.kind == "message"]))
-    return C.text_picture(f"{e.name} · {title}", lines, width, room, fonts, more=L["more_messages"])
+    return ("text", f"{e.name} · {title}", tuple(lines), L["more_messages"])
 
 
-def _overview_picture(snap: Any, exhibits: Sequence[Any], L: Any, width: int, room: int, fonts: Any,
-                      tz: Any) -> Any:
-    from ..kit import cards as C
+def _overview_picture(snap: Any, exhibits: Sequence[Any], L: Any, tz: Any) -> tuple[Any, ...]:
     from ..kit import text as T
     from ..report.markup import show_time
 
@@ -433,7 +472,7 @@ def _overview_picture(snap: Any, exhibits: Sequence[Any], L: Any, width: int, ro
         lines.append((L["timeline"] + " " + show_time(ev.at, tz, seconds=False), ev.description))
     for e in exhibits:
         lines.append((L["evidence"] + f" {e.number}", e.name))
-    return C.text_picture(d.title, lines, width, room, fonts, more=L["more_events"])
+    return ("text", d.title, tuple(lines), L["more_events"])
 
 
 def _caption(e: Any, L: Any, slug: str, part: int | None, parts: int | None, tz: Any) -> Any:
@@ -454,18 +493,6 @@ def _caption(e: Any, L: Any, slug: str, part: int | None, parts: int | None, tz:
     return C.Caption(heading=heading, time_line=time_line,
                      hash_line=L.f("hash_line", hash=e.sha256[:16], dispute=slug),
                      copy_note=L["copy_note"], warning=L["failed"] if e.failed else None)
-
-
-def _save_card(work: Path, name: str, card: Any, spec: Any, role: str, exhibit: int | None, part: int | None,
-               parts: int | None) -> Card:
-    from ..kit import cards as C
-
-    path = work / name
-    saved = C.save(card, path, spec.max_bytes)
-    digest, size = store.hash_file(path)
-    return Card(file=name, role=role, exhibit=exhibit, part=part, parts=parts, sha256=digest, size=size,
-                width=saved.width, height=saved.height, quality=saved.quality, scaled=saved.scaled,
-                over_limit=size > spec.max_bytes)
 
 
 def _manifest(snap: Any, form: Any, lang: str, cards: list[Card], description: Any, work: Path,
