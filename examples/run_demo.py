@@ -3,7 +3,8 @@
 Reads examples/dispute.toml, generates the evidence (examples/make_evidence.py)
 if it is not there yet, and then, in a fresh locker home under examples/home/,
 runs and prints each command: profile, new, add (one file each, with its
-source and purpose), event, status, transcribe (OCR of the screenshots), show, verify, and finally export, which
+source and purpose), event, status, transcribe (OCR of the screenshots), show, verify, kit (the upload kit for
+the platform's form), and finally export, which
 writes the dispute's PDF evidence pack; its path is printed last. Every command
 is shown as a person would type it.
 """
@@ -70,12 +71,20 @@ def main() -> None:
     locker("show", "earbuds")
     locker("verify", "earbuds")
     exports = HOME / "disputes" / "earbuds" / "exports"
+    # The upload kit for the platform's after-sales form (cards, description cut to the form's limit);
+    # the pack made next lists it in its appendix with the cards' hashes.
+    kits = set(exports.glob("kit-*/")) if exports.is_dir() else set()
+    locker("kit", "earbuds")
+    made_kits = sorted(set(exports.glob("kit-*/")) - kits)
+    if len(made_kits) != 1:
+        sys.exit("demo: `locker kit earbuds` did not write one kit")
     before = set(exports.glob("*.pdf"))
     locker("export", "earbuds")
     made = sorted(set(exports.glob("*.pdf")) - before)
     if len(made) != 1:
         sys.exit("demo: `locker export earbuds` did not write one pack")
     print(f"\nThe sample dispute lives in {HOME / 'disputes' / 'earbuds'}", flush=True)
+    print(f"The upload kit: {made_kits[0]}", flush=True)
     print(f"The evidence pack: {made[0]}", flush=True)
 
 

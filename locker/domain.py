@@ -708,3 +708,27 @@ def imported(*, bundle: str, sha256: str, size: int, slug: str, head_seq: int, h
 
 ACTIONS = (*ACTIONS, IMPORTED)  # type: ignore[misc,assignment]
 _READERS = MappingProxyType({**_READERS, IMPORTED: Imported.read})  # type: ignore[misc,dict-item]
+# --- kit ---
+# ``locker kit``: an upload kit (evidence cards, description, kit.json, a ZIP) written from the dispute.
+KIT_CREATED: Final = "kit.created"
+class KitCreated:
+    kit: int | None  # the kit row's id
+    path: str | None  # the kit's folder
+    zip_path: str | None
+    form: str | None  # the form profile's id
+    manifest_sha256: str | None  # of kit.json
+    zip_sha256: str | None
+    exhibits: tuple[int, ...] | None
+    cards: tuple[Mapping[str, Any], ...]  # {"file", "sha256", "exhibit"}; exhibit None for the overview
+    def read(cls, payload: object) -> KitCreated:
+        raw = p.get("cards")
+        cards = tuple(c for c in raw if isinstance(c, dict)) if isinstance(raw, list) else ()
+        return cls(_int(p, "kit"), _str(p, "path"), _str(p, "zip_path"), _str(p, "form"), _str(p, "lang"),
+                   _str(p, "manifest_sha256"), _str(p, "zip_sha256"), _ints(p, "exhibits"), cards)
+def kit_created(kit: int, *, path: str, zip_path: str, form: str, lang: str, manifest_sha256: str,
+                zip_sha256: str, exhibits: Sequence[int], cards: Sequence[Mapping[str, Any]]) -> Entry:
+    return KIT_CREATED, {"kit": kit, "path": path, "zip_path": zip_path, "form": form, "lang": lang,
+                         "manifest_sha256": manifest_sha256, "zip_sha256": zip_sha256,
+                         "exhibits": list(exhibits), "cards": [dict(c) for c in cards]}
+ACTIONS = (*ACTIONS, KIT_CREATED)  # type: ignore[misc,assignment]  # appended here so that merges stay mechanical
+_READERS = MappingProxyType({**_READERS, KIT_CREATED: KitCreated.read})  # type: ignore[misc,dict-item]

@@ -151,6 +151,18 @@ def m008_ocr_messages(cur: Any) -> None:
     )
 
 
+def m012_kits(cur: Any) -> None:
+    """Upload kits made from the dispute (``locker kit``): where the folder and its ZIP were written,
+    for which form, the SHA-256 of its kit.json and ZIP, and the kit.json itself (so that ``verify``
+    can check it against the ``kit.created`` custody entry even after the folder is gone)."""
+    cur.execute(
+        """CREATE TABLE kit (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, path TEXT NOT NULL, zip_path TEXT NOT NULL,
+            form TEXT NOT NULL, lang TEXT NOT NULL, manifest_sha256 TEXT NOT NULL, zip_sha256 TEXT NOT NULL,
+            manifest TEXT NOT NULL)"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_initial", m001_initial),
     ("m002_chat_messages", m002_chat_messages),
@@ -159,6 +171,7 @@ MIGRATIONS: list[Migration] = [
     ("m006_deadlines", m006_deadlines),
     ("m007_ocr", m007_ocr),
     ("m008_ocr_messages", m008_ocr_messages),
+    ("m012_kits", m012_kits),
 ]
 
 

@@ -412,6 +412,9 @@ def _log_summary(action: str, payload: Any) -> str:
         facts = ", ".join(f"{f.get('name')} {f.get('value')}" for f in r.facts or ())
         return _("exhibit {number}: machine-read (OCR): {count} messages").format(number=r.exhibit, count=count) + (
             f"; {facts}" if facts else "")
+    if isinstance(r, domain.KitCreated):
+        return _("upload kit for {form}: {count} cards, kit.json {sha}…").format(
+            form=r.form, count=len(r.cards), sha=(r.manifest_sha256 or "")[:12])
     if isinstance(r, domain.StatusChanged):
         note = f" ({r.note})" if r.note else ""
         return f"{r.before} → {r.after}{note}"

@@ -24,6 +24,7 @@ LAYERS = {  # module or package prefix -> layer (higher may import lower)
     "locker.cli": 4, "locker.shell": 4, "locker.commands": 4, "locker.__main__": 4, "locker.render": 4, "locker.documents": 4,
     "locker.services": 3,
     "locker.report": 2, "locker.bundle": 2, "locker.media": 2, "locker.search": 2, "locker.chats": 2, "locker.ocr": 2,
+    "locker.kit": 2,  # upload kits: form profiles, card drawing, the description (issue 16)
     "locker.db": 1, "locker.migrations": 1, "locker.models": 1, "locker.custody": 1,
     "locker.warncodes": 0,  # warnings as codes with parameters, put into words when shown
     "locker.tsa": 0,  # RFC 3161: asks a TSA for a token over a digest, checks a token; bytes in, bytes out (no home)
@@ -35,6 +36,7 @@ SIDEWAYS = {
     ("locker.report", "locker.media"),  # the pack draws pictures with the media renditions
     ("locker.media", "locker.chats"),  # probe asks the chat registry whether a file is a chat
     ("locker.ocr", "locker.media"),  # OCR opens pictures and cuts long screenshots the way the pack does
+    ("locker.kit", "locker.report"),  # kit cards use the pack's labels (platforms, time sources, kinds)
 }
 # Known exceptions, each with its reason.
 EXCEPTIONS = {

@@ -48,6 +48,7 @@ WRITTEN = {
     "m004_custody_head": "custody-head.json beside the database, naming the newest custody entry",
     "m006_deadlines": "an empty deadline table (the fixture's locker had no deadlines yet)",
     "m007_ocr": "an empty ocr_indexed table (nothing was read by OCR yet)",
+    "m008_ocr_messages": "no machine-read messages nor order facts (nothing was read by OCR yet)",
 }
 
 

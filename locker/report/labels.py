@@ -349,6 +349,7 @@ CUSTODY_ACTIONS = {
     "dispute.created": ("创建纠纷", "dispute opened"), "exhibit.added": ("证据入库", "exhibit added"),
     "exhibit.withdrawn": ("撤回证据", "exhibit withdrawn"), "exhibit.reread": ("重新读取聊天记录", "chat read again"), "exhibit.transcribed": ("机器识别（OCR）", "machine-read (OCR)"), "event.added": ("添加事件", "event added"),
     "dispute.status": ("状态变更", "status changed"), "export.created": ("生成证据包", "pack made"),
+    "kit.created": ("生成上传材料包", "upload kit made"),
     "dispute.edited": ("更正纠纷信息", "dispute corrected"), "exhibit.edited": ("更正证据信息", "exhibit corrected"),
     "message.edited": ("更正聊天消息", "message corrected"), "exhibit.restored": ("恢复证据", "exhibit restored"),
     "deadline.added": ("添加期限", "deadline added"), "deadline.done": ("期限标记完成", "deadline marked done"),

@@ -70,6 +70,27 @@ def _to_toml(profile: Profile) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def _other_tables(path: Path) -> bytes:
+    """The tables of ``locker.toml`` other than ``[profile]`` (the user's own ``[forms.NAME]`` upload-form
+    profiles of ``locker kit``), kept as they were written when the profile is rewritten."""
+    import re
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return b""
+    kept: list[str] = []
+    keep = False
+    for line in text.splitlines(keepends=True):
+        header = re.match(r"\s*\[\[?\s*([^\]]+?)\s*\]", line)
+        if header:
+            keep = header.group(1).split(".")[0].strip().strip('"') != "profile"
+        if keep:
+            kept.append(line)
+    out = "".join(kept)
+    return ("\n" + out if out and not out.startswith("\n") else out).encode("utf-8")
+
+
 def update(home: Home, changes: dict[str, str | None]) -> Profile:
     """Set the given fields (an empty string clears one) and log the change."""
     unknown = set(changes) - set(FIELDS)
@@ -97,7 +118,7 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
             raise UsageError(_("no font file at {value!r}").format(value=value.rsplit('#', 1)[0]))
         current[key] = value or None
     profile = Profile(**current)
-    toml = _to_toml(profile)
+    toml = _to_toml(profile) + _other_tables(home.profile_path)
     home.require_writable().ensure()
     engine = db.engine_for(home.root / "home.sqlite", create=True, migrations=HOME_MIGRATIONS)
     # The change is logged first, then the file written, outside the transaction: a slow or failing

@@ -23,7 +23,7 @@ from ..domain import EXHIBIT_FIELDS
 from ..errors import LockerError
 from ..i18n import _
 from ..paths import DisputeDir, Home
-from . import chat, deadlines, disputes, gc, ocrchat, stamp
+from . import chat, deadlines, disputes, gc, kit, ocrchat, stamp
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
             deadline_rows = deadlines.stored_rows(session.connection())
             machine_read = ocrchat.check(session.connection(), [r for _e, r in _payloads(chain)])
+            kits = kit.check(session.connection(), ddir, [r for _e, r in _payloads(chain)])
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
@@ -98,6 +99,7 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     problems += [Problem(*found) for found in machine_read]
     problems += [Problem(None, code, detail, severity) for code, detail, severity
                  in stamp.problems(ddir.root, [r for _e, r in recorded], chain)]  # RFC 3161 tokens, offline
+    problems += [Problem(n, p, d, severity=s) for n, p, d, s in kits]
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress, _not_imported(recorded))
     problems += object_problems
     return DisputeCheck(slug, objects_checked, tuple(problems))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import flowables as F
 from ..page import FRAME_W, MM, WARN, State
-from . import custody, timestamps
+from . import custody, kits, timestamps
 
 if TYPE_CHECKING:
     from ..builder import Layout
@@ -45,6 +45,7 @@ def appendix(lay: Layout, state: State) -> list[Any]:
                 lay.P(lay.text(L["fingerprint_none_how"]), "small")]
     out += custody.log(lay)
     out += timestamps.section(lay)  # C.1: the RFC 3161 tokens, when the dispute holds any
+    out += kits.kits(lay)  # upload kits made from the dispute, with their cards' hashes
     example = lay.plans[0].exhibit.original_name if lay.plans else "file.jpg"
     out += [lay.P(lay.text(f"D. {L['howto']}"), "h2"), lay.P(lay.text(L["howto_intro"]), "body"),
             Spacer(1, 1.5 * MM)]

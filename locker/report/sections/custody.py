@@ -70,6 +70,8 @@ def _custody_detail(action: str, payload: Any, L: Labels) -> str:
         return str(r.title or "")
     if isinstance(r, domain.ExportCreated):
         return f"{r.pages} {'页' if zh else 'pages'} · {(r.sha256 or '')[:16]}"
+    if isinstance(r, domain.KitCreated):
+        return f"{r.form} · {len(r.cards)} {'张卡片' if zh else 'cards'} · {(r.manifest_sha256 or '')[:16]}"
     if isinstance(r, domain.DeadlineAdded):
         return f"{L.f('deadline_n', n=r.deadline)}{colon}{r.text} · {show_time(r.due)}"
     if isinstance(r, domain.DeadlineDone):
