@@ -685,6 +685,3 @@ def certificates_pem(token_der: bytes) -> bytes:
         done = _openssl(["pkcs7", "-inform", "DER", "-in", "token.p7", "-print_certs"], folder)
     return done.stdout if done.returncode == 0 else b""
 
-
-def now_iso() -> str:
-    return _iso(datetime.now(UTC))

@@ -314,6 +314,14 @@ def test_export_stamp_stamps_the_fingerprint_and_the_pack_lists_every_token(cli,
         done = _openssl_verify(folder, command)
         assert done.returncode == 0, (sidecar.name, done.stderr)
     _ran_ok(cli("verify", slug))
+    # a Chinese pack of the same dispute lists them too, in its own words (no new token without --stamp)
+    ran = cli("export", slug, "--lang", "zh", "--json")
+    _ran_ok(ran)
+    assert ran.json["timestamp"] is None
+    text = subprocess.run(["pdftotext", str(ran.json["path"]), "-"], capture_output=True, text=True, check=True).stdout
+    flat = "".join(text.split())
+    assert "C.1可信时间戳（RFC3161）" in flat and "托管日志第" in flat and "条记录的哈希" in flat
+    assert "证据包指纹（" in flat and "核对命令：" in flat and "-partial_chain" in flat
 
 
 def test_export_stamp_without_a_tsa_writes_no_pack(cli, stamped_dispute, home) -> None:  # noqa: ANN001

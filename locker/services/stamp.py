@@ -141,12 +141,6 @@ def recorded(readings: Iterable[Any]) -> list[domain.TimestampAdded]:
     return [r for r in readings if isinstance(r, domain.TimestampAdded)]
 
 
-def pack_line(r: domain.TimestampAdded) -> str:
-    """The ``openssl ts -verify`` line for a recorded token, run in the dispute's timestamps folder."""
-    name = Path(r.file or "").name
-    return tsa.openssl_command(name, r.sha256 or "", name[:-4] + ".pem" if name.endswith(".tsr") else name)
-
-
 def problems(root: Path, readings: Sequence[Any], chain: Sequence[Any]) -> list[tuple[str, str, str]]:
     """(problem code, detail, severity) for each stored token that is gone, altered, or does not check
     against what it stamps; and each token file in the folder that no entry records."""
