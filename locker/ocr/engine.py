@@ -152,11 +152,19 @@ def _return_memory() -> None:
 # and InferSession.model_info in rapidocr/inference_engine/base.py): 1.2–1.4 CPU-s, the largest part of
 # "loading the engine" (measured with ``python -X importtime``). Locker names its model files itself
 # (below), so neither table is consulted for them; the tree is built once, without the sections of the
-# engines locker does not run.
+# engines locker does not run and the model versions it does not use.
 _MODEL_TABLE = "default_models.yaml"
 _OTHER_ENGINES = ("openvino", "mnn", "paddle", "torch", "tensorrt")
+_VERSION = "PP-OCRv6"
 # The model files inside the rapidocr wheel that engine_id() names (PP-OCRv6 small det and rec).
 _MODEL_FILES = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx"}
+
+
+def _only_version(section: Any) -> Any:
+    """A section of the model table keyed by model version, with only the version locker runs."""
+    if not isinstance(section, dict) or _VERSION not in section:
+        return section
+    return {k: v for k, v in section.items() if k == _VERSION or not k.startswith("PP-OCR")}
 
 
 @contextmanager
@@ -184,7 +192,8 @@ def _one_model_table() -> Iterator[None]:
                 with open(where, encoding="utf-8") as f:
                     table = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
                 if isinstance(table, dict):
-                    table = {k: v for k, v in table.items() if k not in _OTHER_ENGINES}
+                    table = {k: _only_version(v) if k in ("model_routes", "onnxruntime") else v
+                             for k, v in table.items() if k not in _OTHER_ENGINES}
                 made[where] = OmegaConf.create(table)
             return made[where]
         return original.__func__(file_, *args, **kwargs)
