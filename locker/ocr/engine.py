@@ -293,6 +293,21 @@ def _get_engine() -> Any:
         return _engine
 
 
+def preload() -> None:
+    """Start loading the engine (imports and models, the longest wait of one picture) in a background
+    thread, so that it overlaps what comes before the first read: hashing the object, decoding the
+    picture. :func:`read` waits for it; a failure here is left for :func:`read` to raise."""
+
+    def load() -> None:
+        try:
+            _get_engine()
+        except BaseException:  # noqa: BLE001 - read() makes the engine again and raises what fails
+            pass
+
+    if _engine is None:
+        threading.Thread(target=load, name="ocr-preload", daemon=True).start()
+
+
 def read(image: Any) -> Reading:
     """Read one picture (a PIL image; it is converted to RGB here)."""
     import numpy as np
