@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -102,9 +103,11 @@ def require() -> None:
             raise MissingDependency(_(INSTALL_HINT))
 
 
+@cache
 def engine_id() -> str:
     """The engine, its runtime and its models, as recorded with every result and used in
-    the derived-data key: a new version reads everything again."""
+    the derived-data key: a new version reads everything again. Once per process (each look-up of
+    an installed version reads the package metadata: ~20 ms, and ``locker ocr`` asks several times)."""
     return (
         f"rapidocr {_version('rapidocr')}; onnxruntime {_version('onnxruntime')}; "
         "PP-OCRv6 det/rec small; limit max 1280; no cls"
