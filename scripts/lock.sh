@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-EXTRAS="${LOCKER_EXTRAS:-test,ocr}"
+EXTRAS="${LOCKER_EXTRAS:-test,ocr,web,webtest}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
