@@ -396,3 +396,23 @@ def test_without_lan_there_is_no_pairing(signed_in) -> None:  # noqa: ANN001
     pairing = settings.guard.pair(slug)  # even a token made by hand opens nothing
     assert client(c.app).get(f"/pair/{pairing.token}").status_code == 404
     assert client(c.app).get("/phone").status_code == 403
+
+
+def test_a_changed_channel_in_the_custody_log_is_found_by_verify(signed_in, tmp_path: Path) -> None:  # noqa: ANN001
+    settings, c, token = signed_in
+    slug = _new(c, token)
+    _put(c, slug, make_jpeg(tmp_path / "a.jpg"), token)
+    import sqlite3
+
+    from tests.conftest import run_locker
+
+    home = home_of(settings)
+    con = sqlite3.connect(home / "disputes" / slug / "dispute.sqlite")
+    payload = con.execute("SELECT payload FROM custody WHERE action = 'exhibit.added'").fetchone()[0]
+    assert '"web"' in payload
+    with con:
+        con.execute("UPDATE custody SET payload = ? WHERE action = 'exhibit.added'",
+                    (payload.replace('"name":"web"', '"name":"cli"'),))
+    con.close()
+    ran = run_locker("verify", slug, home=home)
+    assert ran.returncode == 1
