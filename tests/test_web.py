@@ -58,8 +58,10 @@ def test_a_non_loopback_address_is_refused_without_lan(home: Path, cli) -> None:
 def test_serve_is_listed_with_its_options(cli) -> None:  # noqa: ANN001
     ran = cli("serve", "--help")
     assert ran.code == 0
-    for option in ("--port", "--lan", "--open", "--max-upload", "--host"):
+    for option in ("--port", "--lan", "--open", "--max-upload", "--host", "--phone"):
         assert option in ran.out
+    ran = cli("serve", "--phone", "x", "--port", "1")
+    assert ran.code == 2 and "--phone needs --lan" in ran.err
 
 
 # --------------------------------------------------------------------------- who may come in
@@ -199,7 +201,7 @@ def test_hostile_names_are_shown_as_text(signed_in, tmp_path: Path) -> None:  # 
     r = _put(c, slug, picture, token, name=f"../../{HOSTILE}.jpg")
     assert r.status_code == 200, r.text
     assert r.json()["added"][0]["original_name"] == f"{HOSTILE}.jpg"  # a label: the folders are dropped
-    for path in ("/", f"/d/{slug}", f"/d/{slug}/e/1", f"/search?q=shop"):
+    for path in ("/", f"/d/{slug}", f"/d/{slug}/e/1", "/search?q=shop"):
         text = c.get(path).text
         assert "<img src=x" not in text and "<b>shop" not in text, path
         shown = re.sub(r'value="[^"]*"|<textarea[^>]*>[^<]*</textarea>', "", text)  # the edit form keeps the text as typed

@@ -11,9 +11,9 @@ from it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
-import dataclasses
 
 from .. import domain, store
 from ..durable import SFR_WRITE, remove_quietly, sync_range

@@ -30,8 +30,8 @@ from ..errors import LockerError
 from ..i18n import N_, _, language, set_language
 from ..paths import Home, is_folder_name
 from . import security
-from .security import CSRF_FIELD, CSRF_HEADER, DESKTOP_COOKIE, PHONE_COOKIE, Guard
 from .pages import render_page
+from .security import CSRF_FIELD, CSRF_HEADER, DESKTOP_COOKIE, PHONE_COOKIE, Guard
 
 HERE = Path(__file__).parent
 FORM_MAX = 64 * 1024  # bytes of a form (the facts of a dispute are short)
@@ -108,9 +108,14 @@ def _desktop(request: Request) -> str:
     settings = _settings(request)
     cookie = request.cookies.get(DESKTOP_COOKIE)
     client = request.client.host if request.client else ""
-    if not settings.guard.desktop_ok(cookie) or (settings.lan and not security.is_loopback(client)):
+    if not settings.guard.desktop_ok(cookie) or (settings.lan and not _this_computer(settings, client)):
         raise HTTPException(403, _("open the address that `locker serve` printed on this computer"))
     return str(cookie)
+
+
+def _this_computer(settings: Settings, client: str) -> bool:
+    """A request from this computer: over loopback, or to its own LAN address from itself."""
+    return security.is_loopback(client) or (settings.lan_address is not None and client == settings.lan_address)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -169,7 +174,7 @@ async def login(request: Request) -> Response:
     """The address ``locker serve`` prints: sets the desktop session cookie, once per browser."""
     settings = _settings(request)
     client = request.client.host if request.client else ""
-    if not settings.guard.login_ok(request.path_params["key"]) or not security.is_loopback(client):
+    if not settings.guard.login_ok(request.path_params["key"]) or not _this_computer(settings, client):
         raise HTTPException(403, _("open the address that `locker serve` printed on this computer"))
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(DESKTOP_COOKIE, settings.guard.desktop_cookie(), httponly=True, samesite="strict")
@@ -714,7 +719,8 @@ class Shell:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = urllib.parse.urlsplit("//" + headers.get("host", "")).hostname or ""
         if host not in _allowed_hosts(self.settings):
-            response = Response("unknown host", status_code=421, headers=security.HEADERS)
+            response = Response(_("unknown host: open the address that `locker serve` printed"), status_code=421,
+                                headers=security.HEADERS)
             await response(scope, receive, send)
             return
         token = set_language(_choose_language(headers, self.settings.home))

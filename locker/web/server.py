@@ -45,6 +45,8 @@ def prepare(home: Home, *, host: str | None = None, port: int = DEFAULT_PORT, la
     if limit is not None:
         settings.limit = limit
     settings.bind = host  # type: ignore[attr-defined]
+    if host not in ("0.0.0.0", "::") and host not in settings.hosts:
+        settings.hosts = (*settings.hosts, host)  # the Host header a browser sends for this address
     return settings
 
 
@@ -62,3 +64,9 @@ def server(settings: Any, *, port: int | None = None) -> Any:
                             log_level="warning", access_log=False, lifespan="off", server_header=False,
                             date_header=False)
     return uvicorn.Server(config)
+
+
+def pairing_url(settings: Any, token: str) -> str:
+    from .app import pairing_url as url
+
+    return url(settings, token)
