@@ -418,3 +418,16 @@ def test_a_changed_channel_in_the_custody_log_is_found_by_verify(signed_in, tmp_
     con.close()
     ran = run_locker("verify", slug, home=home)
     assert ran.returncode == 1
+
+
+def test_the_list_shows_status_counts_and_the_next_deadline(signed_in, tmp_path: Path) -> None:  # noqa: ANN001
+    settings, c, token = signed_in
+    slug = _new(c, token, title="deadline dispute")
+    _put(c, slug, make_jpeg(tmp_path / "a.jpg"), token)
+    from tests.conftest import run_locker
+
+    run_locker("due", slug, "reply to the platform", "--at", "2031-01-15", home=home_of(settings), check=True)
+    page = c.get("/").text
+    row = page[page.index("deadline dispute"):]
+    row = row[:row.index("</tr>")]
+    assert "open" in row and '<td class="num">1</td>' in row and "2031-01-15" in row and "reply to the platform" in row

@@ -186,9 +186,15 @@ async def disputes_page(request: Request) -> Response:
     from ..documents import list_doc
     from ..services import disputes
 
+    from ..services import deadlines
+
     found = await _call(disputes.list_all, _settings(request).home)
+    due = await _call(deadlines.list_due, _settings(request).home)
+    soonest: dict[str, Any] = {}
+    for d in due.deadlines:  # soonest first
+        soonest.setdefault(d.dispute, {"due": d.due, "text": d.text, "overdue": d.overdue(due.now)})
     return _page(request, "disputes.html", session, disputes=list_doc(list(found.disputes)),
-                 unreadable=list(found.unreadable), statuses=domain.STATUSES)
+                 unreadable=list(found.unreadable), statuses=domain.STATUSES, due=soonest)
 
 
 async def new_dispute(request: Request) -> Response:
