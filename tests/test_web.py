@@ -99,6 +99,8 @@ def test_every_change_needs_the_csrf_token(signed_in, tmp_path: Path) -> None:  
     assert c.put(f"/d/{slug}/upload", params={"name": "a.jpg"}, content=picture.read_bytes()).status_code == 403
     r = c.post(f"/d/{slug}/upload-form", files={"files": ("a.jpg", picture.read_bytes())})
     assert r.status_code == 403
+    r = c.post(f"/d/{slug}/upload-batch", files={"files": ("a.jpg", picture.read_bytes())})
+    assert r.status_code == 403
     r = c.post(f"/d/{slug}/facts", data={"csrf": token, "merchant": "m"}, headers={"Origin": "http://evil.example"})
     assert r.status_code == 403
     assert json.loads(_show(home_of(settings), slug))["exhibits"] == []
@@ -431,3 +433,22 @@ def test_the_list_shows_status_counts_and_the_next_deadline(signed_in, tmp_path:
     row = page[page.index("deadline dispute"):]
     row = row[:row.index("</tr>")]
     assert "open" in row and '<td class="num">1</td>' in row and "2031-01-15" in row and "reply to the platform" in row
+
+
+def test_a_batch_of_files_is_recorded_together_and_answered_file_by_file(signed_in, tmp_path: Path) -> None:  # noqa: ANN001
+    settings, c, token = signed_in
+    slug = _new(c, token)
+    a, b = make_jpeg(tmp_path / "a.jpg", seed=1), make_jpeg(tmp_path / "b.jpg", seed=2)
+    parts = [("files", ("a.jpg", a.read_bytes(), "image/jpeg")), ("files", ("empty.txt", b"", "text/plain")),
+             ("files", ("folder/b.jpg", b.read_bytes(), "image/jpeg")), ("files", ("again.jpg", a.read_bytes(), "image/jpeg"))]
+    r = c.post(f"/d/{slug}/upload-batch", files=parts, headers={"X-CSRF-Token": token})
+    files = r.json()["files"]
+    assert [f["name"] for f in files] == ["a.jpg", "empty.txt", "b.jpg", "again.jpg"]
+    assert files[0]["added"][0]["exhibit"] == 1 and files[0]["exhibit_urls"] == [f"/d/{slug}/e/1"]
+    assert files[1]["added"] == [] and files[1]["errors"][0]["error"] == "empty file"
+    assert files[2]["added"][0]["sha256"] == hashlib.sha256(b.read_bytes()).hexdigest()
+    assert files[3]["added"][0]["duplicate"] is True and files[3]["added"][0]["exhibit"] == 1
+    from tests.conftest import run_locker
+
+    log = json.loads(run_locker("log", slug, "--json", home=home_of(settings), check=True).stdout)
+    assert [e["payload"]["original_name"] for e in log if e["action"] == "exhibit.added"] == ["a.jpg", "b.jpg"]

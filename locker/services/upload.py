@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .. import domain, store
 from ..durable import SFR_WRITE, remove_quietly, sync_range
@@ -22,7 +24,7 @@ from ..i18n import _
 from ..paths import Home
 from ..values import clean_text
 from .collect import Refused
-from .ingest import AddOptions, AddResult, add_received
+from .ingest import AddOptions, Added, AddResult, add_received
 
 DEFAULT_LIMIT = 4 * 1024 ** 3  # bytes per file, unless `locker serve --max-upload` says otherwise
 NAME_MAX = 255
@@ -86,17 +88,57 @@ class Receiver:
             os.close(self.fd)
         remove_quietly(self.tmp)
 
-    def finish(self, options: AddOptions = AddOptions(), channel: domain.Channel | None = None) -> AddResult:
-        """Record the upload as an exhibit (or name the exhibit that holds the same bytes)."""
+    def close(self) -> store.Staged | None:
+        """The received copy, complete (None for an empty upload, which is dropped)."""
         if self.size == 0:
             self.abort()
-            return AddResult(self.slug, (), (Refused(self.name, _("empty file")),))
+            return None
         try:
             sync_range(self.fd, 0, 0, SFR_WRITE)  # start the writeback; add makes it durable before publishing
         finally:
             self.closed = True
             os.close(self.fd)
-        staged = store.Staged(self.tmp, self.digest.hexdigest(), self.size)
-        if channel is not None:
-            options = dataclasses.replace(options, channel=channel)
-        return add_received(self.home, self.slug, [(self.name, staged)], options)
+        return store.Staged(self.tmp, self.digest.hexdigest(), self.size)
+
+    def finish(self, options: AddOptions = AddOptions(), channel: domain.Channel | None = None) -> AddResult:
+        """Record the upload as an exhibit (or name the exhibit that holds the same bytes)."""
+        return finish_all(self.home, self.slug, [self], options, channel).result
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What became of each upload of a batch, in the order they came."""
+
+    result: AddResult  # as add reports it (its ``path`` of each file is its position in the batch, from 0)
+    files: tuple[tuple[str, Added | None, str | None], ...]  # (name, what was recorded, or why not)
+
+
+def finish_all(home: Home, slug: str, receivers: Sequence[Receiver], options: AddOptions = AddOptions(),
+               channel: domain.Channel | None = None) -> Finished:
+    """Record a batch of uploads together, as ``add`` records a folder: one flush to disk and one
+    transaction for the group, instead of one per file (what makes 200 photos as quick as add)."""
+    if channel is not None:
+        options = dataclasses.replace(options, channel=channel)
+    received: list[tuple[str, store.Staged]] = []
+    refused: dict[str, str] = {}
+    try:
+        for i, receiver in enumerate(receivers):
+            staged = receiver.close()
+            if staged is None:
+                refused[str(i)] = _("empty file")
+            else:
+                received.append((f"{i}/{receiver.name}", staged))
+    except BaseException:
+        for receiver in receivers:
+            receiver.abort()
+        for _name, staged in received:
+            store.discard(staged)
+        raise
+    result = add_received(home, slug, received, options) if received else AddResult(slug, (), ())
+    added = {a.path.split("/", 1)[0]: a for a in result.added}
+    errors = {e.path.split("/", 1)[0]: e.error for e in result.errors}
+    files = tuple((r.name, added.get(str(i)), errors.get(str(i)) or refused.get(str(i)))
+                  for i, r in enumerate(receivers))
+    shown = AddResult(slug, result.added, tuple(Refused(name, error) for name, _a, error in files if error),
+                      result.notices, result.interrupted)
+    return Finished(shown, files)

@@ -316,7 +316,7 @@ async def add_page(request: Request) -> Response:
 
     detail = await _call(disputes.detail, _settings(request).home, slug)
     return _page(request, "add.html", session, slug=slug, title=detail.dispute.title,
-                 upload_url=f"/d/{slug}/upload", limit=_settings(request).limit)
+                 upload_url=f"/d/{slug}/upload", batch_url=f"/d/{slug}/upload-batch", limit=_settings(request).limit)
 
 
 async def _receive(request: Request, slug: str, channel: domain.Channel, name: str) -> Response:
@@ -373,16 +373,53 @@ async def upload_form(request: Request) -> Response:
     session = _desktop(request)
     slug = _slug(request)
     channel = domain.Channel("web", request.headers.get("user-agent", "")[:400] or None)
-    results = await _multipart(request, slug, channel, session)
-    return _page(request, "added.html", session, slug=slug, results=results)
+    from ..documents import add_doc
+    from ..services import upload
+
+    receivers = await _multipart(request, slug, session)
+    finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
+    return _page(request, "added.html", session, slug=slug, results=[add_doc(finished.result)])
 
 
-async def _multipart(request: Request, slug: str, channel: domain.Channel, session: str) -> list[dict[str, Any]]:
-    """Each file of a multipart/form-data body streamed into the store as it arrives (the CSRF
-    field must come before the files, as the forms put it)."""
+async def upload_batch(request: Request) -> Response:
+    """Several files in one multipart request (the add page's script sends small files so): each
+    streamed into the store as it arrives, then all recorded in one group, as add records a folder."""
+    session = _desktop(request)
+    slug = _slug(request)
+    _check_csrf(request, session, None)
+    channel = domain.Channel("web", request.headers.get("user-agent", "")[:400] or None)
+    return await _batch(request, slug, session, channel)
+
+
+async def _batch(request: Request, slug: str, session: str, channel: domain.Channel) -> Response:
+    from ..documents import add_doc
+    from ..services import upload
+
+    try:
+        receivers = await _multipart(request, slug, session)
+    except upload.TooLarge as err:
+        return JSONResponse({"error": {"code": "too_large", "message": err.message}}, status_code=413)
+    finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
+    files = []
+    for name, added, error in finished.files:
+        one = add_doc(upload_result(slug, added, name, error))
+        one["name"] = name
+        one["exhibit_urls"] = [f"/d/{slug}/e/{a['exhibit']}" for a in one["added"]]
+        files.append(one)
+    return JSONResponse({"files": files}, status_code=200 if finished.result.ok else 422)
+
+
+def upload_result(slug: str, added: Any, name: str, error: str | None) -> Any:
+    from ..services.ingest import AddResult, Refused
+
+    return AddResult(slug, (added,) if added is not None else (), (Refused(name, error),) if error else ())
+
+
+async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
+    """Each file of a multipart/form-data body streamed into the store as it arrives; the copies,
+    not yet recorded. The CSRF token is the X-CSRF-Token header, or a form field before the files."""
     from python_multipart.multipart import MultipartParser, parse_options_header
 
-    from ..documents import add_doc
     from ..services import upload
 
     settings = _settings(request)
@@ -391,7 +428,7 @@ async def _multipart(request: Request, slug: str, channel: domain.Channel, sessi
     if not boundary:
         raise HTTPException(400, _("not a form upload"))
     state: dict[str, Any] = {"headers": {}, "field": None, "value": b"", "receiver": None, "header": b"",
-                             "hvalue": b"", "csrf": None}
+                             "hvalue": b"", "csrf": request.headers.get(CSRF_HEADER)}
     received: list[upload.Receiver] = []
 
     def on_part_begin() -> None:
@@ -443,12 +480,10 @@ async def _multipart(request: Request, slug: str, channel: domain.Channel, sessi
             r.abort()
         raise
     if not settings.guard.csrf_ok(session, state["csrf"]):
+        for r in received:
+            r.abort()
         raise HTTPException(403, _("this form has expired: reload the page and try again"))
-    results = []
-    for r in received:
-        result = await _call(r.finish, channel=channel)
-        results.append({"name": r.name, **add_doc(result)})
-    return results
+    return received
 
 
 # --------------------------------------------------------------------------- export, search, verify
@@ -643,7 +678,8 @@ async def phone_page(request: Request) -> Response:
 
     detail = await _call(disputes.detail, settings.home, found.slug)
     return _page(request, "phone.html", found.id, title=detail.dispute.title, phone=found,
-                 left=found.seconds_left(settings.guard.now()), upload_url="/phone/upload")
+                 left=found.seconds_left(settings.guard.now()), upload_url="/phone/upload",
+                 batch_url="/phone/upload-batch")
 
 
 async def phone_upload(request: Request) -> Response:
@@ -651,6 +687,13 @@ async def phone_upload(request: Request) -> Response:
     _check_csrf(request, found.id, None)
     channel = domain.Channel("web-lan", request.headers.get("user-agent", "")[:400] or None)
     return await _receive(request, found.slug, channel, _name_of(request))
+
+
+async def phone_upload_batch(request: Request) -> Response:
+    found = _phone(request)
+    _check_csrf(request, found.id, None)
+    channel = domain.Channel("web-lan", request.headers.get("user-agent", "")[:400] or None)
+    return await _batch(request, found.slug, found.id, channel)
 
 
 async def phone_end(request: Request) -> Response:
@@ -667,14 +710,14 @@ async def phone_end(request: Request) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
     detail = getattr(exc, "detail", "") or ""
-    if request.url.path.endswith("upload") and request.method == "PUT":
+    if "upload" in request.url.path and request.method in ("PUT", "POST") and "form" not in request.url.path:
         return JSONResponse({"error": {"code": str(status), "message": str(detail)}}, status_code=status)
     return _page(request, "error.html", None, status=status, message=str(detail), code=status)
 
 
 async def _locker_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LockerError)
-    if request.method == "PUT":
+    if request.method == "PUT" or request.url.path.endswith("upload-batch"):
         return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=400)
     return _page(request, "error.html", None, status=400, message=exc.message, code=400)
 
@@ -693,6 +736,7 @@ def routes() -> list[Any]:
         Route("/d/{slug}/add", add_page),
         Route("/d/{slug}/upload", upload, methods=["PUT"]),
         Route("/d/{slug}/upload-form", upload_form, methods=["POST"]),
+        Route("/d/{slug}/upload-batch", upload_batch, methods=["POST"]),
         Route("/d/{slug}/e/{number:int}", exhibit_page),
         Route("/d/{slug}/e/{number:int}/original", original),
         Route("/d/{slug}/e/{number:int}/{which}", picture),
@@ -706,6 +750,7 @@ def routes() -> list[Any]:
         Route("/pair/{token}", pair),
         Route("/phone", phone_page),
         Route("/phone/upload", phone_upload, methods=["PUT"]),
+        Route("/phone/upload-batch", phone_upload_batch, methods=["POST"]),
         Route("/phone/end", phone_end, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -40,6 +40,8 @@
 
   function setupUpload(drop) {
     const url = drop.dataset.upload;
+    const batch = drop.dataset.batch;
+    const BIG = 16 * 1024 * 1024, BATCH_FILES = 25, BATCH_BYTES = 48 * 1024 * 1024;
     const queue = document.getElementById("queue");
     const summary = document.getElementById("summary");
     const pick = document.getElementById("pick");
@@ -55,15 +57,46 @@
       summary.dataset.total = String(counts.total);
     }
 
-    function finish(item, ok) {
+    function shown(item, a, url) {
+      const link = el("a", "exhibit", "#" + a.exhibit);
+      link.href = url;
+      item.status.textContent = "";
+      item.status.appendChild(link);
+      item.status.appendChild(document.createTextNode(" " + (a.duplicate ? drop.dataset.dup : drop.dataset.done) + " "));
+      item.status.appendChild(el("code", "hash", a.sha256));
+      item.li.dataset.sha256 = a.sha256;
+      item.li.dataset.exhibit = String(a.exhibit);
+      (a.warnings || []).forEach(function (w) { item.li.appendChild(el("small", "warning", w)); });
+      if (a.duplicate) counts.duplicate += 1; else counts.added += 1;
+    }
+
+    function failed(item, message) {
+      item.status.textContent = drop.dataset.failed + ": " + message;
+      counts.failed += 1;
+    }
+
+    // One file's answer (an add --json document with exhibit_urls) onto its line.
+    function settle(item, doc, status) {
+      item.bar.value = 100;
+      if (doc && doc.added && doc.added.length) {
+        shown(item, doc.added[0], doc.exhibit_urls[0]);
+        item.li.classList.add("ok");
+      } else {
+        const errors = (doc && doc.errors && doc.errors.length) ? doc.errors.map(function (e) { return e.error; })
+          : [doc && doc.error ? doc.error.message : ("HTTP " + status)];
+        failed(item, errors.join("; "));
+        item.li.classList.add("failed");
+      }
+    }
+
+    function done() {
       running -= 1;
-      item.li.classList.add(ok ? "ok" : "failed");
       report();
       next();
     }
 
-    function send(item) {
-      running += 1;
+    // A large file alone: its bytes as the body of one PUT.
+    function sendOne(item) {
       const xhr = new XMLHttpRequest();
       xhr.open("PUT", url + "?name=" + encodeURIComponent(item.name));
       xhr.setRequestHeader("X-CSRF-Token", csrf());
@@ -72,41 +105,59 @@
         if (ev.lengthComputable) item.bar.value = Math.round(100 * ev.loaded / ev.total);
       };
       xhr.onload = function () {
-        item.bar.value = 100;
         let doc = null;
         try { doc = JSON.parse(xhr.responseText); } catch (e) { doc = null; }
-        if (doc && doc.added && doc.added.length) {
-          const a = doc.added[0];
-          const link = el("a", "exhibit", "#" + a.exhibit);
-          link.href = doc.exhibit_urls[0];
-          item.status.textContent = "";
-          item.status.appendChild(link);
-          item.status.appendChild(document.createTextNode(" " + (a.duplicate ? drop.dataset.dup : drop.dataset.done) + " "));
-          const hash = el("code", "hash", a.sha256);
-          item.status.appendChild(hash);
-          item.li.dataset.sha256 = a.sha256;
-          item.li.dataset.exhibit = String(a.exhibit);
-          (a.warnings || []).forEach(function (w) { item.li.appendChild(el("small", "warning", w)); });
-          if (a.duplicate) counts.duplicate += 1; else counts.added += 1;
-          finish(item, true);
-        } else {
-          const errors = (doc && doc.errors && doc.errors.length) ? doc.errors.map(function (e) { return e.error; })
-            : [doc && doc.error ? doc.error.message : ("HTTP " + xhr.status)];
-          item.status.textContent = drop.dataset.failed + ": " + errors.join("; ");
-          counts.failed += 1;
-          finish(item, false);
-        }
+        settle(item, doc, xhr.status);
+        done();
       };
-      xhr.onerror = function () {
-        item.status.textContent = drop.dataset.failed;
-        counts.failed += 1;
-        finish(item, false);
-      };
+      xhr.onerror = function () { failed(item, "network"); item.li.classList.add("failed"); done(); };
       xhr.send(item.file);
     }
 
+    // Small files together: one multipart request, recorded as one group (as add records a folder).
+    function sendBatch(items) {
+      const form = new FormData();
+      items.forEach(function (item) { form.append("files", item.file, item.name); });
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", batch);
+      xhr.setRequestHeader("X-CSRF-Token", csrf());
+      xhr.upload.onprogress = function (ev) {
+        if (!ev.lengthComputable) return;
+        let left = ev.loaded * items.reduce(function (n, i) { return n + i.file.size; }, 0) / ev.total;
+        items.forEach(function (item) {
+          const part = Math.max(0, Math.min(item.file.size, left));
+          item.bar.value = item.file.size ? Math.round(100 * part / item.file.size) : 100;
+          left -= item.file.size;
+        });
+      };
+      xhr.onload = function () {
+        let doc = null;
+        try { doc = JSON.parse(xhr.responseText); } catch (e) { doc = null; }
+        items.forEach(function (item, i) {
+          settle(item, doc && doc.files ? doc.files[i] : doc, xhr.status);
+        });
+        done();
+      };
+      xhr.onerror = function () {
+        items.forEach(function (item) { failed(item, "network"); item.li.classList.add("failed"); });
+        done();
+      };
+      xhr.send(form);
+    }
+
     function next() {
-      while (running < 2 && waiting.length) send(waiting.shift());
+      while (running < 2 && waiting.length) {
+        running += 1;
+        if (!batch || waiting[0].file.size >= BIG) { sendOne(waiting.shift()); continue; }
+        const items = [];
+        let bytes = 0;
+        while (waiting.length && waiting[0].file.size < BIG && items.length < BATCH_FILES &&
+               (items.length === 0 || bytes + waiting[0].file.size <= BATCH_BYTES)) {
+          bytes += waiting[0].file.size;
+          items.push(waiting.shift());
+        }
+        sendBatch(items);
+      }
     }
 
     function enqueue(files) {
