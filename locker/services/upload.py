@@ -24,7 +24,7 @@ from ..i18n import _
 from ..paths import Home
 from ..values import clean_text
 from .collect import Refused
-from .ingest import AddOptions, Added, AddResult, add_received
+from .ingest import Added, AddOptions, AddResult, add_received
 
 DEFAULT_LIMIT = 4 * 1024 ** 3  # bytes per file, unless `locker serve --max-upload` says otherwise
 NAME_MAX = 255

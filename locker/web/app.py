@@ -184,9 +184,7 @@ async def login(request: Request) -> Response:
 async def disputes_page(request: Request) -> Response:
     session = _desktop(request)
     from ..documents import list_doc
-    from ..services import disputes
-
-    from ..services import deadlines
+    from ..services import deadlines, disputes
 
     found = await _call(disputes.list_all, _settings(request).home)
     due = await _call(deadlines.list_due, _settings(request).home)
@@ -331,15 +329,20 @@ async def _receive(request: Request, slug: str, channel: domain.Channel, name: s
             "{name} is larger than the upload limit ({limit} bytes)").format(name=name, limit=settings.limit)}},
             status_code=413)
     receiver = await _call(upload.Receiver, settings.home, slug, name, limit=settings.limit)
+    writer = _Writer(receiver)
     try:
         async for chunk in request.stream():
-            receiver.write(chunk)
+            await writer.put(chunk)
+        await writer.close()
     except upload.TooLarge as err:
+        await writer.stop()
         return JSONResponse({"error": {"code": "too_large", "message": err.message}}, status_code=413)
     except ClientDisconnect:
+        await writer.stop()
         receiver.abort()
         return Response(status_code=400)
     except BaseException:
+        await writer.stop()
         receiver.abort()
         raise
     result = await _call(receiver.finish, channel=channel)
@@ -347,6 +350,69 @@ async def _receive(request: Request, slug: str, channel: domain.Channel, name: s
     doc["exhibit_urls"] = [f"/d/{slug}/e/{a.exhibit}" for a in result.added]
     doc["notes"] = [_note(a) for a in result.added]
     return JSONResponse(doc, status_code=200 if result.ok else 422)
+
+
+class _Writer:
+    """Hashes and writes a large upload on a thread of its own while the next pieces arrive (the
+    event loop keeps reading the socket): at most QUEUE pieces wait, so memory stays flat."""
+
+    QUEUE = 32
+    PIECE = 1024 * 1024  # pieces are joined up to this size: fewer hand-overs, whole-MiB writes
+
+    def __init__(self, receiver: Any) -> None:
+        import queue
+
+        self.receiver = receiver
+        self.queue: Any = queue.Queue(self.QUEUE)
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="locker-upload", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            piece = self.queue.get()
+            if piece is None:
+                return
+            if self.error is None:
+                try:
+                    self.receiver.write(piece)
+                except BaseException as err:  # noqa: BLE001  handed to the request's task
+                    self.error = err
+
+    async def put(self, chunk: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.pending.append(chunk)
+        self.pending_size += len(chunk)
+        if self.pending_size >= self.PIECE:  # past the limit, the receiver refuses it (raised at the next put)
+            await self._hand(b"".join(self.pending))
+            self.pending, self.pending_size = [], 0
+
+    async def _hand(self, piece: bytes | None) -> None:
+        import queue
+
+        try:
+            self.queue.put_nowait(piece)
+        except queue.Full:
+            await run_in_threadpool(self.queue.put, piece)
+
+    async def close(self) -> None:
+        """Every piece written; the receiver's error, if any, raised here."""
+        if self.pending:
+            await self._hand(b"".join(self.pending))
+            self.pending, self.pending_size = [], 0
+        await self._hand(None)
+        await run_in_threadpool(self.thread.join)
+        if self.error is not None:
+            raise self.error
+
+    async def stop(self) -> None:
+        if self.thread.is_alive():
+            self.error = self.error or RuntimeError("stopped")
+            await self._hand(None)
+            await run_in_threadpool(self.thread.join)
 
 
 def _note(added: Any) -> str:
