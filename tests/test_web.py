@@ -178,6 +178,7 @@ def test_upload_is_the_same_exhibit_as_locker_add_would_make(signed_in, tmp_path
     assert added[0]["payload"]["channel"]["user_agent"] == "TestBrowser/1.0"
     assert added[0]["payload"]["channel"]["received"] == "the copy the browser sent"
     assert "the copy the browser sent" in c.get(f"/d/{slug}/e/1").text
+    assert "sent by a browser (web)" in run_locker("log", slug, home=home, check=True).stdout
     assert run_locker("verify", slug, home=home).returncode == 0
     # nothing was left in objects/ but the three objects
     objects = home / "disputes" / slug / "objects"
