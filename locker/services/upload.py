@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import domain, store
-from ..durable import SFR_WRITE, remove_quietly, sync_range
+from ..durable import SFR_WRITE, Writeback, remove_quietly, sync_range
 from ..errors import UsageError
 from ..i18n import _
 from ..paths import Home
@@ -62,6 +62,7 @@ class Receiver:
         self.digest = hashlib.sha256()
         self.size = 0
         self.closed = False
+        self.writeback = Writeback(self.fd)  # as add does: the disk works while the upload arrives
 
     def write(self, chunk: bytes) -> None:
         """One piece: hashed and written. Past the limit, the copy is removed and TooLarge raised."""
@@ -80,6 +81,11 @@ class Receiver:
             self.abort()
             raise store.os_error(err, self.tmp.parent) from None
         self.size += len(chunk)
+        try:
+            self.writeback.wrote(len(chunk))
+        except OSError as err:
+            self.abort()
+            raise store.os_error(err, self.tmp.parent) from None
 
     def abort(self) -> None:
         """Drop what was received (a broken connection, a refused upload)."""
