@@ -359,10 +359,11 @@ class _Writer:
     QUEUE = 32
     PIECE = 1024 * 1024  # pieces are joined up to this size: fewer hand-overs, whole-MiB writes
 
-    def __init__(self, receiver: Any) -> None:
+    def __init__(self, receiver: Any, sink: Any = None) -> None:
         import queue
 
         self.receiver = receiver
+        self.sink = sink or receiver.write  # what each piece is handed to, on the thread
         self.queue: Any = queue.Queue(self.QUEUE)
         self.pending: list[bytes] = []
         self.pending_size = 0
@@ -377,7 +378,7 @@ class _Writer:
                 return
             if self.error is None:
                 try:
-                    self.receiver.write(piece)
+                    self.sink(piece)
                 except BaseException as err:  # noqa: BLE001  handed to the request's task
                     self.error = err
 
@@ -537,11 +538,14 @@ async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
         "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
         "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
         "on_part_end": on_part_end})
+    writer = _Writer(None, sink=parser.write)  # parsed, hashed and written on a thread while the next pieces arrive
     try:
         async for chunk in request.stream():
-            parser.write(chunk)
+            await writer.put(chunk)
+        await writer.close()
         parser.finalize()
     except BaseException:
+        await writer.stop()
         for r in received:
             r.abort()
         raise

@@ -41,7 +41,7 @@
   function setupUpload(drop) {
     const url = drop.dataset.upload;
     const batch = drop.dataset.batch;
-    const BIG = 16 * 1024 * 1024, BATCH_FILES = 25, BATCH_BYTES = 48 * 1024 * 1024;
+    const BIG = 16 * 1024 * 1024, BATCH_FILES = 64, BATCH_BYTES = 128 * 1024 * 1024;
     const queue = document.getElementById("queue");
     const summary = document.getElementById("summary");
     const pick = document.getElementById("pick");
