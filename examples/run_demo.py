@@ -85,6 +85,8 @@ def main() -> None:
         sys.exit("demo: `locker export earbuds` did not write one pack")
     print(f"\nThe sample dispute lives in {HOME / 'disputes' / 'earbuds'}", flush=True)
     print(f"The upload kit: {made_kits[0]}", flush=True)
+    print(f"Open it in a browser: .venv/bin/locker --home {HOME} serve --open   (then choose the dispute 'earbuds')",
+          flush=True)
     print(f"The evidence pack: {made[0]}", flush=True)
 
 

@@ -232,6 +232,7 @@ class ExhibitAdded:
     captured_at_source: str | None
     ingested_at: str | None
     messages: MessagesDigest | None  # a chat's messages, else None
+    channel: Channel | None = None  # how it came in when not through the command line (the web app)
 
     def recorded(self, field: str) -> object:
         """The value recorded for one of EXHIBIT_FIELDS (``number`` is the entry's ``exhibit``)."""
@@ -245,16 +246,19 @@ class ExhibitAdded:
             kind=_str(p, "kind"), original_name=_str(p, "original_name"), title=_str(p, "title"),
             source=_str(p, "source"), purpose=_str(p, "purpose"), note=_str(p, "note"),
             captured_at=_str(p, "captured_at"), captured_at_source=_str(p, "captured_at_source"),
-            ingested_at=_str(p, "ingested_at"), messages=MessagesDigest.read(p),
+            ingested_at=_str(p, "ingested_at"), messages=MessagesDigest.read(p), channel=Channel.read(p),
         )
 
 
-def exhibit_added(row: Mapping[str, Any], messages: MessagesDigest | None = None) -> Entry:
-    """An exhibit added: the EXHIBIT_FIELDS of its row (``number`` recorded as ``exhibit``), and a
-    chat's messages digest."""
+def exhibit_added(row: Mapping[str, Any], messages: MessagesDigest | None = None,
+                  channel: Channel | None = None) -> Entry:
+    """An exhibit added: the EXHIBIT_FIELDS of its row (``number`` recorded as ``exhibit``), a
+    chat's messages digest, and the channel it came through when not the command line."""
     payload = {("exhibit" if k == "number" else k): row[k] for k in EXHIBIT_FIELDS}
     if messages is not None:
         payload["messages"] = messages.as_payload()
+    if channel is not None:
+        payload["channel"] = channel.as_payload()
     return EXHIBIT_ADDED, payload
 
 
@@ -710,25 +714,66 @@ ACTIONS = (*ACTIONS, IMPORTED)  # type: ignore[misc,assignment]
 _READERS = MappingProxyType({**_READERS, IMPORTED: Imported.read})  # type: ignore[misc,dict-item]
 # --- kit ---
 # ``locker kit``: an upload kit (evidence cards, description, kit.json, a ZIP) written from the dispute.
+
 KIT_CREATED: Final = "kit.created"
+
+
+@dataclass(frozen=True)
 class KitCreated:
     kit: int | None  # the kit row's id
     path: str | None  # the kit's folder
     zip_path: str | None
     form: str | None  # the form profile's id
+    lang: str | None
     manifest_sha256: str | None  # of kit.json
     zip_sha256: str | None
     exhibits: tuple[int, ...] | None
     cards: tuple[Mapping[str, Any], ...]  # {"file", "sha256", "exhibit"}; exhibit None for the overview
+
+    @classmethod
     def read(cls, payload: object) -> KitCreated:
+        p = _mapping(payload)
         raw = p.get("cards")
         cards = tuple(c for c in raw if isinstance(c, dict)) if isinstance(raw, list) else ()
         return cls(_int(p, "kit"), _str(p, "path"), _str(p, "zip_path"), _str(p, "form"), _str(p, "lang"),
                    _str(p, "manifest_sha256"), _str(p, "zip_sha256"), _ints(p, "exhibits"), cards)
+
+
 def kit_created(kit: int, *, path: str, zip_path: str, form: str, lang: str, manifest_sha256: str,
                 zip_sha256: str, exhibits: Sequence[int], cards: Sequence[Mapping[str, Any]]) -> Entry:
     return KIT_CREATED, {"kit": kit, "path": path, "zip_path": zip_path, "form": form, "lang": lang,
                          "manifest_sha256": manifest_sha256, "zip_sha256": zip_sha256,
                          "exhibits": list(exhibits), "cards": [dict(c) for c in cards]}
+
+
 ACTIONS = (*ACTIONS, KIT_CREATED)  # type: ignore[misc,assignment]  # appended here so that merges stay mechanical
 _READERS = MappingProxyType({**_READERS, KIT_CREATED: KitCreated.read})  # type: ignore[misc,dict-item]
+
+
+# --- web ---
+# How an exhibit came in when not through the command line: ``web`` (a browser on this computer,
+# ``locker serve``) or ``web-lan`` (a paired phone on the local network), with the browser's user
+# agent. A browser may send a converted copy (iOS turns HEIC into JPEG in its file picker), so an
+# upload is recorded as the copy the browser sent.
+CHANNELS: Final = ("web", "web-lan")
+BROWSER_COPY: Final = "the copy the browser sent"
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str | None  # one of CHANNELS
+    user_agent: str | None = None
+    received: str | None = BROWSER_COPY
+
+    def as_payload(self) -> dict[str, Any]:
+        return {"name": self.name, "user_agent": self.user_agent, "received": self.received}
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"channel": self.name, "channel_user_agent": self.user_agent, "channel_received": self.received}
+
+    @classmethod
+    def read(cls, payload: Mapping[str, object]) -> Channel | None:
+        found = payload.get("channel")
+        if not isinstance(found, dict):
+            return None
+        return cls(_str(found, "name"), _str(found, "user_agent"), _str(found, "received"))

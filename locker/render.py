@@ -390,6 +390,8 @@ def _log_summary(action: str, payload: Any) -> str:
     r = domain.read_entry(action, payload)
     if isinstance(r, domain.ExhibitAdded):
         extra = _(", {count} messages").format(count=r.messages.count) if r.messages else ""
+        if r.channel is not None:  # sent through locker serve: the copy a browser sent
+            extra += _(", sent by a browser ({channel})").format(channel=r.channel.name)
         return _("exhibit {number}: {name} sha256 {sha256}{extra}").format(
             number=r.exhibit, name=r.original_name, sha256=(r.sha256 or "")[:12], extra=extra)
     if isinstance(r, domain.ExhibitWithdrawn):

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-EXTRAS="${LOCKER_EXTRAS:-test,ocr,c2pa}"
+EXTRAS="${LOCKER_EXTRAS:-test,ocr,c2pa,web,webtest}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything locker needs on this machine: system packages (libmagic, a
-# CJK TrueType font, poppler-utils and qpdf for the PDF tests, strace for tests/test_home_only.py), a virtual
+# CJK TrueType font, poppler-utils and qpdf for the PDF tests, strace for tests/test_home_only.py, chromium
+# for the web app's browser tests), a virtual
 # environment in .venv and the project installed into it with its test extra, at the exact
 # versions of constraints.txt.
 # Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv strace openssl)  # strace: the test that no run writes outside the home; openssl: ts -verify of timestamp tokens, and the tests' local TSA
+APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv strace openssl chromium)  # strace: the test that no run writes outside the home; openssl: ts -verify of timestamp tokens, and the tests' local TSA; chromium: the web app's browser tests
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -67,7 +68,7 @@ want=$(cat pyproject.toml setup.py constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import locker' 2>/dev/null; then
   say "installing locker and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -c constraints.txt -e '.[test,ocr,c2pa]' 2>&1 | grep -v 'is ignored' >&2 || true
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[test,ocr,c2pa,web,webtest]' 2>&1 | grep -v 'is ignored' >&2 || true
   .venv/bin/python -c 'import locker, magic, av, pillow_heif, sqlmodel, reportlab' || {
     say "the install did not complete; see the messages above"; exit 1; }
   .venv/bin/python scripts/check_pins.py constraints.txt || {

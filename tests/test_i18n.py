@@ -38,12 +38,12 @@ def _catalog():  # noqa: ANN202
 
 
 def _extracted() -> dict[str, list[str]]:
-    """msgid → where, as scripts/i18n.sh extracts them (babel.cfg: every module of locker/)."""
+    """msgid → where, as scripts/i18n.sh extracts them (babel.cfg: every module of locker/, the web app's templates)."""
     from babel.messages.extract import extract_from_dir
 
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(REPO / "locker"), method_map=[("**.py", "python")]):
+            str(REPO / "locker"), method_map=[("**.py", "python"), ("web/templates/**.html", "jinja2")]):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
             found.setdefault(msgid, []).append(f"locker/{filename}:{lineno}")

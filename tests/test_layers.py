@@ -2,6 +2,7 @@
 imports inside functions): a module imports from its own layer or the layers below, never above.
 
     interface   cli, __main__, render, documents parse, call one service, print
+                web/*                             the same, for a browser (locker serve)
     services    services/*                       one use case each
     features    report/*, media/*, search/*, chats/*, ocr/*
     records     db, migrations, models, custody  SQLite and the custody chain
@@ -22,6 +23,7 @@ from tests.conftest import REPO
 
 LAYERS = {  # module or package prefix -> layer (higher may import lower)
     "locker.cli": 4, "locker.shell": 4, "locker.commands": 4, "locker.__main__": 4, "locker.render": 4, "locker.documents": 4,
+    "locker.web": 4,  # the web app (locker serve): an interface like the command line
     "locker.services": 3,
     "locker.report": 2, "locker.bundle": 2, "locker.media": 2, "locker.search": 2, "locker.chats": 2, "locker.ocr": 2,
     "locker.kit": 2,  # upload kits: form profiles, card drawing, the description (issue 16)
@@ -141,3 +143,25 @@ def test_the_rule_sees_imports_inside_functions() -> None:
     everything but typer inside its commands)."""
     found = {target for _line, target in _imports(REPO / "locker" / "cli.py")}
     assert {"locker.services.disputes", "locker.render", "locker.paths"} <= found
+
+
+# What the web app may use of the core: the services (where the logic is), and the vocabulary,
+# errors, language, paths and text helpers every interface uses. Nothing of the records or
+# features layers, the store or the database: a page that needs something calls a service, so
+# no rule is written twice.
+WEB_MAY_IMPORT = ("locker.services", "locker.web", "locker.documents", "locker.render", "locker.domain",
+                  "locker.errors", "locker.i18n", "locker.paths", "locker.values", "locker")
+
+
+def test_the_web_app_calls_services_and_holds_no_logic_of_its_own() -> None:
+    wrong = []
+    for path in sorted((REPO / "locker" / "web").rglob("*.py")):
+        for line, target in _imports(path):
+            if target.split(".")[0] != "locker":
+                continue
+            if not any(target == m or target.startswith(m + ".") for m in WEB_MAY_IMPORT[:-1]) and target != "locker":
+                wrong.append(f"{path.relative_to(REPO)}:{line}: imports {target}")
+    assert wrong == []
+    assert (REPO / "locker" / "web" / "app.py").is_file()  # the rule has something to look at
+    found = {t for _l, t in _imports(REPO / "locker" / "web" / "app.py")}
+    assert any(t.startswith("locker.services.") for t in found)

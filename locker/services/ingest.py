@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import custody, db, domain, store, warncodes
@@ -38,9 +39,9 @@ from ..search import index as search_index
 from ..values import clean_text, now_utc, parse_capture_time, resolve_tz, zone_assumed
 from . import chat, edit, profile
 from .collect import Candidate, Refused, collect
-from .stage import AddOptions, Progress, StagedFile, stage_one
+from .stage import AddOptions, Progress, StagedFile, read_staged, stage_one
 
-__all__ = ["AddOptions", "AddResult", "Added", "Progress", "Refused", "add", "collect"]
+__all__ = ["AddOptions", "AddResult", "Added", "Progress", "Refused", "add", "add_received", "collect"]
 
 GROUP_FILES = 256
 GROUP_BYTES = 256 * 1024 * 1024
@@ -92,12 +93,7 @@ def add(
     if options.kind is not None and options.kind not in KINDS:
         raise UsageError(_("kind must be one of {choices}, not {kind!r}").format(choices=', '.join(KINDS), kind=options.kind))
     ddir = home.locate(ref)
-    profile.check_date_order(options.date_order)
-    user = profile.load(home)
-    tz = resolve_tz(options.tz or user.tz)
-    if options.date_order is None and user.date_order in domain.DATE_ORDERS:
-        options = dataclasses.replace(options, profile_date_order=user.date_order)
-    user_time = parse_capture_time(options.captured_at, tz) if options.captured_at else None
+    options, tz, user_time = _settings(home, options)
 
     # The database is opened (and migrated, if it must be) on a thread of its own while the
     # first files are hashed. Plain sqlite3: an add never imports SQLAlchemy or SQLModel.
@@ -108,6 +104,54 @@ def add(
         return _add(home, ddir, opened, paths, options, tz, user_time, progress)
     finally:
         opened.close()
+
+
+def _settings(home: Home, options: AddOptions) -> tuple[AddOptions, Any, str | None]:
+    """The options completed from the profile, the time zone, and the capture time the user gave."""
+    profile.check_date_order(options.date_order)
+    user = profile.load(home)
+    tz = resolve_tz(options.tz or user.tz)
+    if options.date_order is None and user.date_order in domain.DATE_ORDERS:
+        options = dataclasses.replace(options, profile_date_order=user.date_order)
+    user_time = parse_capture_time(options.captured_at, tz) if options.captured_at else None
+    return options, tz, user_time
+
+
+def add_received(home: Home, slug: str, received: Sequence[tuple[str, store.Staged]],
+                 options: AddOptions = AddOptions()) -> AddResult:
+    """Files that arrived already copied and hashed into the dispute's ``objects/`` folder (a
+    browser's upload, see services.upload), each with the name it came under: read and
+    recorded exactly as :func:`add` reads and records a file. Each copy is published or removed."""
+    ddir = home.dispute(slug)
+    left = list(received)
+    try:
+        options, tz, user_time = _settings(home, options)
+        done: Future[sqlite3.Connection] = Future()
+        done.set_result(db.connect_writer(ddir.db))
+        opened = _LazyOpened(ddir, done)
+    except BaseException:
+        for _name, staged in left:
+            store.discard(staged)
+        raise
+    run = _Run(opened, options, user_time)
+    try:
+        with store.ObjectsLock(ddir.objects, exclusive=False):
+            while left:
+                name, staged = left.pop(0)
+                item = read_staged(Candidate(Path(name), staged.size), staged, tz, options)
+                if item.error is not None:
+                    run.errors.append(Refused(name, item.error))
+                else:
+                    run.take(item)
+            run.flush()
+    except BaseException:
+        _discard(deque(), run.group)
+        for _name, staged in left:
+            store.discard(staged)
+        raise
+    finally:
+        opened.close()
+    return AddResult(ddir.slug, tuple(run.added), tuple(run.errors))
 
 
 def _add(home: Home, ddir: DisputeDir, opened: _LazyOpened, paths: Sequence[str | os.PathLike[str]],
@@ -357,6 +401,8 @@ def _new_exhibit(item: StagedFile, number: int, slug: str, options: AddOptions, 
         metadata["symlink_target"] = clean_text(item.candidate.symlink_target)
     if chat_import:
         metadata.update(chat_import.metadata)
+    if options.channel is not None:  # how it came in (the web app): shown with it, recorded in its entry
+        metadata.update(options.channel.as_metadata())
     warnings = chat.with_reread_command(item.warnings, slug, number)  # the exact reread command
     row = {
         "number": number, "sha256": staged.sha256, "size": staged.size, "mime": found.mime,
@@ -374,6 +420,6 @@ def _new_exhibit(item: StagedFile, number: int, slug: str, options: AddOptions, 
         out.chats.append((number, chat_import.messages))
     if item.pages:
         out.pages[number] = item.pages
-    out.entries.append(domain.exhibit_added(row, digest))
+    out.entries.append(domain.exhibit_added(row, digest, options.channel))
     return Added(number, staged.sha256, staged.size, found.mime, kind, row["original_name"], captured_at, source,
                  False, warnings, "", zone_assumed(source, metadata))

@@ -347,6 +347,8 @@ def _run(ddir: DisputeDir, numbers: tuple[int, ...], progress: Any, started: flo
             not_readable = ()
         todo = [t for t in chosen if existing(ddir, t.sha256, engine_id) is None]
         workers = _workers(len(todo))
+        if todo and workers <= 1:  # read here: the engine loads while the first object is hashed and decoded
+            engine.preload()
         indexed = index.ocr_engines(con)
         done: dict[int, Done] = {}
         failed: list[tuple[int, str]] = []

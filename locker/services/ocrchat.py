@@ -160,18 +160,62 @@ def transcribe(home: Home, ref: str, numbers: Sequence[int] = (), *,
     machine-read messages and order facts, and store what changed.
 
     ``readings``: pages already read by the OCR pipeline, by exhibit number (a picture without one
-    is read here with ``reader``, default :func:`read_picture`)."""
-    from ..models import Exhibit
+    is read here with ``reader``, default :func:`read_picture`).
+
+    On a plain sqlite3 connection (:func:`locker.db.connect_writer`), as ``locker add`` writes: this
+    runs at the end of every ``locker ocr``, and SQLAlchemy/SQLModel's import alone is ~0.9 CPU-s, a
+    third of the time one screenshot may take (issue 12)."""
+    opened = _Opened(home.locate(ref))
+    try:
+        return _transcribe(home, opened, numbers, readings, reader)
+    finally:
+        opened.close()
+
+
+@dataclass(frozen=True)
+class _ExhibitRow:
+    """The columns of an exhibit that transcribing needs."""
+
+    number: int
+    kind: str
+    withdrawn: bool
+    mime: str
+    sha256: str
+    captured_at: str | None
+
+
+class _Opened:
+    """A dispute folder with a plain sqlite3 connection (WAL, ``synchronous = FULL``, foreign keys: as
+    :func:`locker.db.engine_for`'s), opened once for the reads and the one write transaction."""
+
+    def __init__(self, ddir: Any) -> None:
+        self.dir = ddir
+        self.con = db.connect_writer(ddir.db)
+
+    @property
+    def slug(self) -> str:
+        return str(self.dir.slug)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _transcribe(home: Home, opened: _Opened, numbers: Sequence[int], readings: Mapping[int, Pages] | None,
+                reader: Callable[[Path], Pages] | None) -> Transcribed:
     from ..ocr.chat import merge, parse_when, transcript_of
     from ..ocr.facts import facts_from_reading
     from ..values import resolve_tz
     from . import profile
 
-    opened = disputes.resolve(home, ref)
-    with db.reading(opened.engine) as session:
-        rows = list(session.exec(_select_exhibits(Exhibit)).all())
-        export_chats = {n for (n,) in session.connection().exec_driver_sql(
+    con = opened.con
+    con.execute("BEGIN")  # one consistent snapshot for both reads
+    try:
+        rows = [_ExhibitRow(n, kind, bool(w), mime, sha, at) for n, kind, w, mime, sha, at in con.execute(
+            "SELECT number, kind, withdrawn, mime, sha256, captured_at FROM exhibit ORDER BY number")]
+        export_chats = {n for (n,) in con.execute(
             "SELECT DISTINCT exhibit FROM chat_message WHERE source != ?", (OCR,))}
+    finally:
+        con.execute("COMMIT")
     by_number = {r.number: r for r in rows}
     for n in numbers:
         if n not in by_number:
@@ -219,33 +263,25 @@ def transcribe(home: Home, ref: str, numbers: Sequence[int] = (), *,
 def corrected(opened: Any, numbers: Any) -> list[int]:
     """The exhibits among ``numbers`` whose stored messages are no longer those their newest
     ``exhibit.transcribed`` entry recorded: a correction (``locker edit --message``) came after."""
-    from ..search import index as search_index
 
     out = []
-    with db.reading(opened.engine) as session:
-        con = search_index.dbapi(session.connection())
-        newest: dict[int, domain.ExhibitTranscribed] = {}
-        for action, payload in con.execute("SELECT action, payload FROM custody WHERE action = ? ORDER BY seq",
-                                           (domain.EXHIBIT_TRANSCRIBED,)):
-            try:
-                reading = domain.read_entry(action, json.loads(payload))
-            except ValueError:
-                continue
-            if isinstance(reading, domain.ExhibitTranscribed) and reading.exhibit is not None:
-                newest[reading.exhibit] = reading
-        for number in numbers:
-            entry = newest.get(number)
-            if entry is None or entry.messages is None or not entry.messages.count:
-                continue
-            if chat_service.stored_digests_of(con, number) != entry.messages.sha256:
-                out.append(number)
+    con = opened.con
+    newest: dict[int, domain.ExhibitTranscribed] = {}
+    for action, payload in con.execute("SELECT action, payload FROM custody WHERE action = ? ORDER BY seq",
+                                       (domain.EXHIBIT_TRANSCRIBED,)):
+        try:
+            reading = domain.read_entry(action, json.loads(payload))
+        except ValueError:
+            continue
+        if isinstance(reading, domain.ExhibitTranscribed) and reading.exhibit is not None:
+            newest[reading.exhibit] = reading
+    for number in numbers:
+        entry = newest.get(number)
+        if entry is None or entry.messages is None or not entry.messages.count:
+            continue
+        if chat_service.stored_digests_of(con, number) != entry.messages.sha256:
+            out.append(number)
     return sorted(out)
-
-
-def _select_exhibits(model: Any) -> Any:
-    from sqlmodel import col, select
-
-    return select(model).order_by(col(model.number))
 
 
 def _conversations(shots: Mapping[int, Any], merge: Callable[[Sequence[Any]], tuple[Any, ...]]) -> dict[int, list[Any]]:
@@ -262,14 +298,26 @@ def _conversations(shots: Mapping[int, Any], merge: Callable[[Sequence[Any]], tu
     return out
 
 
-def _rows_of(number: int, title: str | None, messages: Sequence[Any]) -> list[Any]:
-    from ..models import ChatMessage
+@dataclass(frozen=True)
+class _MessageRow:
+    """One ``chat_message`` row to store (the columns :func:`chat_service.digest` reads, and ``source``)."""
 
+    exhibit: int
+    position: int
+    at: str | None
+    sender: str | None
+    text: str
+    me: bool
+    kind: str
+    source: str = OCR
+
+
+def _rows_of(number: int, title: str | None, messages: Sequence[Any]) -> list[_MessageRow]:
     rows = []
     for k, m in enumerate(messages, 1):
         sender = None if m.side == "system" else ME_SENDER if m.me else title
-        rows.append(ChatMessage(exhibit=number, position=k, at=m.at, sender=sender, text=m.text, me=m.me,
-                                kind=m.kind, source=OCR))
+        rows.append(_MessageRow(exhibit=number, position=k, at=m.at, sender=sender, text=m.text, me=m.me,
+                                kind=m.kind))
     return rows
 
 
@@ -283,9 +331,8 @@ def _store(opened: Any, engines: Mapping[int, str], shots: Mapping[int, Any], me
 
     now = now_utc()
     results: list[ExhibitReading] = []
-    with disputes.recording(opened) as session:
-        conn = session.connection()
-        con = search_index.dbapi(conn)
+    con = opened.con
+    with db.writing_dbapi(con, opened.dir.db):
         entries: list[domain.Entry] = []
         for number, engine_id in engines.items():
             shot = shots.get(number)
@@ -322,7 +369,8 @@ def _store(opened: Any, engines: Mapping[int, str], shots: Mapping[int, Any], me
             results.append(ExhibitReading(number, layout, title, len(rows), fact_values, True))
         if entries:
             con.execute("UPDATE dispute SET updated_at = ?", (now,))
-            custody.append(conn, now, entries)
+            custody.append(con, now, entries)
+    custody.publish_head(opened.dir.root, con)  # as disputes.recording does after its commit
     return results
 
 

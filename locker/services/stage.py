@@ -28,6 +28,7 @@ class AddOptions:
     chat_format: str | None = None
     date_order: str | None = None  # "dmy", "mdy" or "ymd": a chat's day/month order (else the profile's)
     profile_date_order: str | None = None  # filled in by add() from the profile
+    channel: Any = None  # a domain.Channel when the file came another way than the command line (the web app)
 
 
 class Progress(Protocol):
@@ -53,8 +54,6 @@ def stage_one(candidate: Candidate, objects: Path, tz: Any, options: AddOptions,
               progress: Progress | None = None) -> StagedFile:
     """Copy and hash one file into a temp file under ``objects``, then read what it is. A file
     that cannot be read comes back with ``error`` set and nothing left on disk."""
-    from .. import media
-
     shown = [0]
 
     def advance(nbytes: int) -> None:  # a large file moves the bar while it is copied
@@ -66,11 +65,21 @@ def stage_one(candidate: Candidate, objects: Path, tz: Any, options: AddOptions,
         staged = store.stage(candidate.path, objects, sync=False, on_progress=advance)
     except InputRefused as err:
         return StagedFile(candidate, error=err.message, reported=shown[0])
+    return read_staged(candidate, staged, tz, options, reported=shown[0])
+
+
+def read_staged(candidate: Candidate, staged: store.Staged, tz: Any, options: AddOptions,
+                reported: int = 0) -> StagedFile:
+    """Read what a copied file is (``stage_one``'s second half; the web app's upload arrives
+    already copied, see services.upload). A file that cannot be read comes back with ``error``
+    set and its copy removed."""
+    from .. import media
+
     try:
         found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
         found, body = _email(staged.tmp, found, candidate.path.name)
         warnings = _read_warnings(candidate, staged) + tuple(found.warnings)
-        item = StagedFile(candidate, staged=staged, probe=found, warnings=warnings, reported=shown[0])
+        item = StagedFile(candidate, staged=staged, probe=found, warnings=warnings, reported=reported)
         if body:
             item.pages = (body,)  # searchable like a PDF's text
         if found.mime == search_index.PDF_MIME:

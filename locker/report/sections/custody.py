@@ -41,7 +41,8 @@ def _custody_detail(action: str, payload: Any, L: Labels) -> str:
     zh = L.lang == "zh"
     colon = "：" if zh else ": "
     if isinstance(r, domain.ExhibitAdded):
-        return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{r.original_name} · {(r.sha256 or '')[:16]}"
+        via = f" · {r.channel.name}" if r.channel is not None else ""  # web / web-lan: the copy a browser sent
+        return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{r.original_name} · {(r.sha256 or '')[:16]}{via}"
     if isinstance(r, domain.ExhibitWithdrawn):
         return f"{L.f('exhibit_n', n=r.exhibit)}{colon}{r.reason}"
     if isinstance(r, domain.ExhibitRestored):

@@ -1,0 +1,150 @@
+"""A file sent by a browser (``locker serve``), taken in as ``locker add`` takes a file.
+
+The bytes arrive in pieces. Each piece is hashed and written, as it comes, to a temp file in
+the dispute's own ``objects/`` folder (the place ``add`` stages its copies), so an upload is
+never held whole in memory and never copied anywhere outside the dispute. :meth:`Receiver.finish`
+then hands the copy to :func:`services.ingest.add_received`, which reads and records it
+exactly as ``add`` does (same probe, same duplicate rule, same custody entry), with the
+channel it came through. The name the browser gave is a label only: no path is ever made
+from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .. import domain, store
+from ..durable import SFR_WRITE, Writeback, remove_quietly, sync_range
+from ..errors import UsageError
+from ..i18n import _
+from ..paths import Home
+from ..values import clean_text
+from .collect import Refused
+from .ingest import Added, AddOptions, AddResult, add_received
+
+DEFAULT_LIMIT = 4 * 1024 ** 3  # bytes per file, unless `locker serve --max-upload` says otherwise
+NAME_MAX = 255
+
+
+class TooLarge(UsageError):
+    """An upload went past the size limit; nothing of it is kept."""
+
+
+def upload_name(raw: str) -> str:
+    """The name to record for what a browser sent as ``raw``: its last part (a dropped folder
+    sends ``folder/file.jpg``), control characters dropped, at most NAME_MAX characters."""
+    text = clean_text(raw).replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(ch for ch in text if ch >= " " and ch != "\x7f").strip()
+    if text in ("", ".", ".."):
+        text = "upload"
+    return text[:NAME_MAX]
+
+
+class Receiver:
+    """One upload on its way into a dispute's store."""
+
+    def __init__(self, home: Home, slug: str, name: str, *, limit: int = DEFAULT_LIMIT) -> None:
+        self.home, self.slug, self.limit = home, slug, limit
+        self.name = upload_name(name)
+        ddir = home.dispute(slug)
+        if not ddir.db.exists():
+            raise UsageError(_("no dispute named {name}").format(name=repr(slug)))
+        ddir.objects.mkdir(mode=0o700, exist_ok=True)
+        self.tmp = store.temp_path(ddir.objects)
+        try:
+            self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError as err:
+            raise store.os_error(err, ddir.objects) from None
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.closed = False
+        self.writeback = Writeback(self.fd)  # as add does: the disk works while the upload arrives
+
+    def write(self, chunk: bytes) -> None:
+        """One piece: hashed and written. Past the limit, the copy is removed and TooLarge raised."""
+        if not chunk:
+            return
+        if self.size + len(chunk) > self.limit:
+            self.abort()
+            raise TooLarge(_("{name} is larger than the upload limit ({limit} bytes)").format(
+                name=self.name, limit=self.limit))
+        self.digest.update(chunk)
+        view = memoryview(chunk)
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except OSError as err:
+            self.abort()
+            raise store.os_error(err, self.tmp.parent) from None
+        self.size += len(chunk)
+        try:
+            self.writeback.wrote(len(chunk))
+        except OSError as err:
+            self.abort()
+            raise store.os_error(err, self.tmp.parent) from None
+
+    def abort(self) -> None:
+        """Drop what was received (a broken connection, a refused upload)."""
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)
+        remove_quietly(self.tmp)
+
+    def close(self) -> store.Staged | None:
+        """The received copy, complete (None for an empty upload, which is dropped)."""
+        if self.size == 0:
+            self.abort()
+            return None
+        try:
+            sync_range(self.fd, 0, 0, SFR_WRITE)  # start the writeback; add makes it durable before publishing
+        finally:
+            self.closed = True
+            os.close(self.fd)
+        return store.Staged(self.tmp, self.digest.hexdigest(), self.size)
+
+    def finish(self, options: AddOptions = AddOptions(), channel: domain.Channel | None = None) -> AddResult:
+        """Record the upload as an exhibit (or name the exhibit that holds the same bytes)."""
+        return finish_all(self.home, self.slug, [self], options, channel).result
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What became of each upload of a batch, in the order they came."""
+
+    result: AddResult  # as add reports it (its ``path`` of each file is its position in the batch, from 0)
+    files: tuple[tuple[str, Added | None, str | None], ...]  # (name, what was recorded, or why not)
+
+
+def finish_all(home: Home, slug: str, receivers: Sequence[Receiver], options: AddOptions = AddOptions(),
+               channel: domain.Channel | None = None) -> Finished:
+    """Record a batch of uploads together, as ``add`` records a folder: one flush to disk and one
+    transaction for the group, instead of one per file (what makes 200 photos as quick as add)."""
+    if channel is not None:
+        options = dataclasses.replace(options, channel=channel)
+    received: list[tuple[str, store.Staged]] = []
+    refused: dict[str, str] = {}
+    try:
+        for i, receiver in enumerate(receivers):
+            staged = receiver.close()
+            if staged is None:
+                refused[str(i)] = _("empty file")
+            else:
+                received.append((f"{i}/{receiver.name}", staged))
+    except BaseException:
+        for receiver in receivers:
+            receiver.abort()
+        for _name, staged in received:
+            store.discard(staged)
+        raise
+    result = add_received(home, slug, received, options) if received else AddResult(slug, (), ())
+    added = {a.path.split("/", 1)[0]: a for a in result.added}
+    errors = {e.path.split("/", 1)[0]: e.error for e in result.errors}
+    files = tuple((r.name, added.get(str(i)), errors.get(str(i)) or refused.get(str(i)))
+                  for i, r in enumerate(receivers))
+    shown = AddResult(slug, result.added, tuple(Refused(name, error) for name, _a, error in files if error),
+                      result.notices, result.interrupted)
+    return Finished(shown, files)

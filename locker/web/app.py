@@ -1,0 +1,893 @@
+"""The web app's routes: parse the request, call one service (the same ones the command line
+calls), render a template with what it returned (the ``--json`` documents of
+:mod:`locker.documents` are the pages' models).
+
+Disputes and exhibits are named by slug and number only; a slug must be the name of an
+existing dispute folder exactly (no prefix or title matching here), so no request can name
+a path. Every state-changing request goes through :func:`_changing` (session + CSRF).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import domain
+from ..errors import LockerError
+from ..i18n import N_, _, language, set_language
+from ..paths import Home, is_folder_name
+from . import security
+from .pages import render_page
+from .security import CSRF_FIELD, CSRF_HEADER, DESKTOP_COOKIE, PHONE_COOKIE, Guard
+
+HERE = Path(__file__).parent
+FORM_MAX = 64 * 1024  # bytes of a form (the facts of a dispute are short)
+EDIT_FIELDS = ("title", *domain.DISPUTE_FIELDS)
+LABELS = {
+    "title": N_("Title"), "platform": N_("Platform"), "merchant": N_("Merchant"),
+    "merchant_address": N_("Merchant's address or shop link"), "order_id": N_("Order number"),
+    "item": N_("What was bought"), "amount": N_("Amount paid"), "currency": N_("Currency"),
+    "purchased_on": N_("Purchase date"), "claim": N_("What you ask for"), "summary": N_("The facts in short"),
+}
+
+
+@dataclass
+class Job:
+    """An export running on a thread, watched by the export page."""
+
+    id: int
+    slug: str
+    started: float
+    files: int = 0
+    total: int = 1
+    done: int = 0
+    finished: bool = False
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    export_id: int | None = None
+
+    # the Progress protocol of services.ingest / report.progress
+    def start(self, files: int, total_bytes: int) -> None:
+        self.files, self.total, self.done = files, max(1, total_bytes), 0
+
+    def advance(self, nbytes: int, name: str) -> None:
+        self.done = min(self.total, self.done + nbytes)
+
+    def stop(self) -> None:
+        pass
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.finished else min(99, int(100 * self.done / self.total))
+
+
+@dataclass
+class Settings:
+    home: Home
+    lan: bool = False
+    limit: int = 4 * 1024 ** 3
+    hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    lan_address: str | None = None  # the address printed in the QR code
+    port: int = 8765
+    guard: Guard = field(default_factory=Guard)
+    jobs: dict[int, Job] = field(default_factory=dict)
+    job_ids: Any = field(default_factory=lambda: itertools.count(1))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _slug(request: Request) -> str:
+    """The dispute the route names: an existing dispute folder's exact name, else 404."""
+    slug = request.path_params["slug"]
+    home = _settings(request).home
+    if not is_folder_name(slug) or slug not in home.slugs():
+        raise HTTPException(404, _("no dispute named {name}").format(name=repr(slug)))
+    return str(slug)
+
+
+def _desktop(request: Request) -> str:
+    """The desktop session's cookie; 403 for anyone else (a phone, another program)."""
+    settings = _settings(request)
+    cookie = request.cookies.get(DESKTOP_COOKIE)
+    client = request.client.host if request.client else ""
+    if not settings.guard.desktop_ok(cookie) or (settings.lan and not _this_computer(settings, client)):
+        raise HTTPException(403, _("open the address that `locker serve` printed on this computer"))
+    return str(cookie)
+
+
+def _this_computer(settings: Settings, client: str) -> bool:
+    """A request from this computer: over loopback, or to its own LAN address from itself."""
+    return security.is_loopback(client) or (settings.lan_address is not None and client == settings.lan_address)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A url-encoded form, at most FORM_MAX bytes (last value of each name)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_MAX:
+            raise HTTPException(413, _("the form is too large"))
+    pairs = urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return dict(pairs)
+
+
+def _check_csrf(request: Request, session: str, form: dict[str, str] | None) -> None:
+    settings = _settings(request)
+    token = request.headers.get(CSRF_HEADER) or (form or {}).get(CSRF_FIELD)
+    if not settings.guard.csrf_ok(session, token):
+        raise HTTPException(403, _("this form has expired: reload the page and try again"))
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = urllib.parse.urlsplit(origin).hostname or ""
+        if host not in _allowed_hosts(settings):
+            raise HTTPException(403, _("this request came from another site"))
+
+
+async def _changing(request: Request, *, form: bool = True) -> tuple[str, dict[str, str]]:
+    """A state-changing desktop request: its session and its (checked) form."""
+    session = _desktop(request)
+    fields = await _form(request) if form else {}
+    _check_csrf(request, session, fields)
+    return session, fields
+
+
+def _allowed_hosts(settings: Settings) -> set[str]:
+    hosts = set(settings.hosts)
+    if settings.lan_address:
+        hosts.add(settings.lan_address)
+    return hosts
+
+
+def _page(request: Request, template: str, session: str | None, status: int = 200, **context: Any) -> HTMLResponse:
+    settings = _settings(request)
+    csrf = settings.guard.csrf_token(session) if session else ""
+    html = render_page(template, csrf=csrf, lan=settings.lan, lang=language(), path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+# --------------------------------------------------------------------------- desktop pages
+
+
+async def login(request: Request) -> Response:
+    """The address ``locker serve`` prints: sets the desktop session cookie, once per browser."""
+    settings = _settings(request)
+    client = request.client.host if request.client else ""
+    if not settings.guard.login_ok(request.path_params["key"]) or not _this_computer(settings, client):
+        raise HTTPException(403, _("open the address that `locker serve` printed on this computer"))
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(DESKTOP_COOKIE, settings.guard.desktop_cookie(), httponly=True, samesite="strict")
+    return response
+
+
+async def disputes_page(request: Request) -> Response:
+    session = _desktop(request)
+    from ..documents import list_doc
+    from ..services import deadlines, disputes
+
+    found = await _call(disputes.list_all, _settings(request).home)
+    due = await _call(deadlines.list_due, _settings(request).home)
+    soonest: dict[str, Any] = {}
+    for d in due.deadlines:  # soonest first
+        soonest.setdefault(d.dispute, {"due": d.due, "text": d.text, "overdue": d.overdue(due.now)})
+    return _page(request, "disputes.html", session, disputes=list_doc(list(found.disputes)),
+                 unreadable=list(found.unreadable), statuses=domain.STATUSES, due=soonest)
+
+
+async def new_dispute(request: Request) -> Response:
+    session, form = await _changing(request)
+    from ..services import disputes
+
+    fields = {k: (form.get(k) or None) for k in domain.DISPUTE_FIELDS}
+    try:
+        made = await _call(disputes.new, _settings(request).home.ensure(), form.get("title", ""), **fields)
+    except LockerError as err:
+        from ..documents import list_doc
+
+        found = await _call(disputes.list_all, _settings(request).home)
+        return _page(request, "disputes.html", session, status=400, error=err.message, form=form,
+                     disputes=list_doc(list(found.disputes)), unreadable=list(found.unreadable),
+                     statuses=domain.STATUSES)
+    return RedirectResponse(f"/d/{made.slug}", status_code=303)
+
+
+async def _dispute_context(request: Request, slug: str) -> dict[str, Any]:
+    from ..documents import show_doc
+    from ..services import derivatives, disputes
+
+    detail = await _call(disputes.detail, _settings(request).home, slug)
+    doc = show_doc(detail)
+    pictures = {e.number for e in detail.exhibits if derivatives.applies(e)}
+    return {"d": doc, "pictures": pictures, "fields": EDIT_FIELDS, "labels": {k: _(v) for k, v in LABELS.items()},
+            "request_saved": request.query_params.get("saved")}
+
+
+async def dispute_page(request: Request) -> Response:
+    session = _desktop(request)
+    slug = _slug(request)
+    context = await _dispute_context(request, slug)
+    return _page(request, "dispute.html", session, slug=slug, **context)
+
+
+async def edit_facts(request: Request) -> Response:
+    session, form = await _changing(request)
+    slug = _slug(request)
+    from ..services import disputes, edit
+
+    current = (await _call(disputes.detail, _settings(request).home, slug)).dispute
+    wanted = {k: form[k] for k in EDIT_FIELDS if k in form and (form[k] or None) != getattr(current, k)}
+    if wanted:
+        try:
+            await _call(edit.edit_dispute, _settings(request).home, slug, **wanted)
+        except LockerError as err:
+            context = await _dispute_context(request, slug)
+            return _page(request, "dispute.html", session, status=400, slug=slug, error=err.message, **context)
+    return RedirectResponse(f"/d/{slug}?saved={len(wanted)}", status_code=303)
+
+
+def _number(request: Request) -> int:
+    return int(request.path_params["number"])
+
+
+async def exhibit_page(request: Request) -> Response:
+    session = _desktop(request)
+    slug = _slug(request)
+    number = _number(request)
+    from ..documents import show_exhibit_doc
+    from ..services import exhibits, files, timeline
+
+    home = _settings(request).home
+    try:
+        found = await _call(exhibits.detail, home, slug, number)
+    except LockerError as err:
+        raise HTTPException(404, err.message) from None
+    doc = show_exhibit_doc(found.exhibit, list(found.messages), found.history, found.facts, found.reading)
+    entries = [e for e in await _call(timeline.log, home, slug)
+               if isinstance(e.payload, dict) and e.payload.get("exhibit") == number]
+    from ..services import derivatives
+
+    picture = derivatives.applies(found.exhibit)
+    frames = await _call(files.frame_count, home, slug, found.exhibit) if found.exhibit.kind == "video" else 0
+    if found.exhibit.kind == "video" and picture and not frames:
+        await _call(files.rendition, home, slug, number, "thumb")  # makes the key frames
+        frames = await _call(files.frame_count, home, slug, found.exhibit)
+    return _page(request, "exhibit.html", session, slug=slug, dispute=found.dispute, doc=doc,
+                 e=doc["exhibit"], entries=entries, picture=picture, frames=frames)
+
+
+async def picture(request: Request) -> Response:
+    """A thumbnail, display picture or key frame of an exhibit (desktop, or no one)."""
+    _desktop(request)
+    slug = _slug(request)
+    which = request.path_params["which"]
+    if which not in ("thumb", "display") and not (which.startswith("frame-") and which[6:].isdigit()):
+        raise HTTPException(404)
+    from ..services import files
+
+    try:
+        path = await _call(files.rendition, _settings(request).home, slug, _number(request), which)
+    except LockerError as err:
+        raise HTTPException(404, err.message) from None
+    if path is None:
+        raise HTTPException(404)
+    return FileResponse(path, media_type="image/jpeg", headers={"cache-control": "private, max-age=3600"})
+
+
+async def original(request: Request) -> Response:
+    _desktop(request)
+    slug = _slug(request)
+    from ..services import files
+
+    try:
+        path, exhibit = await _call(files.original, _settings(request).home, slug, _number(request))
+    except LockerError as err:
+        raise HTTPException(404, err.message) from None
+    return FileResponse(path, media_type="application/octet-stream", filename=exhibit.original_name,
+                        content_disposition_type="attachment")
+
+
+async def add_page(request: Request) -> Response:
+    session = _desktop(request)
+    slug = _slug(request)
+    from ..services import disputes
+
+    detail = await _call(disputes.detail, _settings(request).home, slug)
+    return _page(request, "add.html", session, slug=slug, title=detail.dispute.title,
+                 upload_url=f"/d/{slug}/upload", batch_url=f"/d/{slug}/upload-batch", limit=_settings(request).limit)
+
+
+async def _receive(request: Request, slug: str, channel: domain.Channel, name: str) -> Response:
+    """Stream the request's body into the dispute's store, then record it (services.upload)."""
+    from ..documents import add_doc
+    from ..services import upload
+
+    settings = _settings(request)
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > settings.limit:
+        return JSONResponse({"error": {"code": "too_large", "message": _(
+            "{name} is larger than the upload limit ({limit} bytes)").format(name=name, limit=settings.limit)}},
+            status_code=413)
+    receiver = await _call(upload.Receiver, settings.home, slug, name, limit=settings.limit)
+    writer = _Writer(receiver)
+    try:
+        async for chunk in request.stream():
+            await writer.put(chunk)
+        await writer.close()
+    except upload.TooLarge as err:
+        await writer.stop()
+        return JSONResponse({"error": {"code": "too_large", "message": err.message}}, status_code=413)
+    except ClientDisconnect:
+        await writer.stop()
+        receiver.abort()
+        return Response(status_code=400)
+    except BaseException:
+        await writer.stop()
+        receiver.abort()
+        raise
+    result = await _call(receiver.finish, channel=channel)
+    doc = add_doc(result)
+    doc["exhibit_urls"] = [f"/d/{slug}/e/{a.exhibit}" for a in result.added]
+    doc["notes"] = [_note(a) for a in result.added]
+    return JSONResponse(doc, status_code=200 if result.ok else 422)
+
+
+class _Writer:
+    """Hashes and writes a large upload on a thread of its own while the next pieces arrive (the
+    event loop keeps reading the socket): at most QUEUE pieces wait, so memory stays flat."""
+
+    QUEUE = 32
+    PIECE = 1024 * 1024  # pieces are joined up to this size: fewer hand-overs, whole-MiB writes
+
+    def __init__(self, receiver: Any, sink: Any = None) -> None:
+        import queue
+
+        self.receiver = receiver
+        self.sink = sink or receiver.write  # what each piece is handed to, on the thread
+        self.queue: Any = queue.Queue(self.QUEUE)
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="locker-upload", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            piece = self.queue.get()
+            if piece is None:
+                return
+            if self.error is None:
+                try:
+                    self.sink(piece)
+                except BaseException as err:  # noqa: BLE001  handed to the request's task
+                    self.error = err
+
+    async def put(self, chunk: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.pending.append(chunk)
+        self.pending_size += len(chunk)
+        if self.pending_size >= self.PIECE:  # past the limit, the receiver refuses it (raised at the next put)
+            await self._hand(b"".join(self.pending))
+            self.pending, self.pending_size = [], 0
+
+    async def _hand(self, piece: bytes | None) -> None:
+        import queue
+
+        try:
+            self.queue.put_nowait(piece)
+        except queue.Full:
+            await run_in_threadpool(self.queue.put, piece)
+
+    async def close(self) -> None:
+        """Every piece written; the receiver's error, if any, raised here."""
+        if self.pending:
+            await self._hand(b"".join(self.pending))
+            self.pending, self.pending_size = [], 0
+        await self._hand(None)
+        await run_in_threadpool(self.thread.join)
+        if self.error is not None:
+            raise self.error
+
+    async def stop(self) -> None:
+        if self.thread.is_alive():
+            self.error = self.error or RuntimeError("stopped")
+            await self._hand(None)
+            await run_in_threadpool(self.thread.join)
+
+
+def _note(added: Any) -> str:
+    if added.duplicate:
+        return _("already held as exhibit {number}").format(number=added.exhibit)
+    return _("added as exhibit {number}").format(number=added.exhibit)
+
+
+def _name_of(request: Request) -> str:
+    return request.query_params.get("name") or request.headers.get("x-file-name") or "upload"
+
+
+async def upload(request: Request) -> Response:
+    """One file per request, its bytes as the body (the add page's script sends them)."""
+    session = _desktop(request)
+    slug = _slug(request)
+    _check_csrf(request, session, None)
+    channel = domain.Channel("web", request.headers.get("user-agent", "")[:400] or None)
+    return await _receive(request, slug, channel, _name_of(request))
+
+
+async def upload_form(request: Request) -> Response:
+    """The add page without JavaScript: a multipart form, each part streamed like an upload."""
+    session = _desktop(request)
+    slug = _slug(request)
+    channel = domain.Channel("web", request.headers.get("user-agent", "")[:400] or None)
+    from ..documents import add_doc
+    from ..services import upload
+
+    receivers = await _multipart(request, slug, session)
+    finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
+    return _page(request, "added.html", session, slug=slug, results=[add_doc(finished.result)])
+
+
+async def upload_batch(request: Request) -> Response:
+    """Several files in one multipart request (the add page's script sends small files so): each
+    streamed into the store as it arrives, then all recorded in one group, as add records a folder."""
+    session = _desktop(request)
+    slug = _slug(request)
+    _check_csrf(request, session, None)
+    channel = domain.Channel("web", request.headers.get("user-agent", "")[:400] or None)
+    return await _batch(request, slug, session, channel)
+
+
+async def _batch(request: Request, slug: str, session: str, channel: domain.Channel) -> Response:
+    from ..documents import add_doc
+    from ..services import upload
+
+    try:
+        receivers = await _multipart(request, slug, session)
+    except upload.TooLarge as err:
+        return JSONResponse({"error": {"code": "too_large", "message": err.message}}, status_code=413)
+    finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
+    files = []
+    for name, added, error in finished.files:
+        one = add_doc(upload_result(slug, added, name, error))
+        one["name"] = name
+        one["exhibit_urls"] = [f"/d/{slug}/e/{a['exhibit']}" for a in one["added"]]
+        files.append(one)
+    return JSONResponse({"files": files}, status_code=200 if finished.result.ok else 422)
+
+
+def upload_result(slug: str, added: Any, name: str, error: str | None) -> Any:
+    from ..services.ingest import AddResult, Refused
+
+    return AddResult(slug, (added,) if added is not None else (), (Refused(name, error),) if error else ())
+
+
+async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
+    """Each file of a multipart/form-data body streamed into the store as it arrives; the copies,
+    not yet recorded. The CSRF token is the X-CSRF-Token header, or a form field before the files."""
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    from ..services import upload
+
+    settings = _settings(request)
+    _ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise HTTPException(400, _("not a form upload"))
+    state: dict[str, Any] = {"headers": {}, "field": None, "value": b"", "receiver": None, "header": b"",
+                             "hvalue": b"", "csrf": request.headers.get(CSRF_HEADER)}
+    received: list[upload.Receiver] = []
+
+    def on_part_begin() -> None:
+        state.update(headers={}, field=None, value=b"", receiver=None)
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["header"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["hvalue"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["header"].lower()] = state["hvalue"]
+        state["header"], state["hvalue"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _disp, p = parse_options_header(state["headers"].get(b"content-disposition", b""))
+        state["field"] = p.get(b"name", b"").decode("utf-8", "replace")
+        filename = p.get(b"filename")
+        if filename is not None:
+            if not settings.guard.csrf_ok(session, state["csrf"]):
+                raise HTTPException(403, _("this form has expired: reload the page and try again"))
+            if filename:
+                receiver = upload.Receiver(settings.home, slug, filename.decode("utf-8", "replace"),
+                                           limit=settings.limit)
+                state["receiver"] = receiver
+                received.append(receiver)
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["receiver"] is not None:
+            state["receiver"].write(data[start:end])
+        elif len(state["value"]) < FORM_MAX:
+            state["value"] += data[start:end]
+
+    def on_part_end() -> None:
+        if state["field"] == CSRF_FIELD and state["receiver"] is None:
+            state["csrf"] = state["value"].decode("utf-8", "replace")
+
+    parser = MultipartParser(boundary, {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
+        "on_part_end": on_part_end})
+    writer = _Writer(None, sink=parser.write)  # parsed, hashed and written on a thread while the next pieces arrive
+    try:
+        async for chunk in request.stream():
+            await writer.put(chunk)
+        await writer.close()
+        parser.finalize()
+    except BaseException:
+        await writer.stop()
+        for r in received:
+            r.abort()
+        raise
+    if not settings.guard.csrf_ok(session, state["csrf"]):
+        for r in received:
+            r.abort()
+        raise HTTPException(403, _("this form has expired: reload the page and try again"))
+    return received
+
+
+# --------------------------------------------------------------------------- export, search, verify
+
+
+async def export_page(request: Request) -> Response:
+    session = _desktop(request)
+    slug = _slug(request)
+    from ..services import disputes, files
+
+    detail = await _call(disputes.detail, _settings(request).home, slug)
+    latest = await _call(files.latest_export_id, _settings(request).home, slug)
+    return _page(request, "export.html", session, slug=slug, title=detail.dispute.title, latest=latest,
+                 langs=domain.LANGS)
+
+
+async def export_start(request: Request) -> Response:
+    session, form = await _changing(request)
+    slug = _slug(request)
+    settings = _settings(request)
+    from ..services import export as exporting
+    from ..services import files
+
+    def listed(value: str) -> tuple[str, ...]:
+        return tuple(v for v in value.replace(" ", "").split(";") if v)
+
+    options = exporting.ExportOptions(
+        lang=form.get("lang") or None, letter=form.get("letter") == "on", max_size=form.get("max_size") or None,
+        attach_originals=form.get("attach_originals") == "on", include=listed(form.get("include", "")),
+        exclude=listed(form.get("exclude", "")), allow_damaged=form.get("allow_damaged") == "on")
+    job = Job(next(settings.job_ids), slug, time.time())
+    settings.jobs[job.id] = job
+    lang = language()
+
+    def run() -> None:
+        set_language(lang)
+        try:
+            result = exporting.export(settings.home, slug, options, progress=job)
+            from ..documents import export_doc
+
+            job.result = export_doc(result)
+            job.result["warnings"] = list(result.warnings)
+            job.export_id = files.latest_export_id(settings.home, slug)
+        except LockerError as err:
+            job.error = err.message
+        except Exception as err:  # noqa: BLE001  shown on the page instead of a dead thread
+            job.error = f"{type(err).__name__}: {err}"
+        finally:
+            job.finished = True
+
+    threading.Thread(target=run, name=f"locker-export-{job.id}", daemon=True).start()
+    return RedirectResponse(f"/d/{slug}/export/{job.id}", status_code=303)
+
+
+async def export_job(request: Request) -> Response:
+    session = _desktop(request)
+    slug = _slug(request)
+    job = _settings(request).jobs.get(int(request.path_params["job"]))
+    if job is None or job.slug != slug:
+        raise HTTPException(404)
+    template = "export_status.html" if request.headers.get("hx-request") else "export_job.html"
+    return _page(request, template, session, slug=slug, job=job)
+
+
+async def download(request: Request) -> Response:
+    _desktop(request)
+    slug = _slug(request)
+    from ..services import files
+
+    try:
+        path = await _call(files.exported, _settings(request).home, slug, int(request.path_params["export"]))
+    except LockerError as err:
+        raise HTTPException(404, err.message) from None
+    return FileResponse(path, media_type="application/pdf", filename=path.name, content_disposition_type="attachment")
+
+
+async def search_page(request: Request) -> Response:
+    session = _desktop(request)
+    query = request.query_params.get("q", "").strip()
+    doc, error = None, None
+    if query:
+        from ..documents import search_doc
+        from ..services import search
+
+        try:
+            doc = search_doc(await _call(search.search, _settings(request).home, query, limit=100))
+        except LockerError as err:
+            error = err.message
+    template = "search_hits.html" if request.headers.get("hx-request") else "search.html"
+    return _page(request, template, session, q=query, doc=doc, error=error)
+
+
+async def verify_page(request: Request) -> Response:
+    session = _desktop(request)
+    return _page(request, "verify.html", session, report=None, slug=request.query_params.get("dispute"))
+
+
+async def verify_run(request: Request) -> Response:
+    session, form = await _changing(request)
+    from ..documents import verify_doc
+    from ..services import verify
+
+    slug = form.get("dispute") or None
+    if slug is not None and slug not in _settings(request).home.slugs():
+        raise HTTPException(404, _("no dispute named {name}").format(name=repr(slug)))
+    report = await _call(verify.verify, _settings(request).home, slug)
+    template = "verify_result.html" if request.headers.get("hx-request") else "verify.html"
+    return _page(request, template, session, report=verify_doc(report), slug=slug)
+
+
+async def set_lang(request: Request) -> Response:
+    _session, form = await _changing(request)
+    wanted = form.get("lang", "en")
+    back = form.get("next", "/")
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/"
+    response = RedirectResponse(back, status_code=303)
+    if wanted in ("zh", "en"):
+        response.set_cookie("locker_lang", wanted, httponly=True, samesite="strict")
+    return response
+
+
+# --------------------------------------------------------------------------- the phone (--lan)
+
+
+async def lan_page(request: Request) -> Response:
+    """The desktop's pairing page for one dispute: a QR code, the sessions running, end buttons."""
+    session = _desktop(request)
+    slug = _slug(request)
+    settings = _settings(request)
+    if not settings.lan:
+        return _page(request, "lan.html", session, slug=slug, pairing=None, phones=[], url=None, qr=None, now=time.time())
+    return _page(request, "lan.html", session, slug=slug, pairing=None, url=None, qr=None, now=settings.guard.now(),
+                 phones=[p for p in settings.guard.active_phones() if p.slug == slug])
+
+
+async def lan_pair(request: Request) -> Response:
+    session, _form_ = await _changing(request)
+    slug = _slug(request)
+    settings = _settings(request)
+    if not settings.lan:
+        raise HTTPException(404)
+    pairing = settings.guard.pair(slug)
+    url = pairing_url(settings, pairing.token)
+    import segno
+
+    qr = segno.make(url, error="m").svg_data_uri(scale=6, border=2)
+    return _page(request, "lan.html", session, slug=slug, pairing=pairing, url=url, qr=qr, now=settings.guard.now(),
+                 phones=[p for p in settings.guard.active_phones() if p.slug == slug])
+
+
+def pairing_url(settings: Settings, token: str) -> str:
+    host = settings.lan_address or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}/pair/{token}"
+
+
+async def lan_end(request: Request) -> Response:
+    _session, form = await _changing(request)
+    slug = _slug(request)
+    _settings(request).guard.end(form.get("session", ""))
+    return RedirectResponse(f"/d/{slug}/phone", status_code=303)
+
+
+async def pair(request: Request) -> Response:
+    """The QR code's address, opened by the phone: once, within 10 minutes."""
+    settings = _settings(request)
+    if not settings.lan:
+        raise HTTPException(404)
+    phone = settings.guard.redeem(request.path_params["token"], request.headers.get("user-agent", ""))
+    if phone is None:
+        return _page(request, "phone_refused.html", None, status=403)
+    response = RedirectResponse("/phone", status_code=303)
+    response.set_cookie(PHONE_COOKIE, phone.id, httponly=True, samesite="strict")
+    return response
+
+
+def _phone(request: Request) -> security.PhoneSession:
+    settings = _settings(request)
+    found = settings.guard.phone(request.cookies.get(PHONE_COOKIE)) if settings.lan else None
+    if found is None:
+        raise HTTPException(403, _("this phone is not paired, or its session has ended: scan a new QR code"))
+    return found
+
+
+async def phone_page(request: Request) -> Response:
+    settings = _settings(request)
+    found = settings.guard.phone(request.cookies.get(PHONE_COOKIE)) if settings.lan else None
+    if found is None:
+        return _page(request, "phone_refused.html", None, status=403)
+    from ..services import disputes
+
+    detail = await _call(disputes.detail, settings.home, found.slug)
+    return _page(request, "phone.html", found.id, title=detail.dispute.title, phone=found,
+                 left=found.seconds_left(settings.guard.now()), upload_url="/phone/upload",
+                 batch_url="/phone/upload-batch")
+
+
+async def phone_upload(request: Request) -> Response:
+    found = _phone(request)
+    _check_csrf(request, found.id, None)
+    channel = domain.Channel("web-lan", request.headers.get("user-agent", "")[:400] or None)
+    return await _receive(request, found.slug, channel, _name_of(request))
+
+
+async def phone_upload_batch(request: Request) -> Response:
+    found = _phone(request)
+    _check_csrf(request, found.id, None)
+    channel = domain.Channel("web-lan", request.headers.get("user-agent", "")[:400] or None)
+    return await _batch(request, found.slug, found.id, channel)
+
+
+async def phone_end(request: Request) -> Response:
+    found = _phone(request)
+    form = await _form(request)
+    _check_csrf(request, found.id, form)
+    _settings(request).guard.end(found.id)
+    return _page(request, "phone_refused.html", None, ended=True)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    detail = getattr(exc, "detail", "") or ""
+    if "upload" in request.url.path and request.method in ("PUT", "POST") and "form" not in request.url.path:
+        return JSONResponse({"error": {"code": str(status), "message": str(detail)}}, status_code=status)
+    return _page(request, "error.html", None, status=status, message=str(detail), code=status)
+
+
+async def _locker_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LockerError)
+    if request.method == "PUT" or request.url.path.endswith("upload-batch"):
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=400)
+    return _page(request, "error.html", None, status=400, message=exc.message, code=400)
+
+
+def routes() -> list[Any]:
+    return [
+        Route("/", disputes_page),
+        Route("/login/{key}", login),
+        Route("/disputes", new_dispute, methods=["POST"]),
+        Route("/lang", set_lang, methods=["POST"]),
+        Route("/search", search_page),
+        Route("/verify", verify_page),
+        Route("/verify", verify_run, methods=["POST"]),
+        Route("/d/{slug}", dispute_page),
+        Route("/d/{slug}/facts", edit_facts, methods=["POST"]),
+        Route("/d/{slug}/add", add_page),
+        Route("/d/{slug}/upload", upload, methods=["PUT"]),
+        Route("/d/{slug}/upload-form", upload_form, methods=["POST"]),
+        Route("/d/{slug}/upload-batch", upload_batch, methods=["POST"]),
+        Route("/d/{slug}/e/{number:int}", exhibit_page),
+        Route("/d/{slug}/e/{number:int}/original", original),
+        Route("/d/{slug}/e/{number:int}/{which}", picture),
+        Route("/d/{slug}/export", export_page),
+        Route("/d/{slug}/export", export_start, methods=["POST"]),
+        Route("/d/{slug}/export/{job:int}", export_job),
+        Route("/d/{slug}/pack/{export:int}", download),
+        Route("/d/{slug}/phone", lan_page),
+        Route("/d/{slug}/phone/pair", lan_pair, methods=["POST"]),
+        Route("/d/{slug}/phone/end", lan_end, methods=["POST"]),
+        Route("/pair/{token}", pair),
+        Route("/phone", phone_page),
+        Route("/phone/upload", phone_upload, methods=["PUT"]),
+        Route("/phone/upload-batch", phone_upload_batch, methods=["POST"]),
+        Route("/phone/end", phone_end, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+class Shell:
+    """Around every request: the Host header checked (no DNS rebinding), the language chosen
+    (cookie, else the profile, else the browser's Accept-Language), the security headers added."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = urllib.parse.urlsplit("//" + headers.get("host", "")).hostname or ""
+        if host not in _allowed_hosts(self.settings):
+            response = Response(_("unknown host: open the address that `locker serve` printed"), status_code=421,
+                                headers=security.HEADERS)
+            await response(scope, receive, send)
+            return
+        token = set_language(_choose_language(headers, self.settings.home))
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", []))
+                present = {k.lower() for k, _v in raw}
+                for name, value in security.HEADERS.items():
+                    if name.encode() not in present:
+                        raw.append((name.encode(), value.encode()))
+                message = {**message, "headers": raw}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            from ..i18n import _lang
+
+            _lang.reset(token)
+
+
+def _choose_language(headers: dict[str, str], home: Home) -> str:
+    from ..i18n import normalize
+
+    cookies = headers.get("cookie", "")
+    for part in cookies.split(";"):
+        name, _sep, value = part.strip().partition("=")
+        if name == "locker_lang" and normalize(value):
+            return normalize(value) or "en"
+    try:
+        from ..services import profile
+
+        wanted = normalize(profile.load(home).lang)
+    except (LockerError, OSError):
+        wanted = None
+    if wanted:
+        return wanted
+    for item in headers.get("accept-language", "").split(","):
+        found = normalize(item.split(";")[0].strip())
+        if found:
+            return found
+    return "en"
+
+
+def create_app(settings: Settings) -> Any:
+    app = Starlette(routes=routes(), exception_handlers={HTTPException: _http_error, LockerError: _locker_error})
+    app.state.settings = settings
+    return Shell(app, settings)
