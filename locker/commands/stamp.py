@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 @app.command(help=N_(
     "Ask a time-stamp authority (RFC 3161) for a trusted timestamp over the dispute's custody-chain head; "
-    "the token is stored in the dispute and custody-logged. The only command that uses the network."))
+    "the token is stored in the dispute and custody-logged. Like export --stamp and bundle --stamp, it uses the network; "
+    "nothing else in the locker does."))
 def stamp(
     dispute: str = DisputeArg,
     tsa: Optional[List[str]] = typer.Option(
