@@ -453,3 +453,23 @@ def test_a_batch_of_files_is_recorded_together_and_answered_file_by_file(signed_
 
     log = json.loads(run_locker("log", slug, "--json", home=home_of(settings), check=True).stdout)
     assert [e["payload"]["original_name"] for e in log if e["action"] == "exhibit.added"] == ["a.jpg", "b.jpg"]
+
+
+def test_a_warning_is_shown_in_the_pages_language(signed_in, tmp_path: Path) -> None:  # noqa: ANN001
+    """What add noticed about a file (here: a truncated photo) is put into words in the page's
+    language, on the upload's answer and on the exhibit's page; the codes stay as add --json has them."""
+    from tests import samples
+
+    settings, c, token = signed_in
+    slug = _new(c, token)
+    photo = samples.make_truncated(samples.make_jpeg(tmp_path / "src.jpg"), tmp_path / "photo.jpg", keep=0.01)
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    r = c.put(f"/d/{slug}/upload", params={"name": photo.name}, content=photo.read_bytes(),
+              headers={"X-CSRF-Token": token, **zh})
+    assert r.status_code == 200, r.text
+    added = r.json()["added"][0]
+    assert any("图片被截断或已损坏" in w for w in added["warnings"]), added["warnings"]
+    assert added["warning_codes"] and all(w["code"] for w in added["warning_codes"])
+    page = c.get(f"/d/{slug}/e/1", headers=zh).text
+    assert "图片被截断或已损坏" in page
+    assert "图片被截断或已损坏" not in c.get(f"/d/{slug}/e/1").text  # English without the header

@@ -346,7 +346,7 @@ async def _receive(request: Request, slug: str, channel: domain.Channel, name: s
         receiver.abort()
         raise
     result = await _call(receiver.finish, channel=channel)
-    doc = add_doc(result)
+    doc = _shown(add_doc(result))
     doc["exhibit_urls"] = [f"/d/{slug}/e/{a.exhibit}" for a in result.added]
     doc["notes"] = [_note(a) for a in result.added]
     return JSONResponse(doc, status_code=200 if result.ok else 422)
@@ -445,7 +445,7 @@ async def upload_form(request: Request) -> Response:
 
     receivers = await _multipart(request, slug, session)
     finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
-    return _page(request, "added.html", session, slug=slug, results=[add_doc(finished.result)])
+    return _page(request, "added.html", session, slug=slug, results=[_shown(add_doc(finished.result))])
 
 
 async def upload_batch(request: Request) -> Response:
@@ -469,11 +469,21 @@ async def _batch(request: Request, slug: str, session: str, channel: domain.Chan
     finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
     files = []
     for name, added, error in finished.files:
-        one = add_doc(upload_result(slug, added, name, error))
+        one = _shown(add_doc(upload_result(slug, added, name, error)))
         one["name"] = name
         one["exhibit_urls"] = [f"/d/{slug}/e/{a['exhibit']}" for a in one["added"]]
         files.append(one)
     return JSONResponse({"files": files}, status_code=200 if finished.result.ok else 422)
+
+
+def _shown(doc: dict[str, Any]) -> dict[str, Any]:
+    """``add --json``'s document as a page shows it: each warning in the page's language
+    (``warning_codes`` keeps the codes and the English text)."""
+    from .. import warncodes
+
+    for added in doc.get("added", []):
+        added["warnings"] = [warncodes.show(w) for w in added["warnings"]]
+    return doc
 
 
 def upload_result(slug: str, added: Any, name: str, error: str | None) -> Any:

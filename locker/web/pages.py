@@ -25,6 +25,13 @@ def _t(value: object) -> str:
     return "" if value is None else safe(value)
 
 
+def _warning(value: object) -> str:
+    """A stored warning (a code with its values, or an older English sentence) in the page's language, made inert."""
+    from .. import warncodes
+
+    return "" if value is None else safe(warncodes.show(str(value)))
+
+
 def _long(value: object) -> str:
     """Several lines of untrusted text: line breaks kept, other controls and bidi marks escaped."""
     if value is None:
@@ -46,7 +53,7 @@ def environment() -> Any:
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(t=_t, long=_long, short=_short, when=_when, size=human_size)
+    env.filters.update(t=_t, long=_long, short=_short, when=_when, size=human_size, warning=_warning)
     env.globals.update(_=_, ngettext=ngettext, shown=shown_code)
     return env
 
