@@ -53,7 +53,9 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("The evidence pack: "), proc.stdout[-500:]
     pack = Path(last.removeprefix("The evidence pack: "))
-    kit = Path(proc.stdout.strip().splitlines()[-2].removeprefix("The upload kit: "))
+    said = proc.stdout.strip().splitlines()
+    kit = Path(next(line for line in said if line.startswith("The upload kit: ")).removeprefix("The upload kit: "))
+    assert any(line.startswith("Open it in a browser: ") and " serve --open" in line for line in said)
     assert (kit / "kit.json").is_file() and (kit / "description.txt").is_file() and kit.with_name(kit.name + ".zip").is_file()
     assert pack.is_file() and pack.parent == home / "disputes" / "earbuds" / "exports"
     text = subprocess.run(["pdftotext", pack, "-"], capture_output=True, text=True, check=True).stdout
