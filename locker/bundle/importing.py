@@ -28,7 +28,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from .. import custody, domain
+from .. import custody, domain, store
 from ..i18n import _
 
 NUMBERED = re.compile(r"^(\d{3,})-")
@@ -390,7 +390,7 @@ def _originals(folder: Path, rows: Rows, carried: set[int], problems: list[Probl
                 number=number)))
             continue
         member = f"data/originals/{original.name}"
-        digest, size = _hash(original)
+        digest, size = store.hash_file(original)
         if digest != row["sha256"]:
             problems.append(Problem("hash_mismatch", member, _("expected {expected}, found {found}").format(
                 expected=row["sha256"], found=digest)))
@@ -404,12 +404,3 @@ def _originals(folder: Path, rows: Rows, carried: set[int], problems: list[Probl
                                 _("an original no custody entry records (exhibit {number})").format(number=number)))
     return originals
 
-
-def _hash(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-            size += len(block)
-    return h.hexdigest(), size

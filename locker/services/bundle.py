@@ -97,15 +97,7 @@ def bundle(home: Home, ref: str, options: BundleOptions = BundleOptions(), *,
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    try:
-        output.place(temp, final, replace=options.force or not options.output)
-    except OSError as err:
-        temp.unlink(missing_ok=True)
-        raise store._os_error(err, final) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    store.fsync_dir(final.parent)
+    output.place_recorded(temp, final, replace=options.force or not options.output)
     return BundleResult(slug=ddir.slug, path=final, sha256=made.sha256, size=made.size,
                         exhibits=tuple(e.number for e in chosen), lang=lang, pack=made.pack.path,
                         pack_sha256=made.pack.sha256, tagmanifest_sha256=made.tagmanifest_sha256,

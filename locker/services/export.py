@@ -216,17 +216,9 @@ def _export(opened: Any, job: _Job, final: Path, work: _Work, progress: Any) -> 
         raise
     # Renamed into place only once recorded: a process killed in between leaves a temp file (removed by the
     # next export), never a pack under the final name that no export.created entry records.
-    try:
-        # The default name is new by construction (exports/ is the locker's own); a name given with -o may
-        # have appeared meanwhile, and only --force lets the pack replace it.
-        output.place(temp, final, replace=options.force or not options.output)
-    except OSError as err:
-        temp.unlink(missing_ok=True)
-        raise store._os_error(err, final) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    store.fsync_dir(final.parent)
+    # The default name is new by construction (exports/ is the locker's own); a name given with -o may
+    # have appeared meanwhile, and only --force lets the pack replace it.
+    output.place_recorded(temp, final, replace=options.force or not options.output)
     return ExportResult(
         slug=ddir.slug, path=final, sha256=sha256, size=size, pages=result.pages, exhibits=numbers,
         lang=job.lang, left_out=snap.left_out, attachments=result.attachments, fingerprint=result.fingerprint,

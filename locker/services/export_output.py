@@ -37,6 +37,22 @@ def place(temp: Path, final: Path, *, replace: bool) -> None:
     temp.unlink()
 
 
+def place_recorded(temp: Path, final: Path, *, replace: bool) -> None:
+    """:func:`place` a file that its custody entry already records, removing the temp file if it cannot be
+    placed (a disk error is said as the locker says one), then make the rename durable."""
+    from .. import store
+
+    try:
+        place(temp, final, replace=replace)
+    except OSError as err:
+        temp.unlink(missing_ok=True)
+        raise store._os_error(err, final) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    store.fsync_dir(final.parent)
+
+
 def refuse_existing(path: Path) -> UsageError:
     return UsageError(_("the file exists; export will not replace it (add --force to replace it, or name another file)"), path=str(path))
 

@@ -19,7 +19,6 @@ In order, and nothing in the home changes until the last step:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import shutil
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import custody, db, domain, durable
+from .. import custody, db, domain, durable, store
 from ..bundle import importing as reading
 from ..bundle import safezip
 from ..errors import InputRefused, LockerError, UsageError
@@ -113,7 +112,7 @@ def import_bundle(home: Home, archive: str | os.PathLike[str], *, slug: str | No
             raise UsageError(_("a dispute named {slug} is in this home already; choose another name with --as").format(
                 slug=final)) from None
         (reserved / mark).touch(mode=0o600)  # says whose the empty folder is, should this import be killed
-        digest, size = _hash(path)
+        digest, size = store.hash_file(path)
         built = Home(staging / "home").ensure()
         made = _build(built, final, bundle, problems, bundle_name=path.name, bundle_sha256=digest, bundle_size=size)
         from .verify import check_dispute
@@ -200,15 +199,6 @@ def _damaged_line(problems: tuple[reading.Problem, ...]) -> str:
         line += " " + _("(and {count} more)").format(count=more)
     return line + " " + _("(--allow-damaged imports it anyway, marked so in its custody log)")
 
-
-def _hash(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-            size += len(block)
-    return h.hexdigest(), size
 
 
 def _build(home: Home, slug: str, bundle: reading.Bundle, problems: tuple[reading.Problem, ...], *,
