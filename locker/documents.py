@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import domain, warncodes
+from . import warncodes
 from .values import clean_text
+from .words import DISPUTE_FIELDS
 
 if TYPE_CHECKING:
     from .services.chat import Reread
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 # ``new --json`` prints fewer facts than ``show --json`` (DESIGN.md pins both).
 NEW_KEYS = ("slug", "id", "title", "platform", "merchant", "order_id", "amount", "currency",
             "purchased_on", "claim", "summary", "status", "created_at")
-DISPUTE_KEYS = ("slug", "id", "title", *domain.DISPUTE_FIELDS, "status", "created_at", "updated_at")
+DISPUTE_KEYS = ("slug", "id", "title", *DISPUTE_FIELDS, "status", "created_at", "updated_at")
 
 
 def new_doc(dispute: DisputeView) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import domain, warncodes
+from . import warncodes
 from .documents import (
     DISPUTE_KEYS,
     NEW_KEYS,
@@ -387,6 +387,8 @@ def print_rebuild(result: Any) -> None:
 
 def _log_summary(action: str, payload: Any) -> str:
     """One line of what a custody entry says; `log --json` has all of it."""
+    from . import domain  # lazily: its custody readings cost ~30 ms that search and most commands never use
+
     r = domain.read_entry(action, payload)
     if isinstance(r, domain.ExhibitAdded):
         extra = _(", {count} messages").format(count=r.messages.count) if r.messages else ""

@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain import DISPUTE_TEXT_FIELDS, EXHIBIT_TEXT_FIELDS
+from ..words import DISPUTE_TEXT_FIELDS, EXHIBIT_TEXT_FIELDS
 from .text import TOKENIZER_VERSION, index_text
 
 TIER_SHIFT, DISPUTE_SHIFT = 52, 32

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from ..db import connect, immediate
-from ..domain import KINDS, STATUSES
 from ..errors import UsageError
 from ..i18n import _
 from ..paths import Home
 from ..search import catalog, index
 from ..search import text as search_text
 from ..values import parse_date
+from ..words import KINDS, STATUSES
 
 DEFAULT_LIMIT = 20
 
