@@ -729,21 +729,28 @@ class KitCreated:
     zip_sha256: str | None
     exhibits: tuple[int, ...] | None
     cards: tuple[Mapping[str, Any], ...]  # {"file", "sha256", "exhibit"}; exhibit None for the overview
+    pack: Mapping[str, Any] | None = None  # {"file", "sha256"}: the PDF pack's copy, for a form that takes it
 
     @classmethod
     def read(cls, payload: object) -> KitCreated:
         p = _mapping(payload)
         raw = p.get("cards")
         cards = tuple(c for c in raw if isinstance(c, dict)) if isinstance(raw, list) else ()
+        pack = p.get("pack")
         return cls(_int(p, "kit"), _str(p, "path"), _str(p, "zip_path"), _str(p, "form"), _str(p, "lang"),
-                   _str(p, "manifest_sha256"), _str(p, "zip_sha256"), _ints(p, "exhibits"), cards)
+                   _str(p, "manifest_sha256"), _str(p, "zip_sha256"), _ints(p, "exhibits"), cards,
+                   pack if isinstance(pack, dict) else None)
 
 
 def kit_created(kit: int, *, path: str, zip_path: str, form: str, lang: str, manifest_sha256: str,
-                zip_sha256: str, exhibits: Sequence[int], cards: Sequence[Mapping[str, Any]]) -> Entry:
-    return KIT_CREATED, {"kit": kit, "path": path, "zip_path": zip_path, "form": form, "lang": lang,
-                         "manifest_sha256": manifest_sha256, "zip_sha256": zip_sha256,
-                         "exhibits": list(exhibits), "cards": [dict(c) for c in cards]}
+                zip_sha256: str, exhibits: Sequence[int], cards: Sequence[Mapping[str, Any]],
+                pack: Mapping[str, Any] | None = None) -> Entry:
+    payload = {"kit": kit, "path": path, "zip_path": zip_path, "form": form, "lang": lang,
+               "manifest_sha256": manifest_sha256, "zip_sha256": zip_sha256,
+               "exhibits": list(exhibits), "cards": [dict(c) for c in cards]}
+    if pack is not None:
+        payload["pack"] = dict(pack)
+    return KIT_CREATED, payload
 
 
 ACTIONS = (*ACTIONS, KIT_CREATED)  # type: ignore[misc,assignment]  # appended here so that merges stay mechanical

@@ -97,6 +97,7 @@ def test_cards_fit_the_form_and_the_manifest_says_what_is_there(cli, home: Path,
     assert _sha(folder / "kit.json") == doc["manifest_sha256"]
     assert manifest["cards"] == doc["cards"]
     assert manifest["form"]["id"] == form
+    assert manifest["pack"] is None and doc["pack"] is None  # these forms take no PDF
     # Nothing in forms.toml was checked on a platform: every platform value says it is an assumption.
     if profile.kind == "platform":
         assert set(manifest["form"]["assumed"]) == set(formlib.LIMITS)
@@ -290,6 +291,42 @@ def test_verify_finds_a_changed_card_manifest_or_record(cli, home: Path, tmp_pat
         con.execute("DELETE FROM kit")
     ran = cli("verify", SLUG, "--json")
     assert "kit_row_missing" in [p["problem"] for d in ran.json["disputes"] for p in d["problems"]]
+
+
+def test_the_12315_kit_carries_the_recorded_pack_among_its_attachments(cli, home: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    _dispute(cli, tmp_path / "in", long=False, video=False)
+    doc = _kit(cli, "--for", "12315")
+    profile = formlib.shipped()["12315"]
+    pack = doc["pack"]
+    folder = Path(doc["folder"])
+    copy = folder / pack["file"]
+    # The copy in the kit is the pack that export recorded, byte for byte.
+    log = cli("log", SLUG, "--json").json
+    assert [e["action"] for e in log[-2:]] == ["export.created", "kit.created"]
+    exported = log[-2]["payload"]
+    assert _sha(copy) == pack["sha256"] == exported["sha256"] == _sha(Path(exported["path"]))
+    assert pack["exported_to"] == exported["path"] and pack["size"] == copy.stat().st_size
+    assert log[-1]["payload"]["pack"] == {"file": pack["file"], "sha256": pack["sha256"]}
+    # It counts as one of the form's attachments and fits the form's byte limit.
+    assert len(doc["cards"]) + 1 <= profile.max_images.value
+    assert pack["size"] <= profile.max_bytes.value and not pack["over_limit"]
+    text = subprocess.run(["pdftotext", copy, "-"], capture_output=True, text=True, check=True).stdout
+    for card in doc["cards"]:
+        assert card["exhibit_sha256"] in text.replace("\n", "")
+    manifest = json.loads((folder / "kit.json").read_text(encoding="utf-8"))
+    check(manifest, "kit-manifest")
+    assert manifest["pack"] == pack
+    with zipfile.ZipFile(doc["zip"]) as z:
+        assert z.read(f"{folder.name}/{pack['file']}") == copy.read_bytes()
+    # verify re-hashes the copy: one flipped byte is found.
+    assert cli("verify", SLUG).code == 0
+    flipped = bytearray(copy.read_bytes())
+    flipped[len(flipped) // 2] ^= 0x01
+    copy.write_bytes(bytes(flipped))
+    ran = cli("verify", SLUG, "--json")
+    assert ran.code == 1
+    found = [p for d in ran.json["disputes"] for p in d["problems"]]
+    assert [p["problem"] for p in found] == ["kit_file_changed"] and pack["file"] in found[0]["detail"]
 
 
 def test_a_moved_kit_is_a_warning_not_tampering(cli, home: Path, tmp_path: Path) -> None:  # noqa: ANN001

@@ -91,7 +91,7 @@ def kit_doc(result: KitResult) -> dict[str, Any]:
         "form": result.manifest["form"], "exhibits": list(result.exhibits),
         "left_out": [{"exhibit": n, "reason": why, "name": name} for n, why, name in result.left_out],
         "cards": result.manifest["cards"], "description": result.manifest["description"],
-        "warnings": list(result.warnings),
+        "warnings": list(result.warnings), "pack": result.pack,
     }
 
 
@@ -108,6 +108,10 @@ def _print_kit(result: KitResult) -> None:
         if card.parts and card.parts > 1:
             what += " " + _("part {i} of {n}").format(i=card.part, n=card.parts)
         console.print(render._text(f"  {card.file}  {card.width}×{card.height}  {human_size(card.size)}  {what}"))
+    if result.pack is not None:
+        console.print(render._text(_("  {file}  {size}  the evidence pack (PDF, {pages} pages), the copy of {path}").format(
+            file=result.pack["file"], size=human_size(result.pack["size"]), pages=result.pack["pages"],
+            path=result.pack["exported_to"])))
     desc = result.manifest["description"]
     if desc["cut"]:
         console.print(render._text(_("description.txt: {chars} of {full} characters (the form takes {limit}); "
@@ -123,8 +127,6 @@ def _print_kit(result: KitResult) -> None:
         render.print_warning(_("the limits of {form} ({limits}) are assumptions, not checked on the form: check "
                                "them in the app before you rely on them").format(
             form=result.form.id, limits=", ".join(result.form.assumed)))
-    if result.form.pack:
-        console.print(render._text(_("this form takes the PDF pack too: locker export {slug}").format(slug=result.slug)))
     for warning in result.warnings:
         render.print_warning(warning)
 

@@ -7,6 +7,9 @@ description cut to the form's limit, ``kit.json``, and a ZIP of the folder.
 2. Choose the exhibits the form has room for (:mod:`locker.kit.select`), or take ``--exhibits``.
 3. Make the pictures with the pack's rendition code (:mod:`locker.report.images`, cached under
    ``derived/``), and compose each card (:mod:`locker.kit.cards`) in a work folder beside the target.
+   A form that takes the PDF pack too (``pack = true``: 12315) first gets a pack made by ``locker
+   export`` (recorded as any export), fitted to the form's byte limit where it can be; its copy goes
+   into the kit and counts as one of the form's attachments.
 4. Write the description, ``kit.json`` and the ZIP; fsync; then record a ``kit`` row and its
    ``kit.created`` custody entry (with the SHA-256 of the manifest, of the ZIP and of every card) in
    one transaction; then rename the folder and the ZIP into place. A killed kit leaves a work folder
@@ -82,6 +85,7 @@ class KitResult:
     left_out: tuple[tuple[int, str, str], ...]  # (number, reason code, title)
     description_cut: bool
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    pack: dict[str, Any] | None = None  # the manifest's "pack": the copy of the PDF pack in the kit
 
 
 def make(home: Home, ref: str, options: KitOptions = KitOptions(), progress: Any = None) -> KitResult:
@@ -101,7 +105,24 @@ def make(home: Home, ref: str, options: KitOptions = KitOptions(), progress: Any
     form = formlib.pick(home.profile_path, options.form, rows.dispute.platform)
     stamp = datetime.now(resolve_tz(tz_name)).strftime("%Y%m%d-%H%M%S")
     final = _target(opened.dir, options.output, form.id, stamp)
-    return _make(opened, rows, form, lang, tz_name, prof, final, options, progress)
+    pack = _pack(home, ref, form, lang, progress) if form.pack else None
+    return _make(opened, rows, form, lang, tz_name, prof, final, options, progress, pack)
+
+
+def _pack(home: Home, ref: str, form: Any, lang: str, progress: Any) -> Any:
+    """The PDF pack for a form that takes it (12315): made by ``locker export`` into the dispute's
+    exports/ and recorded there like any pack, within the form's byte limit if it can be; else whole,
+    and the kit says it is over the limit."""
+    from ..report.pack import PackTooLarge
+    from .export import ExportOptions, export
+
+    try:
+        made = export(home, ref, ExportOptions(lang=lang, max_size=int(form.max_bytes.value)), progress)
+    except PackTooLarge:
+        made = export(home, ref, ExportOptions(lang=lang), progress)
+    if progress is not None and hasattr(progress, "stop"):
+        progress.stop()  # the cards' bar starts afresh
+    return made
 
 
 def _target(ddir: Any, output: str | None, form_id: str, stamp: str) -> Path:
@@ -123,7 +144,7 @@ def _target(ddir: Any, output: str | None, form_id: str, stamp: str) -> Path:
 
 
 def _make(opened: Any, rows: Any, form: Any, lang: str, tz_name: str, prof: Any, final: Path,
-          options: KitOptions, progress: Any) -> KitResult:
+          options: KitOptions, progress: Any, pack: Any = None) -> KitResult:
     from dataclasses import replace
 
     from ..kit import select
@@ -144,13 +165,13 @@ def _make(opened: Any, rows: Any, form: Any, lang: str, tz_name: str, prof: Any,
     try:
         font = find_font(os.environ.get("LOCKER_FONT") or None, prof.font)
         plans = {p.exhibit.number: p for p in plan_exhibits(snap, False)[0]}
-        room = int(form.max_images.value) - (1 if form.overview else 0)
+        room = int(form.max_images.value) - (1 if form.overview else 0) - (1 if pack is not None else 0)
         needs = {n: _cards_needed(p) for n, p in plans.items()}
         if asked:
             total = sum(needs.values())
             if total > room:
                 raise UsageError(_("--exhibits {asked} need {total} images; the form {form} takes {room} "
-                                   "(beside the overview card)").format(asked=",".join(asked), total=total,
+                                   "(beside the overview card or the PDF pack)").format(asked=",".join(asked), total=total,
                                                                           form=form.id, room=room))
             chosen = tuple(sorted(plans))
         else:
@@ -160,7 +181,7 @@ def _make(opened: Any, rows: Any, form: Any, lang: str, tz_name: str, prof: Any,
             left = sorted(left + [(n, why, names[n]) for n, why in picked.left_out])
         L = Labels(lang)
         checker.ensure()  # no card is made from an original that fails its check
-        made = _build(opened, snap, plans, chosen, form, L, font, final, job, progress, default_workers())
+        made = _build(opened, snap, plans, chosen, form, L, font, final, job, progress, default_workers(), pack)
     finally:
         checker.stop()
         work.remove()
@@ -231,7 +252,7 @@ class _Made:
 
 
 def _build(opened: Any, snap: Any, plans: dict[int, Any], chosen: Sequence[int], form: Any, L: Any,
-           font: tuple[Path, int], final: Path, job: Any, progress: Any, workers: int) -> _Made:
+           font: tuple[Path, int], final: Path, job: Any, progress: Any, workers: int, pack: Any = None) -> _Made:
     from ..derived import clean_stale
     from ..kit import cards as C
     from ..kit import text as T
@@ -285,11 +306,14 @@ def _build(opened: Any, snap: Any, plans: dict[int, Any], chosen: Sequence[int],
             progress.advance(len(chosen), "")
         warnings = [f"{c.file}: {c.size} bytes, over the form's {spec.max_bytes}" for c in cards if c.over_limit]
         shutil.rmtree(scratch, ignore_errors=True)
+        pack_doc = _copy_pack(pack, work, spec.max_bytes) if pack is not None else None
+        if pack_doc is not None and pack_doc["over_limit"]:
+            warnings.append(f"{pack_doc['file']}: {pack_doc['size']} bytes, over the form's {spec.max_bytes}")
         description = T.build(snap.dispute, snap.events, list(chosen), L,
                               lambda v: show_time(v, tz, seconds=False), int(form.text_limit.value))
         (work / DESCRIPTION).write_text(description.cut + "\n", encoding="utf-8")
         (work / DESCRIPTION_FULL).write_text(description.full + "\n", encoding="utf-8")
-        manifest = _manifest(snap, form, L.lang, cards, description, work, chosen)
+        manifest = _manifest(snap, form, L.lang, cards, description, work, chosen, pack_doc)
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         for path in work.iterdir():
             store.fsync_file(path)
@@ -300,6 +324,20 @@ def _build(opened: Any, snap: Any, plans: dict[int, Any], chosen: Sequence[int],
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def _copy_pack(pack: Any, work: Path, max_bytes: int) -> dict[str, Any]:
+    """The pack's copy in the kit, re-hashed: it must be the bytes the export recorded."""
+    from ..errors import LockerError
+
+    target = work / pack.path.name
+    shutil.copyfile(pack.path, target)
+    sha, size = store.hash_file(target)
+    if sha != pack.sha256:
+        raise LockerError(_("the pack {path} changed after it was made (SHA-256 {found}…, recorded {sha}…): "
+                            "make the kit again").format(path=pack.path, found=sha[:12], sha=pack.sha256[:12]))
+    return {"file": target.name, "sha256": sha, "size": size, "pages": pack.pages,
+            "fingerprint": pack.fingerprint, "exported_to": str(pack.path), "over_limit": size > max_bytes}
 
 
 @dataclass(frozen=True)
@@ -496,7 +534,7 @@ def _caption(e: Any, L: Any, slug: str, part: int | None, parts: int | None, tz:
 
 
 def _manifest(snap: Any, form: Any, lang: str, cards: list[Card], description: Any, work: Path,
-              chosen: Sequence[int]) -> dict[str, Any]:
+              chosen: Sequence[int], pack: dict[str, Any] | None = None) -> dict[str, Any]:
     by_number = {e.number: e for e in snap.exhibits}
     return {
         "format": FORMAT, "version": FORMAT_VERSION, "locker_version": __version__,
@@ -516,6 +554,7 @@ def _manifest(snap: Any, form: Any, lang: str, cards: list[Card], description: A
             "sha256": store.hash_file(work / DESCRIPTION)[0], "full_sha256": store.hash_file(work / DESCRIPTION_FULL)[0],
         },
         "original_where": "pack and bundle",
+        "pack": pack,
     }
 
 
@@ -551,7 +590,8 @@ def _finish(opened: Any, made: _Made, form: Any, lang: str, final: Path, chosen:
             custody.append(conn, now, [domain.kit_created(
                 kit_id, path=str(final), zip_path=str(zip_final), form=form.id, lang=lang,
                 manifest_sha256=manifest_sha, zip_sha256=zip_sha, exhibits=list(chosen),
-                cards=[{"file": c.file, "sha256": c.sha256, "exhibit": c.exhibit} for c in made.cards])])
+                cards=[{"file": c.file, "sha256": c.sha256, "exhibit": c.exhibit} for c in made.cards],
+                pack=_pack_entry(made.manifest.get("pack")))])
         os.rename(made.work, final) if not final.exists() else _into_empty(made.work, final)
         os.replace(made.zip_temp, zip_final)
         store.fsync_dir(final.parent)
@@ -562,7 +602,12 @@ def _finish(opened: Any, made: _Made, form: Any, lang: str, final: Path, chosen:
     return KitResult(
         slug=opened.slug, folder=final, zip_path=zip_final, zip_sha256=zip_sha, manifest_sha256=manifest_sha,
         manifest=made.manifest, form=form, cards=tuple(made.cards), exhibits=tuple(chosen),
-        left_out=tuple(left), description_cut=made.description.was_cut, warnings=tuple(made.warnings))
+        left_out=tuple(left), description_cut=made.description.was_cut, warnings=tuple(made.warnings),
+        pack=made.manifest.get("pack"))
+
+
+def _pack_entry(pack: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if pack is None else {"file": pack["file"], "sha256": pack["sha256"]}
 
 
 def _into_empty(work: Path, final: Path) -> None:
@@ -619,6 +664,8 @@ def _check_files(kit_id: int, entry: Any) -> list[tuple[int | None, str, str, st
                                          "to compare)").format(id=kit_id, path=entry.path), "warning"))
     else:
         files = [(MANIFEST, entry.manifest_sha256)] + [(c.get("file"), c.get("sha256")) for c in entry.cards]
+        if entry.pack:
+            files.append((entry.pack.get("file"), entry.pack.get("sha256")))
         for name, expected in files:
             target = folder / str(name)
             try:
