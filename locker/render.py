@@ -365,6 +365,9 @@ def print_verify(report: VerifyReport) -> None:
             for p in d.problems:
                 where = _("exhibit {number}").format(number=p.exhibit) if p.exhibit is not None else _("dispute")
                 console.print(_text(f"  {where}: {p.problem}: {p.detail}"))
+        if d.archived is not None:
+            console.print(_text(_("  last archived to {remote} ({url}) at {at}, custody entry {seq}").format(
+                remote=d.archived.remote, url=d.archived.url, at=d.archived.at, seq=d.archived.seq)))
 
 
 def print_rebuild(result: Any) -> None:

@@ -179,6 +179,7 @@ def archive(home: Home, ref: str, remote_name: str | None = None, progress: Any 
     home.require_writable()
     work = home.root / f"{SNAPSHOT_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
     _clean_stale(home)
+    require_lock(s3, remote)
     aborted = _abort_stale_uploads(s3, root)
     with closing_db(ddir) as con:
         for _attempt in range(RETRIES):
@@ -272,6 +273,20 @@ def _snapshot(ddir: DisputeDir, work: Path) -> tuple[Path, int, str]:
     if head is None:
         raise LockerError(_("the dispute has no custody log to archive"), path=str(ddir.db))
     return target, int(head[0]), str(head[1])
+
+
+def require_lock(s3: S3, remote: Remote) -> None:
+    """Refuse, before anything is sent, a bucket without Object Lock: copies there could be deleted."""
+    try:
+        found = s3.call("get_object_lock_configuration").get("ObjectLockConfiguration") or {}
+    except RemoteError as err:
+        if err.reason != "remote":  # unreachable, credentials, no bucket: said as it is
+            raise
+        found = {}
+    if found.get("ObjectLockEnabled") != "Enabled":
+        raise RemoteError(_("remote {name}: bucket {bucket} has no Object Lock, so copies there could be deleted; "
+                            "nothing was archived (`locker remote check {name}` says what is missing)").format(
+            name=remote.name, bucket=remote.bucket), reason="no_object_lock")
 
 
 def _abort_stale_uploads(s3: S3, root: str) -> int:
