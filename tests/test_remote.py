@@ -6,7 +6,6 @@ restore into an empty home gives a dispute that verifies; failures are one clear
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -197,8 +196,8 @@ def test_archive_then_a_second_run_uploads_nothing(s3_server: SeaweedS3, bucket:
     assert last["custody_seq"] == third["custody_seq"] and last["remote"] == "lab"
 
 
-def _versions(s3, bucket: str):  # noqa: ANN001, ANN202
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+def _versions(s3, name: str):  # noqa: ANN001, ANN202
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
         yield from page.get("Versions") or ()
 
 
