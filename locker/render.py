@@ -435,6 +435,12 @@ def _log_summary(action: str, payload: Any) -> str:
         return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
     if isinstance(r, domain.DisputeRenamed):
         return f"{r.before} → {r.after}"
+    if isinstance(r, domain.Archived):  # locker archive: one run to a write-once remote
+        return _("to {remote} ({url}): {count} key(s) uploaded, {kept} already there; locked until {until}").format(
+            remote=r.remote, url=r.url, count=len(r.uploaded), kept=r.kept, until=r.retain_until)
+    if isinstance(r, domain.Restored):  # locker restore --from: the entries before this one are the archive's
+        return _("from {url}, recorded as {slug}, archived chain up to entry {seq}").format(
+            url=r.url, slug=r.slug, seq=r.head_seq)
     if isinstance(r, domain.Imported):  # locker import: the entries before this one are the bundle's
         return _("from {bundle} sha256 {sha256}, recorded as {slug}").format(
             bundle=r.bundle, sha256=(r.sha256 or "")[:12], slug=r.slug) + (

@@ -76,14 +76,15 @@ def restore(home: Home, remote_name: str, ref: str, *, slug: str | None = None, 
     home.require_writable().ensure()
     mark = f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
     staging = home.root / mark
-    reserved: Path | None = home.dispute(final).root
+    target = home.dispute(final).root
     try:
-        reserved.mkdir(mode=0o700)
+        target.mkdir(mode=0o700)
     except FileExistsError:
         raise UsageError(_("a dispute named {slug} is in this home already; choose another name with --as").format(
             slug=final)) from None
+    reserved: Path | None = target  # None once the dispute is in it
     try:
-        (reserved / mark).touch(mode=0o600)
+        (target / mark).touch(mode=0o600)
         staging.mkdir(mode=0o700)
         built = Home(staging / "home").ensure()
         ddir = built.dispute(final)
@@ -102,8 +103,8 @@ def restore(home: Home, remote_name: str, ref: str, *, slug: str | None = None, 
             shown = "; ".join(f"{p.problem}: {p.detail}" for p in errors[:3])
             raise LockerError(_("the restored dispute does not verify: {problems}").format(problems=shown))
         durable.fsync_dirs([ddir.root, built.disputes])
-        (reserved / mark).unlink()
-        os.replace(ddir.root, reserved)
+        (target / mark).unlink()
+        os.replace(ddir.root, target)
         durable.fsync_dir(home.disputes)
         reserved = None
         return RestoreResult(final, ref, remote.name, manifest_key, result["objects"], result["files"], result["bytes"],
