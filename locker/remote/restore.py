@@ -59,8 +59,7 @@ def restore(home: Home, remote_name: str, ref: str, *, slug: str | None = None, 
     if slug is not None and not SLUG_RE.match(slug):
         raise UsageError(_("a dispute name uses a-z, 0-9 and '-': {slug!r}").format(slug=slug))
     if not SLUG_RE.match(ref):
-        raise UsageError(_("name the archived dispute by its slug (as `locker remote list-disputes` or the archive "
-                           "prints it), not {ref!r}").format(ref=ref))
+        raise UsageError(_("name the archived dispute by its slug (as `locker archive` printed it), not {ref!r}").format(ref=ref))
     s3 = S3(remote)
     root = layout.base(remote, ref)
     listing = archive.list_keys(s3, layout.manifests(root))
