@@ -143,7 +143,7 @@ def test_wrong_or_missing_credentials_are_one_clear_line(s3_server: SeaweedS3, b
 
 
 def test_without_boto3_the_remote_commands_say_what_to_install(tmp_path: Path, home: Path) -> None:
-    code = ("import sys; sys.modules['boto3'] = None; from locker.cli import main; "
+    code = ("import sys; sys.modules['boto3'] = sys.modules['botocore'] = None; from locker.cli import main; "
             "sys.exit(main(['remote', 'add', 'lab', 's3://b-1/p']) or main(['remote', 'check', 'lab']))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                           env={**os.environ, "LOCKER_HOME": str(home)})
