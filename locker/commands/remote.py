@@ -13,11 +13,12 @@ from ..cli import DisputeArg, JsonOpt, _home, _progress, app
 from ..i18n import N_, _
 
 remote_app = typer.Typer(name="remote", help=N_("The S3 Object Lock remotes that locker archive copies disputes to."),
+                         subcommand_metavar="COMMAND [ARGS]…",
                          no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(remote_app, name="remote")
 
 
-@remote_app.command("add", help=N_(
+@remote_app.command("add", short_help=N_("Remember a remote: where it is, never credentials."), help=N_(
     "Remember a remote: s3://BUCKET/PREFIX on an S3 service with Object Lock. Only where it is is stored; "
     "credentials come from the AWS environment (AWS_ACCESS_KEY_ID, ~/.aws/credentials, AWS_PROFILE)."))
 def remote_add(
@@ -58,7 +59,7 @@ def remote_list(json_out: bool = JsonOpt) -> None:
         typer.echo(f"{r.name}  {r.url}{where}  {r.retain} {r.mode}")
 
 
-@remote_app.command("check", help=N_("Check that a remote can keep write-once copies: bucket, versioning, Object Lock, "
+@remote_app.command("check", short_help=N_("Check that a remote can keep write-once copies."), help=N_("Check that a remote can keep write-once copies: bucket, versioning, Object Lock, "
                                       "retention. Exit 1 naming what is missing. Writes one small locked test object."))
 def remote_check(
     name: str = typer.Argument(..., metavar="NAME", help=N_("The remote's name.")),
