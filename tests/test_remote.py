@@ -348,3 +348,33 @@ def test_restore_into_an_empty_home_verifies_and_continues_the_log(s3_server: Se
     nothing = cli("--home", fresh, "restore", "--from", "lab", "no-such-dispute")
     assert nothing.code == 1 and f"(it holds: {dispute})" in nothing.err
     assert cli("--home", fresh, "restore", dispute, "1").code == 2  # the withdrawal's undo still needs --reason
+
+
+# --------------------------------------------------------------------------- configuration, without a server
+
+
+def test_retention_periods_and_remote_urls() -> None:
+    from locker.errors import UsageError
+    from locker.remote import config, layout
+
+    leap = datetime(2024, 2, 29, 12, 0, 0, 123, tzinfo=UTC)
+    assert config.retain_until("1y", leap) == datetime(2025, 2, 28, 12, 0, 0, tzinfo=UTC)
+    assert config.retain_until("3y", leap) == datetime(2027, 2, 28, 12, 0, 0, tzinfo=UTC)
+    assert config.retain_until("6m", leap) == datetime(2024, 8, 29, 12, 0, 0, tzinfo=UTC)
+    assert config.retain_until("90d", leap) == leap.replace(microsecond=0) + timedelta(days=90)
+    assert config.retain_until("2w", leap) == leap.replace(microsecond=0) + timedelta(days=14)
+    for bad in ("0d", "3", "1h", "-1y", "forever", ""):
+        with pytest.raises(UsageError):
+            config.check_retain(bad)
+    assert config.parse_url("s3://evidence-bucket/locker/org/") == ("evidence-bucket", "locker/org")
+    assert config.parse_url("s3://evidence-bucket") == ("evidence-bucket", "")
+    for bad in ("https://b/p", "s3://B/p", "s3://bucket/a//b", "s3://bucket/../x"):
+        with pytest.raises(UsageError):
+            config.parse_url(bad)
+    remote = config.Remote("lab", "bucket", "locker")
+    root = layout.base(remote, "earbuds")
+    assert root == "locker/disputes/earbuds/"
+    assert layout.object_key(root, "ab" * 32) == f"locker/disputes/earbuds/objects/sha256/{'ab' * 32}"
+    assert layout.manifest_key(root, 12) == "locker/disputes/earbuds/manifests/0000000012.json"
+    assert layout.part_size(16 * 1024 * 1024 - 1) is None and layout.part_size(16 * 1024 * 1024) == 16 * 1024 * 1024
+    assert layout.part_size(200 * 1024 ** 3) == 21 * 1024 * 1024  # at most 10,000 parts

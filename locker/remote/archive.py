@@ -200,10 +200,12 @@ def dispute_files(ddir: DisputeDir) -> list[tuple[str, Path]]:
 def plan(ddir: DisputeDir, root: str, con: sqlite3.Connection) -> list[Item]:
     items = []
     missing = []
+    absent = _not_imported(con)
     for number, sha, size in con.execute("SELECT number, sha256, size FROM exhibit ORDER BY number"):
         path = ddir.object_path(sha)
         if not path.is_file():
-            missing.append(number)
+            if number not in absent:
+                missing.append(number)
             continue
         items.append(Item(layout.object_key(root, sha), path, sha, int(size), "object", str(number), number))
     if missing:
@@ -213,6 +215,19 @@ def plan(ddir: DisputeDir, root: str, con: sqlite3.Connection) -> list[Item]:
         sha, size = store.hash_file(path)
         items.append(Item(layout.file_key(root, sha), path, sha, size, "file", name))
     return items
+
+
+def _not_imported(con: sqlite3.Connection) -> set[int]:
+    """Exhibits whose originals the bundle this dispute was imported from did not carry (locker import):
+    there is nothing of them to archive, as there is nothing of them to verify."""
+    row = con.execute("SELECT payload FROM custody WHERE action = ? ORDER BY seq DESC LIMIT 1",
+                      (domain.IMPORTED,)).fetchone()
+    if row is None:
+        return set()
+    try:
+        return set(domain.Imported.read(json.loads(row[0])).absent)
+    except ValueError:
+        return set()
 
 
 def archive(home: Home, ref: str, remote_name: str | None = None, progress: Any = None) -> ArchiveResult:
@@ -228,15 +243,21 @@ def archive(home: Home, ref: str, remote_name: str | None = None, progress: Any 
     with closing_db(ddir) as con:
         for _attempt in range(RETRIES):
             listing = list_keys(s3, root)
-            items = plan(ddir, root, con)
-            unchanged = _up_to_date(con, remote, listing, items)
-            if unchanged is not None:
-                return ArchiveResult(ddir.slug, remote.name, remote.url, True, (), len(items), 0,
-                                     _count(items, "object"), _count(items, "file"), unchanged, None, None,
-                                     remote.mode, aborted)
             try:
                 work.mkdir(mode=0o700)
+                # The snapshot first, and the plan from it: an exhibit added meanwhile is either in both or
+                # in neither (then its custody entry moves the log on, and the final step starts over).
                 snapshot, snap_seq, snap_hash = _snapshot(ddir, work)
+                frozen = sqlite3.connect(snapshot)
+                try:
+                    items = plan(ddir, root, frozen)
+                    unchanged = _up_to_date(frozen, remote, listing, items)
+                finally:
+                    frozen.close()
+                if unchanged is not None:
+                    return ArchiveResult(ddir.slug, remote.name, remote.url, True, (), len({i.key for i in items}), 0,
+                                         _count(items, "object"), _count(items, "file"), unchanged, None, None,
+                                         remote.mode, aborted)
                 sha, size = store.hash_file(snapshot)
                 snap = Item(layout.file_key(root, sha), snapshot, sha, size, "snapshot", "dispute.sqlite")
                 until = config.retain_until(remote.retain)
