@@ -220,12 +220,16 @@ def test_a_big_file_goes_in_parts_with_a_composite_checksum(s3_server: SeaweedS3
 
 def test_a_killed_archive_resumes(s3_server: SeaweedS3, bucket: str, cli, dispute, tmp_path, home) -> None:  # noqa: ANN001, F811
     _remote(cli, s3_server, bucket)
-    assert cli("add", dispute, *_files(tmp_path, 2), _big(tmp_path, 160)).code == 0
+    big = _big(tmp_path, 160)
+    assert cli("add", dispute, *_files(tmp_path, 2), big).code == 0
     s3 = s3_server.client()
     proc = _locker("archive", dispute)
     try:
         deadline = time.monotonic() + 60
-        while not s3.list_multipart_uploads(Bucket=bucket).get("Uploads"):
+        while True:  # killed once the storage holds a part of the big file
+            uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads") or []
+            if uploads and s3.list_parts(Bucket=bucket, Key=uploads[0]["Key"], UploadId=uploads[0]["UploadId"]).get("Parts"):
+                break
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.02)
@@ -237,9 +241,14 @@ def test_a_killed_archive_resumes(s3_server: SeaweedS3, bucket: str, cli, disput
     small = {u["Key"] for u in _versions(s3, bucket) if "/objects/" in u["Key"]}
     ran = cli("archive", dispute, "--json")
     assert ran.code == 0, ran.err
-    assert ran.json["aborted_uploads"] == 1  # the killed run's multipart upload
     assert ran.json["kept"] == len(small)  # what the killed run finished is not sent again
+    sha = hashlib.sha256(big.read_bytes()).hexdigest()
+    resumed = next(u for u in ran.json["uploaded"] if u["key"].endswith(sha))
+    assert 1 <= resumed["parts_reused"] <= 10  # nor are the parts the storage held already
+    assert ran.json["aborted_uploads"] == 0
     assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    head = s3.head_object(Bucket=bucket, Key=resumed["key"], ChecksumMode="ENABLED")
+    assert head["ObjectLockRetainUntilDate"].isoformat() == ran.json["retain_until"]  # this run's date, not the killed one's
     assert cli("verify", dispute, "--remote", "lab").code == 0
     assert not [p for p in home.iterdir() if p.name.startswith(".archive-")]
 

@@ -125,7 +125,8 @@ def archive_doc(result: Any) -> dict[str, Any]:
             "custody_seq": result.seq, "manifest": result.manifest, "mode": result.mode.upper(),
             "retain_until": result.retain_until, "objects": result.objects, "files": result.files,
             "kept": result.kept, "bytes_uploaded": result.bytes_uploaded, "aborted_uploads": result.aborted_uploads,
-            "uploaded": [{"key": u.key, "version_id": u.version_id, "size": u.size, "checksum": u.checksum}
+            "uploaded": [{"key": u.key, "version_id": u.version_id, "size": u.size, "checksum": u.checksum,
+                          "parts_reused": u.parts_reused}
                          for u in result.uploaded]}
 
 

@@ -11,8 +11,9 @@ One run, in order:
 3. every planned key the remote lacks is uploaded, each with the remote's Object Lock mode and
    retain-until date and its SHA-256 for the storage to check (``ChecksumSHA256``: a whole object's,
    or each part's when it goes in parts, memory flat in its size). Multipart uploads left under the
-   dispute's keys by a run that was killed are aborted first; whatever a killed run finished is
-   skipped (it is in the listing);
+   dispute's keys by a run that was killed or cut off are resumed (the parts the storage holds are not
+   sent again) or, when no longer needed, aborted; whatever such a run finished is skipped (it is in
+   the listing);
 4. under the database's write lock: if the custody log moved on since the snapshot (another command
    wrote), the run goes back to 2. Else the ``archived`` entry is appended (not yet committed), the
    custody log including it is rendered as canonical JSONL and uploaded, then the run's manifest; only
@@ -74,6 +75,7 @@ class Uploaded:
     version_id: str | None
     size: int
     checksum: str | None  # what the storage said it checked (ChecksumSHA256)
+    parts_reused: int = 0  # parts a cut-off run had sent already (a resumed multipart upload)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class ArchiveResult:
     manifest: str | None
     retain_until: str | None
     mode: str
-    aborted_uploads: int  # multipart uploads of a killed run, aborted
+    aborted_uploads: int  # multipart uploads a killed run left that were no longer needed, aborted
 
 
 @dataclass
@@ -239,7 +241,8 @@ def archive(home: Home, ref: str, remote_name: str | None = None, progress: Any 
     work = home.root / f"{SNAPSHOT_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
     _clean_stale(home)
     require_lock(s3, remote)
-    aborted = _abort_stale_uploads(s3, root)
+    stale = stale_uploads(s3, root)
+    aborted = 0
     with closing_db(ddir) as con:
         for _attempt in range(RETRIES):
             listing = list_keys(s3, root)
@@ -255,6 +258,7 @@ def archive(home: Home, ref: str, remote_name: str | None = None, progress: Any 
                 finally:
                     frozen.close()
                 if unchanged is not None:
+                    aborted += _settle_stale(s3, stale, [])[1]
                     return ArchiveResult(ddir.slug, remote.name, remote.url, True, (), len({i.key for i in items}), 0,
                                          _count(items, "object"), _count(items, "file"), unchanged, None, None,
                                          remote.mode, aborted)
@@ -263,7 +267,10 @@ def archive(home: Home, ref: str, remote_name: str | None = None, progress: Any 
                 until = config.retain_until(remote.retain)
                 lock = {"ObjectLockMode": remote.mode.upper(), "ObjectLockRetainUntilDate": until}
                 todo = [i for i in _unique([*items, snap]) if listing.latest.get(i.key, (None, -1))[1] != i.size]
-                done = upload_all(s3, todo, lock, progress)
+                resume, gone = _settle_stale(s3, stale, todo)
+                aborted += gone
+                stale = {}
+                done = upload_all(s3, todo, lock, progress, resume)
                 try:
                     return _record(home, ddir, con, s3, remote, root, items, snap, snap_seq, snap_hash, listing, done,
                                    until, aborted)
@@ -354,19 +361,37 @@ def require_lock(s3: S3, remote: Remote) -> None:
             name=remote.name, bucket=remote.bucket), reason="no_object_lock")
 
 
-def _abort_stale_uploads(s3: S3, root: str) -> int:
-    """Abort the multipart uploads a killed run left under the dispute's keys (their parts cost storage and
-    would never complete). Returns how many."""
-    found = s3.call("list_multipart_uploads", Prefix=root).get("Uploads") or ()
-    for upload in found:
-        s3.call("abort_multipart_upload", Key=upload["Key"], UploadId=upload["UploadId"])
-    return len(found)
+def stale_uploads(s3: S3, root: str) -> dict[str, list[str]]:
+    """The multipart uploads a killed (or cut off) run left under the dispute's keys: key -> upload ids,
+    oldest first."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for upload in s3.call("list_multipart_uploads", Prefix=root).get("Uploads") or ():
+        found.setdefault(upload["Key"], []).append((str(upload.get("Initiated") or ""), upload["UploadId"]))
+    return {key: [u for _t, u in sorted(ids)] for key, ids in found.items()}
+
+
+def _settle_stale(s3: S3, stale: dict[str, list[str]], todo: list[Item]) -> tuple[dict[str, str], int]:
+    """Which stale upload each large item resumes (the newest of its key), and how many others were aborted
+    (their parts cost storage and would never complete)."""
+    large = {i.key for i in todo if layout.part_size(i.size) is not None}
+    resume: dict[str, str] = {}
+    aborted = 0
+    for key, ids in stale.items():
+        keep = ids[-1] if key in large else None
+        for upload_id in ids:
+            if upload_id == keep:
+                resume[key] = upload_id
+                continue
+            s3.call("abort_multipart_upload", Key=key, UploadId=upload_id)
+            aborted += 1
+    return resume, aborted
 
 
 # --------------------------------------------------------------------------- uploading
 
 
-def upload_all(s3: S3, items: list[Item], lock: dict[str, Any], progress: Any = None) -> list[Uploaded]:
+def upload_all(s3: S3, items: list[Item], lock: dict[str, Any], progress: Any = None,
+               resume: dict[str, str] | None = None) -> list[Uploaded]:
     """Upload each item (small ones on UPLOAD_THREADS threads, then the large ones one by one, their parts
     on PART_THREADS); the first failure stops the rest and is raised."""
     if progress:
@@ -396,7 +421,7 @@ def upload_all(s3: S3, items: list[Item], lock: dict[str, Any], progress: Any = 
                 raise _first(failed)
             done += [f.result() for f in futures]
     for item in large:
-        done.append(put_multipart(s3, item, lock, progress))
+        done.append(put_multipart(s3, item, lock, progress, (resume or {}).get(item.key)))
     return done
 
 
@@ -431,25 +456,50 @@ def _changed(item: Item) -> LockerError:
                        path=str(item.path))
 
 
-def put_multipart(s3: S3, item: Item, lock: dict[str, Any], progress: Any = None) -> Uploaded:
+def put_multipart(s3: S3, item: Item, lock: dict[str, Any], progress: Any = None,
+                  resume: str | None = None) -> Uploaded:
     """A large file in parts: read here in order (the whole file's SHA-256 computed on the way, to be the
     one its name says), each part hashed and sent on a worker thread with its SHA-256 for the storage
-    to check. At most PART_THREADS + 1 parts are in memory."""
+    to check. At most PART_THREADS + 1 parts are in memory.
+
+    ``resume``: the upload a cut-off run left for this key. Its parts whose size and MD5 (the ETag the
+    storage lists; it lists no part checksum) match the local part are not sent again; the storage's
+    composite SHA-256 of the completed object must then equal the one computed here from every local
+    part, and the object's retention is brought to this run's date (extending is always allowed). An
+    upload cut off by the network is left for the next run to resume; one whose file changed is aborted.
+    """
+    import base64
+
     part = layout.part_size(item.size)
     assert part is not None
-    started = s3.call("create_multipart_upload", Key=item.key, ChecksumAlgorithm="SHA256", **lock)
-    upload_id = started["UploadId"]
+    held: dict[int, tuple[int, str]] = {}
+    if resume is not None:
+        def listed() -> None:
+            for page in s3.client.get_paginator("list_parts").paginate(Bucket=s3.bucket, Key=item.key, UploadId=resume):
+                for p in page.get("Parts") or ():
+                    held[int(p["PartNumber"])] = (int(p.get("Size") or 0), str(p.get("ETag") or "").strip('"').lower())
+        s3.guard(listed)
+        upload_id = resume
+    else:
+        upload_id = s3.call("create_multipart_upload", Key=item.key, ChecksumAlgorithm="SHA256", **lock)["UploadId"]
     slots = threading.BoundedSemaphore(PART_THREADS + 1)
     whole = hashlib.sha256()
+    reused = 0
 
     def send(number: int, chunk: bytes) -> dict[str, Any]:
+        nonlocal reused
         try:
             checksum = layout.b64(hashlib.sha256(chunk).digest())
-            answer = s3.call("upload_part", Key=item.key, UploadId=upload_id, PartNumber=number, Body=chunk,
-                             ChecksumSHA256=checksum)
+            have = held.get(number)
+            if have and have[0] == len(chunk) and have[1] == hashlib.md5(chunk, usedforsecurity=False).hexdigest():
+                reused += 1
+                etag = f'"{have[1]}"'
+            else:
+                etag = s3.call("upload_part", Key=item.key, UploadId=upload_id, PartNumber=number, Body=chunk,
+                               ChecksumSHA256=checksum)["ETag"]
             if progress:
                 progress.advance(len(chunk), item.name)
-            return {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": checksum}
+            return {"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum}
         finally:
             slots.release()
 
@@ -473,15 +523,31 @@ def put_multipart(s3: S3, item: Item, lock: dict[str, Any], progress: Any = None
         parts = [fut.result() for fut in futures]  # the first failure is raised here
         if whole.hexdigest() != item.sha256:
             raise _changed(item)
-        answer = s3.call("complete_multipart_upload", Key=item.key, UploadId=upload_id,
-                         MultipartUpload={"Parts": parts})
-    except BaseException:
-        try:
-            s3.call("abort_multipart_upload", Key=item.key, UploadId=upload_id)
-        except Exception:  # the server may be the reason we are here; the next run aborts it
-            pass
+    except LockerError as err:
+        if not isinstance(err, RemoteError) or err.reason == "checksum":
+            _abort_quietly(s3, item.key, upload_id)
         raise
-    return Uploaded(item.key, answer.get("VersionId"), item.size, answer.get("ChecksumSHA256"))
+    answer = s3.call("complete_multipart_upload", Key=item.key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+    said = answer.get("ChecksumSHA256")
+    want = layout.composite_checksum([base64.b64decode(p["ChecksumSHA256"]) for p in parts])
+    if said and said != want:
+        raise RemoteError(_("{name}: the storage's checksum of the uploaded object is {said}, the local file "
+                            "gives {want}").format(name=item.name, said=said, want=want), reason="checksum")
+    if resume is not None and answer.get("VersionId"):
+        try:  # the upload was started by an earlier run, with its (earlier) date
+            s3.call("put_object_retention", Key=item.key, VersionId=answer["VersionId"],
+                    Retention={"Mode": lock["ObjectLockMode"], "RetainUntilDate": lock["ObjectLockRetainUntilDate"]})
+        except RemoteError as err:
+            if err.reason != "denied":  # denied: it is locked longer already
+                raise
+    return Uploaded(item.key, answer.get("VersionId"), item.size, said, reused)
+
+
+def _abort_quietly(s3: S3, key: str, upload_id: str) -> None:
+    try:
+        s3.call("abort_multipart_upload", Key=key, UploadId=upload_id)
+    except Exception:  # the server may be the reason we are here; the next run aborts it
+        pass
 
 
 # --------------------------------------------------------------------------- the run's record
@@ -503,7 +569,8 @@ def _record(home: Home, ddir: DisputeDir, con: sqlite3.Connection, s3: S3, remot
     lock = {"ObjectLockMode": remote.mode.upper(), "ObjectLockRetainUntilDate": until}
     versions = {k: v for k, (v, _size) in listing.latest.items()}
     versions.update({u.key: u.version_id for u in done})
-    uploaded = [{"key": u.key, "version_id": u.version_id, "size": u.size} for u in done]
+    uploaded = [{"key": u.key, "version_id": u.version_id, "size": u.size,
+                 **({"parts_reused": u.parts_reused} if u.parts_reused else {})} for u in done]
     with db.writing_dbapi(con, ddir.db):
         head = con.execute("SELECT seq, hash FROM custody ORDER BY seq DESC LIMIT 1").fetchone()
         if head is None or (int(head[0]), str(head[1])) != (snap_seq, snap_hash):
