@@ -32,15 +32,26 @@ class RemoteError(LockerError):
         self.reason = reason
 
 
+_LOADER: list[Any] = []
+
+
 def botocore_session() -> Any:
     """A botocore session (the part of boto3 that signs, sends, retries and parses; importing boto3
-    itself, with its transfer manager and resources, costs ~0.1-0.6 s more and is not needed)."""
+    itself, with its transfer manager and resources, costs ~0.1-0.6 s more and is not needed). A fresh
+    one each time, so that credentials are looked up afresh, but all sharing one data loader: it keeps
+    the S3 service model it read, so the next dispute of a batch gets its client in milliseconds
+    (measured: archiving 20 small disputes in one process, 816 ms each with a loader apiece, 170 ms)."""
     try:
         import botocore.session
     except ImportError:
         raise MissingDependency(_("remotes need boto3, which is not installed: pip install 'locker[s3]' "
                                   "(or: pip install boto3)")) from None
-    return botocore.session.Session()
+    session = botocore.session.Session()
+    if _LOADER:
+        session.register_component("data_loader", _LOADER[0])
+    else:
+        _LOADER.append(session.get_component("data_loader"))
+    return session
 
 
 class S3:
