@@ -6,6 +6,7 @@ restore into an empty home gives a dispute that verifies; failures are one clear
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -387,3 +388,21 @@ def test_retention_periods_and_remote_urls() -> None:
     assert layout.manifest_key(root, 12) == "locker/disputes/earbuds/manifests/0000000012.json"
     assert layout.part_size(16 * 1024 * 1024 - 1) is None and layout.part_size(16 * 1024 * 1024) == 16 * 1024 * 1024
     assert layout.part_size(200 * 1024 ** 3) == 21 * 1024 * 1024  # at most 10,000 parts
+
+
+def test_a_manifest_naming_paths_outside_the_dispute_is_refused(s3_server: SeaweedS3, bucket: str, cli, home: Path) -> None:  # noqa: ANN001, F811
+    _remote(cli, s3_server, bucket)
+    s3 = s3_server.client()
+    good = {"key": "locker/disputes/evil/files/sha256/" + "a" * 64, "sha256": "a" * 64, "version_id": None, "size": 1}
+    for snapshot, files in (({**good, "sha256": "../../../outside"}, []),
+                            (good, [{**good, "path": "../../outside.txt"}]),
+                            (good, [{**good, "path": "dispute.sqlite"}])):
+        manifest = {"format": "locker-archive", "version": 1, "snapshot": snapshot, "objects": [], "files": files,
+                    "log": good, "entry": {"seq": 1, "hash": "0" * 64}}
+        s3.put_object(Bucket=bucket, Key="locker/disputes/evil/manifests/0000000001.json",
+                      Body=json.dumps(manifest).encode())
+        ran = cli("restore", "--from", "lab", "evil")
+        assert ran.code == 1 and "Traceback" not in ran.err, ran.err
+        assert "the manifest" in ran.err
+        assert not (home / "disputes" / "evil").exists()
+        assert not list(home.glob(".restore-*")) and not (home.parent / "outside.txt").exists()

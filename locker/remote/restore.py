@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 from typing import Any
 
-from .. import custody, db, domain, durable
+from .. import custody, db, domain, durable, store
 from ..errors import LockerError, NotFound, UsageError
 from ..i18n import _
 from ..paths import SLUG_RE, Home
@@ -167,20 +167,32 @@ def _chunks(body: Any) -> Any:
     yield from body.iter_chunks(CHUNK)
 
 
+def _entry(found: object, what: str) -> dict[str, Any]:
+    """One key the manifest names, checked before anything is fetched: a key, a SHA-256 (64 hex digits:
+    it names the file it becomes), a version id or none."""
+    ok = (isinstance(found, dict) and isinstance(found.get("key"), str) and isinstance(found.get("sha256"), str)
+          and store.is_object_name(found["sha256"]) and isinstance(found.get("version_id"), str | None))
+    if not ok:
+        raise LockerError(_("the manifest's {what} is not a key this locker wrote").format(what=what))
+    assert isinstance(found, dict)
+    return found
+
+
 def _fetch_all(s3: S3, manifest: dict[str, Any], ddir: Any, progress: Any) -> dict[str, Any]:
     jobs: list[tuple[str, str | None, str, Path, int]] = []
-    snap = manifest.get("snapshot") or {}
+    snap = _entry(manifest.get("snapshot"), "snapshot")
     jobs.append((snap["key"], snap.get("version_id"), snap["sha256"], ddir.db, 0o600))
-    objects = manifest.get("objects") or []
+    objects = [_entry(o, "object") for o in manifest.get("objects") or []]
     for o in objects:
         jobs.append((o["key"], o.get("version_id"), o["sha256"], ddir.object_path(o["sha256"]), 0o444))
-    files = manifest.get("files") or []
+    files = [_entry(f, "file") for f in manifest.get("files") or []]
     for f in files:
         rel = PurePosixPath(str(f.get("path") or ""))
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts or rel.parts[0] in archive.FOLDERS_SKIPPED:
+        if (rel.is_absolute() or ".." in rel.parts or len(rel.parts) < 2 or rel.parts[0] in archive.FOLDERS_SKIPPED
+                or any(part.startswith(".") for part in rel.parts)):
             raise LockerError(_("the manifest names a file outside the dispute's folder: {path!r}").format(path=str(rel)))
         jobs.append((f["key"], f.get("version_id"), f["sha256"], ddir.root.joinpath(*rel.parts), 0o600))
-    log = manifest.get("log") or {}
+    log = _entry(manifest.get("log"), "custody log")
     if progress:
         progress.start(len(jobs), sum(int(o.get("size") or 0) for o in [snap, *objects, *files]))
 
