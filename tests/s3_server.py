@@ -99,6 +99,10 @@ class SeaweedS3:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        # It leaves a unix socket per gRPC service in /tmp, named by port (no flag moves them): ours go.
+        for port in self.ports.values():
+            for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                path.unlink(missing_ok=True)
 
     def client(self, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY) -> Any:
         import boto3
