@@ -113,6 +113,7 @@ SLOW_TESTS = frozenset({
     "test_rebuild.py::test_derived_files_are_durable_before_they_take_their_name",
     "test_rebuild.py::test_rebuild_makes_frames_renditions_and_slices",
     "test_remote.py::test_a_big_file_goes_in_parts_with_a_composite_checksum",
+    "test_remote.py::test_a_change_during_the_upload_is_archived_too",
     "test_remote.py::test_a_killed_archive_resumes",
     "test_remote.py::test_a_server_that_stops_mid_run_is_one_line_and_nothing_is_recorded",
     "test_remote.py::test_archive_then_a_second_run_uploads_nothing",

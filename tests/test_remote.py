@@ -406,3 +406,25 @@ def test_a_manifest_naming_paths_outside_the_dispute_is_refused(s3_server: Seawe
         assert "the manifest" in ran.err
         assert not (home / "disputes" / "evil").exists()
         assert not list(home.glob(".restore-*")) and not (home.parent / "outside.txt").exists()
+
+
+def test_a_change_during_the_upload_is_archived_too(s3_server: SeaweedS3, bucket: str, cli, dispute, tmp_path) -> None:  # noqa: ANN001, F811
+    """The custody log moves on while a big file goes up: the run starts over from a new snapshot (uploading
+    only what is new), so the archived database and log hold the change."""
+    _remote(cli, s3_server, bucket)
+    assert cli("add", dispute, _big(tmp_path, 160)).code == 0
+    s3 = s3_server.client()
+    proc = _locker("archive", dispute, "--json")
+    deadline = time.monotonic() + 60
+    while not s3.list_multipart_uploads(Bucket=bucket).get("Uploads"):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert cli("event", dispute, "商家在上传期间回复", "--at", "2025-05-06T10:00").code == 0
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    doc = json.loads(out)
+    log = _log(cli, dispute)
+    assert [e["action"] for e in log[-2:]] == ["event.added", "archived"] and doc["custody_seq"] == log[-1]["seq"]
+    assert log[-1]["payload"]["snapshot"]["seq"] == log[-2]["seq"]  # the snapshot holds the event
+    assert cli("verify", dispute, "--remote", "lab").code == 0

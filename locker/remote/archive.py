@@ -243,6 +243,7 @@ def archive(home: Home, ref: str, remote_name: str | None = None, progress: Any 
     require_lock(s3, remote)
     stale = stale_uploads(s3, root)
     aborted = 0
+    sent: list[Uploaded] = []  # by every attempt of this run (an attempt starts over when the log moved on)
     with closing_db(ddir) as con:
         for _attempt in range(RETRIES):
             listing = list_keys(s3, root)
@@ -270,9 +271,9 @@ def archive(home: Home, ref: str, remote_name: str | None = None, progress: Any 
                 resume, gone = _settle_stale(s3, stale, todo)
                 aborted += gone
                 stale = {}
-                done = upload_all(s3, todo, lock, progress, resume)
+                sent += upload_all(s3, todo, lock, progress, resume)
                 try:
-                    return _record(home, ddir, con, s3, remote, root, items, snap, snap_seq, snap_hash, listing, done,
+                    return _record(home, ddir, con, s3, remote, root, items, snap, snap_seq, snap_hash, listing, sent,
                                    until, aborted)
                 except _Moved:
                     continue
@@ -567,6 +568,7 @@ def _record(home: Home, ddir: DisputeDir, con: sqlite3.Connection, s3: S3, remot
             items: list[Item], snap: Item, snap_seq: int, snap_hash: str, listing: Listing,
             done: list[Uploaded], until: datetime, aborted: int) -> ArchiveResult:
     lock = {"ObjectLockMode": remote.mode.upper(), "ObjectLockRetainUntilDate": until}
+    kept = len({i.key for i in items} - {u.key for u in done})  # planned keys the remote held already
     versions = {k: v for k, (v, _size) in listing.latest.items()}
     versions.update({u.key: u.version_id for u in done})
     uploaded = [{"key": u.key, "version_id": u.version_id, "size": u.size,
@@ -581,7 +583,7 @@ def _record(home: Home, ddir: DisputeDir, con: sqlite3.Connection, s3: S3, remot
         written = custody.append(con, now, [domain.archived(
             remote=remote.name, url=remote.url, endpoint=remote.endpoint, manifest=manifest, snapshot_key=snap.key,
             snapshot_sha256=snap.sha256, snapshot_seq=snap_seq, mode=remote.mode.upper(), retain_until=iso(until),
-            uploaded=uploaded, kept=len({i.key for i in items}) - len([u for u in done if u.key != snap.key]))])
+            uploaded=uploaded, kept=kept)])
         log = custody_jsonl(con)
         log_sha = hashlib.sha256(log).hexdigest()
         log_key = layout.file_key(root, log_sha)
@@ -590,9 +592,9 @@ def _record(home: Home, ddir: DisputeDir, con: sqlite3.Connection, s3: S3, remot
                         log_put.version_id, until)
         _put_bytes(s3, manifest, custody.canonical(doc) + b"\n", lock)
     custody.publish_head(ddir.root, con)
-    return ArchiveResult(ddir.slug, remote.name, remote.url, False, tuple(done), len({i.key for i in items}) - len(
-        [u for u in done if u.key != snap.key]), sum(u.size for u in done), _count(items, "object"),
-        _count(items, "file"), int(written[0]["seq"]), manifest, iso(until), remote.mode, aborted)
+    return ArchiveResult(ddir.slug, remote.name, remote.url, False, tuple(done), kept, sum(u.size for u in done),
+                         _count(items, "object"), _count(items, "file"), int(written[0]["seq"]), manifest, iso(until),
+                         remote.mode, aborted)
 
 
 def _put_bytes(s3: S3, key: str, data: bytes, lock: dict[str, Any]) -> Uploaded:
