@@ -428,3 +428,15 @@ def test_a_change_during_the_upload_is_archived_too(s3_server: SeaweedS3, bucket
     assert [e["action"] for e in log[-2:]] == ["event.added", "archived"] and doc["custody_seq"] == log[-1]["seq"]
     assert log[-1]["payload"]["snapshot"]["seq"] == log[-2]["seq"]  # the snapshot holds the event
     assert cli("verify", dispute, "--remote", "lab").code == 0
+
+
+def test_governance_mode_is_what_the_storage_records(s3_server: SeaweedS3, bucket: str, cli, dispute, tmp_path) -> None:  # noqa: ANN001, F811
+    _remote(cli, s3_server, bucket, "gov", "--mode", "governance")
+    ran = cli("remote", "check", "gov", "--json")
+    assert ran.code == 0 and "GOVERNANCE" in ran.json["requirements"][-1]["detail"]
+    assert cli("add", dispute, *_files(tmp_path, 1)).code == 0
+    doc = cli("archive", dispute, "--json").json
+    assert doc["mode"] == "GOVERNANCE"
+    head = s3_server.client().head_object(Bucket=bucket, Key=doc["uploaded"][0]["key"])
+    assert head["ObjectLockMode"] == "GOVERNANCE"
+    assert cli("verify", dispute, "--remote", "gov").code == 0
