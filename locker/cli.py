@@ -373,11 +373,20 @@ def withdraw(
 def verify(
     dispute: Optional[str] = typer.Argument(None, metavar="DISPUTE", help=N_("One dispute (default: all).")),
     bundle: Optional[str] = typer.Option(None, "--bundle", metavar="FILE.zip", help=N_("Check a bundle (locker bundle) instead, with no locker home needed.")),
+    remote: Optional[str] = typer.Option(None, "--remote", metavar="NAME", help=N_("Check the dispute's copy on this remote instead (locker archive): every key present, byte-identical by the storage's SHA-256, under retention; every custody entry archived.")),
     json_out: bool = JsonOpt,
 ) -> None:
     from . import render
     from .services import verify as verifying
 
+    if remote is not None:
+        from .errors import UsageError
+
+        if dispute is None or bundle is not None:
+            raise UsageError(_("verify --remote NAME checks one dispute: locker verify DISPUTE --remote NAME"))
+        from .commands.remote import verify_remote
+
+        return verify_remote(dispute, remote, json_out)
     if bundle is not None:
         if dispute is not None:
             from .errors import UsageError

@@ -132,6 +132,8 @@ def verify_doc(report: VerifyReport) -> dict[str, Any]:
             {
                 "slug": d.slug, "ok": d.ok, "objects_checked": d.objects_checked,
                 "problems": [{"exhibit": p.exhibit, "problem": p.problem, "detail": p.detail} for p in d.problems],
+                "last_archived": None if d.archived is None else {
+                    "at": d.archived.at, "custody_seq": d.archived.seq, "remote": d.archived.remote, "url": d.archived.url},
             }
             for d in report.disputes
         ],

@@ -784,3 +784,73 @@ class Channel:
         if not isinstance(found, dict):
             return None
         return cls(_str(found, "name"), _str(found, "user_agent"), _str(found, "received"))
+
+
+# --- remote ---
+# ``locker archive``: one run that copied the dispute to a write-once remote (S3 Object Lock). It names
+# the remote, the manifest the run wrote (which names the custody log holding this very entry), the
+# database snapshot, every key uploaded with the version id the storage gave it, and the retention.
+# ``locker restore --from``: the dispute rebuilt from such a remote; the entries before it are the
+# archived chain, kept as they were.
+
+ARCHIVED: Final = "archived"
+RESTORED: Final = "restored"
+
+
+@dataclass(frozen=True)
+class Archived:
+    remote: str | None  # its name in the home that archived
+    url: str | None  # s3://BUCKET/PREFIX
+    endpoint: str | None
+    manifest: str | None  # the key of the manifest this run wrote
+    snapshot_key: str | None  # the database snapshot (consistent, SQLite backup API)
+    snapshot_sha256: str | None
+    snapshot_seq: int | None  # the last custody entry the snapshot holds
+    mode: str | None  # COMPLIANCE | GOVERNANCE
+    retain_until: str | None
+    uploaded: tuple[Mapping[str, Any], ...]  # {"key", "version_id", "size"} of each key this run uploaded
+    kept: int | None  # keys the remote held already
+
+    @classmethod
+    def read(cls, payload: object) -> Archived:
+        p = _mapping(payload)
+        snap = _mapping(p.get("snapshot"))
+        raw = p.get("uploaded")
+        uploaded = tuple(u for u in raw if isinstance(u, dict)) if isinstance(raw, list) else ()
+        return cls(_str(p, "remote"), _str(p, "url"), _str(p, "endpoint"), _str(p, "manifest"), _str(snap, "key"),
+                   _str(snap, "sha256"), _int(snap, "seq"), _str(p, "mode"), _str(p, "retain_until"), uploaded,
+                   _int(p, "kept"))
+
+
+def archived(*, remote: str, url: str, endpoint: str | None, manifest: str, snapshot_key: str, snapshot_sha256: str,
+             snapshot_seq: int, mode: str, retain_until: str, uploaded: Sequence[Mapping[str, Any]], kept: int) -> Entry:
+    return ARCHIVED, {"remote": remote, "url": url, "endpoint": endpoint, "manifest": manifest,
+                      "snapshot": {"key": snapshot_key, "sha256": snapshot_sha256, "seq": snapshot_seq},
+                      "mode": mode, "retain_until": retain_until, "uploaded": [dict(u) for u in uploaded],
+                      "kept": kept}
+
+
+@dataclass(frozen=True)
+class Restored:
+    url: str | None  # where it came from: s3://BUCKET/PREFIX
+    endpoint: str | None
+    manifest: str | None
+    slug: str | None  # the slug the archive recorded
+    head_seq: int | None  # the archived chain's last entry
+    head_hash: str | None
+
+    @classmethod
+    def read(cls, payload: object) -> Restored:
+        p = _mapping(payload)
+        head = _mapping(p.get("head"))
+        return cls(_str(p, "url"), _str(p, "endpoint"), _str(p, "manifest"), _str(p, "slug"), _int(head, "seq"),
+                   _str(head, "hash"))
+
+
+def restored(*, url: str, endpoint: str | None, manifest: str, slug: str, head_seq: int, head_hash: str) -> Entry:
+    return RESTORED, {"url": url, "endpoint": endpoint, "manifest": manifest, "slug": slug,
+                      "head": {"seq": head_seq, "hash": head_hash}}
+
+
+ACTIONS = (*ACTIONS, ARCHIVED, RESTORED)  # type: ignore[misc,assignment]
+_READERS = MappingProxyType({**_READERS, ARCHIVED: Archived.read, RESTORED: Restored.read})  # type: ignore[misc,dict-item]

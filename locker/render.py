@@ -365,6 +365,9 @@ def print_verify(report: VerifyReport) -> None:
             for p in d.problems:
                 where = _("exhibit {number}").format(number=p.exhibit) if p.exhibit is not None else _("dispute")
                 console.print(_text(f"  {where}: {p.problem}: {p.detail}"))
+        if d.archived is not None:
+            console.print(_text(_("  last archived to {remote} ({url}) at {at}, custody entry {seq}").format(
+                remote=d.archived.remote, url=d.archived.url, at=d.archived.at, seq=d.archived.seq)))
 
 
 def print_rebuild(result: Any) -> None:
@@ -432,6 +435,12 @@ def _log_summary(action: str, payload: Any) -> str:
         return f"{r.path} sha256 {(r.sha256 or '')[:12]}"
     if isinstance(r, domain.DisputeRenamed):
         return f"{r.before} → {r.after}"
+    if isinstance(r, domain.Archived):  # locker archive: one run to a write-once remote
+        return _("to {remote} ({url}): {count} key(s) uploaded, {kept} already there; locked until {until}").format(
+            remote=r.remote, url=r.url, count=len(r.uploaded), kept=r.kept, until=r.retain_until)
+    if isinstance(r, domain.Restored):  # locker restore --from: the entries before this one are the archive's
+        return _("from {url}, recorded as {slug}, archived chain up to entry {seq}").format(
+            url=r.url, slug=r.slug, seq=r.head_seq)
     if isinstance(r, domain.Imported):  # locker import: the entries before this one are the bundle's
         return _("from {bundle} sha256 {sha256}, recorded as {slug}").format(
             bundle=r.bundle, sha256=(r.sha256 or "")[:12], slug=r.slug) + (

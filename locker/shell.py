@@ -310,8 +310,9 @@ def prepare(group: Any) -> Any:
     values = help_values()
     click.exceptions.UsageError.show = _show_usage_error  # type: ignore[method-assign]
     typer.core._ = _  # type: ignore[attr-defined]  # typer's "[default: …]", "[required]", "Options", "Commands"
-    commands = [group, *getattr(group, "commands", {}).values()]
-    for command in commands:
+    commands = [group]
+    for command in commands:  # groups within the group (locker remote …) too, as the list grows
+        commands += [c for c in getattr(command, "commands", {}).values() if c not in commands]
         command.context_class = LockerContext
         command.help = translate(command.help, values)
         command.short_help = translate(command.short_help, values) or _short(command.help)

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-EXTRAS="${LOCKER_EXTRAS:-test,ocr,c2pa,web,webtest}"
+EXTRAS="${LOCKER_EXTRAS:-test,ocr,c2pa,web,webtest,s3}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

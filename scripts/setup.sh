@@ -68,8 +68,8 @@ want=$(cat pyproject.toml setup.py constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import locker' 2>/dev/null; then
   say "installing locker and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -c constraints.txt -e '.[test,ocr,c2pa,web,webtest]' 2>&1 | grep -v 'is ignored' >&2 || true
-  .venv/bin/python -c 'import locker, magic, av, pillow_heif, sqlmodel, reportlab' || {
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[test,ocr,c2pa,web,webtest,s3]' 2>&1 | grep -v 'is ignored' >&2 || true
+  .venv/bin/python -c 'import locker, magic, av, pillow_heif, sqlmodel, reportlab, boto3' || {
     say "the install did not complete; see the messages above"; exit 1; }
   .venv/bin/python scripts/check_pins.py constraints.txt || {
     say "the installed versions differ from constraints.txt; see above"; exit 1; }

@@ -25,6 +25,7 @@ LAYERS = {  # module or package prefix -> layer (higher may import lower)
     "locker.cli": 4, "locker.shell": 4, "locker.commands": 4, "locker.__main__": 4, "locker.render": 4, "locker.documents": 4,
     "locker.web": 4,  # the web app (locker serve): an interface like the command line
     "locker.services": 3,
+    "locker.remote": 3,  # write-once copies on S3 Object Lock storage (issue 15): use cases beside the services
     "locker.report": 2, "locker.bundle": 2, "locker.media": 2, "locker.search": 2, "locker.chats": 2, "locker.ocr": 2,
     "locker.kit": 2,  # upload kits: form profiles, card drawing, the description (issue 16)
     "locker.db": 1, "locker.migrations": 1, "locker.models": 1, "locker.custody": 1,

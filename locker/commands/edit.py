@@ -132,13 +132,26 @@ def _options(names: list[str]) -> str:
     return ", ".join("--" + n.replace("_", "-") for n in names)
 
 
-@app.command(help=N_("Undo a withdrawal: the exhibit is back in the pack and in search (custody-logged)."))
+@app.command(help=N_("Undo a withdrawal: the exhibit is back in the pack and in search (custody-logged). "
+                      "With --from NAME: rebuild the dispute from a remote instead (locker archive)."))
 def restore(
     dispute: str = DisputeArg,
-    number: int = typer.Argument(..., metavar="N", help=N_("The exhibit's number.")),
-    reason: str = typer.Option(..., "--reason", help=N_("Why it is restored.")),
+    number: Optional[int] = typer.Argument(None, metavar="N", help=N_("The exhibit's number.")),
+    reason: Optional[str] = typer.Option(None, "--reason", help=N_("Why it is restored.")),
+    remote: Optional[str] = typer.Option(None, "--from", metavar="NAME", help=N_("Rebuild DISPUTE (its slug) from this remote into this home; it must not be here yet.")),
+    slug: Optional[str] = typer.Option(None, "--as", metavar="SLUG", help=N_("With --from: the name to give it here.")),
     json_out: bool = JsonOpt,
 ) -> None:
+    from ..errors import UsageError
+
+    if remote is not None:
+        if number is not None or reason is not None:
+            raise UsageError(_("restore --from NAME DISPUTE rebuilds a whole dispute: no exhibit number or --reason"))
+        from .remote import restore_remote
+
+        return restore_remote(remote, dispute, slug, json_out)
+    if number is None or reason is None or slug is not None:
+        raise UsageError(_("restore DISPUTE N --reason TEXT undoes a withdrawal; restore --from NAME DISPUTE rebuilds a dispute"))
     from ..services import exhibits
 
     found = exhibits.restore(_home(), dispute, number, reason)

@@ -358,6 +358,8 @@ CUSTODY_ACTIONS = {
     "timestamp.added": ("可信时间戳", "trusted timestamp"),
     "bundle.created": ("生成核验包（ZIP）", "bundle made (ZIP)"),
     "imported": ("从证据包导入", "imported from a bundle"),
+    "archived": ("归档到不可更改的远端副本", "archived to a write-once remote"),
+    "restored": ("从远端副本恢复", "restored from a remote copy"),
 }
 
 # What the locker itself says about a file (ingest warnings, why a picture cannot be shown) is stored and

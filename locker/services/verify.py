@@ -39,10 +39,21 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Archived:
+    """The newest ``archived`` entry of a dispute's log: when, and to which remote (locker archive)."""
+
+    at: str
+    seq: int
+    remote: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
 class DisputeCheck:
     slug: str
     objects_checked: int
     problems: tuple[Problem, ...]
+    archived: Archived | None = None
 
     @property
     def ok(self) -> bool:
@@ -102,7 +113,15 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     problems += [Problem(n, p, d, severity=s) for n, p, d, s in kits]
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress, _not_imported(recorded))
     problems += object_problems
-    return DisputeCheck(slug, objects_checked, tuple(problems))
+    return DisputeCheck(slug, objects_checked, tuple(problems), _last_archived(recorded))
+
+
+def _last_archived(recorded: Recorded) -> Archived | None:
+    found = None
+    for entry, reading in recorded:
+        if isinstance(reading, domain.Archived):
+            found = Archived(str(entry.at), int(entry.seq), reading.remote, reading.url)
+    return found
 
 
 def _check_head(ddir: DisputeDir, chain: list[Any], kept_since: int | None) -> list[Problem]:
