@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -259,10 +260,12 @@ def _make_engine() -> Any:
     sessions: dict[str, Any] = {}
     errors: list[BaseException] = []
 
+    lanes = _lanes()
+
     def make() -> None:
         try:
             for part, path in (paths or {}).items():
-                sessions[part] = _session(path, _threads)
+                sessions[part] = _session(path, 1 if part == "Rec" and lanes > 1 else _threads)
         except BaseException as exc:  # noqa: BLE001 - rapidocr then makes its own (and says what fails)
             errors.append(exc)
 
@@ -291,7 +294,66 @@ def _make_engine() -> Any:
         with flag_override(made.cfg, "allow_objects", True):
             made.cfg.Det.session = sessions["Det"]
             made.cfg.Rec.session = sessions["Rec"]
+        if lanes > 1:
+            made.recognize_txt = _recognise_in_lanes(made, lanes)
     return made
+
+
+def _lanes() -> int:
+    """How many text lines are recognised at once: one per core (at most 4) when onnxruntime may use
+    every core (threads 0: ``locker ocr`` reading in its own process), else one at a time. A line is a
+    small input (48 px high): split between two threads of one session, each layer's work is too small
+    to share well; two lines on two threads of one onnxruntime thread each keep both cores busy."""
+    if _threads:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _recognise_in_lanes(made: Any, lanes: int) -> Any:
+    """rapidocr's ``recognize_txt`` (lines one at a time, ``Rec.rec_batch_num`` 1) run on ``lanes``
+    threads at once, widest lines first so that the lanes end together. Each line is recognised exactly
+    as rapidocr does it alone (same call, same padding), so the text and scores are the same."""
+    from rapidocr.ch_ppocr_rec import TextRecInput, TextRecOutput
+
+    one_lane = made.recognize_txt
+
+    def recognise(images: list[Any]) -> Any:
+        if len(images) < 2:
+            return one_lane(images)
+        started = time.perf_counter()
+        model = made._load_rec_model()
+        order = iter(sorted(range(len(images)), key=lambda i: -images[i].shape[1] / max(1, images[i].shape[0])))
+        results: list[Any] = [None] * len(images)
+        taking = threading.Lock()
+        failed: list[BaseException] = []
+
+        def lane() -> None:
+            while not failed:
+                with taking:
+                    i = next(order, None)
+                if i is None:
+                    return
+                try:
+                    out = model(TextRecInput(img=[images[i]], return_word_box=made.return_word_box))
+                    results[i] = (out.txts[0], out.scores[0], out.word_results[0])
+                except BaseException as exc:  # noqa: BLE001 - raised again below, in the reading thread
+                    failed.append(exc)
+
+        helpers = [threading.Thread(target=lane, name="ocr-rec", daemon=True) for _ in range(lanes - 1)]
+        for helper in helpers:
+            helper.start()
+        try:
+            lane()
+        finally:
+            for helper in helpers:
+                helper.join()
+        if failed:
+            raise failed[0]
+        txts, scores, words = zip(*results)
+        return TextRecOutput(imgs=images, txts=txts, scores=scores, word_results=words,
+                             elapse=time.perf_counter() - started)
+
+    return recognise
 
 
 def reading_many() -> None:
