@@ -300,7 +300,7 @@ def _make_engine() -> Any:
             made.cfg.Det.session = sessions["Det"]
             made.cfg.Rec.session = sessions["Rec"]
         if lanes > 1:
-            made.recognize_txt = _recognise_in_lanes(made, lanes)
+            made.recognize_txt = _recognise_in_lanes(made, lanes)  # type: ignore[method-assign]
     return made
 
 
@@ -355,7 +355,7 @@ def _recognise_in_lanes(made: Any, lanes: int) -> Any:
         if failed:
             raise failed[0]
         txts, scores, words = zip(*results)
-        return TextRecOutput(imgs=images, txts=txts, scores=scores, word_results=words,
+        return TextRecOutput(imgs=images, txts=txts, scores=list(scores), word_results=words,
                              elapse=time.perf_counter() - started)
 
     return recognise
