@@ -242,6 +242,18 @@ def _session(model: Path, threads: int) -> Any:
     return ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
 
+def _one_blas_thread() -> None:
+    """Unless the user chose otherwise, numpy's OpenBLAS gets one thread. Imported with its default, it
+    starts one per core, and they spin while they wait; nothing the engine does multiplies matrices
+    (onnxruntime has its own threads), and during the engine's load they took a core from it: reading
+    one screenshot cost 0.18 CPU-s more (``locker ocr``, median of 11 runs). Only before numpy is
+    imported (afterwards its threads are running), and inherited by worker processes."""
+    import sys
+
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def _model_paths() -> dict[str, Path] | None:
     """The det and rec model files in the installed rapidocr (found without importing it), or None."""
     from importlib.util import find_spec
@@ -261,6 +273,7 @@ def _make_engine() -> Any:
     """rapidocr with locker's settings. The two sessions are made here (rapidocr takes a ready session,
     its "custom session" option) and their making overlaps the import of rapidocr's Python code, which
     onnxruntime's C++ does not wait for: both cores are used while the engine loads."""
+    _one_blas_thread()
     paths = _model_paths()
     sessions: dict[str, Any] = {}
     errors: list[BaseException] = []
