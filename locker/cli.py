@@ -573,6 +573,19 @@ def main(argv: list[str] | None = None) -> int:
         return _run(group, args, debug=debug, json_out=json_out)
     finally:
         language.var.reset(language)
+        if argv is None:  # the program's own run (not a caller's): the process ends next
+            _ending()
+
+
+def _ending() -> None:
+    """The process ends after the command: its objects go to the collector's permanent generation,
+    which the collections at interpreter exit skip (nothing of locker's waits on them: every file and
+    database it writes is closed, and made durable, before the command returns). Exiting after
+    ``locker ocr`` walked the engine's objects (onnxruntime, OpenCV, rapidocr's configuration trees)
+    for 0.08 s; with this, 0.02 s."""
+    import gc
+
+    gc.freeze()
 
 
 def _run(group: Any, args: list[str], *, debug: bool, json_out: bool) -> int:

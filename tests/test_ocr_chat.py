@@ -8,9 +8,11 @@ and the layout logic itself is tested on hand-made readings in tests/test_ocr_la
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pytest
 
 from examples import screens as S
 from locker.ocr import chat, engine, facts
-from tests.conftest import run_locker
+from tests.conftest import REPO, run_locker
 
 CST = timezone(timedelta(hours=8))
 CAPTURED = datetime(2025, 5, 4, 9, 30, tzinfo=CST)
@@ -59,6 +61,25 @@ def shots() -> dict[str, engine.Reading]:
     first = S.chat_screenshot(S.chat_items(FIRST), title=TITLE, height=2340)
     second = S.chat_screenshot(S.chat_items(SECOND), title=TITLE, height=2340)
     return {"first": engine.read(first), "second": engine.read(second)}
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="lines are recognised one at a time on one core")
+def test_lines_recognised_on_all_cores_read_as_one_at_a_time(shots, tmp_path: Path) -> None:  # noqa: ANN001
+    """In locker's own process the text lines are recognised on one thread per core; a worker process
+    (one onnxruntime thread) recognises them one at a time. The engine id is the same for both, so
+    both must read every line alike: text, box and score."""
+    assert engine._lanes() > 1  # this process reads on several lanes
+    picture = tmp_path / "first.png"
+    S.chat_screenshot(S.chat_items(FIRST), title=TITLE, height=2340).save(picture)
+    code = ("import json, sys\nfrom PIL import Image\nfrom locker.ocr import engine\n"
+            "engine.set_threads(1)\nassert engine._lanes() == 1\n"
+            "reading = engine.read(Image.open(sys.argv[1]))\n"
+            "print(json.dumps([[ln.text, ln.box, ln.score] for ln in reading.lines]))")
+    ran = subprocess.run([sys.executable, "-c", code, str(picture)], capture_output=True, text=True, cwd=REPO,
+                         check=True)
+    one_at_a_time = json.loads(ran.stdout)
+    assert len(one_at_a_time) > 10
+    assert one_at_a_time == [[ln.text, [list(p) for p in ln.box], ln.score] for ln in shots["first"].lines]
 
 
 def test_a_chat_screenshot_is_read_into_messages_with_sides_and_times(shots) -> None:  # noqa: ANN001

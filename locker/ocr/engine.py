@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -134,6 +135,9 @@ def set_threads(threads: int) -> None:
             _engine = None
 
 
+_returning = False  # _return_memory() was called in this process
+
+
 def _return_memory() -> None:
     """Have glibc give large freed blocks back to the system (mmap above 1 MiB, trim above 8 MiB)
     instead of its default, which raises the mmap threshold as blocks are freed: the engine's many
@@ -143,8 +147,10 @@ def _return_memory() -> None:
     import ctypes
     import sys
 
-    if not sys.platform.startswith("linux"):
+    global _returning
+    if _returning or not sys.platform.startswith("linux"):
         return
+    _returning = True
     try:
         libc = ctypes.CDLL("libc.so.6")
         m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
@@ -158,8 +164,10 @@ def _return_memory() -> None:
 # OmegaConf tree twice while ``rapidocr`` is imported (rapidocr/utils/model_resolver.py at module level
 # and InferSession.model_info in rapidocr/inference_engine/base.py): 1.2–1.4 CPU-s, the largest part of
 # "loading the engine" (measured with ``python -X importtime``). Locker names its model files itself
-# (below), so neither table is consulted for them; the tree is built once, without the sections of the
-# engines locker does not run and the model versions it does not use.
+# (below), so neither table is consulted for them: when those files are there, the table rapidocr gets
+# is empty (it reads only its language list from it at import: a name in an error message); when they
+# are not, rapidocr finds its models in the table, built once, without the sections of the engines locker
+# does not run and the model versions it does not use.
 _MODEL_TABLE = "default_models.yaml"
 _OTHER_ENGINES = ("openvino", "mnn", "paddle", "torch", "tensorrt")
 _VERSION = "PP-OCRv6"
@@ -175,9 +183,10 @@ def _only_version(section: Any) -> Any:
 
 
 @contextmanager
-def _one_model_table() -> Iterator[None]:
-    """While rapidocr is imported, ``OmegaConf.load`` of its model table gives one shared tree of the
-    table without the other engines' sections (loaded with PyYAML's C loader when it has one); every
+def _one_model_table(empty: bool = False) -> Iterator[None]:
+    """While rapidocr is imported, ``OmegaConf.load`` of its model table gives one shared tree: empty
+    (``empty``: locker gives rapidocr its model files, measured 0.07–0.14 s less to load the engine), or
+    the table without the other engines' sections (loaded with PyYAML's C loader when it has one); every
     other load, and everything after the import, is OmegaConf's own."""
     try:
         import yaml
@@ -195,7 +204,9 @@ def _one_model_table() -> Iterator[None]:
         if isinstance(file_, (str, Path)) and Path(file_).name == _MODEL_TABLE and \
                 Path(file_).parent.name == "rapidocr":
             where = os.path.abspath(file_)
-            if where not in made:
+            if where not in made and empty:
+                made[where] = OmegaConf.create({"model_routes": {}, "lang_mapping": {}})
+            elif where not in made:
                 with open(where, encoding="utf-8") as f:
                     table = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
                 if isinstance(table, dict):
@@ -231,6 +242,18 @@ def _session(model: Path, threads: int) -> Any:
     return ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
 
+def _one_blas_thread() -> None:
+    """Unless the user chose otherwise, numpy's OpenBLAS gets one thread. Imported with its default, it
+    starts one per core, and they spin while they wait; nothing the engine does multiplies matrices
+    (onnxruntime has its own threads), and during the engine's load they took a core from it: reading
+    one screenshot cost 0.18 CPU-s more (``locker ocr``, median of 11 runs). Only before numpy is
+    imported (afterwards its threads are running), and inherited by worker processes."""
+    import sys
+
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def _model_paths() -> dict[str, Path] | None:
     """The det and rec model files in the installed rapidocr (found without importing it), or None."""
     from importlib.util import find_spec
@@ -250,14 +273,17 @@ def _make_engine() -> Any:
     """rapidocr with locker's settings. The two sessions are made here (rapidocr takes a ready session,
     its "custom session" option) and their making overlaps the import of rapidocr's Python code, which
     onnxruntime's C++ does not wait for: both cores are used while the engine loads."""
+    _one_blas_thread()
     paths = _model_paths()
     sessions: dict[str, Any] = {}
     errors: list[BaseException] = []
 
+    lanes = _lanes()
+
     def make() -> None:
         try:
             for part, path in (paths or {}).items():
-                sessions[part] = _session(path, _threads)
+                sessions[part] = _session(path, 1 if part == "Rec" and lanes > 1 else _threads)
         except BaseException as exc:  # noqa: BLE001 - rapidocr then makes its own (and says what fails)
             errors.append(exc)
 
@@ -265,7 +291,7 @@ def _make_engine() -> Any:
     if maker is not None:
         maker.start()
     try:
-        with _one_model_table():
+        with _one_model_table(empty=paths is not None):
             from rapidocr import RapidOCR
     except ImportError as exc:  # installed but broken (e.g. no libGL for OpenCV)
         raise MissingDependency(_("{hint}; importing it failed: {error}").format(hint=_(INSTALL_HINT), error=exc)) from None
@@ -286,14 +312,81 @@ def _make_engine() -> Any:
         with flag_override(made.cfg, "allow_objects", True):
             made.cfg.Det.session = sessions["Det"]
             made.cfg.Rec.session = sessions["Rec"]
+        if lanes > 1:
+            made.recognize_txt = _recognise_in_lanes(made, lanes)  # type: ignore[method-assign]
     return made
+
+
+def _lanes() -> int:
+    """How many text lines are recognised at once: one per core (at most 4) when onnxruntime may use
+    every core (threads 0: ``locker ocr`` reading in its own process), else one at a time. A line is a
+    small input (48 px high): split between two threads of one session, each layer's work is too small
+    to share well; two lines on two threads of one onnxruntime thread each keep both cores busy."""
+    if _threads:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _recognise_in_lanes(made: Any, lanes: int) -> Any:
+    """rapidocr's ``recognize_txt`` (lines one at a time, ``Rec.rec_batch_num`` 1) run on ``lanes``
+    threads at once, widest lines first so that the lanes end together. Each line is recognised exactly
+    as rapidocr does it alone (same call, same padding), so the text and scores are the same."""
+    from rapidocr.ch_ppocr_rec import TextRecInput, TextRecOutput
+
+    one_lane = made.recognize_txt
+
+    def recognise(images: list[Any]) -> Any:
+        if len(images) < 2:
+            return one_lane(images)
+        started = time.perf_counter()
+        model = made._load_rec_model()
+        order = iter(sorted(range(len(images)), key=lambda i: -images[i].shape[1] / max(1, images[i].shape[0])))
+        results: list[Any] = [None] * len(images)
+        taking = threading.Lock()
+        failed: list[BaseException] = []
+
+        def lane() -> None:
+            while not failed:
+                with taking:
+                    i = next(order, None)
+                if i is None:
+                    return
+                try:
+                    out = model(TextRecInput(img=[images[i]], return_word_box=made.return_word_box))
+                    results[i] = (out.txts[0], out.scores[0], out.word_results[0])
+                except BaseException as exc:  # noqa: BLE001 - raised again below, in the reading thread
+                    failed.append(exc)
+
+        helpers = [threading.Thread(target=lane, name="ocr-rec", daemon=True) for _ in range(lanes - 1)]
+        for helper in helpers:
+            helper.start()
+        try:
+            lane()
+        finally:
+            for helper in helpers:
+                helper.join()
+        if failed:
+            raise failed[0]
+        txts, scores, words = zip(*results)
+        return TextRecOutput(imgs=images, txts=txts, scores=list(scores), word_results=words,
+                             elapse=time.perf_counter() - started)
+
+    return recognise
+
+
+def reading_many() -> None:
+    """This process is going to read several pictures (a worker, or ``locker ocr`` reading a dispute in
+    one process): from now on glibc returns large freed blocks (:func:`_return_memory`), which keeps
+    the heap from growing picture after picture. Not for one picture: each fresh block is then mapped
+    and zeroed anew, and reading one 1170×2532 screenshot took 0.4–0.5 CPU-s more in the kernel (its
+    first detection 0.50 s instead of 0.38 s wall), for a heap that one reading cannot fragment."""
+    _return_memory()
 
 
 def _get_engine() -> Any:
     global _engine
     with _lock:
         if _engine is None:
-            _return_memory()
             if not available():
                 raise MissingDependency(_(INSTALL_HINT))
             _engine = _make_engine()

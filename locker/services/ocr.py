@@ -138,13 +138,15 @@ def latest(ddir: DisputeDir, sha256: str) -> dict[str, Any] | None:
 
 
 def _worker_start() -> None:
-    """In each worker process: Ctrl-C is the parent's business; one onnxruntime thread each."""
+    """In each worker process: Ctrl-C is the parent's business; one onnxruntime thread each; a worker
+    reads picture after picture (its heap is kept from growing)."""
     import signal
 
     from ..ocr import engine
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine.set_threads(1)
+    engine.reading_many()
 
 
 def read_target(source: str, sha256: str, mime: str, work: str) -> tuple[str, Any, float]:
@@ -183,6 +185,10 @@ def _read_all(ddir: DisputeDir, targets: list[Target], workers: int) -> Iterator
     work = str(ddir.derived)
     ddir.derived.mkdir(mode=0o700, parents=True, exist_ok=True)
     if workers <= 1:
+        if len(targets) > 1:
+            from ..ocr import engine
+
+            engine.reading_many()
         for t in targets:
             yield t, read_target(str(ddir.object_path(t.sha256)), t.sha256, t.mime, work)
         return
