@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import names
 from .errors import READ_ONLY, Ambiguous, HomeError, LockerError, NotFound, UsageError
@@ -176,3 +177,20 @@ class DisputeDir:
 
     def object_path(self, sha256: str) -> Path:
         return self.objects / sha256[:2] / sha256[2:]
+
+
+def read_profile(path: Path) -> dict[str, Any]:
+    """The home's ``locker.toml`` (its profile, remotes and forms) as a table; ``{}`` when there is
+    none. A file that cannot be read, or is not TOML, is one error in the user's language."""
+    import tomllib
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as err:
+        raise LockerError(_("cannot read the profile: {reason}").format(reason=err.strerror), path=str(path)) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise LockerError(_("the profile is not valid TOML: {error}").format(error=err), path=str(path)) from None

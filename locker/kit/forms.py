@@ -129,18 +129,9 @@ def shipped() -> dict[str, Form]:
 
 def from_home(profile_path: Path) -> dict[str, Form]:
     """The user's own profiles: ``[forms.NAME]`` tables in the home's ``locker.toml``."""
-    try:
-        raw = profile_path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as err:
-        raise LockerError(_("cannot read the profile: {reason}").format(reason=err.strerror),
-                          path=str(profile_path)) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise LockerError(_("the profile is not valid TOML: {error}").format(error=err),
-                          path=str(profile_path)) from None
+    from ..paths import read_profile
+
+    data = read_profile(profile_path)
     forms = data.get("forms") or {}
     if not isinstance(forms, dict):
         return {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from ..durable import write_atomic
 from ..errors import LockerError, NotFound, UsageError
 from ..i18n import _
-from ..paths import Home
+from ..paths import Home, read_profile
 
 MODES = ("compliance", "governance")
 DEFAULT_RETAIN = "3y"
@@ -97,16 +96,7 @@ def check_endpoint(url: str | None) -> str | None:
 
 def load_all(home: Home) -> dict[str, Remote]:
     """name → remote, as ``locker.toml`` records them."""
-    try:
-        raw = home.profile_path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as err:
-        raise LockerError(_("cannot read the profile: {reason}").format(reason=err.strerror), path=str(home.profile_path)) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise LockerError(_("the profile is not valid TOML: {error}").format(error=err), path=str(home.profile_path)) from None
+    data = read_profile(home.profile_path)
     found: dict[str, Remote] = {}
     table = data.get(TABLE)
     for name, item in (table.items() if isinstance(table, dict) else ()):

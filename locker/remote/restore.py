@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -31,6 +28,7 @@ from .. import custody, db, domain, durable, store
 from ..errors import LockerError, NotFound, UsageError
 from ..i18n import _
 from ..paths import SLUG_RE, Home
+from ..services import landing
 from ..values import now_utc
 from . import archive, config, layout
 from .client import S3
@@ -73,51 +71,31 @@ def restore(home: Home, remote_name: str, ref: str, *, slug: str | None = None, 
         raise LockerError(_("{key} is not a manifest this locker can read").format(key=manifest_key))
     final = slug or ref
     home.require_writable().ensure()
-    mark = f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
-    staging = home.root / mark
-    target = home.dispute(final).root
+    landing.clean_stale(home, STAGING_PREFIX)
     try:
-        target.mkdir(mode=0o700)
-    except FileExistsError:
-        raise UsageError(_("a dispute named {slug} is in this home already; choose another name with --as").format(
-            slug=final)) from None
-    reserved: Path | None = target  # None once the dispute is in it
-    try:
-        (target / mark).touch(mode=0o600)
-        staging.mkdir(mode=0o700)
-        built = Home(staging / "home").ensure()
-        ddir = built.dispute(final)
-        for folder in (ddir.root, ddir.objects, ddir.derived, ddir.exports):
-            folder.mkdir(mode=0o700, exist_ok=True)
-        result = _fetch_all(s3, manifest, ddir, progress)
-        seq, entries = _rebuild(ddir, manifest, result["log"], remote, manifest_key, ref, final)
-        from ..services.verify import check_dispute
+        with landing.Landing(home, STAGING_PREFIX) as landed:
+            landed.reserve(final)
+            built = landed.builder()
+            ddir = built.dispute(final)
+            for folder in (ddir.root, ddir.objects, ddir.derived, ddir.exports):
+                folder.mkdir(mode=0o700, exist_ok=True)
+            result = _fetch_all(s3, manifest, ddir, progress)
+            seq, entries = _rebuild(ddir, manifest, result["log"], remote, manifest_key, ref, final)
+            from ..services.verify import check_dispute
 
-        try:
-            check = check_dispute(built, final)
-        finally:
-            db.dispose(ddir.db)
-        errors = [p for p in check.problems if p.severity == "error"]
-        if errors:
-            shown = "; ".join(f"{p.problem}: {p.detail}" for p in errors[:3])
-            raise LockerError(_("the restored dispute does not verify: {problems}").format(problems=shown))
-        durable.fsync_dirs([ddir.root, built.disputes])
-        (target / mark).unlink()
-        os.replace(ddir.root, target)
-        durable.fsync_dir(home.disputes)
-        reserved = None
-        return RestoreResult(final, ref, remote.name, manifest_key, result["objects"], result["files"], result["bytes"],
-                             entries, seq, check.ok)
+            try:
+                check = check_dispute(built, final)
+            finally:
+                db.dispose(ddir.db)
+            errors = [p for p in check.problems if p.severity == "error"]
+            if errors:
+                shown = "; ".join(f"{p.problem}: {p.detail}" for p in errors[:3])
+                raise LockerError(_("the restored dispute does not verify: {problems}").format(problems=shown))
+            landed.move_in(built, final)
     except OSError as err:
         raise durable.os_error(err, home.root) from None
-    finally:
-        if reserved is not None:
-            try:
-                (reserved / mark).unlink(missing_ok=True)
-                reserved.rmdir()
-            except OSError:
-                pass
-        shutil.rmtree(staging, ignore_errors=True)
+    return RestoreResult(final, ref, remote.name, manifest_key, result["objects"], result["files"], result["bytes"],
+                         entries, seq, check.ok)
 
 
 def _known(s3: S3, remote: config.Remote) -> str:

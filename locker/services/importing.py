@@ -20,8 +20,6 @@ In order, and nothing in the home changes until the last step:
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from ..errors import InputRefused, LockerError, UsageError
 from ..i18n import _
 from ..paths import SLUG_RE, Home
 from ..values import clean_text, now_utc
+from . import landing
 
 STAGING_PREFIX = ".import-"
 # What the checks read into memory (the custody log, the manifests, the chats, dispute.json: every
@@ -75,106 +74,56 @@ def import_bundle(home: Home, archive: str | os.PathLike[str], *, slug: str | No
     if slug is not None and not SLUG_RE.match(slug):
         raise UsageError(_("a dispute name uses a-z, 0-9 and '-': {slug!r}").format(slug=slug))
     home.require_writable().ensure()
-    clean_stale(home)
-    mark = f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
-    staging = home.root / mark
-    reserved: Path | None = None
+    landing.clean_stale(home, STAGING_PREFIX)
     try:
-        staging.mkdir(mode=0o700)
-        unpacked = staging / "unpacked"
-        unpacked.mkdir(mode=0o700)
-        extracted = safezip.extract(path, unpacked, limits or safezip.Limits())
-        try:
-            top = reading.top_folder(extracted.files)
-        except ValueError as err:
-            raise InputRefused(str(err), path=str(path)) from None
-        text = sum(f.stat().st_size for name, f in extracted.files.items()
-                   if not name.startswith(f"{top}/data/originals/") and name != f"{top}/data/pack.pdf")
-        if text > TEXT_MEMBERS_MAX:
-            raise safezip.UnsafeArchive(_("its records (everything but the originals and the pack) expand to {size} bytes, "
-                                          "more than the {limit} a bundle may hold").format(size=text, limit=TEXT_MEMBERS_MAX),
-                                        path=str(path), reason="too_large")
-        bundle = reading.read(unpacked / top)
-        problems = _bundle_check(path, bundle.problems)
-        if not bundle.chain or not bundle.rows.dispute.get("id"):
-            raise DamagedBundle(_("not a locker bundle: it holds no custody log of a dispute"), problems, path=str(path))
-        if problems and not allow_damaged:
-            raise DamagedBundle(_damaged_line(problems), problems, path=str(path))
-        final = slug or bundle.slug
-        if not SLUG_RE.match(final):
-            raise InputRefused(_("the bundle names its dispute {slug!r}, which is not a dispute name; choose one with --as").format(
-                slug=final), path=str(path))
-        reserved = home.dispute(final).root
-        try:
-            reserved.mkdir(mode=0o700)
-        except FileExistsError:
-            reserved = None
-            raise UsageError(_("a dispute named {slug} is in this home already; choose another name with --as").format(
-                slug=final)) from None
-        (reserved / mark).touch(mode=0o600)  # says whose the empty folder is, should this import be killed
-        digest, size = store.hash_file(path)
-        built = Home(staging / "home").ensure()
-        made = _build(built, final, bundle, problems, bundle_name=path.name, bundle_sha256=digest, bundle_size=size)
-        from .verify import check_dispute
+        with landing.Landing(home, STAGING_PREFIX) as landed:
+            unpacked = landed.staging / "unpacked"
+            unpacked.mkdir(mode=0o700)
+            extracted = safezip.extract(path, unpacked, limits or safezip.Limits())
+            try:
+                top = reading.top_folder(extracted.files)
+            except ValueError as err:
+                raise InputRefused(str(err), path=str(path)) from None
+            text = sum(f.stat().st_size for name, f in extracted.files.items()
+                       if not name.startswith(f"{top}/data/originals/") and name != f"{top}/data/pack.pdf")
+            if text > TEXT_MEMBERS_MAX:
+                raise safezip.UnsafeArchive(_("its records (everything but the originals and the pack) expand to {size} bytes, "
+                                              "more than the {limit} a bundle may hold").format(size=text, limit=TEXT_MEMBERS_MAX),
+                                            path=str(path), reason="too_large")
+            bundle = reading.read(unpacked / top)
+            problems = _bundle_check(path, bundle.problems)
+            if not bundle.chain or not bundle.rows.dispute.get("id"):
+                raise DamagedBundle(_("not a locker bundle: it holds no custody log of a dispute"), problems, path=str(path))
+            if problems and not allow_damaged:
+                raise DamagedBundle(_damaged_line(problems), problems, path=str(path))
+            final = slug or bundle.slug
+            if not SLUG_RE.match(final):
+                raise InputRefused(_("the bundle names its dispute {slug!r}, which is not a dispute name; choose one with --as").format(
+                    slug=final), path=str(path))
+            landed.reserve(final)
+            digest, size = store.hash_file(path)
+            built = landed.builder()
+            made = _build(built, final, bundle, problems, bundle_name=path.name, bundle_sha256=digest, bundle_size=size)
+            from .verify import check_dispute
 
-        try:
-            check = check_dispute(built, final)
-        finally:
-            db.dispose(built.dispute(final).db)
-        if not check.ok and not allow_damaged:
-            found = tuple(reading.Problem(p.problem, None, p.detail) for p in check.problems if p.severity == "error")
-            raise DamagedBundle(_damaged_line(found), found, path=str(path))
-        durable.fsync_dirs([built.dispute(final).root, built.disputes])
-        (reserved / mark).unlink()
-        os.replace(built.dispute(final).root, reserved)
-        durable.fsync_dir(home.disputes)
-        reserved = None
-        return Imported(final, bundle.slug, str(bundle.rows.dispute.get("title")), len(bundle.rows.exhibits),
-                        sum(len(m) for m in bundle.rows.messages.values()), len(bundle.chain), made,
-                        str(bundle.chain[-1]["hash"]), digest, size, problems, check.ok)
+            try:
+                check = check_dispute(built, final)
+            finally:
+                db.dispose(built.dispute(final).db)
+            if not check.ok and not allow_damaged:
+                found = tuple(reading.Problem(p.problem, None, p.detail) for p in check.problems if p.severity == "error")
+                raise DamagedBundle(_damaged_line(found), found, path=str(path))
+            landed.move_in(built, final)
     except OSError as err:
         raise durable.os_error(err, home.root) from None
-    finally:
-        if reserved is not None:
-            try:
-                (reserved / mark).unlink(missing_ok=True)
-                reserved.rmdir()
-            except OSError:
-                pass
-        shutil.rmtree(staging, ignore_errors=True)
+    return Imported(final, bundle.slug, str(bundle.rows.dispute.get("title")), len(bundle.rows.exhibits),
+                    sum(len(m) for m in bundle.rows.messages.values()), len(bundle.chain), made,
+                    str(bundle.chain[-1]["hash"]), digest, size, problems, check.ok)
 
 
 def clean_stale(home: Home) -> int:
-    """Remove what an import killed before it finished left: its hidden folder in the home, and the
-    empty folder it had reserved for the dispute's name (marked with the same name). Only those of a
-    process that is no longer running; returns how many were removed."""
-    from .. import store
-
-    removed = 0
-    try:
-        staged = [e for e in os.scandir(home.root) if store.left_by_dead_process(e.name, STAGING_PREFIX)]
-    except OSError:
-        return 0
-    for entry in staged:
-        shutil.rmtree(entry.path, ignore_errors=True)
-        removed += 1
-    try:
-        folders = [e for e in os.scandir(home.disputes) if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return removed
-    for folder in folders:
-        try:
-            inside = os.listdir(folder.path)
-        except OSError:
-            continue
-        if len(inside) == 1 and store.left_by_dead_process(inside[0], STAGING_PREFIX):
-            try:
-                os.unlink(os.path.join(folder.path, inside[0]))
-                os.rmdir(folder.path)
-                removed += 1
-            except OSError:
-                pass
-    return removed
+    """Remove what an import killed before it finished left (:func:`landing.clean_stale`)."""
+    return landing.clean_stale(home, STAGING_PREFIX)
 
 
 def _bundle_check(archive: Path, found: list[reading.Problem]) -> tuple[reading.Problem, ...]:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .. import custody, db, domain
 from ..domain import DATE_ORDERS, LANGS
-from ..errors import LockerError, UsageError
+from ..errors import UsageError
 from ..i18n import _
 from ..migrations import HOME_MIGRATIONS
-from ..paths import Home
+from ..paths import Home, read_profile
 from ..store import write_atomic
 from ..values import now_utc, resolve_tz
 
@@ -47,16 +46,7 @@ def tsa_list(profile: Profile) -> list[str]:
 
 
 def load(home: Home) -> Profile:
-    try:
-        raw = home.profile_path.read_bytes()
-    except FileNotFoundError:
-        return Profile()
-    except OSError as err:
-        raise LockerError(_("cannot read the profile: {reason}").format(reason=err.strerror), path=str(home.profile_path)) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise LockerError(_("the profile is not valid TOML: {error}").format(error=err), path=str(home.profile_path)) from None
+    data = read_profile(home.profile_path)
     section = data.get("profile", data)
     return Profile(**{k: str(section[k]) for k in FIELDS if section.get(k) not in (None, "")})
 
