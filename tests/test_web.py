@@ -229,6 +229,12 @@ def test_uploads_past_the_limit_are_refused_and_leave_nothing(home: Path, tmp_pa
     r = c.put(f"/d/{slug}/upload", params={"name": "streamed.bin"}, content=chunks(), headers={"X-CSRF-Token": token})
     assert r.status_code == 413
     assert list((home / "disputes" / slug / "objects").rglob("*")) == []
+    # a batch whose third file is too large: the two before it had arrived and been read; none is kept
+    parts = [("files", ("a.txt", b"first note\n", "text/plain")), ("files", ("b.txt", b"second note\n", "text/plain")),
+             ("files", ("big.bin", b"z" * 5000, "application/octet-stream"))]
+    r = c.post(f"/d/{slug}/upload-batch", files=parts, headers={"X-CSRF-Token": token})
+    assert r.status_code == 413 and "upload limit" in r.json()["error"]["message"]
+    assert list((home / "disputes" / slug / "objects").rglob("*")) == []
     assert json.loads(_show(home, slug))["exhibits"] == []
     r = c.post("/disputes", data={"csrf": token, "title": "t" * 70000})
     assert r.status_code == 413

@@ -329,7 +329,7 @@ async def _receive(request: Request, slug: str, channel: domain.Channel, name: s
             "{name} is larger than the upload limit ({limit} bytes)").format(name=name, limit=settings.limit)}},
             status_code=413)
     receiver = await _call(upload.Receiver, settings.home, slug, name, limit=settings.limit)
-    writer = _Writer(receiver)
+    writer = _Writer(receiver.write)
     try:
         async for chunk in request.stream():
             await writer.put(chunk)
@@ -353,17 +353,18 @@ async def _receive(request: Request, slug: str, channel: domain.Channel, name: s
 
 
 class _Writer:
-    """Hashes and writes a large upload on a thread of its own while the next pieces arrive (the
-    event loop keeps reading the socket): at most QUEUE pieces wait, so memory stays flat."""
+    """Hands an upload's pieces to a thread of its own, which parses, hashes and writes them while
+    the event loop reads the next ones from the socket: at most QUEUE hand-overs of about PIECE
+    bytes each wait, so memory stays flat. The pieces are handed over as they came (a list), never
+    joined: one copy fewer of every byte."""
 
-    QUEUE = 32
-    PIECE = 1024 * 1024  # pieces are joined up to this size: fewer hand-overs, whole-MiB writes
+    QUEUE = 16
+    PIECE = 1024 * 1024
 
-    def __init__(self, receiver: Any, sink: Any = None) -> None:
+    def __init__(self, sink: Any) -> None:
         import queue
 
-        self.receiver = receiver
-        self.sink = sink or receiver.write  # what each piece is handed to, on the thread
+        self.sink = sink  # what each piece is handed to, on the thread
         self.queue: Any = queue.Queue(self.QUEUE)
         self.pending: list[bytes] = []
         self.pending_size = 0
@@ -373,36 +374,39 @@ class _Writer:
 
     def _run(self) -> None:
         while True:
-            piece = self.queue.get()
-            if piece is None:
+            pieces = self.queue.get()
+            if pieces is None:
                 return
             if self.error is None:
                 try:
-                    self.sink(piece)
+                    for piece in pieces:
+                        self.sink(piece)
                 except BaseException as err:  # noqa: BLE001  handed to the request's task
                     self.error = err
 
     async def put(self, chunk: bytes) -> None:
         if self.error is not None:
             raise self.error
+        if not chunk:
+            return
         self.pending.append(chunk)
         self.pending_size += len(chunk)
         if self.pending_size >= self.PIECE:  # past the limit, the receiver refuses it (raised at the next put)
-            await self._hand(b"".join(self.pending))
+            await self._hand(self.pending)
             self.pending, self.pending_size = [], 0
 
-    async def _hand(self, piece: bytes | None) -> None:
+    async def _hand(self, pieces: list[bytes] | None) -> None:
         import queue
 
         try:
-            self.queue.put_nowait(piece)
+            self.queue.put_nowait(pieces)
         except queue.Full:
-            await run_in_threadpool(self.queue.put, piece)
+            await run_in_threadpool(self.queue.put, pieces)
 
     async def close(self) -> None:
         """Every piece written; the receiver's error, if any, raised here."""
         if self.pending:
-            await self._hand(b"".join(self.pending))
+            await self._hand(self.pending)
             self.pending, self.pending_size = [], 0
         await self._hand(None)
         await run_in_threadpool(self.thread.join)
@@ -441,16 +445,15 @@ async def upload_form(request: Request) -> Response:
     slug = _slug(request)
     channel = domain.Channel("web", request.headers.get("user-agent", "")[:400] or None)
     from ..documents import add_doc
-    from ..services import upload
 
-    receivers = await _multipart(request, slug, session)
-    finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
+    batch = await _multipart(request, slug, session, channel)
+    finished = await _call(batch.finish)
     return _page(request, "added.html", session, slug=slug, results=[_shown(add_doc(finished.result))])
 
 
 async def upload_batch(request: Request) -> Response:
     """Several files in one multipart request (the add page's script sends small files so): each
-    streamed into the store as it arrives, then all recorded in one group, as add records a folder."""
+    streamed into the store and read as it arrives, then all recorded in one group, as add records a folder."""
     session = _desktop(request)
     slug = _slug(request)
     _check_csrf(request, session, None)
@@ -463,10 +466,10 @@ async def _batch(request: Request, slug: str, session: str, channel: domain.Chan
     from ..services import upload
 
     try:
-        receivers = await _multipart(request, slug, session)
+        batch = await _multipart(request, slug, session, channel)
     except upload.TooLarge as err:
         return JSONResponse({"error": {"code": "too_large", "message": err.message}}, status_code=413)
-    finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
+    finished = await _call(batch.finish)
     files = []
     for name, added, error in finished.files:
         one = _shown(add_doc(upload_result(slug, added, name, error)))
@@ -492,9 +495,10 @@ def upload_result(slug: str, added: Any, name: str, error: str | None) -> Any:
     return AddResult(slug, (added,) if added is not None else (), (Refused(name, error),) if error else ())
 
 
-async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
-    """Each file of a multipart/form-data body streamed into the store as it arrives; the copies,
-    not yet recorded. The CSRF token is the X-CSRF-Token header, or a form field before the files."""
+async def _multipart(request: Request, slug: str, session: str, channel: domain.Channel) -> Any:
+    """Each file of a multipart/form-data body streamed into the store as it arrives and read once
+    complete (a :class:`services.upload.Batch`, not yet recorded). The CSRF token is the
+    X-CSRF-Token header, or a form field before the files."""
     from python_multipart.multipart import MultipartParser, parse_options_header
 
     from ..services import upload
@@ -506,7 +510,7 @@ async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
         raise HTTPException(400, _("not a form upload"))
     state: dict[str, Any] = {"headers": {}, "field": None, "value": b"", "receiver": None, "header": b"",
                              "hvalue": b"", "csrf": request.headers.get(CSRF_HEADER)}
-    received: list[upload.Receiver] = []
+    batch = await _call(upload.Batch, settings.home, slug, limit=settings.limit, channel=channel)
 
     def on_part_begin() -> None:
         state.update(headers={}, field=None, value=b"", receiver=None)
@@ -529,26 +533,25 @@ async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
             if not settings.guard.csrf_ok(session, state["csrf"]):
                 raise HTTPException(403, _("this form has expired: reload the page and try again"))
             if filename:
-                receiver = upload.Receiver(settings.home, slug, filename.decode("utf-8", "replace"),
-                                           limit=settings.limit)
-                state["receiver"] = receiver
-                received.append(receiver)
+                state["receiver"] = batch.receive(filename.decode("utf-8", "replace"))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if state["receiver"] is not None:
-            state["receiver"].write(data[start:end])
+            state["receiver"].write(memoryview(data)[start:end])  # no copy: hashed and written from the piece
         elif len(state["value"]) < FORM_MAX:
             state["value"] += data[start:end]
 
     def on_part_end() -> None:
-        if state["field"] == CSRF_FIELD and state["receiver"] is None:
+        if state["receiver"] is not None:
+            batch.arrived()  # read while the next file arrives
+        elif state["field"] == CSRF_FIELD:
             state["csrf"] = state["value"].decode("utf-8", "replace")
 
     parser = MultipartParser(boundary, {
         "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
         "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
         "on_part_end": on_part_end})
-    writer = _Writer(None, sink=parser.write)  # parsed, hashed and written on a thread while the next pieces arrive
+    writer = _Writer(parser.write)  # parsed, hashed and written on a thread while the next pieces arrive
     try:
         async for chunk in request.stream():
             await writer.put(chunk)
@@ -556,14 +559,12 @@ async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
         parser.finalize()
     except BaseException:
         await writer.stop()
-        for r in received:
-            r.abort()
+        await _call(batch.abort)
         raise
     if not settings.guard.csrf_ok(session, state["csrf"]):
-        for r in received:
-            r.abort()
+        await _call(batch.abort)
         raise HTTPException(403, _("this form has expired: reload the page and try again"))
-    return received
+    return batch
 
 
 # --------------------------------------------------------------------------- export, search, verify

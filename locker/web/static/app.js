@@ -41,7 +41,11 @@
   function setupUpload(drop) {
     const url = drop.dataset.upload;
     const batch = drop.dataset.batch;
-    const BIG = 16 * 1024 * 1024, BATCH_FILES = 64, BATCH_BYTES = 128 * 1024 * 1024;
+    // Small files go several to a request (each read by the server as soon as it has arrived, the
+    // request's files recorded together, as add records a folder), PARALLEL requests at a time: while
+    // one request's files are being recorded, the others keep the connection busy. Small batches keep
+    // the last one, which runs alone, short.
+    const BIG = 16 * 1024 * 1024, BATCH_FILES = 32, BATCH_BYTES = 32 * 1024 * 1024, PARALLEL = 3;
     const queue = document.getElementById("queue");
     const summary = document.getElementById("summary");
     const pick = document.getElementById("pick");
@@ -146,7 +150,7 @@
     }
 
     function next() {
-      while (running < 2 && waiting.length) {
+      while (running < PARALLEL && waiting.length) {
         running += 1;
         if (!batch || waiting[0].file.size >= BIG) { sendOne(waiting.shift()); continue; }
         const items = [];
