@@ -691,29 +691,37 @@ async def set_lang(request: Request) -> Response:
 
 
 async def lan_page(request: Request) -> Response:
-    """The desktop's pairing page for one dispute: a QR code, the sessions running, end buttons."""
+    """The desktop's pairing page: a QR code, the phones paired (and the dispute each picked), end buttons."""
     session = _desktop(request)
-    slug = _slug(request)
+    return await _lan(request, session, None)
+
+
+async def _lan(request: Request, session: str, pairing: security.Pairing | None) -> Response:
     settings = _settings(request)
-    if not settings.lan:
-        return _page(request, "lan.html", session, slug=slug, pairing=None, phones=[], url=None, qr=None, now=time.time())
-    return _page(request, "lan.html", session, slug=slug, pairing=None, url=None, qr=None, now=settings.guard.now(),
-                 phones=[p for p in settings.guard.active_phones() if p.slug == slug])
+    url = qr = None
+    if pairing is not None:
+        import segno
+
+        url = pairing_url(settings, pairing.token)
+        qr = segno.make(url, error="m").svg_data_uri(scale=6, border=2)
+    phones = settings.guard.active_phones() if settings.lan else []
+    titles = await _call(_titles, settings.home) if phones else {}
+    return _page(request, "lan.html", session, pairing=pairing, url=url, qr=qr, now=settings.guard.now(),
+                 phones=phones, titles=titles)
+
+
+def _titles(home: Home) -> dict[str, str]:
+    """Each readable dispute's title by its slug (what a phone picks from)."""
+    from ..services import disputes
+
+    return {s.dispute.slug: s.dispute.title for s in disputes.list_all(home).disputes}
 
 
 async def lan_pair(request: Request) -> Response:
     session, _form_ = await _changing(request)
-    slug = _slug(request)
-    settings = _settings(request)
-    if not settings.lan:
+    if not _settings(request).lan:
         raise HTTPException(404)
-    pairing = settings.guard.pair(slug)
-    url = pairing_url(settings, pairing.token)
-    import segno
-
-    qr = segno.make(url, error="m").svg_data_uri(scale=6, border=2)
-    return _page(request, "lan.html", session, slug=slug, pairing=pairing, url=url, qr=qr, now=settings.guard.now(),
-                 phones=[p for p in settings.guard.active_phones() if p.slug == slug])
+    return await _lan(request, session, _settings(request).guard.pair())
 
 
 def pairing_url(settings: Settings, token: str) -> str:
@@ -724,9 +732,8 @@ def pairing_url(settings: Settings, token: str) -> str:
 
 async def lan_end(request: Request) -> Response:
     _session, form = await _changing(request)
-    slug = _slug(request)
     _settings(request).guard.end(form.get("session", ""))
-    return RedirectResponse(f"/d/{slug}/phone", status_code=303)
+    return RedirectResponse("/phones", status_code=303)
 
 
 async def pair(request: Request) -> Response:
@@ -750,31 +757,58 @@ def _phone(request: Request) -> security.PhoneSession:
     return found
 
 
+def _phone_dispute(request: Request) -> security.PhoneSession:
+    """A phone sending to the dispute the route names: the one it picked, and no other."""
+    found = _phone(request)
+    if found.slug is None or request.path_params["slug"] != found.slug:
+        raise HTTPException(403, _("this phone may send files only to the dispute it picked"))
+    return found
+
+
 async def phone_page(request: Request) -> Response:
+    """The phone's page: the disputes to pick from, then the one it picked (upload, session, end)."""
     settings = _settings(request)
     found = settings.guard.phone(request.cookies.get(PHONE_COOKIE)) if settings.lan else None
     if found is None:
         return _page(request, "phone_refused.html", None, status=403)
+    left = found.seconds_left(settings.guard.now())
+    if found.slug is None:
+        titles = await _call(_titles, settings.home)
+        return _page(request, "phone_pick.html", found.id, left=left,
+                     disputes=[{"slug": slug, "title": title} for slug, title in titles.items()])
     from ..services import disputes
 
     detail = await _call(disputes.detail, settings.home, found.slug)
-    return _page(request, "phone.html", found.id, title=detail.dispute.title, phone=found,
-                 left=found.seconds_left(settings.guard.now()), upload_url="/phone/upload",
-                 batch_url="/phone/upload-batch")
+    return _page(request, "phone.html", found.id, title=detail.dispute.title, slug=found.slug, phone=found, left=left,
+                 upload_url=f"/phone/d/{found.slug}/upload", batch_url=f"/phone/d/{found.slug}/upload-batch")
+
+
+async def phone_choose(request: Request) -> Response:
+    """The phone picks its dispute, once: an existing dispute folder's exact name."""
+    found = _phone(request)
+    form = await _form(request)
+    _check_csrf(request, found.id, form)
+    settings = _settings(request)
+    slug = form.get("dispute", "")
+    if not is_folder_name(slug) or slug not in settings.home.slugs():
+        raise HTTPException(404, _("no dispute named {name}").format(name=repr(slug)))
+    if not settings.guard.choose(found.id, slug) and found.slug != slug:
+        raise HTTPException(403, _("this phone may send files only to the dispute it picked"))
+    return RedirectResponse("/phone", status_code=303)
 
 
 async def phone_upload(request: Request) -> Response:
-    found = _phone(request)
+    found = _phone_dispute(request)
     _check_csrf(request, found.id, None)
     channel = domain.Channel("web-lan", request.headers.get("user-agent", "")[:400] or None)
-    return await _receive(request, found.slug, channel, _name_of(request))
+    return await _receive(request, str(found.slug), channel, _name_of(request))
 
 
 async def phone_upload_batch(request: Request) -> Response:
-    found = _phone(request)
+    found = _phone_dispute(request)
     _check_csrf(request, found.id, None)
     channel = domain.Channel("web-lan", request.headers.get("user-agent", "")[:400] or None)
-    return await _batch(request, found.slug, found.id, channel)
+    return await _batch(request, str(found.slug), found.id, channel)
 
 
 async def phone_end(request: Request) -> Response:
@@ -825,13 +859,14 @@ def routes() -> list[Any]:
         Route("/d/{slug}/export", export_start, methods=["POST"]),
         Route("/d/{slug}/export/{job:int}", export_job),
         Route("/d/{slug}/pack/{export:int}", download),
-        Route("/d/{slug}/phone", lan_page),
-        Route("/d/{slug}/phone/pair", lan_pair, methods=["POST"]),
-        Route("/d/{slug}/phone/end", lan_end, methods=["POST"]),
+        Route("/phones", lan_page),
+        Route("/phones/pair", lan_pair, methods=["POST"]),
+        Route("/phones/end", lan_end, methods=["POST"]),
         Route("/pair/{token}", pair),
         Route("/phone", phone_page),
-        Route("/phone/upload", phone_upload, methods=["PUT"]),
-        Route("/phone/upload-batch", phone_upload_batch, methods=["POST"]),
+        Route("/phone/choose", phone_choose, methods=["POST"]),
+        Route("/phone/d/{slug}/upload", phone_upload, methods=["PUT"]),
+        Route("/phone/d/{slug}/upload-batch", phone_upload_batch, methods=["POST"]),
         Route("/phone/end", phone_end, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
