@@ -41,7 +41,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MiB = 1 << 20
-BATCH_FILES, BATCH_MIB, PARALLEL = 32, 32, 3  # as locker/web/static/app.js sends small files
+BATCH_FILES, BATCH_MIB, PARALLEL = 64, 128, 2  # as locker/web/static/app.js sends small files
 
 
 def locker(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -355,8 +355,9 @@ async def _receive(request: Request, slug: str, channel: domain.Channel, name: s
 class _Writer:
     """Hands an upload's pieces to a thread of its own, which parses, hashes and writes them while
     the event loop reads the next ones from the socket: at most QUEUE hand-overs of about PIECE
-    bytes each wait, so memory stays flat. The pieces are handed over as they came (a list), never
-    joined: one copy fewer of every byte."""
+    bytes each wait, so memory stays flat. The thread joins each hand-over into one piece: one
+    hash update and one write per MiB, not per 256 KiB read (every call gives up the interpreter
+    lock and waits to take it back from the event loop)."""
 
     QUEUE = 16
     PIECE = 1024 * 1024
@@ -379,8 +380,7 @@ class _Writer:
                 return
             if self.error is None:
                 try:
-                    for piece in pieces:
-                        self.sink(piece)
+                    self.sink(pieces[0] if len(pieces) == 1 else b"".join(pieces))
                 except BaseException as err:  # noqa: BLE001  handed to the request's task
                     self.error = err
 

@@ -41,11 +41,9 @@
   function setupUpload(drop) {
     const url = drop.dataset.upload;
     const batch = drop.dataset.batch;
-    // Small files go several to a request (each read by the server as soon as it has arrived, the
-    // request's files recorded together, as add records a folder), PARALLEL requests at a time: while
-    // one request's files are being recorded, the others keep the connection busy. Small batches keep
-    // the last one, which runs alone, short.
-    const BIG = 16 * 1024 * 1024, BATCH_FILES = 32, BATCH_BYTES = 32 * 1024 * 1024, PARALLEL = 3;
+    // Small files go several to a request (the server reads each as soon as it has arrived and
+    // records the request's files together, as add records a folder), PARALLEL requests at a time.
+    const BIG = 16 * 1024 * 1024, BATCH_FILES = 64, BATCH_BYTES = 128 * 1024 * 1024, PARALLEL = 2;
     const queue = document.getElementById("queue");
     const summary = document.getElementById("summary");
     const pick = document.getElementById("pick");
