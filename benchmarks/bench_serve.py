@@ -6,7 +6,7 @@ In one run it times
   of the same bytes to a running `locker serve` over loopback (one connection, 1 MiB writes);
 * many phone-size files (default 200, 1-4 MB PNGs with incompressible pixels): `locker add DIR`
   against uploading them as the add page's script does: in batches (one multipart request of up
-  to 64 files or 128 MiB each, recorded as one group), two requests at a time;
+  to BATCH_FILES files or BATCH_MIB MiB each, recorded as one group), PARALLEL requests at a time;
 * the dispute page of a dispute with 300 exhibits: the server's time to answer GET /d/SLUG (the
   thumbnails are lazy-loaded, not part of it), median of 9 after one warm-up;
 
@@ -41,6 +41,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MiB = 1 << 20
+BATCH_FILES, BATCH_MIB, PARALLEL = 64, 128, 2  # as locker/web/static/app.js sends small files
 
 
 def locker(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -228,20 +229,20 @@ def main() -> int:
                 todo = list(smalls)
                 lock = threading.Lock()
 
-                def worker() -> None:  # batches as the add page makes them: up to 64 files or 128 MiB
+                def worker() -> None:  # batches as the add page makes them
                     conn = server.connection()
                     while True:
                         with lock:
                             if not todo:
                                 break
                             batch, size = [], 0
-                            while todo and len(batch) < 64 and (not batch or size + todo[0].stat().st_size <= 128 * MiB):
+                            while todo and len(batch) < BATCH_FILES and (not batch or size + todo[0].stat().st_size <= BATCH_MIB * MiB):
                                 size += todo[0].stat().st_size
                                 batch.append(todo.pop(0))
                         server.upload_batch(conn, d, batch)
                     conn.close()
 
-                threads = [threading.Thread(target=worker) for _i in range(2)]
+                threads = [threading.Thread(target=worker) for _i in range(PARALLEL)]
                 for t in threads:
                     t.start()
                 for t in threads:

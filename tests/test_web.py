@@ -92,7 +92,7 @@ def test_every_change_needs_the_csrf_token(signed_in, tmp_path: Path) -> None:  
     picture = make_jpeg(tmp_path / "a.jpg")
     changing = [("post", "/disputes", {"title": "x"}), ("post", f"/d/{slug}/facts", {"merchant": "m"}),
                 ("post", f"/d/{slug}/export", {}), ("post", "/verify", {}), ("post", "/lang", {"lang": "zh"}),
-                ("post", f"/d/{slug}/phone/pair", {}), ("post", f"/d/{slug}/phone/end", {"session": "x"})]
+                ("post", "/phones/pair", {}), ("post", "/phones/end", {"session": "x"})]
     for method, path, data in changing:
         assert getattr(c, method)(path, data=data).status_code == 403, path
         assert getattr(c, method)(path, data={**data, "csrf": "0" * 64}).status_code == 403, path
@@ -229,6 +229,12 @@ def test_uploads_past_the_limit_are_refused_and_leave_nothing(home: Path, tmp_pa
     r = c.put(f"/d/{slug}/upload", params={"name": "streamed.bin"}, content=chunks(), headers={"X-CSRF-Token": token})
     assert r.status_code == 413
     assert list((home / "disputes" / slug / "objects").rglob("*")) == []
+    # a batch whose third file is too large: the two before it had arrived and been read; none is kept
+    parts = [("files", ("a.txt", b"first note\n", "text/plain")), ("files", ("b.txt", b"second note\n", "text/plain")),
+             ("files", ("big.bin", b"z" * 5000, "application/octet-stream"))]
+    r = c.post(f"/d/{slug}/upload-batch", files=parts, headers={"X-CSRF-Token": token})
+    assert r.status_code == 413 and "upload limit" in r.json()["error"]["message"]
+    assert list((home / "disputes" / slug / "objects").rglob("*")) == []
     assert json.loads(_show(home, slug))["exhibits"] == []
     r = c.post("/disputes", data={"csrf": token, "title": "t" * 70000})
     assert r.status_code == 413
@@ -337,14 +343,14 @@ def test_the_page_speaks_chinese_when_asked(signed_in) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- the phone (--lan)
 
 
-def test_a_phone_pairs_once_sends_to_one_dispute_and_stops_when_ended(home: Path, tmp_path: Path) -> None:
+def test_a_phone_pairs_once_picks_one_dispute_sends_only_there_and_stops_when_ended(home: Path, tmp_path: Path) -> None:
     settings, app = make_app(home, lan=True)
     c = client(app)
     c.get(f"/login/{settings.guard.login_key}")
     token = csrf_of(c.get("/").text)
     slug = _new(c, token, title="phone dispute")
-    other = _new(c, token, title="other dispute")
-    page = c.post(f"/d/{slug}/phone/pair", data={"csrf": token}).text
+    other = _new(c, token, title=f"other dispute {HOSTILE}")
+    page = c.post("/phones/pair", data={"csrf": token}).text
     url = re.search(r'<code id="pair-url">([^<]+)</code>', page).group(1)
     assert url.startswith("http://127.0.0.2:8765/pair/") and 'src="data:image/svg+xml' in page
     pair_path = url.split("8765", 1)[1]
@@ -353,15 +359,38 @@ def test_a_phone_pairs_once_sends_to_one_dispute_and_stops_when_ended(home: Path
     phone.headers["User-Agent"] = ua
     assert phone.get(pair_path).status_code == 303
     assert client(app, host="127.0.0.3", base="http://127.0.0.2:8765").get(pair_path).status_code == 403  # once only
+
+    # paired, the phone sees the disputes (titles and slugs, escaped) and may send nowhere yet
+    pick = phone.get("/phone").text
+    assert "phone dispute" in pick and "&lt;img src=x" in pick and "<img src=x" not in pick and "minutes" in pick
+    assert f'value="{slug}"' in pick and f'value="{other}"' in pick
+    phone_token = csrf_of(pick)
+    picture = make_jpeg(tmp_path / "IMG_0002.jpg")
+    for target in (slug, other):
+        r = phone.put(f"/phone/d/{target}/upload", params={"name": "x.jpg"}, content=picture.read_bytes(),
+                      headers={"X-CSRF-Token": phone_token})
+        assert r.status_code == 403, target  # nothing picked yet
+    desk = c.get("/phones").text
+    assert "iPhone" in desk and "picking a dispute" in desk and "min left" in desk
+    assert phone.post("/phone/choose", data={"dispute": slug}).status_code == 403  # CSRF
+    assert phone.post("/phone/choose", data={"csrf": phone_token, "dispute": "../x"}).status_code == 404
+    assert phone.post("/phone/choose", data={"csrf": phone_token, "dispute": slug}).status_code == 303
     phone_page = phone.get("/phone").text
     assert "phone dispute" in phone_page and "other dispute" not in phone_page and "minutes" in phone_page
-    phone_token = csrf_of(phone_page)
-    picture = make_jpeg(tmp_path / "IMG_0002.jpg")
-    r = phone.put("/phone/upload", params={"name": "IMG_0002.jpg"}, content=picture.read_bytes(),
+    assert f'data-upload="/phone/d/{slug}/upload"' in phone_page
+    # the pick is final: another dispute is refused, for a pick and for every upload
+    assert phone.post("/phone/choose", data={"csrf": phone_token, "dispute": other}).status_code == 403
+    assert "other dispute" not in phone.get("/phone").text
+
+    r = phone.put(f"/phone/d/{slug}/upload", params={"name": "IMG_0002.jpg"}, content=picture.read_bytes(),
                   headers={"X-CSRF-Token": phone_token})
     assert r.status_code == 200, r.text
-    assert phone.put("/phone/upload", params={"name": "x.jpg"}, content=b"abc").status_code == 403  # CSRF
-    for path in ("/", f"/d/{slug}", f"/d/{other}", f"/d/{slug}/e/1", "/search?q=a"):
+    assert phone.put(f"/phone/d/{slug}/upload", params={"name": "x.jpg"}, content=b"abc").status_code == 403  # CSRF
+    r = phone.put(f"/phone/d/{other}/upload", params={"name": "y.jpg"}, content=b"abc", headers={"X-CSRF-Token": phone_token})
+    assert r.status_code == 403 and "only to the dispute it picked" in r.json()["error"]["message"]
+    r = phone.post(f"/phone/d/{other}/upload-batch", files={"files": ("y.jpg", b"abc")}, headers={"X-CSRF-Token": phone_token})
+    assert r.status_code == 403
+    for path in ("/", f"/d/{slug}", f"/d/{other}", f"/d/{slug}/e/1", "/search?q=a", "/phones"):
         assert phone.get(path).status_code == 403, path  # a phone sees nothing of the locker
     assert phone.put(f"/d/{other}/upload", params={"name": "x.jpg"}, content=b"abc",
                      headers={"X-CSRF-Token": phone_token}).status_code == 403
@@ -371,13 +400,29 @@ def test_a_phone_pairs_once_sends_to_one_dispute_and_stops_when_ended(home: Path
     channel = [e for e in log if e["action"] == "exhibit.added"][0]["payload"]["channel"]
     assert channel == {"name": "web-lan", "user_agent": ua, "received": "the copy the browser sent"}
     assert json.loads(_show(home, other))["exhibits"] == []
-    desk = c.get(f"/d/{slug}/phone").text
-    assert "iPhone" in desk and "min left" in desk
+    desk = c.get("/phones").text
+    assert "iPhone" in desk and "min left" in desk and f'href="/d/{slug}"' in desk
     session = re.search(r'name="session" value="([^"]+)"', desk).group(1)
-    assert c.post(f"/d/{slug}/phone/end", data={"csrf": token, "session": session}).status_code == 303
-    r = phone.put("/phone/upload", params={"name": "late.jpg"}, content=b"late", headers={"X-CSRF-Token": phone_token})
+    assert c.post("/phones/end", data={"csrf": token, "session": session}).status_code == 303
+    r = phone.put(f"/phone/d/{slug}/upload", params={"name": "late.jpg"}, content=b"late",
+                  headers={"X-CSRF-Token": phone_token})
     assert r.status_code == 403
     assert phone.get("/phone").status_code == 403
+    assert "No phone is paired" in c.get("/phones").text
+
+
+def test_a_pairing_made_for_one_dispute_goes_straight_to_it(home: Path) -> None:
+    """``locker serve --lan --phone DISPUTE``: the terminal's user picked the dispute; the phone cannot pick another."""
+    settings, app = make_app(home, lan=True)
+    c = client(app)
+    c.get(f"/login/{settings.guard.login_key}")
+    token = csrf_of(c.get("/").text)
+    slug, other = _new(c, token, title="chosen"), _new(c, token, title="not this one")
+    phone = client(app, host="127.0.0.2", base="http://127.0.0.2:8765")
+    assert phone.get(f"/pair/{settings.guard.pair(slug).token}").status_code == 303
+    page = phone.get("/phone").text
+    assert "chosen" in page and "not this one" not in page and f'data-upload="/phone/d/{slug}/upload"' in page
+    assert phone.post("/phone/choose", data={"csrf": csrf_of(page), "dispute": other}).status_code == 403
 
 
 def test_a_pairing_code_expires_after_ten_minutes(home: Path) -> None:
@@ -397,7 +442,7 @@ def test_a_pairing_code_expires_after_ten_minutes(home: Path) -> None:
 def test_without_lan_there_is_no_pairing(signed_in) -> None:  # noqa: ANN001
     settings, c, token = signed_in
     slug = _new(c, token)
-    assert c.post(f"/d/{slug}/phone/pair", data={"csrf": token}).status_code == 404
+    assert c.post("/phones/pair", data={"csrf": token}).status_code == 404
     pairing = settings.guard.pair(slug)  # even a token made by hand opens nothing
     assert client(c.app).get(f"/pair/{pairing.token}").status_code == 404
     assert client(c.app).get("/phone").status_code == 403

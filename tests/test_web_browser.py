@@ -5,7 +5,7 @@ which downloads nothing. The server is the real one (uvicorn on a free loopback 
 One flow, as a person would go: sign in through the printed address, open a dispute, drop 20
 files (a HEIC and a video among them), see each with the SHA-256 ``locker show --json``
 prints, export and download the pack, search, then pair a "phone" (a second browser context
-with a phone's viewport and user agent) through the QR code's address, send from it, end the
+with a phone's viewport and user agent) through the QR code's address, pick the dispute on it, send from it (and be refused for another dispute), end the
 session from the desktop and see the phone refused. Screenshots of the main pages at desktop
 and phone widths are saved to build/screenshots/.
 """
@@ -190,8 +190,17 @@ def test_a_dispute_from_the_browser_and_a_phone(served: Any, browser: Any, home:
     page.click("#hits a[href*='/e/']")
     page.wait_for_url(re.compile(r"/e/\d+$"))
 
+    # a second dispute, which the phone will not pick
+    page.goto(f"{base}/")
+    page.fill("#new-dispute input[name=title]", "另一个争议 another dispute")
+    page.click("#new-dispute button[type=submit]")
+    page.wait_for_url(re.compile(r"/d/[a-z0-9-]+$"))
+    other = page.url.rsplit("/", 1)[-1]
+
     # pair a phone with the QR code's address
-    page.goto(f"{base}/d/{slug}/phone")
+    page.goto(f"{base}/d/{slug}")
+    page.click("text=Send from a phone")
+    page.wait_for_url(re.compile(r"/phones$"))
     page.click("#new-code")
     url = page.inner_text("#pair-url")
     import segno
@@ -202,6 +211,14 @@ def test_a_dispute_from_the_browser_and_a_phone(served: Any, browser: Any, home:
                                         has_touch=True, user_agent=PHONE_UA, locale="zh-CN")
     phone = phone_context.new_page()
     phone.goto(url)
+    phone.wait_for_url(re.compile(r"/phone$"))
+    # the phone picks the dispute (it sees titles and slugs only), and may send to that one only
+    assert phone.locator("ul.disputes button").count() == 2
+    assert "分钟" in phone.inner_text("#session-left")  # the session's length, in the phone's language
+    _shot(phone, "phone-pick")
+    page.goto(f"{base}/phones")
+    assert "picking a dispute" in page.inner_text("ul.phones") and "min left" in page.inner_text("ul.phones")
+    phone.click(f"ul.disputes button[value='{slug}']")
     phone.wait_for_url(re.compile(r"/phone$"))
     assert "无线耳机退款" in phone.inner_text(".to")
     sent = [make_jpeg(tmp_path / "IMG_5001.JPG", seed=77), make_jpeg(tmp_path / "IMG_5002.JPG", seed=78)]
@@ -217,18 +234,23 @@ def test_a_dispute_from_the_browser_and_a_phone(served: Any, browser: Any, home:
 
     phone.goto(f"{base}/phone")
     phone_csrf = phone.get_attribute("body", "data-csrf")
+    refused = phone.evaluate("""async ([other, token]) => {
+        const r = await fetch('/phone/d/' + other + '/upload?name=x.jpg', {method: 'PUT', body: 'x', headers: {'X-CSRF-Token': token}});
+        return r.status;
+    }""", [other, phone_csrf])
+    assert refused == 403  # another dispute than the one it picked
     # the desktop sees the session and ends it; the phone is refused from then on
-    page.goto(f"{base}/d/{slug}/phone")
-    assert "iPhone" in page.inner_text("ul.phones")
+    page.goto(f"{base}/phones")
+    assert "iPhone" in page.inner_text("ul.phones") and "无线耳机退款" in page.inner_text("ul.phones")
     page.click("ul.phones button.end")
     page.wait_for_load_state("load")
     assert page.locator("ul.phones").count() == 0
     phone.goto(f"{base}/phone")
     late = make_jpeg(tmp_path / "IMG_5003.JPG", seed=79)
-    status = phone.evaluate("""async ([data, token]) => {
-        const r = await fetch('/phone/upload?name=late.jpg', {method: 'PUT', body: data, headers: {'X-CSRF-Token': token}});
+    status = phone.evaluate("""async ([data, token, slug]) => {
+        const r = await fetch('/phone/d/' + slug + '/upload?name=late.jpg', {method: 'PUT', body: data, headers: {'X-CSRF-Token': token}});
         return r.status;
-    }""", [base64.b64encode(late.read_bytes()).decode(), phone_csrf])
+    }""", [base64.b64encode(late.read_bytes()).decode(), phone_csrf, slug])
     assert status == 403
     _shot(phone, "phone-ended")
 

@@ -34,8 +34,8 @@ def serve(
     typer.echo(_("Evidence Locker is open at {url}").format(url=url))
     typer.echo(_("(this address signs your browser in; keep it to yourself)"))
     if lan:
-        typer.echo(_("Phones on this network: open a dispute's page and choose “Send from a phone” to show a QR code "
-                     "(listening on {address}:{port}).").format(address=settings.lan_address, port=port))
+        typer.echo(_("Phones on this network: choose “Send from a phone” in the web app to show a QR code; the phone "
+                     "then picks the dispute (listening on {address}:{port}).").format(address=settings.lan_address, port=port))
     if phone is not None:
         if not lan:
             from ..errors import UsageError

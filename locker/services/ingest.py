@@ -41,7 +41,8 @@ from . import chat, edit, profile
 from .collect import Candidate, Refused, collect
 from .stage import AddOptions, Progress, StagedFile, read_staged, stage_one
 
-__all__ = ["AddOptions", "AddResult", "Added", "Progress", "Refused", "add", "add_received", "collect"]
+__all__ = ["AddOptions", "AddResult", "Added", "Progress", "Reading", "Refused", "add", "add_read", "add_received",
+           "collect", "read_received", "reading"]
 
 GROUP_FILES = 256
 GROUP_BYTES = 256 * 1024 * 1024
@@ -117,41 +118,76 @@ def _settings(home: Home, options: AddOptions) -> tuple[AddOptions, Any, str | N
     return options, tz, user_time
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How an add reads its files: the options completed from the profile, the time zone, and the
+    capture time the user gave (parsed)."""
+
+    options: AddOptions
+    tz: Any
+    user_time: str | None
+
+
+def reading(home: Home, options: AddOptions = AddOptions()) -> Reading:
+    return Reading(*_settings(home, options))
+
+
+def read_received(name: str, staged: store.Staged, how: Reading) -> StagedFile:
+    """What a file that arrived already copied and hashed is (``add``'s probe, duplicate rules and
+    warnings are the same); a file that cannot be read comes back with ``error`` and no copy."""
+    return read_staged(Candidate(Path(name), staged.size), staged, how.tz, how.options)
+
+
 def add_received(home: Home, slug: str, received: Sequence[tuple[str, store.Staged]],
                  options: AddOptions = AddOptions()) -> AddResult:
     """Files that arrived already copied and hashed into the dispute's ``objects/`` folder (a
     browser's upload, see services.upload), each with the name it came under: read and
     recorded exactly as :func:`add` reads and records a file. Each copy is published or removed."""
-    ddir = home.dispute(slug)
-    left = list(received)
     try:
-        options, tz, user_time = _settings(home, options)
+        how = reading(home, options)
+        items = [read_received(name, staged, how) for name, staged in received]
+    except BaseException:
+        for _name, staged in received:
+            store.discard(staged)
+        raise
+    return add_read(home, slug, items, how)
+
+
+def add_read(home: Home, slug: str, items: Sequence[StagedFile], how: Reading) -> AddResult:
+    """Files copied into the dispute's ``objects/`` and read already (:func:`read_received`): recorded
+    in groups as :func:`add` records them, in their order. Each copy is published or removed."""
+    ddir = home.dispute(slug)
+    left = list(items)
+    try:
         done: Future[sqlite3.Connection] = Future()
         done.set_result(db.connect_writer(ddir.db))
         opened = _LazyOpened(ddir, done)
     except BaseException:
-        for _name, staged in left:
-            store.discard(staged)
+        _discard_items(left)
         raise
-    run = _Run(opened, options, user_time)
+    run = _Run(opened, how.options, how.user_time)
     try:
         with store.ObjectsLock(ddir.objects, exclusive=False):
             while left:
-                name, staged = left.pop(0)
-                item = read_staged(Candidate(Path(name), staged.size), staged, tz, options)
+                item = left.pop(0)
                 if item.error is not None:
-                    run.errors.append(Refused(name, item.error))
+                    run.errors.append(Refused(str(item.candidate.path), item.error))
                 else:
                     run.take(item)
             run.flush()
     except BaseException:
         _discard(deque(), run.group)
-        for _name, staged in left:
-            store.discard(staged)
+        _discard_items(left)
         raise
     finally:
         opened.close()
     return AddResult(ddir.slug, tuple(run.added), tuple(run.errors))
+
+
+def _discard_items(items: Sequence[StagedFile]) -> None:
+    for item in items:
+        if item.staged:
+            store.discard(item.staged)
 
 
 def _add(home: Home, ddir: DisputeDir, opened: _LazyOpened, paths: Sequence[str | os.PathLike[str]],

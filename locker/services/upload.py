@@ -5,7 +5,8 @@ the dispute's own ``objects/`` folder (the place ``add`` stages its copies), so 
 never held whole in memory and never copied anywhere outside the dispute. :meth:`Receiver.finish`
 then hands the copy to :func:`services.ingest.add_received`, which reads and records it
 exactly as ``add`` does (same probe, same duplicate rule, same custody entry), with the
-channel it came through. The name the browser gave is a label only: no path is ever made
+channel it came through. Several files in one request make a :class:`Batch`: each is read
+as soon as it has arrived, and all are recorded together, as ``add`` records a folder. The name the browser gave is a label only: no path is ever made
 from it.
 """
 
@@ -15,6 +16,7 @@ import dataclasses
 import hashlib
 import os
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from .. import domain, store
@@ -24,7 +26,8 @@ from ..i18n import _
 from ..paths import Home
 from ..values import clean_text
 from .collect import Refused
-from .ingest import Added, AddOptions, AddResult, add_received
+from .ingest import Added, AddOptions, AddResult, add_read, add_received, read_received, reading
+from .stage import StagedFile
 
 DEFAULT_LIMIT = 4 * 1024 ** 3  # bytes per file, unless `locker serve --max-upload` says otherwise
 NAME_MAX = 255
@@ -64,7 +67,7 @@ class Receiver:
         self.closed = False
         self.writeback = Writeback(self.fd)  # as add does: the disk works while the upload arrives
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
         """One piece: hashed and written. Past the limit, the copy is removed and TooLarge raised."""
         if not chunk:
             return
@@ -121,29 +124,89 @@ class Finished:
 
 def finish_all(home: Home, slug: str, receivers: Sequence[Receiver], options: AddOptions = AddOptions(),
                channel: domain.Channel | None = None) -> Finished:
-    """Record a batch of uploads together, as ``add`` records a folder: one flush to disk and one
-    transaction for the group, instead of one per file (what makes 200 photos as quick as add)."""
+    """Record uploads that have all arrived: read, then recorded together as ``add`` records a folder
+    (one flush to disk and one transaction for the group, instead of one per file)."""
     if channel is not None:
         options = dataclasses.replace(options, channel=channel)
     received: list[tuple[str, store.Staged]] = []
-    refused: dict[str, str] = {}
+    refused: dict[int, str] = {}
     try:
         for i, receiver in enumerate(receivers):
             staged = receiver.close()
             if staged is None:
-                refused[str(i)] = _("empty file")
+                refused[i] = _("empty file")
             else:
                 received.append((f"{i}/{receiver.name}", staged))
     except BaseException:
         for receiver in receivers:
             receiver.abort()
-        for _name, staged in received:
-            store.discard(staged)
         raise
     result = add_received(home, slug, received, options) if received else AddResult(slug, (), ())
+    return _finished(slug, receivers, result, refused)
+
+
+class Batch:
+    """The uploads of one request (a multipart form), in the order they come. Each is read (probed
+    for its type, time and metadata, as ``add`` reads a file) on a thread of its own as soon as its
+    last byte has arrived, while the next ones are still arriving; :meth:`finish` then only has to
+    record them, all together. The reading thread is what a folder's ``add`` does on its workers."""
+
+    def __init__(self, home: Home, slug: str, *, limit: int = DEFAULT_LIMIT, options: AddOptions = AddOptions(),
+                 channel: domain.Channel | None = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if channel is not None:
+            options = dataclasses.replace(options, channel=channel)
+        self.home, self.slug, self.limit = home, slug, limit
+        self.how = reading(home, options)
+        self.receivers: list[Receiver] = []
+        self.reads: dict[int, Future[StagedFile]] = {}
+        self.refused: dict[int, str] = {}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locker-read")
+
+    def receive(self, name: str) -> Receiver:
+        """The next upload's receiver (its pieces go to its ``write``; then call :meth:`arrived`)."""
+        receiver = Receiver(self.home, self.slug, name, limit=self.limit)
+        self.receivers.append(receiver)
+        return receiver
+
+    def arrived(self) -> None:
+        """The last upload is complete: its copy is closed and read on the reading thread."""
+        i = len(self.receivers) - 1
+        receiver = self.receivers[i]
+        if receiver.closed or i in self.reads or i in self.refused:
+            return
+        staged = receiver.close()
+        if staged is None:
+            self.refused[i] = _("empty file")
+        else:
+            self.reads[i] = self.pool.submit(read_received, f"{i}/{receiver.name}", staged, self.how)
+
+    def finish(self) -> Finished:
+        """Record what arrived; each copy is published or removed."""
+        try:
+            if self.receivers:
+                self.arrived()
+            items = [self.reads[i].result() for i in sorted(self.reads)]
+        except BaseException:
+            self.abort()
+            raise
+        self.pool.shutdown()
+        result = add_read(self.home, self.slug, items, self.how) if items else AddResult(self.slug, (), ())
+        return _finished(self.slug, self.receivers, result, self.refused)
+
+    def abort(self) -> None:
+        """Nothing of the batch is kept (a broken connection, a refused upload)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for receiver in self.receivers:
+            receiver.abort()  # its copy is the one its reading had
+
+
+def _finished(slug: str, receivers: Sequence[Receiver], result: AddResult, refused: dict[int, str]) -> Finished:
+    """Each upload's outcome by its position (the ``path`` add reports is ``position/name``)."""
     added = {a.path.split("/", 1)[0]: a for a in result.added}
     errors = {e.path.split("/", 1)[0]: e.error for e in result.errors}
-    files = tuple((r.name, added.get(str(i)), errors.get(str(i)) or refused.get(str(i)))
+    files = tuple((r.name, added.get(str(i)), errors.get(str(i)) or refused.get(i))
                   for i, r in enumerate(receivers))
     shown = AddResult(slug, result.added, tuple(Refused(name, error) for name, _a, error in files if error),
                       result.notices, result.interrupted)

@@ -329,7 +329,7 @@ async def _receive(request: Request, slug: str, channel: domain.Channel, name: s
             "{name} is larger than the upload limit ({limit} bytes)").format(name=name, limit=settings.limit)}},
             status_code=413)
     receiver = await _call(upload.Receiver, settings.home, slug, name, limit=settings.limit)
-    writer = _Writer(receiver)
+    writer = _Writer(receiver.write)
     try:
         async for chunk in request.stream():
             await writer.put(chunk)
@@ -353,17 +353,19 @@ async def _receive(request: Request, slug: str, channel: domain.Channel, name: s
 
 
 class _Writer:
-    """Hashes and writes a large upload on a thread of its own while the next pieces arrive (the
-    event loop keeps reading the socket): at most QUEUE pieces wait, so memory stays flat."""
+    """Hands an upload's pieces to a thread of its own, which parses, hashes and writes them while
+    the event loop reads the next ones from the socket: at most QUEUE hand-overs of about PIECE
+    bytes each wait, so memory stays flat. The thread joins each hand-over into one piece: one
+    hash update and one write per MiB, not per 256 KiB read (every call gives up the interpreter
+    lock and waits to take it back from the event loop)."""
 
-    QUEUE = 32
-    PIECE = 1024 * 1024  # pieces are joined up to this size: fewer hand-overs, whole-MiB writes
+    QUEUE = 16
+    PIECE = 1024 * 1024
 
-    def __init__(self, receiver: Any, sink: Any = None) -> None:
+    def __init__(self, sink: Any) -> None:
         import queue
 
-        self.receiver = receiver
-        self.sink = sink or receiver.write  # what each piece is handed to, on the thread
+        self.sink = sink  # what each piece is handed to, on the thread
         self.queue: Any = queue.Queue(self.QUEUE)
         self.pending: list[bytes] = []
         self.pending_size = 0
@@ -373,36 +375,38 @@ class _Writer:
 
     def _run(self) -> None:
         while True:
-            piece = self.queue.get()
-            if piece is None:
+            pieces = self.queue.get()
+            if pieces is None:
                 return
             if self.error is None:
                 try:
-                    self.sink(piece)
+                    self.sink(pieces[0] if len(pieces) == 1 else b"".join(pieces))
                 except BaseException as err:  # noqa: BLE001  handed to the request's task
                     self.error = err
 
     async def put(self, chunk: bytes) -> None:
         if self.error is not None:
             raise self.error
+        if not chunk:
+            return
         self.pending.append(chunk)
         self.pending_size += len(chunk)
         if self.pending_size >= self.PIECE:  # past the limit, the receiver refuses it (raised at the next put)
-            await self._hand(b"".join(self.pending))
+            await self._hand(self.pending)
             self.pending, self.pending_size = [], 0
 
-    async def _hand(self, piece: bytes | None) -> None:
+    async def _hand(self, pieces: list[bytes] | None) -> None:
         import queue
 
         try:
-            self.queue.put_nowait(piece)
+            self.queue.put_nowait(pieces)
         except queue.Full:
-            await run_in_threadpool(self.queue.put, piece)
+            await run_in_threadpool(self.queue.put, pieces)
 
     async def close(self) -> None:
         """Every piece written; the receiver's error, if any, raised here."""
         if self.pending:
-            await self._hand(b"".join(self.pending))
+            await self._hand(self.pending)
             self.pending, self.pending_size = [], 0
         await self._hand(None)
         await run_in_threadpool(self.thread.join)
@@ -441,16 +445,15 @@ async def upload_form(request: Request) -> Response:
     slug = _slug(request)
     channel = domain.Channel("web", request.headers.get("user-agent", "")[:400] or None)
     from ..documents import add_doc
-    from ..services import upload
 
-    receivers = await _multipart(request, slug, session)
-    finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
+    batch = await _multipart(request, slug, session, channel)
+    finished = await _call(batch.finish)
     return _page(request, "added.html", session, slug=slug, results=[_shown(add_doc(finished.result))])
 
 
 async def upload_batch(request: Request) -> Response:
     """Several files in one multipart request (the add page's script sends small files so): each
-    streamed into the store as it arrives, then all recorded in one group, as add records a folder."""
+    streamed into the store and read as it arrives, then all recorded in one group, as add records a folder."""
     session = _desktop(request)
     slug = _slug(request)
     _check_csrf(request, session, None)
@@ -463,10 +466,10 @@ async def _batch(request: Request, slug: str, session: str, channel: domain.Chan
     from ..services import upload
 
     try:
-        receivers = await _multipart(request, slug, session)
+        batch = await _multipart(request, slug, session, channel)
     except upload.TooLarge as err:
         return JSONResponse({"error": {"code": "too_large", "message": err.message}}, status_code=413)
-    finished = await _call(upload.finish_all, _settings(request).home, slug, receivers, channel=channel)
+    finished = await _call(batch.finish)
     files = []
     for name, added, error in finished.files:
         one = _shown(add_doc(upload_result(slug, added, name, error)))
@@ -492,9 +495,10 @@ def upload_result(slug: str, added: Any, name: str, error: str | None) -> Any:
     return AddResult(slug, (added,) if added is not None else (), (Refused(name, error),) if error else ())
 
 
-async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
-    """Each file of a multipart/form-data body streamed into the store as it arrives; the copies,
-    not yet recorded. The CSRF token is the X-CSRF-Token header, or a form field before the files."""
+async def _multipart(request: Request, slug: str, session: str, channel: domain.Channel) -> Any:
+    """Each file of a multipart/form-data body streamed into the store as it arrives and read once
+    complete (a :class:`services.upload.Batch`, not yet recorded). The CSRF token is the
+    X-CSRF-Token header, or a form field before the files."""
     from python_multipart.multipart import MultipartParser, parse_options_header
 
     from ..services import upload
@@ -506,7 +510,7 @@ async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
         raise HTTPException(400, _("not a form upload"))
     state: dict[str, Any] = {"headers": {}, "field": None, "value": b"", "receiver": None, "header": b"",
                              "hvalue": b"", "csrf": request.headers.get(CSRF_HEADER)}
-    received: list[upload.Receiver] = []
+    batch = await _call(upload.Batch, settings.home, slug, limit=settings.limit, channel=channel)
 
     def on_part_begin() -> None:
         state.update(headers={}, field=None, value=b"", receiver=None)
@@ -529,26 +533,25 @@ async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
             if not settings.guard.csrf_ok(session, state["csrf"]):
                 raise HTTPException(403, _("this form has expired: reload the page and try again"))
             if filename:
-                receiver = upload.Receiver(settings.home, slug, filename.decode("utf-8", "replace"),
-                                           limit=settings.limit)
-                state["receiver"] = receiver
-                received.append(receiver)
+                state["receiver"] = batch.receive(filename.decode("utf-8", "replace"))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if state["receiver"] is not None:
-            state["receiver"].write(data[start:end])
+            state["receiver"].write(memoryview(data)[start:end])  # no copy: hashed and written from the piece
         elif len(state["value"]) < FORM_MAX:
             state["value"] += data[start:end]
 
     def on_part_end() -> None:
-        if state["field"] == CSRF_FIELD and state["receiver"] is None:
+        if state["receiver"] is not None:
+            batch.arrived()  # read while the next file arrives
+        elif state["field"] == CSRF_FIELD:
             state["csrf"] = state["value"].decode("utf-8", "replace")
 
     parser = MultipartParser(boundary, {
         "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
         "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
         "on_part_end": on_part_end})
-    writer = _Writer(None, sink=parser.write)  # parsed, hashed and written on a thread while the next pieces arrive
+    writer = _Writer(parser.write)  # parsed, hashed and written on a thread while the next pieces arrive
     try:
         async for chunk in request.stream():
             await writer.put(chunk)
@@ -556,14 +559,12 @@ async def _multipart(request: Request, slug: str, session: str) -> list[Any]:
         parser.finalize()
     except BaseException:
         await writer.stop()
-        for r in received:
-            r.abort()
+        await _call(batch.abort)
         raise
     if not settings.guard.csrf_ok(session, state["csrf"]):
-        for r in received:
-            r.abort()
+        await _call(batch.abort)
         raise HTTPException(403, _("this form has expired: reload the page and try again"))
-    return received
+    return batch
 
 
 # --------------------------------------------------------------------------- export, search, verify
@@ -690,29 +691,37 @@ async def set_lang(request: Request) -> Response:
 
 
 async def lan_page(request: Request) -> Response:
-    """The desktop's pairing page for one dispute: a QR code, the sessions running, end buttons."""
+    """The desktop's pairing page: a QR code, the phones paired (and the dispute each picked), end buttons."""
     session = _desktop(request)
-    slug = _slug(request)
+    return await _lan(request, session, None)
+
+
+async def _lan(request: Request, session: str, pairing: security.Pairing | None) -> Response:
     settings = _settings(request)
-    if not settings.lan:
-        return _page(request, "lan.html", session, slug=slug, pairing=None, phones=[], url=None, qr=None, now=time.time())
-    return _page(request, "lan.html", session, slug=slug, pairing=None, url=None, qr=None, now=settings.guard.now(),
-                 phones=[p for p in settings.guard.active_phones() if p.slug == slug])
+    url = qr = None
+    if pairing is not None:
+        import segno
+
+        url = pairing_url(settings, pairing.token)
+        qr = segno.make(url, error="m").svg_data_uri(scale=6, border=2)
+    phones = settings.guard.active_phones() if settings.lan else []
+    titles = await _call(_titles, settings.home) if phones else {}
+    return _page(request, "lan.html", session, pairing=pairing, url=url, qr=qr, now=settings.guard.now(),
+                 phones=phones, titles=titles)
+
+
+def _titles(home: Home) -> dict[str, str]:
+    """Each readable dispute's title by its slug (what a phone picks from)."""
+    from ..services import disputes
+
+    return {s.dispute.slug: s.dispute.title for s in disputes.list_all(home).disputes}
 
 
 async def lan_pair(request: Request) -> Response:
     session, _form_ = await _changing(request)
-    slug = _slug(request)
-    settings = _settings(request)
-    if not settings.lan:
+    if not _settings(request).lan:
         raise HTTPException(404)
-    pairing = settings.guard.pair(slug)
-    url = pairing_url(settings, pairing.token)
-    import segno
-
-    qr = segno.make(url, error="m").svg_data_uri(scale=6, border=2)
-    return _page(request, "lan.html", session, slug=slug, pairing=pairing, url=url, qr=qr, now=settings.guard.now(),
-                 phones=[p for p in settings.guard.active_phones() if p.slug == slug])
+    return await _lan(request, session, _settings(request).guard.pair())
 
 
 def pairing_url(settings: Settings, token: str) -> str:
@@ -723,9 +732,8 @@ def pairing_url(settings: Settings, token: str) -> str:
 
 async def lan_end(request: Request) -> Response:
     _session, form = await _changing(request)
-    slug = _slug(request)
     _settings(request).guard.end(form.get("session", ""))
-    return RedirectResponse(f"/d/{slug}/phone", status_code=303)
+    return RedirectResponse("/phones", status_code=303)
 
 
 async def pair(request: Request) -> Response:
@@ -749,31 +757,58 @@ def _phone(request: Request) -> security.PhoneSession:
     return found
 
 
+def _phone_dispute(request: Request) -> security.PhoneSession:
+    """A phone sending to the dispute the route names: the one it picked, and no other."""
+    found = _phone(request)
+    if found.slug is None or request.path_params["slug"] != found.slug:
+        raise HTTPException(403, _("this phone may send files only to the dispute it picked"))
+    return found
+
+
 async def phone_page(request: Request) -> Response:
+    """The phone's page: the disputes to pick from, then the one it picked (upload, session, end)."""
     settings = _settings(request)
     found = settings.guard.phone(request.cookies.get(PHONE_COOKIE)) if settings.lan else None
     if found is None:
         return _page(request, "phone_refused.html", None, status=403)
+    left = found.seconds_left(settings.guard.now())
+    if found.slug is None:
+        titles = await _call(_titles, settings.home)
+        return _page(request, "phone_pick.html", found.id, left=left,
+                     disputes=[{"slug": slug, "title": title} for slug, title in titles.items()])
     from ..services import disputes
 
     detail = await _call(disputes.detail, settings.home, found.slug)
-    return _page(request, "phone.html", found.id, title=detail.dispute.title, phone=found,
-                 left=found.seconds_left(settings.guard.now()), upload_url="/phone/upload",
-                 batch_url="/phone/upload-batch")
+    return _page(request, "phone.html", found.id, title=detail.dispute.title, slug=found.slug, phone=found, left=left,
+                 upload_url=f"/phone/d/{found.slug}/upload", batch_url=f"/phone/d/{found.slug}/upload-batch")
+
+
+async def phone_choose(request: Request) -> Response:
+    """The phone picks its dispute, once: an existing dispute folder's exact name."""
+    found = _phone(request)
+    form = await _form(request)
+    _check_csrf(request, found.id, form)
+    settings = _settings(request)
+    slug = form.get("dispute", "")
+    if not is_folder_name(slug) or slug not in settings.home.slugs():
+        raise HTTPException(404, _("no dispute named {name}").format(name=repr(slug)))
+    if not settings.guard.choose(found.id, slug) and found.slug != slug:
+        raise HTTPException(403, _("this phone may send files only to the dispute it picked"))
+    return RedirectResponse("/phone", status_code=303)
 
 
 async def phone_upload(request: Request) -> Response:
-    found = _phone(request)
+    found = _phone_dispute(request)
     _check_csrf(request, found.id, None)
     channel = domain.Channel("web-lan", request.headers.get("user-agent", "")[:400] or None)
-    return await _receive(request, found.slug, channel, _name_of(request))
+    return await _receive(request, str(found.slug), channel, _name_of(request))
 
 
 async def phone_upload_batch(request: Request) -> Response:
-    found = _phone(request)
+    found = _phone_dispute(request)
     _check_csrf(request, found.id, None)
     channel = domain.Channel("web-lan", request.headers.get("user-agent", "")[:400] or None)
-    return await _batch(request, found.slug, found.id, channel)
+    return await _batch(request, str(found.slug), found.id, channel)
 
 
 async def phone_end(request: Request) -> Response:
@@ -824,13 +859,14 @@ def routes() -> list[Any]:
         Route("/d/{slug}/export", export_start, methods=["POST"]),
         Route("/d/{slug}/export/{job:int}", export_job),
         Route("/d/{slug}/pack/{export:int}", download),
-        Route("/d/{slug}/phone", lan_page),
-        Route("/d/{slug}/phone/pair", lan_pair, methods=["POST"]),
-        Route("/d/{slug}/phone/end", lan_end, methods=["POST"]),
+        Route("/phones", lan_page),
+        Route("/phones/pair", lan_pair, methods=["POST"]),
+        Route("/phones/end", lan_end, methods=["POST"]),
         Route("/pair/{token}", pair),
         Route("/phone", phone_page),
-        Route("/phone/upload", phone_upload, methods=["PUT"]),
-        Route("/phone/upload-batch", phone_upload_batch, methods=["POST"]),
+        Route("/phone/choose", phone_choose, methods=["POST"]),
+        Route("/phone/d/{slug}/upload", phone_upload, methods=["PUT"]),
+        Route("/phone/d/{slug}/upload-batch", phone_upload_batch, methods=["POST"]),
         Route("/phone/end", phone_end, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

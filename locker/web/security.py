@@ -6,8 +6,9 @@
   local user or a web page trying ``127.0.0.1`` (DNS rebinding: the Host header is checked
   too) gets nothing.
 * **A phone** (``--lan`` only) opens the QR code's address once: a one-time pairing token,
-  valid for 10 minutes, for one dispute. It becomes a phone session that may only send files
-  to that dispute, until it runs out or the desktop ends it.
+  valid for 10 minutes. It becomes a phone session, which picks one dispute (unless the
+  pairing named one: ``locker serve --phone DISPUTE``) and from then on may only send files
+  to that dispute, until the session runs out or the desktop ends it.
 * **CSRF**: every request that changes something (any method but GET/HEAD) must carry the
   session's token (a form field or the ``X-CSRF-Token`` header), and its Origin, when sent,
   must be this server.
@@ -55,7 +56,7 @@ def is_loopback(host: str) -> bool:
 @dataclass
 class PhoneSession:
     id: str
-    slug: str
+    slug: str | None  # the dispute it sends to; None until the phone has picked one
     started: float
     expires: float
     user_agent: str
@@ -71,7 +72,7 @@ class PhoneSession:
 @dataclass
 class Pairing:
     token: str
-    slug: str
+    slug: str | None  # None: the phone picks the dispute
     expires: float
     used: bool = False
 
@@ -116,7 +117,7 @@ class Guard:
 
     # --- phones ------------------------------------------------------------------
 
-    def pair(self, slug: str) -> Pairing:
+    def pair(self, slug: str | None = None) -> Pairing:
         with self.lock:
             self._forget()
             found = Pairing(secrets.token_urlsafe(24), slug, self.now() + PAIRING_SECONDS)
@@ -142,6 +143,15 @@ class Guard:
         with self.lock:
             found = self.phones.get(cookie)
             return found if found is not None and found.active(self.now()) else None
+
+    def choose(self, session_id: str, slug: str) -> bool:
+        """The phone's one choice of a dispute: False once it has one (or the session is over)."""
+        with self.lock:
+            found = self.phones.get(session_id)
+            if found is None or not found.active(self.now()) or found.slug is not None:
+                return False
+            found.slug = slug
+            return True
 
     def end(self, session_id: str) -> bool:
         with self.lock:

@@ -60,6 +60,7 @@ def server(settings: Any, *, port: int | None = None) -> Any:
     """A uvicorn server for these settings (not started)."""
     import uvicorn
 
+    # http="auto": httptools (the web extra) parses requests in C; uvicorn falls back to h11 without it
     config = uvicorn.Config(app_for(settings), host=settings.bind, port=settings.port if port is None else port,
                             log_level="warning", access_log=False, lifespan="off", server_header=False,
                             date_header=False)

@@ -41,7 +41,9 @@
   function setupUpload(drop) {
     const url = drop.dataset.upload;
     const batch = drop.dataset.batch;
-    const BIG = 16 * 1024 * 1024, BATCH_FILES = 64, BATCH_BYTES = 128 * 1024 * 1024;
+    // Small files go several to a request (the server reads each as soon as it has arrived and
+    // records the request's files together, as add records a folder), PARALLEL requests at a time.
+    const BIG = 16 * 1024 * 1024, BATCH_FILES = 64, BATCH_BYTES = 128 * 1024 * 1024, PARALLEL = 2;
     const queue = document.getElementById("queue");
     const summary = document.getElementById("summary");
     const pick = document.getElementById("pick");
@@ -146,7 +148,7 @@
     }
 
     function next() {
-      while (running < 2 && waiting.length) {
+      while (running < PARALLEL && waiting.length) {
         running += 1;
         if (!batch || waiting[0].file.size >= BIG) { sendOne(waiting.shift()); continue; }
         const items = [];
