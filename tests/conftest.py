@@ -15,8 +15,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 # The long trials carry the `slow` marker, so that `scripts/test.sh -m "not slow"` is a quick inner
 # loop; `scripts/test.sh` and .ci/run run everything. Chosen by measurement, not by guess: each took
-# 3 s or more (setup included, every parameter together) in `pytest -n 2 --durations=0`. A whole
-# file is listed when its tests share a costly module fixture. Keep this list sorted.
+# 3 s or more (setup included, every parameter together) in `pytest -n 2 --durations=0`; those added
+# on 2026-12-05 took 4 s or more in `-m "not slow"` on a machine shared with other runs (load about 8
+# on 2 cores). A whole file is listed when its tests share a costly module fixture. Keep this list sorted.
 SLOW_FILES = frozenset({"test_hostile.py", "test_ocr_chat.py"})
 SLOW_TESTS = frozenset({
     "test_chat_ingest.py::test_a_chats_wall_clock_times_are_in_an_assumed_zone",
