@@ -7,7 +7,8 @@ Each case runs the real ``locker`` command line inside ``unshare --user --map-ro
 until only a chosen number of bytes is free, runs the command that runs out of space, then
 what a user would run next (``show``, ``list``, ``verify``) on the same, still full, disk.
 The tmpfs disappears with the namespace, so a small driver script runs every step inside
-it and hands back their outputs and a listing (size and SHA-256) of every file left.
+it (each command in a process of its own, forked from the driver, which imports locker once)
+and hands back their outputs and a listing (size and SHA-256) of every file left.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ LAUNCHER = textwrap.dedent("""
 # Runs inside the namespace, with the tmpfs mounted at argv[1]: every step, in order. Steps:
 # ["locker", ARGS, PATCH], ["fill", BYTES_LEFT_FREE], ["fill_inodes", INODES_LEFT], ["sql", SLUG, QUERY], ["tree"].
 DRIVER = textwrap.dedent("""
-    import hashlib, json, os, subprocess, sys
+    import hashlib, json, os, sys, threading
     mount, launcher, steps = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     home = os.path.join(mount, "home")
     filler = os.path.join(mount, "filler")
@@ -89,15 +90,49 @@ DRIVER = textwrap.dedent("""
                 files[rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         return files
 
+    # `locker ARGS` as the launcher runs it, in a child forked from this process, which has imported locker
+    # once (each child would otherwise spend most of its time importing). The child has its own environment,
+    # arguments and output, and ends as a process does: SystemExit, atexit handlers, flushed output.
+    def run(args, run_env):
+        outs = [os.pipe(), os.pipe()]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            for (r, w), fd in zip(outs, (1, 2)):
+                os.close(r)
+                os.dup2(w, fd)
+                os.close(w)
+            os.environ.clear()
+            os.environ.update(run_env)
+            sys.argv = ["-c", *args]
+            exec(compile(launcher, "<launcher>", "exec"), {"__name__": "__main__"})
+            raise SystemExit(0)
+        for _r, w in outs:
+            os.close(w)
+
+        def drain(fd, into):
+            with os.fdopen(fd, "rb") as f:
+                into.append(f.read().decode("utf-8", "replace"))
+        got = [[], []]
+        readers = [threading.Thread(target=drain, args=(r, g)) for (r, _w), g in zip(outs, got)]
+        for t in readers:
+            t.start()
+        for t in readers:
+            t.join(120)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), got[0][0], got[1][0]
+
+    import locker.cli, locker.services.ingest, locker.store  # noqa: E401  (before the disk fills: code, not data)
+
     results = []
     for step in steps:
         kind = step[0]
         if kind == "locker":
             args, patch = step[1], step[2]
             run_env = {**env, "LOCKER_TEST_PATCH": json.dumps(patch)} if patch else env
-            proc = subprocess.run([sys.executable, "-c", launcher, *args], capture_output=True, text=True,
-                                  env=run_env, timeout=120)
-            results.append({"code": proc.returncode, "out": proc.stdout, "err": proc.stderr, "free": free()})
+            code, out, err = run(args, run_env)
+            results.append({"code": code, "out": out, "err": err, "free": free()})
         elif kind == "fill":  # grow or shrink the filler file until only step[1] bytes are free
             had = os.path.getsize(filler) if os.path.exists(filler) else 0
             need = free() - step[1]

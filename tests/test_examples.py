@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from tests.conftest import REPO, run_locker
+from tests.conftest import REPO
 
 
 def test_sample_evidence_is_deterministic(tmp_path: Path) -> None:
@@ -23,14 +23,21 @@ def test_sample_evidence_is_deterministic(tmp_path: Path) -> None:
                                "Screenshot_20250504-101500.png"}
 
 
-def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+def _json(cli, home: Path, *args: object) -> Any:  # noqa: ANN001
+    """What the demo left, read in this process (the demo itself ran the real command in children)."""
+    ran = cli("--home", home, *args)
+    assert ran.code == 0, ran.err
+    return ran.json
+
+
+def test_demo_runs_end_to_end(cli, tmp_path: Path) -> None:  # noqa: ANN001
     home = tmp_path / "home"
     proc = subprocess.run([sys.executable, REPO / "examples" / "run_demo.py", "--home", home,
                            "--evidence", tmp_path / "evidence"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     # The demo's profile says zh (for its pack), and the command line speaks the profile's language.
     assert "earbuds：正常 — 已重新计算 6 个对象的哈希，保管日志完整" in proc.stdout
-    shown = json.loads(run_locker("show", "earbuds", "--json", home=home, check=True).stdout)
+    shown = _json(cli, home, "show", "earbuds", "--json")
     kinds = {e["original_name"]: (e["kind"], e["captured_at"], e["captured_at_source"]) for e in shown["exhibits"]}
     assert kinds == {
         "Screenshot_20250503-142210.png": ("screenshot", "2025-05-03T14:22:10+08:00", "filename"),
@@ -43,7 +50,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert shown["amount"] == "199.00" and shown["order_id"] == "250501123456789"
     photo = next(e for e in shown["exhibits"] if e["kind"] == "photo")
     assert photo["metadata"]["exif"]["Make"] == "Xiaomi"
-    chat = json.loads(run_locker("show", "earbuds", "4", "--json", home=home, check=True).stdout)
+    chat = _json(cli, home, "show", "earbuds", "4", "--json")
     assert len(chat["messages"]) == 13
     assert chat["messages"][2] == {"at": "2025-05-03T15:21:40+08:00", "sender": "优品数码旗舰店",
                                    "text": "亲，不支持退款哦", "me": False, "kind": "message", "system": False,
@@ -61,15 +68,16 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", pack, "-"], capture_output=True, text=True, check=True).stdout
     assert "证据目录" in text and "250501123456789" in text and "亲，不支持退款哦" in text
     # The chat held only as a screenshot is in the pack as machine-read text, after its picture.
-    screen = json.loads(run_locker("show", "earbuds", "6", "--json", home=home, check=True).stdout)
+    screen = _json(cli, home, "show", "earbuds", "6", "--json")
     assert [(m["me"], m["text"]) for m in screen["messages"]][:2] == [
         (True, "那我只能申请平台介入，并向12315投诉了。"), (True, "你好，耳机的问题今天还是没有解决方案吗？")]
     assert {m["source"] for m in screen["messages"]} == {"ocr"} and len(screen["messages"]) == 7
     assert screen["messages"][2]["sender"] == "优品数码旗舰店" and screen["messages"][2]["at"] == "2025-05-04T09:58:00+08:00"
     assert "机器识别文字（OCR）" in text and "我已向平台申请介入，售后单号SH250504001。" in text
-    shown = json.loads(run_locker("show", "earbuds", "--json", home=home, check=True).stdout)
+    shown = _json(cli, home, "show", "earbuds", "--json")
     assert all(e["sha256"] in text for e in shown["exhibits"])
-    log = json.loads(run_locker("log", "earbuds", "--json", home=home, check=True).stdout)
+    log = _json(cli, home, "log", "earbuds", "--json")
     assert log[-1]["action"] == "export.created"
     assert log[-1]["payload"]["sha256"] == hashlib.sha256(pack.read_bytes()).hexdigest()
-    assert "earbuds: OK" in run_locker("--lang", "en", "verify", "earbuds", home=home, check=True).stdout
+    ran = cli("--home", home, "--lang", "en", "verify", "earbuds")
+    assert ran.code == 0 and "earbuds: OK" in ran.out, ran.out + ran.err

@@ -96,7 +96,7 @@ class Sandbox:
         self.runs += 1
         log = self.root / f"strace-{self.runs}.log"
         before = _tree(self.root, self.home)
-        argv = ["strace", "-f", "-qq", "-y", "-s", "4096", "-o", str(log), "-e", f"trace={WRITING_CALLS}",
+        argv = ["strace", "-f", "--seccomp-bpf", "-qq", "-y", "-s", "4096", "-o", str(log), "-e", f"trace={WRITING_CALLS}",
                 str(LOCKER), *map(str, args)]
         ran = subprocess.run(argv, env=self.env, cwd=self.work, capture_output=True, text=True, timeout=900)
         assert ran.returncode == expect, (args, ran.returncode, ran.stderr)

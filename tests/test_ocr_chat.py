@@ -7,6 +7,8 @@ and the layout logic itself is tested on hand-made readings in tests/test_ocr_la
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -20,7 +22,7 @@ import pytest
 
 from examples import screens as S
 from locker.ocr import chat, engine, facts
-from tests.conftest import REPO, run_locker
+from tests.conftest import REPO, Ran
 
 CST = timezone(timedelta(hours=8))
 CAPTURED = datetime(2025, 5, 4, 9, 30, tzinfo=CST)
@@ -151,6 +153,22 @@ def test_refund_page_facts(order_readings) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- through the CLI
 
 
+def _here(home: Path, *args: object) -> Ran:
+    """``locker ARGS`` in this process, as the tests' ``cli`` runs it, for a module fixture: the OCR engine
+    loads once per worker instead of once per command (reading in child processes is tested in test_ocr.py)."""
+    from locker.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        env.setenv("TZ", "UTC")
+        env.setenv("LANG", "C.UTF-8")
+        for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+            env.delenv(name, raising=False)
+        code = main(["--home", str(home), *map(str, args)])
+    assert code == 0, (args, err.getvalue())
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A dispute opened from an order screenshot, with two chat screenshots added and read."""
@@ -161,71 +179,77 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> dict:
     shot1, shot2 = root / "Screenshot_20250504-093000.png", root / "Screenshot_20250504-093100.png"
     S.chat_screenshot(S.chat_items(FIRST), title=TITLE, height=2340).save(shot1)
     S.chat_screenshot(S.chat_items(SECOND), title=TITLE, height=2340).save(shot2)
-    run_locker("profile", "--tz", "Asia/Shanghai", home=home, check=True)
-    opened = run_locker("new", "耳机退款", "--slug", "ear", "--merchant", "我记的店名", "--from-screenshot", order,
-                        home=home, check=True)
-    opened_json = run_locker("new", "耳机退款二", "--slug", "ear2", "--from-screenshot", order, "--json",
-                             home=home, check=True)
-    run_locker("add", "ear", shot2, shot1, home=home, check=True)
-    read = run_locker("ocr", "ear", "--json", home=home, check=True)  # reads, then transcribes what it read
-    again = run_locker("ocr", "ear", "--json", home=home, check=True)
+    _here(home, "profile", "--tz", "Asia/Shanghai")
+    opened = _here(home, "new", "耳机退款", "--slug", "ear", "--merchant", "我记的店名", "--from-screenshot", order)
+    opened_json = _here(home, "new", "耳机退款二", "--slug", "ear2", "--from-screenshot", order, "--json")
+    _here(home, "add", "ear", shot2, shot1)
+    read = _here(home, "ocr", "ear", "--json")  # reads, then transcribes what it read
+    again = _here(home, "ocr", "ear", "--json")
     # A dispute typed by hand, then filled from its order page: `edit --from-exhibit N`.
-    run_locker("new", "耳机退款三", "--slug", "ear3", "--order-id", "999", home=home, check=True)
-    run_locker("add", "ear3", order, home=home, check=True)
-    run_locker("ocr", "ear3", home=home, check=True)
-    filled = run_locker("edit", "ear3", "--from-exhibit", "1", "--amount", "188.00", home=home, check=True)
-    return {"home": home, "root": root, "opened": opened, "opened_json": json.loads(opened_json.stdout),
-            "read": json.loads(read.stdout)["transcribed"], "again": json.loads(again.stdout)["transcribed"],
-            "filled": filled}
+    _here(home, "new", "耳机退款三", "--slug", "ear3", "--order-id", "999")
+    _here(home, "add", "ear3", order)
+    _here(home, "ocr", "ear3")
+    filled = _here(home, "edit", "ear3", "--from-exhibit", "1", "--amount", "188.00")
+    return {"home": home, "root": root, "opened": opened, "opened_json": opened_json.json,
+            "read": read.json["transcribed"], "again": again.json["transcribed"], "filled": filled}
 
 
-def locker_json(flow: dict, *args: object) -> dict:
-    return json.loads(run_locker(*args, "--json", home=flow["home"], check=True).stdout)
+def locker_json(cli, flow: dict, *args: object) -> dict:  # noqa: ANN001
+    """``locker ARGS --json`` on the module's home, in this process (the commands that read need no child)."""
+    ran = cli("--home", flow["home"], *args, "--json")
+    assert ran.code == 0, ran.err
+    return ran.json
+
+
+def locker_text(cli, flow: dict, *args: object) -> str:  # noqa: ANN001
+    ran = cli("--home", flow["home"], *args)
+    assert ran.code == 0, ran.err
+    return ran.out
 
 
 @pytest.mark.slow
-def test_new_from_screenshot_fills_empty_fields_and_says_so(flow) -> None:  # noqa: ANN001
-    out = flow["opened"].stdout
+def test_new_from_screenshot_fills_empty_fields_and_says_so(cli, flow) -> None:  # noqa: ANN001
+    out = flow["opened"].out
     assert "filled --order-id 250501123456789" in out and "filled --amount 199.00" in out
     assert "filled --purchased-on 2025-05-01" in out
     assert "kept --merchant 我记的店名 as typed (the screenshot says 优品数码旗舰店)" in out
-    shown = locker_json(flow, "show", "ear")
+    shown = locker_json(cli, flow, "show", "ear")
     assert (shown["order_id"], shown["amount"], shown["purchased_on"]) == ("250501123456789", "199.00", "2025-05-01")
     assert shown["merchant"] == "我记的店名"  # typed on the command line: never overwritten
     doc = flow["opened_json"]
     assert doc["from_screenshot"]["filled"]["merchant"] == "优品数码旗舰店" and doc["from_screenshot"]["exhibit"] == 1
     assert doc["merchant"] == "优品数码旗舰店"
-    exhibit = locker_json(flow, "show", "ear", "1")
+    exhibit = locker_json(cli, flow, "show", "ear", "1")
     names = {f["name"]: f for f in exhibit["facts"]["facts"]}
     assert names["order_id"]["value"] == "250501123456789" and len(names["order_id"]["box"]) == 4
-    human = run_locker("show", "ear", "1", home=flow["home"], check=True).stdout
+    human = locker_text(cli, flow, "show", "ear", "1")
     assert "order facts (machine-read by OCR" in human and "250501123456789" in human
 
 
 @pytest.mark.slow
-def test_edit_from_exhibit_fills_only_empty_fields_and_says_each(flow) -> None:  # noqa: ANN001
-    said = flow["filled"].stderr
+def test_edit_from_exhibit_fills_only_empty_fields_and_says_each(cli, flow) -> None:  # noqa: ANN001
+    said = flow["filled"].err
     assert "filled --merchant 优品数码旗舰店" in said and "filled --purchased-on 2025-05-01" in said
     assert "kept --order-id 999" in said  # it held a value: never overwritten
     assert "kept --amount 188.00 as typed" in said  # typed on the same command line: it wins
-    shown = locker_json(flow, "show", "ear3")
+    shown = locker_json(cli, flow, "show", "ear3")
     assert (shown["order_id"], shown["amount"], shown["merchant"], shown["purchased_on"]) == (
         "999", "188.00", "优品数码旗舰店", "2025-05-01")
-    log = locker_json(flow, "log", "ear3")
+    log = locker_json(cli, flow, "log", "ear3")
     edits = [e for e in log["entries"] if e["action"] == "dispute.edited"] if isinstance(log, dict) else \
         [e for e in log if e["action"] == "dispute.edited"]
     assert len(edits) == 1  # one custody entry for the whole fill, with old and new values
-    ran = run_locker("verify", "ear3", home=flow["home"])
-    assert ran.returncode == 0, ran.stdout + ran.stderr
+    ran = cli("--home", flow["home"], "verify", "ear3")
+    assert ran.code == 0, ran.out + ran.err
 
 
 @pytest.mark.slow
-def test_chat_screenshots_become_one_machine_read_conversation(flow) -> None:  # noqa: ANN001
+def test_chat_screenshots_become_one_machine_read_conversation(cli, flow) -> None:  # noqa: ANN001
     by_exhibit = {e["exhibit"]: e for e in flow["read"]["exhibits"]}
     assert by_exhibit[1]["layout"] == "order"
     assert by_exhibit[2]["layout"] == by_exhibit[3]["layout"] == "chat"
     # exhibit 2 is the later screenshot: the overlap is kept under exhibit 3, which shows it first.
-    first, second = locker_json(flow, "show", "ear", "3"), locker_json(flow, "show", "ear", "2")
+    first, second = locker_json(cli, flow, "show", "ear", "3"), locker_json(cli, flow, "show", "ear", "2")
     assert {m["source"] for m in first["messages"] + second["messages"]} == {"ocr"}
     got = [(("me" if m["me"] else "system" if m["system"] else "them"), squash(m["text"]))
            for m in first["messages"] + second["messages"]]
@@ -234,24 +258,24 @@ def test_chat_screenshots_become_one_machine_read_conversation(flow) -> None:  #
     assert first["messages"][0]["at"] == "2025-05-03T15:20:00+08:00"
     # Read again: nothing changed, so no new custody entry and the same positions for `edit --message K`.
     assert not any(e["changed"] for e in flow["again"]["exhibits"])
-    human = run_locker("show", "ear", "3", home=flow["home"], check=True).stdout
+    human = locker_text(cli, flow, "show", "ear", "3")
     assert "machine-read by OCR" in human
 
 
 @pytest.mark.slow
-def test_machine_read_messages_are_searchable_and_flagged(flow) -> None:  # noqa: ANN001
-    found = locker_json(flow, "search", "贴身用品")
+def test_machine_read_messages_are_searchable_and_flagged(cli, flow) -> None:  # noqa: ANN001
+    found = locker_json(cli, flow, "search", "贴身用品")
     # Stored once, as a message of exhibit 3 (the first screenshot that shows it); exhibit 2, the later
     # screenshot, shows it again, and is found by its machine-read text.
     assert [(h["exhibit"], h["field"]) for h in found["hits"]] == [(2, "ocr"), (3, "ocr_message")]
-    human = run_locker("search", "充电仓", home=flow["home"], check=True).stdout
+    human = locker_text(cli, flow, "search", "充电仓")
     assert "machine-read, OCR" in human
 
 
 @pytest.mark.slow
-def test_verify_checks_machine_read_data(flow, tmp_path: Path) -> None:  # noqa: ANN001
-    assert run_locker("verify", "ear", home=flow["home"]).returncode == 0
-    log = locker_json(flow, "log", "ear")
+def test_verify_checks_machine_read_data(cli, flow, tmp_path: Path) -> None:  # noqa: ANN001
+    assert cli("--home", flow["home"], "verify", "ear").code == 0
+    log = locker_json(cli, flow, "log", "ear")
     assert [e["action"] for e in log].count("exhibit.transcribed") == 3
     home = tmp_path / "home"
     shutil.copytree(flow["home"], home)
@@ -269,16 +293,16 @@ def test_verify_checks_machine_read_data(flow, tmp_path: Path) -> None:  # noqa:
         con.execute(sql)
         con.commit()
         con.close()
-        ran = run_locker("verify", "ear", "--json", home=copy)
-        assert ran.returncode == 1, sql
-        assert problem in {p["problem"] for p in json.loads(ran.stdout)["disputes"][0]["problems"]}, sql
+        ran = cli("--home", copy, "verify", "ear", "--json")
+        assert ran.code == 1, sql
+        assert problem in {p["problem"] for p in ran.json["disputes"][0]["problems"]}, sql
     assert db.exists()
 
 
 @pytest.mark.slow
-def test_the_pack_prints_the_transcript_after_the_picture(flow) -> None:  # noqa: ANN001
+def test_the_pack_prints_the_transcript_after_the_picture(cli, flow) -> None:  # noqa: ANN001
     pack = flow["root"] / "pack.pdf"
-    run_locker("export", "ear", "-o", pack, "--lang", "zh", home=flow["home"], check=True)
+    locker_text(cli, flow, "export", "ear", "-o", pack, "--lang", "zh")
     text = subprocess.run(["pdftotext", "-layout", str(pack), "-"], capture_output=True, text=True, check=True).stdout
     assert text.count("机器识别文字（OCR）") == 3 and "以图片原件为准" in text
     assert "亲，不支持退款哦" in text and "250501123456789" in text
