@@ -822,6 +822,17 @@ class Archived:
                    _int(p, "kept"))
 
 
+@dataclass(frozen=True)
+class LastArchived:
+    """When a dispute was last archived, and where: its newest ``archived`` entry (``verify`` shows it)."""
+
+    at: str
+    seq: int
+    remote: str | None
+    url: str | None
+    retain_until: str | None
+
+
 def archived(*, remote: str, url: str, endpoint: str | None, manifest: str, snapshot_key: str, snapshot_sha256: str,
              snapshot_seq: int, mode: str, retain_until: str, uploaded: Sequence[Mapping[str, Any]], kept: int) -> Entry:
     return ARCHIVED, {"remote": remote, "url": url, "endpoint": endpoint, "manifest": manifest,

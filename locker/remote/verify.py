@@ -43,21 +43,12 @@ class RemoteProblem:
 
 
 @dataclass(frozen=True)
-class LastArchived:
-    at: str
-    seq: int
-    remote: str | None
-    url: str | None
-    retain_until: str | None
-
-
-@dataclass(frozen=True)
 class RemoteReport:
     slug: str
     remote: Remote
     keys_checked: int
     entries_checked: int
-    last_archived: LastArchived | None
+    last_archived: domain.LastArchived | None
     problems: tuple[RemoteProblem, ...]
 
     @property
@@ -65,7 +56,7 @@ class RemoteReport:
         return not any(p.severity == "error" for p in self.problems)
 
 
-def last_archived(con: sqlite3.Connection, remote: Remote | None = None) -> LastArchived | None:
+def last_archived(con: sqlite3.Connection, remote: Remote | None = None) -> domain.LastArchived | None:
     """The newest ``archived`` entry of the log (to ``remote`` only, when given)."""
     rows = con.execute("SELECT seq, at, payload FROM custody WHERE action = ? ORDER BY seq DESC",
                        (domain.ARCHIVED,)).fetchall()
@@ -75,7 +66,7 @@ def last_archived(con: sqlite3.Connection, remote: Remote | None = None) -> Last
         except ValueError:
             continue
         if remote is None or (r.url == remote.url and r.endpoint == remote.endpoint):
-            return LastArchived(at, int(seq), r.remote, r.url, r.retain_until)
+            return domain.LastArchived(at, int(seq), r.remote, r.url, r.retain_until)
     return None
 
 

@@ -39,21 +39,11 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class Archived:
-    """The newest ``archived`` entry of a dispute's log: when, and to which remote (locker archive)."""
-
-    at: str
-    seq: int
-    remote: str | None
-    url: str | None
-
-
-@dataclass(frozen=True)
 class DisputeCheck:
     slug: str
     objects_checked: int
     problems: tuple[Problem, ...]
-    archived: Archived | None = None
+    archived: domain.LastArchived | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,11 +106,11 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     return DisputeCheck(slug, objects_checked, tuple(problems), _last_archived(recorded))
 
 
-def _last_archived(recorded: Recorded) -> Archived | None:
+def _last_archived(recorded: Recorded) -> domain.LastArchived | None:
     found = None
     for entry, reading in recorded:
         if isinstance(reading, domain.Archived):
-            found = Archived(str(entry.at), int(entry.seq), reading.remote, reading.url)
+            found = domain.LastArchived(str(entry.at), int(entry.seq), reading.remote, reading.url, reading.retain_until)
     return found
 
 
