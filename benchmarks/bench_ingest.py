@@ -14,10 +14,21 @@ a 2-core machine: big file <= 1.3x the floor, start-up included; small files
 median of the ratios of each repetition, whose three commands run back to back:
 on a shared machine the load drifts between repetitions more than within one.
 
-Warm cache, on purpose: page caches are not dropped (that needs root). Instead
-every measurement starts from the same state: an untimed `sync` (no dirty pages
-left over from the previous step) and a full read of the source files (so they
-are in the page cache). Writes are made durable inside the timed part: `cp` is
+Warm cache, on purpose: every measurement starts from the same state: an
+untimed `sync` (no dirty pages left over from the previous step), the page cache
+dropped where the bench may (root: `--drop-caches auto`, see below), and a full
+read of the source files (so they are in the page cache).
+
+Why drop the cache at all: on a VM whose host takes unused guest memory back
+(this project's 2-core VM: DAMON pages out memory idle for 60 s, free-page
+reporting and a balloon hand free memory to the host), writing into memory the
+guest has not used lately costs the host a fault per page. Measured here, 600 MB
+written into new files took 0.13 s of kernel time right after memory was freed
+and 4.1 s when it was not; `cp -r` of 1.4 GB took 0.6 s or 5.4 s of kernel time
+for the same work. Whichever command happened to run after memory was freed
+won, so the ratios swung by 2x from run to run. Dropping the page cache before
+each command (then reading the sources back in) frees the same memory for each
+of them; without root the ratios can swing so (a note says so). Writes are made durable inside the timed part: `cp` is
 followed by `sync`; the locker must be durable by itself, and the `sync` after
 it is timed and shown separately (it should be nearly free).
 
@@ -212,6 +223,19 @@ def warm(paths: list[Path]) -> float:
     return total / 1e6 / max(time.perf_counter() - t0, 1e-9)
 
 
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+def may_drop_caches(choice: str) -> bool:
+    """``auto``: drop the page cache before each command where this process may (root, Linux)."""
+    if choice == "off":
+        return False
+    allowed = DROP_CACHES.exists() and os.access(DROP_CACHES, os.W_OK)
+    if choice == "on" and not allowed:
+        sys.exit(f"--drop-caches on: cannot write {DROP_CACHES} (root only)")
+    return allowed
+
+
 def rmtree(path: Path) -> None:
     """Remove a tree even if the locker made its objects and folders read-only."""
     if not path.exists():
@@ -230,6 +254,7 @@ class Bench:
         self.work, self.py = work, args.python
         self.dst = work / "copies"
         self.results: dict[str, list[dict]] = {}
+        self.drop = may_drop_caches(args.drop_caches)
         self.reference_hashes: dict[str, str] = {}
         cp_help = subprocess.run(["cp", "--help"], capture_output=True, text=True).stdout
         # GNU cp >= 9 reflinks by default where it can (btrfs, XFS): that writes no data
@@ -239,10 +264,13 @@ class Bench:
         self.results.setdefault(case, []).append(figures)
 
     def prepare(self, sources: list[Path]) -> None:
-        """Same cache state before every measurement: nothing dirty, sources in the page cache."""
+        """Same cache state before every measurement: nothing dirty, the page cache dropped
+        (where the bench may: see the module's docstring), the sources read back into it."""
         rmtree(self.dst)
         self.dst.mkdir()
         os.sync()
+        if self.drop:
+            DROP_CACHES.write_text("1\n")
         warm(sources)
 
     def cp_sync(self, case: str, src: Path, sources: list[Path]) -> None:
@@ -405,6 +433,8 @@ def main() -> int:
     ap.add_argument("--python", default=sys.executable, help="interpreter that runs `-m locker`")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures to FILE")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (the data is reused next time)")
+    ap.add_argument("--drop-caches", choices=("auto", "on", "off"), default="auto",
+                    help="drop the page cache before each command (needs root; auto: where allowed)")
     args = ap.parse_args()
     global SPAWNER
     SPAWNER = Spawner()  # first, while this process is still small
@@ -424,7 +454,13 @@ def bench_main(args: argparse.Namespace) -> int:
     kind = fs_type(work)
     print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"{subprocess.run(['openssl', 'version'], capture_output=True, text=True).stdout.strip()}")
-    print(f"work dir {work} ({kind}); warm page cache, no caches dropped; median of {args.repeat}")
+    dropping = may_drop_caches(args.drop_caches)
+    print(f"work dir {work} ({kind}); warm page cache, "
+          f"{'page cache dropped and sources read back before each command' if dropping else 'no caches dropped'}; "
+          f"median of {args.repeat}")
+    if not dropping:
+        print("note: the page cache is not dropped between commands (not root, or --drop-caches off): on a VM "
+              "that hands free memory back to its host the ratios can swing by 2x (see the docstring)")
     if kind in ("tmpfs", "ramfs"):
         print("WARNING: the work dir is in memory: sync costs nothing and cp+sync is no disk floor")
 
