@@ -132,3 +132,34 @@ def test_read_error_mid_file_during_add(cli, dispute, home, tmp_path, monkeypatc
     assert error["path"].endswith("flaky.bin") and "read error after" in error["error"]
     assert "Traceback" not in ran.err and len(ran.err.strip().splitlines()) == 1
     _assert_clean(cli, home, dispute)
+
+
+def test_an_upload_the_disk_refuses_is_a_clear_error_and_leaves_nothing(cli, dispute, home) -> None:  # noqa: ANN001
+    """The web app's receiver writes on a thread of its own: a write that fails there (EFBIG past
+    the child's file-size limit, as a full disk would) reaches the caller as the store's error, at a
+    later piece or at the end, and the partial copy is removed."""
+    code = textwrap.dedent(f"""
+        import os, resource, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({LIMIT}, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+        from locker.errors import StoreError
+        from locker.paths import open_home
+        from locker.services import upload
+        receiver = upload.Receiver(open_home(os.environ["LOCKER_HOME"]), sys.argv[1], "video.mp4")
+        piece = os.urandom(256 * 1024)
+        try:
+            for _i in range(12):  # 3 MiB, three times the limit
+                receiver.write(piece)
+            receiver.close()
+        except StoreError as err:
+            print("refused:", err.message)
+            sys.exit(0)
+        sys.exit("the upload was kept")
+    """)
+    env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC"}
+    ran = subprocess.run([sys.executable, "-c", code, dispute], capture_output=True, text=True, env=env,
+                         cwd=REPO, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "refused: file too large for the locker's file system" in ran.stdout
+    _assert_clean(cli, home, dispute)
+    assert list(_objects(home, dispute).rglob("*")) == []

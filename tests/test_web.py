@@ -186,6 +186,40 @@ def test_upload_is_the_same_exhibit_as_locker_add_would_make(signed_in, tmp_path
         hashlib.sha256(p.read_bytes()).hexdigest()[2:] for p in files)
 
 
+def test_pieces_of_any_size_are_stored_byte_for_byte(home: Path, cli) -> None:  # noqa: ANN001
+    """A browser's reads come in any sizes, and the receiver writes them on a thread of its own while
+    it hashes the next: what is stored and hashed is what was sent, in order, even from a buffer
+    the sender reuses at once."""
+    import os
+
+    from locker.paths import open_home
+    from locker.services import upload
+
+    assert cli("new", "pieces").code == 0
+    piece = 1024 * 1024
+    data = os.urandom(3 * piece + 4096 * 5 + 7)
+    sizes = [1, 4095, 4097, piece - 1, piece + 3, 4096, 65536]
+    reused = bytearray(piece + 3)
+    receiver = upload.Receiver(open_home(str(home)), "pieces", "odd.bin")
+    at = 0
+    for n, size in enumerate(sizes * 4):
+        part = data[at:at + size]
+        if n % 3 == 2:  # the sender's own buffer, overwritten right after the call
+            reused[:len(part)] = part
+            receiver.write(memoryview(reused)[:len(part)])
+            reused[:len(part)] = bytes(len(part))
+        else:
+            receiver.write(memoryview(part) if n % 2 else part)
+        at += len(part)
+    receiver.write(data[at:])
+    result = receiver.finish()
+    digest = hashlib.sha256(data).hexdigest()
+    assert result.ok and result.added[0].sha256 == digest and result.added[0].size == len(data)
+    stored = home / "disputes" / "pieces" / "objects" / digest[:2] / digest[2:]
+    assert stored.read_bytes() == data
+    assert cli("verify", "pieces").code == 0
+
+
 def test_the_form_without_javascript_streams_its_files_too(signed_in, tmp_path: Path) -> None:  # noqa: ANN001
     settings, c, token = signed_in
     slug = _new(c, token)
