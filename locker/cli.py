@@ -206,8 +206,7 @@ def add(
     date_order: Optional[str] = typer.Option(None, metavar="ORDER", help=N_("{date_orders}: day/month order of a chat's dates (default: the profile's, else the data's, else assumed with a warning).")),
     json_out: bool = JsonOpt,
 ) -> None:
-    from . import render
-    from .services import ingest
+    from .services import ingest  # render after the add: its imports need not delay the first bytes
 
     options = ingest.AddOptions(kind=kind, title=title, source=source, purpose=purpose, note=note,
                                 captured_at=captured_at, me=me, tz=tz, chat_format=chat_format,
@@ -219,6 +218,8 @@ def add(
     finally:
         if bar:
             bar.stop()
+    from . import render
+
     if json_out:
         render.emit_json(render.add_doc(result))
         _state["answered"] = True

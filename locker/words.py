@@ -52,3 +52,5 @@ EXHIBIT_FIELDS: Final = (
 )
 # Of those, the free text that search indexes.
 EXHIBIT_TEXT_FIELDS: Final = ("original_name", "title", "source", "purpose", "note")
+
+PDF_MIME: Final = "application/pdf"  # a PDF's text layer is read for search (search.index.pdf_pages)

@@ -89,6 +89,18 @@ def test_help_is_fast_to_import(home) -> None:  # noqa: ANN001
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_add_starts_copying_before_the_rest_is_imported(home) -> None:  # noqa: ANN001
+    """What ``add`` needs only after its first bytes are copied (the custody log, the database, the
+    search index, the probe) is imported on a thread while they are (ingest._open), so that a
+    large file starts to move early: importing the add service itself must not pull them in."""
+    code = ("import sys; from locker.services import ingest;"
+            "late = [m for m in ('locker.custody', 'locker.domain', 'locker.db', 'locker.search.index', "
+            "'locker.services.edit', 'locker.media', 'locker.chats', 'sqlalchemy', 'magic', 'PIL') if m in sys.modules];"
+            "print(late); print(sorted(set(ingest._LATER) - set(sys.modules)) == sorted(ingest._LATER))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.stdout.strip().splitlines() == ["[]", "True"], proc.stdout + proc.stderr
+
+
 def test_console_script_and_module_entry(home) -> None:  # noqa: ANN001
     proc = run_locker("--help", home=home)
     assert proc.returncode == 0 and "verify" in proc.stdout

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..words import DISPUTE_TEXT_FIELDS, EXHIBIT_TEXT_FIELDS
+from ..words import PDF_MIME as PDF_MIME  # read by stage and the export too
 from .text import TOKENIZER_VERSION, index_text
 
 TIER_SHIFT, DISPUTE_SHIFT = 52, 32
@@ -51,7 +52,6 @@ N_MASK = (1 << DISPUTE_SHIFT) - 1
 DISPUTE_MASK = (1 << (TIER_SHIFT - DISPUTE_SHIFT)) - 1
 
 TIER_DISPUTE, TIER_EXHIBIT, TIER_EVENT, TIER_MESSAGE = 3, 2, 1, 0
-PDF_MIME = "application/pdf"
 
 
 

@@ -6,14 +6,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import custody, db, domain
-from ..domain import DATE_ORDERS, LANGS
 from ..errors import UsageError
 from ..i18n import _
-from ..migrations import HOME_MIGRATIONS
 from ..paths import Home, read_profile
 from ..store import write_atomic
 from ..values import now_utc, resolve_tz
+from ..words import DATE_ORDERS, LANGS
 
 FIELDS = ("name", "phone", "email", "address", "lang", "tz", "font", "date_order", "tsa")
 
@@ -110,6 +108,9 @@ def update(home: Home, changes: dict[str, str | None]) -> Profile:
     profile = Profile(**current)
     toml = _to_toml(profile) + _other_tables(home.profile_path)
     home.require_writable().ensure()
+    from .. import custody, db, domain  # here: an add reads the profile before it has to import these
+    from ..migrations import HOME_MIGRATIONS
+
     engine = db.engine_for(home.root / "home.sqlite", create=True, migrations=HOME_MIGRATIONS)
     # The change is logged first, then the file written, outside the transaction: a slow or failing
     # disk never holds the home database's write lock. A crash in between leaves a logged change

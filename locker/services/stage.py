@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 from .. import store, warncodes
 from ..errors import InputRefused
-from ..search import index as search_index
 from ..values import clean_text
+from ..words import PDF_MIME
 from .collect import Candidate
 
 
@@ -82,7 +82,9 @@ def read_staged(candidate: Candidate, staged: store.Staged, tz: Any, options: Ad
         item = StagedFile(candidate, staged=staged, probe=found, warnings=warnings, reported=reported)
         if body:
             item.pages = (body,)  # searchable like a PDF's text
-        if found.mime == search_index.PDF_MIME:
+        if found.mime == PDF_MIME:
+            from ..search import index as search_index
+
             item.pages = search_index.pdf_pages(staged.tmp)
         forced = options.kind == "chat" or options.chat_format is not None
         if forced or (found.kind == "chat" and options.kind is None):
