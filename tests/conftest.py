@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,6 +213,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "home"
+    _test_environment(monkeypatch, root)
+    return root
+
+
+def _test_environment(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     monkeypatch.setenv("LOCKER_HOME", str(root))
     monkeypatch.setenv("TZ", "UTC")
     # The tests read English: a developer's zh_CN locale must not change what locker says to them
@@ -219,7 +227,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LANG", "C.UTF-8")
     # export and rebuild would read every picture by OCR first (seconds each): only tests/test_ocr.py wants it.
     monkeypatch.setenv("LOCKER_OCR", "off")
-    return root
 
 
 @dataclass
@@ -231,6 +238,24 @@ class Ran:
     @property
     def json(self):  # noqa: ANN201
         return json.loads(self.out)
+
+
+@contextmanager
+def shared_home(root: Path) -> Iterator[Callable[..., Ran]]:
+    """For a fixture that several tests share (module scope), where ``home`` and ``cli`` (one test each)
+    cannot serve: the environment ``home`` gives a test, with ``root`` as the locker home, and a runner
+    like ``cli``'s. Build there once what the tests only read, instead of once per test."""
+    from locker.cli import main
+
+    def run(*args: object) -> Ran:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main([str(a) for a in args])
+        return Ran(code, out.getvalue(), err.getvalue())
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _test_environment(monkeypatch, root)
+        yield run
 
 
 @pytest.fixture
@@ -259,6 +284,11 @@ def run_locker(*args: object, home: Path, check: bool = False, **kw) -> subproce
 
 @pytest.fixture
 def dispute(cli) -> str:  # noqa: ANN001
+    return new_dispute(cli)
+
+
+def new_dispute(cli) -> str:  # noqa: ANN001
+    """The ``dispute`` fixture's dispute (slug "earbuds"), made with a ``cli``-like runner."""
     ran = cli("new", "小红书无线耳机退款", "--platform", "xiaohongshu", "--merchant", "优品数码旗舰店",
               "--order-id", "250501123456789", "--amount", "199.00", "--purchased-on", "2025-05-01",
               "--slug", "earbuds", "--json")

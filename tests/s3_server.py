@@ -90,13 +90,19 @@ class SeaweedS3:
                     raise RuntimeError(f"weed mini did not answer in {START_TIMEOUT} s: see {self.folder / 'weed.log'}") from None
                 time.sleep(0.2)
 
-    def stop(self) -> None:
+    def stop(self, *, graceful: bool = True) -> None:
+        """Stop the server: by SIGTERM, as a storage goes away under a client (``weed mini`` then takes
+        2-3 s to close its services, and was seen to hang until the 15 s timeout after a restart), or,
+        with ``graceful=False``, by SIGKILL at once: for the end of a test, when its folder is thrown away."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        if graceful:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                graceful = False
+        if not graceful:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         # It leaves a unix socket per gRPC service in /tmp, named by port (no flag moves them): ours go.
@@ -141,7 +147,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     try:
         yield server
     finally:
-        server.stop()
+        server.stop(graceful=False)  # at the end of the worker's session: nothing is read from it again
 
 
 @pytest.fixture

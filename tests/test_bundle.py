@@ -14,14 +14,17 @@ import subprocess
 import sys
 import unicodedata
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import jsonschema
 import pytest
 
 from locker.bundle.writer import safe_name
 from tests import samples
-from tests.conftest import REPO
+from tests.conftest import REPO, new_dispute, shared_home
 
 HOSTILE = "..\u202egnp.exe"  # leading dots and a right-to-left override: shows as "exe.png"
 NFD = "e\u0301te\u0301.txt"  # "été" decomposed, as macOS file names come
@@ -33,8 +36,24 @@ def _schema(name: str) -> dict:
 
 @pytest.fixture
 def made(cli, dispute: str, tmp_path: Path) -> dict:  # noqa: ANN001
-    """A dispute with a photo, a chat, two hostile names and a withdrawn exhibit, and its bundle."""
-    src = tmp_path / "src"
+    """A dispute with a photo, a chat, two hostile names and a withdrawn exhibit, and its bundle, in this
+    test's home (for the tests that look at the home or change it)."""
+    return _made(cli, dispute, tmp_path / "src")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Any]:
+    """``made``'s bundle, made once for the tests that only read it or change a copy of it (a bundle takes
+    ~0.6 s; 15 tests use this one). Read-only, so that a test writing to it fails instead of changing the
+    others' bundle."""
+    root = tmp_path_factory.mktemp("bundle")
+    with shared_home(root / "home") as cli:
+        doc = _made(cli, new_dispute(cli), root / "src")
+    Path(doc["path"]).chmod(0o444)
+    return MappingProxyType(doc)
+
+
+def _made(cli, dispute: str, src: Path) -> dict:  # noqa: ANN001
     src.mkdir()
     photo = samples.make_jpeg_with_exif(src / "IMG_20250503_150102.jpg")
     chat = src / "chat.txt"
@@ -147,9 +166,9 @@ def test_the_bundle_is_custody_logged_and_its_log_and_chats_are_in_it(made: dict
     assert cli("verify", "earbuds").code == 0
 
 
-def test_verify_bundle_needs_no_home(made: dict, tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_verify_bundle_needs_no_home(bundle: Mapping[str, Any], tmp_path: Path, cli) -> None:  # noqa: ANN001
     copy = tmp_path / "received.zip"
-    shutil.copy(made["path"], copy)
+    shutil.copy(bundle["path"], copy)
     ran = cli("--home", tmp_path / "no-such-home", "verify", "--bundle", copy, "--json")
     assert ran.code == 0, ran.out + ran.err
     jsonschema.validate(ran.json, _schema("verify.schema.json"))
@@ -190,10 +209,10 @@ FLIPS = {  # member kind -> (member, byte to flip)
 
 
 @pytest.mark.parametrize("kind", sorted(FLIPS))
-def test_one_flipped_byte_in_each_kind_of_member_is_named(made: dict, tmp_path: Path, cli, kind: str) -> None:  # noqa: ANN001
+def test_one_flipped_byte_in_each_kind_of_member_is_named(bundle: Mapping[str, Any], tmp_path: Path, cli, kind: str) -> None:  # noqa: ANN001
     member, at = FLIPS[kind]
     bad = tmp_path / "flipped.zip"
-    _flip(Path(made["path"]), bad, f"earbuds/{member}", at)
+    _flip(Path(bundle["path"]), bad, f"earbuds/{member}", at)
     ran = cli("--home", tmp_path / "none", "verify", "--bundle", bad, "--json")
     assert ran.code == 1, ran.out
     doc = ran.json
@@ -274,8 +293,8 @@ def test_the_schemas_in_every_bag_are_those_of_the_repository() -> None:
         assert (REPO / "locker" / "bundle" / "schemas" / name).read_bytes() == (REPO / "schemas" / name).read_bytes()
 
 
-def test_the_chain_check_verify_txt_gives_runs_as_written(made: dict, tmp_path: Path) -> None:
-    bag = _unzip(Path(made["path"]), tmp_path / "out")
+def test_the_chain_check_verify_txt_gives_runs_as_written(bundle: Mapping[str, Any], tmp_path: Path) -> None:
+    bag = _unzip(Path(bundle["path"]), tmp_path / "out")
     for name in ("VERIFY.txt", "VERIFY.zh.txt"):
         lines = (bag / name).read_text(encoding="utf-8").splitlines()
         start = next(i for i, line in enumerate(lines) if line.startswith('python3 -c "'))

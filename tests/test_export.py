@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests import samples
+from tests.conftest import shared_home
 
 ORDER_ID = "250501123456789"
 MARKUP = "退款 <b>&amp; & <br/> <font size=40>大</font> 50%<i>"
@@ -68,9 +70,28 @@ def make_invoice(path: Path, text: str = "INVOICE 7788 发票 own text", pages: 
     return path
 
 
+@pytest.fixture(scope="module")
+def made_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """``case``'s home, made once per module (it takes ~0.7 s): each test gets a copy of it. The
+    evidence files stay here, read-only."""
+    root = tmp_path_factory.mktemp("export-case")
+    with shared_home(root / "home") as cli:
+        made = _case(cli, root)
+    for path in made["files"].values():
+        path.chmod(0o444)
+    return root / "home", made
+
+
 @pytest.fixture
-def case(cli, tmp_path: Path) -> dict:  # noqa: ANN001
-    """A dispute with one exhibit of every shape, one withdrawn, and markup-looking user text."""
+def case(made_case: tuple[Path, dict], home: Path, tmp_path: Path) -> dict:
+    """A dispute with one exhibit of every shape, one withdrawn, and markup-looking user text: a copy
+    of the home ``made_case`` made (the home holds no path of its own: copied, it is the same home)."""
+    template, made = made_case
+    shutil.copytree(template, home, symlinks=True)
+    return {**made, "tmp": tmp_path}
+
+
+def _case(cli, tmp_path: Path) -> dict:  # noqa: ANN001
     assert cli("profile", "--name", "张三", "--phone", "13800000000", "--address", "上海市徐汇区示例路1号",
                "--tz", "Asia/Shanghai").code == 0
     ran = cli("new", f"耳机退款 {MARKUP}", "--platform", "xiaohongshu", "--merchant", "优品数码旗舰店",

@@ -7,11 +7,15 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import pytest
 
 from tests import samples
+from tests.conftest import shared_home
 
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
 ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,}){3,}\b")
@@ -61,9 +65,14 @@ def every_kind(cli, tmp: Path, lang: str) -> dict:  # noqa: ANN001
     return {"pages": pdftotext(tmp / f"{lang}.pdf"), "numbers": numbers}
 
 
-@pytest.fixture
-def zh_pack(cli, tmp_path: Path) -> dict:  # noqa: ANN001
-    return every_kind(cli, tmp_path, "zh")
+@pytest.fixture(scope="module")
+def zh_pack(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Any]:
+    """The Chinese pack, made once for the five tests that read its text (a pack of every kind takes
+    seconds); read-only: its pages are a tuple, its numbers a read-only mapping."""
+    root = tmp_path_factory.mktemp("zh-pack")
+    with shared_home(root / "home") as cli:
+        made = every_kind(cli, root, "zh")
+    return MappingProxyType({"pages": tuple(made["pages"]), "numbers": MappingProxyType(made["numbers"])})
 
 
 def test_a_chinese_pack_has_no_english_sentence(zh_pack) -> None:  # noqa: ANN001

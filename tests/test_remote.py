@@ -284,7 +284,7 @@ def test_a_server_that_stops_mid_run_is_one_line_and_nothing_is_recorded(cli, di
         assert ran.code == 0, ran.err
         assert cli("verify", dispute, "--remote", "lab").code == 0
     finally:
-        server.stop()
+        server.stop(graceful=False)  # the stop under test is the one above; this one only ends the server
 
 
 # --------------------------------------------------------------------------- verify --remote

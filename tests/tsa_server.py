@@ -107,7 +107,9 @@ class LocalTsa:
         self.requests = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"tsa-{name}", daemon=True)
+        # serve_forever looks for shutdown() every poll_interval (0.5 s by default, so a stop waited ~0.25 s).
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name=f"tsa-{name}", daemon=True)
 
     @property
     def url(self) -> str:
