@@ -68,33 +68,52 @@ class Receiver:
         self.digest = hashlib.sha256()
         self.size = 0
         self.closed = False
-        self.behind = _Behind(self.fd, self.tmp.parent)  # the writing, on a thread of its own
+        self.writeback = Writeback(self.fd)  # as add does: the disk works while the upload arrives
+        self.behind: _Behind | None = None  # past store.PIPELINE_MIN, the writing moves to a thread of its own
 
     def write(self, chunk: bytes | memoryview) -> None:
-        """One piece: hashed here, written on the writing thread (which keeps it until then, so a
-        buffer that is about to change is copied first). Past the limit, the copy is removed and
-        TooLarge raised; a failed write is raised here or by :meth:`close`."""
+        """One piece: hashed and written; past store.PIPELINE_MIN bytes, written on the writing
+        thread (which keeps it until then, so a buffer that is about to change is copied first).
+        Past the limit, the copy is removed and TooLarge raised; a failed write is raised here or
+        by :meth:`close`."""
         if not chunk:
             return
         if self.size + len(chunk) > self.limit:
             self.abort()
             raise TooLarge(_("{name} is larger than the upload limit ({limit} bytes)").format(
                 name=self.name, limit=self.limit))
-        if not isinstance(chunk, bytes) and not (isinstance(chunk, memoryview) and chunk.readonly):
-            chunk = bytes(chunk)
-        self.digest.update(chunk)
-        try:
-            self.behind.put(chunk)
-        except BaseException:
-            self.abort()
-            raise
+        if self.behind is None and self.size + len(chunk) >= store.PIPELINE_MIN:
+            self.behind = _Behind(self.fd, self.tmp.parent, self.writeback)
+        if self.behind is None:  # a phone's picture: hashed and written here, as add copies a small file
+            self.digest.update(chunk)
+            self._write(chunk)
+        else:
+            if not isinstance(chunk, bytes) and not (isinstance(chunk, memoryview) and chunk.readonly):
+                chunk = bytes(chunk)  # kept until the writing thread gets to it
+            self.digest.update(chunk)
+            try:
+                self.behind.put(chunk)
+            except BaseException:
+                self.abort()
+                raise
         self.size += len(chunk)
+
+    def _write(self, chunk: bytes | memoryview) -> None:
+        try:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(self.fd, view):]
+            self.writeback.wrote(len(chunk))
+        except OSError as err:
+            self.abort()
+            raise store.os_error(err, self.tmp.parent) from None
 
     def abort(self) -> None:
         """Drop what was received (a broken connection, a refused upload)."""
         if not self.closed:
             self.closed = True
-            self.behind.stop()
+            if self.behind is not None:
+                self.behind.stop()
             os.close(self.fd)
         remove_quietly(self.tmp)
 
@@ -104,7 +123,8 @@ class Receiver:
             self.abort()
             return None
         try:
-            self.behind.close()
+            if self.behind is not None:
+                self.behind.close()
         except BaseException:
             self.abort()
             raise
@@ -121,25 +141,25 @@ class Receiver:
 
 
 class _Behind:
-    """Writes an upload's pieces on a thread of its own while the thread that receives them hashes
-    the next ones (as ``add`` copies a large file: see store._copy_pipelined). hashlib and the
+    """Writes a large upload's pieces on a thread of its own while the thread that receives them
+    hashes the next ones (as ``add`` copies a large file: see store._copy_pipelined). hashlib and the
     write both give up the interpreter lock, so on two cores the two overlap: a 1 GiB upload went
     from hashing-plus-writing to about its hashing alone. At most QUEUE pieces wait, so memory stays
     flat; the disk is kept busy as add keeps it (durable.Writeback)."""
 
     QUEUE = 8
 
-    def __init__(self, fd: int, folder: Path) -> None:
+    def __init__(self, fd: int, folder: Path, writeback: Writeback) -> None:
         import queue
 
-        self.fd, self.folder = fd, folder
+        self.fd, self.folder, self.writeback = fd, folder, writeback
         self.pieces: queue.Queue[bytes | memoryview | None] = queue.Queue(self.QUEUE)
         self.error: OSError | None = None
         self.thread = threading.Thread(target=self._run, name="locker-upload-write", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        writeback = Writeback(self.fd)
+        writeback = self.writeback
         while (piece := self.pieces.get()) is not None:
             if self.error is not None:
                 continue  # drain: the receiving side learns of the error at its next put
