@@ -134,18 +134,13 @@ def test_read_error_mid_file_during_add(cli, dispute, home, tmp_path, monkeypatc
     _assert_clean(cli, home, dispute)
 
 
-@pytest.mark.parametrize("pipeline_min", [None, LIMIT // 4])
-def test_an_upload_the_disk_refuses_is_a_clear_error_and_leaves_nothing(cli, dispute, home, pipeline_min) -> None:  # noqa: ANN001
+def test_an_upload_the_disk_refuses_is_a_clear_error_and_leaves_nothing(cli, dispute, home) -> None:  # noqa: ANN001
     """A write of the web app's receiver that fails (EFBIG past the child's file-size limit, as a
-    full disk would), on the receiving thread or, for a large upload, on the writing thread,
-    reaches the caller as the store's error, at a later piece or at the end; the copy is removed."""
+    full disk would) reaches the caller as the store's error, and the partial copy is removed."""
     code = textwrap.dedent(f"""
         import os, resource, signal, sys
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, ({LIMIT}, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-        from locker import store
-        if {pipeline_min!r} is not None:
-            store.PIPELINE_MIN = {pipeline_min!r}  # the writing thread takes over before the limit
         from locker.errors import StoreError
         from locker.paths import open_home
         from locker.services import upload
@@ -156,7 +151,7 @@ def test_an_upload_the_disk_refuses_is_a_clear_error_and_leaves_nothing(cli, dis
                 receiver.write(piece)
             receiver.close()
         except StoreError as err:
-            print("refused:", err.message, "on the writing thread" if receiver.behind else "here")
+            print("refused:", err.message)
             sys.exit(0)
         sys.exit("the upload was kept")
     """)
@@ -165,6 +160,5 @@ def test_an_upload_the_disk_refuses_is_a_clear_error_and_leaves_nothing(cli, dis
                          cwd=REPO, timeout=120)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "refused: file too large for the locker's file system" in ran.stdout
-    assert ("on the writing thread" if pipeline_min else "here") in ran.stdout
     _assert_clean(cli, home, dispute)
     assert list(_objects(home, dispute).rglob("*")) == []

@@ -13,14 +13,11 @@ from it.
 from __future__ import annotations
 
 import dataclasses
-import errno
 import hashlib
 import os
-import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 
 from .. import domain, store
 from ..durable import SFR_WRITE, Writeback, remove_quietly, sync_range
@@ -69,40 +66,25 @@ class Receiver:
         self.size = 0
         self.closed = False
         self.writeback = Writeback(self.fd)  # as add does: the disk works while the upload arrives
-        self.behind: _Behind | None = None  # past store.PIPELINE_MIN, the writing moves to a thread of its own
 
     def write(self, chunk: bytes | memoryview) -> None:
-        """One piece: hashed and written; past store.PIPELINE_MIN bytes, written on the writing
-        thread (which keeps it until then, so a buffer that is about to change is copied first).
-        Past the limit, the copy is removed and TooLarge raised; a failed write is raised here or
-        by :meth:`close`."""
+        """One piece: hashed and written. Past the limit, the copy is removed and TooLarge raised."""
         if not chunk:
             return
         if self.size + len(chunk) > self.limit:
             self.abort()
             raise TooLarge(_("{name} is larger than the upload limit ({limit} bytes)").format(
                 name=self.name, limit=self.limit))
-        if self.behind is None and self.size + len(chunk) >= store.PIPELINE_MIN:
-            self.behind = _Behind(self.fd, self.tmp.parent, self.writeback)
-        if self.behind is None:  # a phone's picture: hashed and written here, as add copies a small file
-            self.digest.update(chunk)
-            self._write(chunk)
-        else:
-            if not isinstance(chunk, bytes) and not (isinstance(chunk, memoryview) and chunk.readonly):
-                chunk = bytes(chunk)  # kept until the writing thread gets to it
-            self.digest.update(chunk)
-            try:
-                self.behind.put(chunk)
-            except BaseException:
-                self.abort()
-                raise
-        self.size += len(chunk)
-
-    def _write(self, chunk: bytes | memoryview) -> None:
+        self.digest.update(chunk)
+        view = memoryview(chunk)
         try:
-            view = memoryview(chunk)
             while view:
                 view = view[os.write(self.fd, view):]
+        except OSError as err:
+            self.abort()
+            raise store.os_error(err, self.tmp.parent) from None
+        self.size += len(chunk)
+        try:
             self.writeback.wrote(len(chunk))
         except OSError as err:
             self.abort()
@@ -112,8 +94,6 @@ class Receiver:
         """Drop what was received (a broken connection, a refused upload)."""
         if not self.closed:
             self.closed = True
-            if self.behind is not None:
-                self.behind.stop()
             os.close(self.fd)
         remove_quietly(self.tmp)
 
@@ -122,12 +102,6 @@ class Receiver:
         if self.size == 0:
             self.abort()
             return None
-        try:
-            if self.behind is not None:
-                self.behind.close()
-        except BaseException:
-            self.abort()
-            raise
         try:
             sync_range(self.fd, 0, 0, SFR_WRITE)  # start the writeback; add makes it durable before publishing
         finally:
@@ -138,60 +112,6 @@ class Receiver:
     def finish(self, options: AddOptions = AddOptions(), channel: domain.Channel | None = None) -> AddResult:
         """Record the upload as an exhibit (or name the exhibit that holds the same bytes)."""
         return finish_all(self.home, self.slug, [self], options, channel).result
-
-
-class _Behind:
-    """Writes a large upload's pieces on a thread of its own while the thread that receives them
-    hashes the next ones (as ``add`` copies a large file: see store._copy_pipelined). hashlib and the
-    write both give up the interpreter lock, so on two cores the two overlap: a 1 GiB upload went
-    from hashing-plus-writing to about its hashing alone. At most QUEUE pieces wait, so memory stays
-    flat; the disk is kept busy as add keeps it (durable.Writeback)."""
-
-    QUEUE = 8
-
-    def __init__(self, fd: int, folder: Path, writeback: Writeback) -> None:
-        import queue
-
-        self.fd, self.folder, self.writeback = fd, folder, writeback
-        self.pieces: queue.Queue[bytes | memoryview | None] = queue.Queue(self.QUEUE)
-        self.error: OSError | None = None
-        self.thread = threading.Thread(target=self._run, name="locker-upload-write", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        writeback = self.writeback
-        while (piece := self.pieces.get()) is not None:
-            if self.error is not None:
-                continue  # drain: the receiving side learns of the error at its next put
-            try:
-                view = memoryview(piece)
-                while view:
-                    view = view[os.write(self.fd, view):]
-                writeback.wrote(len(piece))
-            except OSError as err:
-                self.error = err
-
-    def _raise(self) -> None:
-        if self.error is not None:
-            raise store.os_error(self.error, self.folder)
-
-    def put(self, piece: bytes | memoryview) -> None:
-        self._raise()
-        self.pieces.put(piece)
-
-    def close(self) -> None:
-        """Every piece written (or the write's error raised)."""
-        if self.thread.is_alive():
-            self.pieces.put(None)
-            self.thread.join()
-        self._raise()
-
-    def stop(self) -> None:
-        """No more writing: what waits is dropped (the copy is being removed)."""
-        if self.thread.is_alive():
-            self.error = self.error or OSError(errno.ECANCELED, "upload stopped")
-            self.pieces.put(None)
-            self.thread.join()
 
 
 @dataclass(frozen=True)
