@@ -149,6 +149,17 @@ def _progress(label: str, json_out: bool) -> Any:
     return RichProgress(label)
 
 
+def _progressing(label: str, json_out: bool, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs, progress=bar)``, with a progress bar on a terminal (none for --json
+    or a pipe); the bar is stopped however the call ends (an error, Ctrl-C)."""
+    bar = _progress(label, json_out)
+    try:
+        return call(*args, **kwargs, progress=bar)
+    finally:
+        if bar:
+            bar.stop()
+
+
 @app.command(help=N_("Open a dispute and print its name (slug)."))
 def new(
     title: str = typer.Argument(..., metavar="TITLE", help=N_("What the dispute is about, e.g. 小红书无线耳机退款.")),
@@ -212,12 +223,7 @@ def add(
                                 captured_at=captured_at, me=me, tz=tz, chat_format=chat_format,
                                 date_order=date_order)
     _state["command"] = "add"  # its failures keep the added/errors form (see main)
-    bar = _progress(_("adding"), json_out)
-    try:
-        result = ingest.add(_home(), dispute, paths, options, progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    result = _progressing(_("adding"), json_out, ingest.add, _home(), dispute, paths, options)
     from . import render
 
     if json_out:
@@ -302,12 +308,7 @@ def export(
                                       attach_originals=attach_originals, include=tuple(include or ()),
                                       exclude=tuple(exclude or ()), font=font, force=force,
                                       allow_damaged=allow_damaged, stamp=stamp, tsa=tuple(tsa or ()))
-    bar = _progress(_("rendering"), json_out)
-    try:
-        result = exporting.export(_home(), dispute, options, progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    result = _progressing(_("rendering"), json_out, exporting.export, _home(), dispute, options)
     if json_out:
         render.emit_json(render.export_doc(result))
         for warning in result.warnings:
@@ -396,12 +397,7 @@ def verify(
         from .commands.bundle import verify_bundle
 
         return verify_bundle(bundle, json_out)
-    bar = _progress(_("verifying"), json_out)
-    try:
-        report = verifying.verify(_home(), dispute, progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    report = _progressing(_("verifying"), json_out, verifying.verify, _home(), dispute)
     render.emit_json(render.verify_doc(report)) if json_out else render.print_verify(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -427,12 +423,7 @@ def rebuild(
     from . import render
     from .services import rebuild as rebuilding
 
-    bar = _progress(_("rebuilding"), json_out)
-    try:
-        result = rebuilding.rebuild(_home(), dispute, progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    result = _progressing(_("rebuilding"), json_out, rebuilding.rebuild, _home(), dispute)
     render.emit_json(render.rebuild_doc(result)) if json_out else render.print_rebuild(result)
     if result.failed:
         raise typer.Exit(1)
@@ -494,12 +485,7 @@ def reindex(json_out: bool = JsonOpt) -> None:
     from . import render
     from .services import search as searching
 
-    bar = _progress(_("reindexing"), json_out)
-    try:
-        result = searching.reindex(_home(), progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    result = _progressing(_("reindexing"), json_out, searching.reindex, _home())
     render.emit_json(render.reindex_doc(result)) if json_out else render.print_reindex(result)
     if not result.ok:
         raise typer.Exit(1)

@@ -1,6 +1,6 @@
 """Commands of the second wave, one module per area (edit, deadlines, ocr, …).
 
-Each module does ``from ..cli import app, JsonOpt, _home, _progress`` and registers its
+Each module does ``from ..cli import app, JsonOpt, _home, _progressing`` and registers its
 commands with ``@app.command()``; :func:`register` imports every module here, in name
 order, once ``locker.cli`` has made ``app``. A module here parses, calls one service and
 renders what it returns, exactly like ``locker/cli.py``, and imports only typer at module

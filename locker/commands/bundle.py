@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from ..cli import DisputeArg, JsonOpt, _home, _progress, app
+from ..cli import DisputeArg, JsonOpt, _home, _progressing, app
 from ..i18n import N_, _
 
 
@@ -31,12 +31,8 @@ def bundle(
 
     options = bundling.BundleOptions(output=output, lang=lang, include=tuple(include or ()),
                                      exclude=tuple(exclude or ()), stamp=stamp, tsa=tuple(tsa or ()), force=force)
-    bar = _progress(_("bundling"), json_out)
-    try:
-        result = bundling.bundle(_home(), dispute, options, dispute_document=documents.show_doc, progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    result = _progressing(_("bundling"), json_out, bundling.bundle, _home(), dispute, options,
+                          dispute_document=documents.show_doc)
     if json_out:
         render.emit_json(bundle_doc(result))
         return

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from ..cli import JsonOpt, _home, _progress, app
+from ..cli import JsonOpt, _home, _progressing, app
 from ..i18n import N_, _
 
 if TYPE_CHECKING:
@@ -64,12 +64,7 @@ def kit(
         raise UsageError(_("name the dispute: locker kit DISPUTE (or list the forms: locker kit --forms)"))
     options = kits.KitOptions(form=form, output=output, lang=lang,
                               exhibits=(exhibits,) if exhibits else ())
-    bar = _progress(_("making cards"), json_out)
-    try:
-        result = kits.make(home, dispute, options, progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    result = _progressing(_("making cards"), json_out, kits.make, home, dispute, options)
     if json_out:
         render.emit_json(kit_doc(result))
         for warning in result.warnings:

@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from ..cli import JsonOpt, _home, _progress, app
+from ..cli import JsonOpt, _home, _progressing, app
 from ..i18n import N_, _
 
 
@@ -24,12 +24,8 @@ def ocr(
     from .. import render
     from ..services import ocr as reading
 
-    bar = _progress(_("reading"), json_out)
-    try:
-        result = reading.run(_home(), dispute, tuple(numbers or ()), progress=bar)
-    finally:  # Ctrl-C: main answers 130; every reading is filed and indexed whole, or not at all
-        if bar:
-            bar.stop()
+    # Ctrl-C: main answers 130; every reading is filed and indexed whole, or not at all
+    result = _progressing(_("reading"), json_out, reading.run, _home(), dispute, tuple(numbers or ()))
     if json_out:
         render.emit_json(ocr_doc(result))
         for number, problem in result.failed:

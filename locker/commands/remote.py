@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import typer
 
-from ..cli import DisputeArg, JsonOpt, _home, _progress, app
+from ..cli import DisputeArg, JsonOpt, _home, _progressing, app
 from ..i18n import N_, _
 
 remote_app = typer.Typer(name="remote", help=N_("The S3 Object Lock remotes that locker archive copies disputes to."),
@@ -99,12 +99,7 @@ def archive(
     from ..remote import archive as archiving
     from ..render import emit_json
 
-    bar = _progress(_("archiving"), json_out)
-    try:
-        result = archiving.archive(_home(), dispute, to, progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    result = _progressing(_("archiving"), json_out, archiving.archive, _home(), dispute, to)
     if json_out:
         emit_json(archive_doc(result))
     elif result.up_to_date:
@@ -177,12 +172,7 @@ def restore_remote(remote: str, dispute: str, slug: Optional[str], json_out: boo
     from ..remote import restore as restoring
     from ..render import emit_json
 
-    bar = _progress(_("restoring"), json_out)
-    try:
-        result = restoring.restore(_home(may_create=True), remote, dispute, slug=slug, progress=bar)
-    finally:
-        if bar:
-            bar.stop()
+    result = _progressing(_("restoring"), json_out, restoring.restore, _home(may_create=True), remote, dispute, slug=slug)
     if json_out:
         emit_json({"dispute": result.slug, "recorded_slug": result.recorded_slug, "remote": result.remote,
                    "manifest": result.manifest, "objects": result.objects, "files": result.files,
