@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from ..readbudget import BudgetedFile, pdf_read_budget
+from ..words import PDF_MIME
 from . import engine
 
 MAX_PDF_PAGES = 200  # pages read by OCR in one PDF (each costs seconds)
 MIN_PICTURE_SIDE = 32  # smaller pictures on a PDF page are icons, not text
-PDF_MIME = "application/pdf"
 
 
 def _line(line: Any, dx: float, dy: float, part: tuple[str, int]) -> dict[str, Any]:

@@ -43,8 +43,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..words import DISPUTE_TEXT_FIELDS, EXHIBIT_TEXT_FIELDS
-from ..words import PDF_MIME as PDF_MIME  # read by stage and the export too
+from ..words import DISPUTE_TEXT_FIELDS, EXHIBIT_TEXT_FIELDS, PDF_MIME
 from .text import TOKENIZER_VERSION, index_text
 
 TIER_SHIFT, DISPUTE_SHIFT = 52, 32

@@ -42,9 +42,9 @@ from .. import derived, store
 from ..errors import LockerError, MissingDependency, NotFound
 from ..i18n import _
 from ..paths import DisputeDir, Home
+from ..words import PDF_MIME
 
 KEY_VERSION = 1
-PDF_MIME = "application/pdf"
 IMAGE_KINDS = ("screenshot", "photo", "other", "document")
 
 
