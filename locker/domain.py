@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 # Re-exported: the vocabulary is read as domain.X everywhere; its words live in .words.
 from .words import DATE_ORDER_SOURCES as DATE_ORDER_SOURCES
@@ -77,6 +77,9 @@ Payload = dict[str, Any]
 Entry = tuple[str, Payload]  # what ``custody.append`` takes
 
 
+_T = TypeVar("_T")
+
+
 def _str(payload: Mapping[str, object], key: str) -> str | None:
     value = payload.get(key)
     return value if isinstance(value, str) else None
@@ -92,6 +95,12 @@ def _ints(payload: Mapping[str, object], key: str) -> tuple[int, ...] | None:
     if isinstance(value, list) and all(type(n) is int for n in value):
         return tuple(value)
     return None
+
+
+def _items(payload: Mapping[str, object], key: str, kind: type[_T]) -> tuple[_T, ...] | None:
+    """The items of the list at ``key`` that are ``kind`` (None where there is no list)."""
+    value = payload.get(key)
+    return tuple(x for x in value if isinstance(x, kind)) if isinstance(value, list) else None
 
 
 def _mapping(payload: object) -> Mapping[str, object]:
@@ -337,8 +346,7 @@ class ExhibitTranscribed:
     @classmethod
     def read(cls, payload: object) -> ExhibitTranscribed:
         p = _mapping(payload)
-        raw = p.get("facts")
-        facts = tuple(f for f in raw if isinstance(f, dict)) if isinstance(raw, list) else None
+        facts = _items(p, "facts", dict)
         return cls(exhibit=_int(p, "exhibit"), engine=_str(p, "engine"), messages=MessagesDigest.read(p),
                    page=_str(p, "page"), platform=_str(p, "platform"), facts=facts)
 
@@ -695,8 +703,7 @@ class Imported:
     def read(cls, payload: object) -> Imported:
         p = _mapping(payload)
         head = _mapping(p.get("head"))
-        raw = p.get("problems")
-        problems = tuple(x for x in raw if isinstance(x, str)) if isinstance(raw, list) else ()
+        problems = _items(p, "problems", str) or ()
         return cls(_str(p, "bundle"), _str(p, "sha256"), _int(p, "size"), _str(p, "slug"), _int(head, "seq"),
                    _str(head, "hash"), problems, _ints(p, "absent") or ())
 
@@ -734,8 +741,7 @@ class KitCreated:
     @classmethod
     def read(cls, payload: object) -> KitCreated:
         p = _mapping(payload)
-        raw = p.get("cards")
-        cards = tuple(c for c in raw if isinstance(c, dict)) if isinstance(raw, list) else ()
+        cards = _items(p, "cards", dict) or ()
         pack = p.get("pack")
         return cls(_int(p, "kit"), _str(p, "path"), _str(p, "zip_path"), _str(p, "form"), _str(p, "lang"),
                    _str(p, "manifest_sha256"), _str(p, "zip_sha256"), _ints(p, "exhibits"), cards,
@@ -815,8 +821,7 @@ class Archived:
     def read(cls, payload: object) -> Archived:
         p = _mapping(payload)
         snap = _mapping(p.get("snapshot"))
-        raw = p.get("uploaded")
-        uploaded = tuple(u for u in raw if isinstance(u, dict)) if isinstance(raw, list) else ()
+        uploaded = _items(p, "uploaded", dict) or ()
         return cls(_str(p, "remote"), _str(p, "url"), _str(p, "endpoint"), _str(p, "manifest"), _str(snap, "key"),
                    _str(snap, "sha256"), _int(snap, "seq"), _str(p, "mode"), _str(p, "retain_until"), uploaded,
                    _int(p, "kept"))
