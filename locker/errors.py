@@ -56,6 +56,12 @@ class StoreError(LockerError):
     code = "store"
 
 
+class WorkerLost(LockerError):
+    """A process the locker started for part of a command's work ended without finishing it."""
+
+    code = "worker"
+
+
 class MissingDependency(LockerError):
     code = "dependency"
 

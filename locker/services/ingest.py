@@ -4,9 +4,10 @@ The pipeline, per call:
 
 1. collect — walk the paths (folders in sorted order) and refuse, with a
    reason, what is not a readable non-empty regular file;
-2. stage — two worker threads copy each file into a temp file under
-   ``objects/`` while hashing it (one pass over the bytes), then probe the
-   copy for its type, time and metadata;
+2. stage — two workers (threads; for many small files, forked processes: see
+   stage.Stagers) copy each file into a temp file under ``objects/`` while
+   hashing it (one pass over the bytes), then probe the copy for its type,
+   time and metadata;
 3. commit, in groups — one file-system sync makes the whole group durable,
    each object is renamed to its content address, and one short transaction
    writes the exhibit rows with their custody entries.
@@ -22,16 +23,17 @@ import dataclasses
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import store
-from ..errors import READ_ONLY, StoreError, UsageError
+from ..errors import READ_ONLY, LockerError, StoreError, UsageError, WorkerLost
 from ..i18n import _
 from ..paths import DisputeDir, Home
 from ..values import clean_text, now_utc, parse_capture_time, resolve_tz, zone_assumed
@@ -39,7 +41,7 @@ from ..words import DATE_ORDERS
 from ..words import KINDS as KINDS  # also read as ingest.KINDS by services.search
 from . import profile
 from .collect import Candidate, Refused, collect
-from .stage import AddOptions, Progress, StagedFile, read_staged, stage_one
+from .stage import AddOptions, Progress, StagedFile, Stagers, Staging, discard_items, read_staged, staged_batch
 
 if TYPE_CHECKING:
     from .. import domain
@@ -57,8 +59,7 @@ __all__ = ["AddOptions", "AddResult", "Added", "Progress", "Reading", "Refused",
 GROUP_FILES = 256
 GROUP_BYTES = 256 * 1024 * 1024
 GROUP_SECONDS = 2.0
-WORKERS = 2
-AHEAD = 16  # staged files in flight beyond the one being committed
+AHEAD = 16  # files being staged beyond the one being committed (at least one batch)
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,7 @@ def add(
 
     # The database is opened (and migrated, if it must be) on a thread of its own while the
     # first files are hashed. Plain sqlite3: an add never imports SQLAlchemy or SQLModel.
-    opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locker-open")
-    opened = _LazyOpened(ddir, opener.submit(_open, ddir.db))
-    opener.shutdown(wait=False)
+    opened = _LazyOpened(ddir)
     try:
         return _add(home, ddir, opened, paths, options, tz, user_time, progress)
     finally:
@@ -187,11 +186,10 @@ def add_read(home: Home, slug: str, items: Sequence[StagedFile], how: Reading) -
     try:
         from .. import db
 
-        done: Future[sqlite3.Connection] = Future()
-        done.set_result(db.connect_writer(ddir.db))
-        opened = _LazyOpened(ddir, done)
+        opened = _LazyOpened(ddir)
+        opened.future.set_result(db.connect_writer(ddir.db))
     except BaseException:
-        _discard_items(left)
+        discard_items(left)
         raise
     run = _Run(opened, how.options, how.user_time)
     try:
@@ -204,18 +202,12 @@ def add_read(home: Home, slug: str, items: Sequence[StagedFile], how: Reading) -
                     run.take(item)
             run.flush()
     except BaseException:
-        _discard(deque(), run.group)
-        _discard_items(left)
+        discard_items(run.group)
+        discard_items(left)
         raise
     finally:
         opened.close()
     return AddResult(ddir.slug, tuple(run.added), tuple(run.errors))
-
-
-def _discard_items(items: Sequence[StagedFile]) -> None:
-    for item in items:
-        if item.staged:
-            store.discard(item.staged)
 
 
 def _add(home: Home, ddir: DisputeDir, opened: _LazyOpened, paths: Sequence[str | os.PathLike[str]],
@@ -225,16 +217,17 @@ def _add(home: Home, ddir: DisputeDir, opened: _LazyOpened, paths: Sequence[str 
         raise StoreError(_(READ_ONLY), path=str(ddir.root))
     ddir.objects.mkdir(mode=0o700, exist_ok=True)
     store.clean_stale_temps(ddir.objects)
-    if progress:
-        progress.start(len(collected.files), sum(c.size for c in collected.files))
-
     run = _Run(opened, options, user_time, errors=list(collected.errors))
-    stopped: StoreError | None = None
+    stopped: LockerError | None = None
     try:
-        _stream(run, collected.files, tz, progress)
+        with Stagers(collected.files) as stagers:  # forks its processes, if any, before a thread starts
+            opened.start()
+            if progress:
+                progress.start(len(collected.files), sum(c.size for c in collected.files))
+            _stream(run, stagers, collected.files, tz, progress)
     except KeyboardInterrupt:  # report what was recorded before the Ctrl-C; the rest was not added
         return AddResult(ddir.slug, tuple(run.added), tuple(run.errors), tuple(collected.notices), interrupted=True)
-    except StoreError as err:
+    except (StoreError, WorkerLost) as err:
         if not run.added:
             raise
         stopped = err  # the disk failed after earlier groups were recorded: report those, and what was not
@@ -247,20 +240,34 @@ def _add(home: Home, ddir: DisputeDir, opened: _LazyOpened, paths: Sequence[str 
     return AddResult(ddir.slug, tuple(run.added), tuple(errors), tuple(collected.notices))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _LazyOpened:
-    """A dispute whose database is being opened on another thread."""
+    """A dispute whose database is opened on a thread of its own from :meth:`start` on (which
+    an add calls once its stager processes, if any, are forked: see Stagers)."""
 
     dir: DisputeDir
-    future: Future[sqlite3.Connection]
+    future: Future[sqlite3.Connection] = field(default_factory=Future)
+
+    def start(self) -> None:
+        if not (self.future.running() or self.future.done()) and self.future.set_running_or_notify_cancel():
+            threading.Thread(target=self._opening, name="locker-open", daemon=True).start()
+
+    def _opening(self) -> None:
+        try:
+            self.future.set_result(_open(self.dir.db))
+        except BaseException as err:
+            self.future.set_exception(err)
 
     @property
     def con(self) -> sqlite3.Connection:
+        self.start()
         return self.future.result()
 
     def close(self) -> None:
         """Close the connection once it is open (waiting for it); an opening that failed is
         reported where the connection is used, not here."""
+        if not (self.future.running() or self.future.done()):
+            return  # never started
         try:
             con = self.future.result()
         except BaseException:
@@ -295,64 +302,67 @@ class _Run:
         self.group, self.group_bytes, self.group_started = [], 0, time.monotonic()
 
 
-def _stream(run: _Run, files: list[Candidate], tz: Any, progress: Progress | None) -> None:
-    """Stage the files on WORKERS threads, AHEAD of the one being committed, and commit them in
+def _stream(run: _Run, stagers: Stagers, files: list[Candidate], tz: Any, progress: Progress | None) -> None:
+    """Stage the files (see Stagers) AHEAD of the one being committed, and commit them in
     groups, in order. On any exception, the staged files not recorded are discarded first."""
     objects = run.opened.dir.objects
-    pending: deque[Future[StagedFile]] = deque()
-    todo = iter(files)
-    with store.ObjectsLock(objects, exclusive=False), \
-            ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest") as pool:
+    pending: deque[Future[Staging]] = deque()
+    todo = stagers.batches(iter(files))
+    ahead = 0  # files submitted and not yet taken
 
-        def submit(n: int) -> None:
-            for candidate in _take(todo, n):
-                pending.append(pool.submit(stage_one, candidate, objects, tz, run.options, progress))
+    def submit() -> None:
+        nonlocal ahead
+        while ahead < AHEAD:
+            batch = next(todo, None)
+            if batch is None:
+                return
+            pending.append(stagers.submit(batch, objects, tz, run.options, progress))
+            ahead += len(batch)
 
+    loose: list[StagedFile] = []  # staged, taken from `pending`, not yet in the group
+    with store.ObjectsLock(objects, exclusive=False):
         try:
-            submit(AHEAD)
+            submit()
             while pending:
-                item = pending.popleft().result()
-                submit(1)
-                if progress:
-                    progress.advance(item.candidate.size - item.reported, item.candidate.path.name)
-                if item.error is not None:
-                    run.errors.append(Refused(str(item.candidate.path), item.error))
-                else:
-                    run.take(item)
+                staged, failure = staged_batch(pending[0])
+                loose = list(staged)
+                pending.popleft()
+                ahead -= len(loose)  # the whole batch, unless one failed, which stops the add
+                if failure is None:
+                    submit()
+                while loose:  # an item interrupted in between is discarded twice, which is harmless
+                    item = loose[0]
+                    if progress:
+                        progress.advance(item.candidate.size - item.reported, item.candidate.path.name)
+                    if item.error is not None:
+                        run.errors.append(Refused(str(item.candidate.path), item.error))
+                    else:
+                        run.take(item)
+                    loose.pop(0)
+                if failure is not None:
+                    raise failure
             run.flush()
         except BaseException:
+            discard_items(loose)
             _discard(pending, run.group)
             raise
 
 
-def _discard(pending: deque[Future[StagedFile]], group: list[StagedFile]) -> None:
+def _discard(pending: deque[Future[Staging]], group: list[StagedFile]) -> None:
     """Remove the temp files of what was staged but not recorded (cancelling what has not started)."""
     for future in pending:
         future.cancel()
     for future in pending:
         if not future.cancelled():
             try:
-                leftover = future.result()
+                leftover, _failure = future.result()
             except BaseException:
                 continue
-            if leftover.staged:
-                store.discard(leftover.staged)
-    for item in group:
-        if item.staged:
-            store.discard(item.staged)
+            discard_items(leftover)
+    discard_items(group)
 
 
-def _take(iterator: Iterator[Candidate], n: int) -> list[Candidate]:
-    out = []
-    for _i in range(n):
-        try:
-            out.append(next(iterator))
-        except StopIteration:
-            break
-    return out
-
-
-def _not_added(files: list[Candidate], added: list[Added], errors: list[Refused], err: StoreError) -> Refused:
+def _not_added(files: list[Candidate], added: list[Added], errors: list[Refused], err: LockerError) -> Refused:
     """One error for a storage failure part-way: names the first file not recorded and counts the rest."""
     done = {a.path for a in added} | {e.path for e in errors}
     left = [c for c in files if clean_text(str(c.path)) not in done and str(c.path) not in done]

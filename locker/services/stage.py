@@ -1,18 +1,28 @@
 """The second step of ``locker add``: one file copied into ``objects/`` while it is hashed, then
-probed for its type, time and metadata, and read as a chat when it is one."""
+probed for its type, time and metadata, and read as a chat when it is one; and where that is done
+(:class:`Stagers`: on threads, or for many small files in forked processes).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from .. import store, warncodes
-from ..errors import InputRefused
+from ..errors import InputRefused, WorkerLost
+from ..i18n import _
 from ..values import clean_text
 from ..words import PDF_MIME
 from .collect import Candidate
+
+WORKERS = 2
+PROCESSES_MIN = 64  # this many files under store.PIPELINE_MIN are staged in processes (see Stagers)
+BATCH = 8  # small files per task sent to a stager process
 
 
 @dataclass(frozen=True)
@@ -154,3 +164,122 @@ def _read_chat(item: StagedFile, tz: Any, options: AddOptions) -> None:
         item.warnings += (warncodes.make("chat.unreadable", reason=warncodes.parse(err.message)),)
     else:
         item.warnings += item.chat.warnings
+
+
+Staging = tuple[list[StagedFile], Exception | None]  # the files staged, in order, and what stopped the rest
+
+
+def discard_items(items: Sequence[StagedFile]) -> None:
+    """Remove the temp copies of files staged and not recorded."""
+    for item in items:
+        if item.staged:
+            store.discard(item.staged)
+
+
+class Stagers:
+    """Where files are staged: each on one of WORKERS threads, or, for a folder of many small
+    files on Linux, in batches in WORKERS forked processes.
+
+    Staging a small file takes some 0.3 ms of Python around its copy and hash (opening it, the
+    temp name, the probe), and threads take turns holding the interpreter lock for that: on two
+    cores, two staging threads kept each core about 60 % busy, and handing the lock back and forth
+    cost 0.4 CPU-s per 2,000 files. Measured on 2,000 phone-size files (1.4 GB, 2 cores), staging
+    and probing alone: 1.48-1.86 s on two threads, 1.27-1.32 s in two processes, 2.24 s on one
+    thread. A file of store.PIPELINE_MIN or more stays on a thread, where its copy reports
+    progress and pipelines its own reading and writing.
+
+    The processes are forked when this is made, before the opening thread or a progress bar
+    starts a thread, so that no lock another thread holds is copied into a child. They ignore
+    Ctrl-C, which the terminal sends to each of them: the add stops, and what they staged is
+    discarded as it would have been on a thread (see ingest._discard).
+    """
+
+    def __init__(self, files: Sequence[Candidate]) -> None:
+        self.threads = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest")
+        self.processes: Any = None
+        small = sum(1 for c in files if c.size < store.PIPELINE_MIN)
+        if small >= PROCESSES_MIN and sys.platform == "linux":
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from .. import media
+
+            media.warm()  # once, here, rather than in each process (60 ms of imports and libmagic's database)
+            self.processes = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork"),
+                                                 initializer=_stager_started)
+            self.processes.submit(int)  # forks them all now: a pool of forked processes starts all at once
+
+    def batches(self, files: Iterator[Candidate]) -> Iterator[list[Candidate]]:
+        """The files in order, in the batches they are staged in: one file for a thread, up to
+        BATCH small files for a process (a task sent to a process costs its pickling and wake-ups)."""
+        batch: list[Candidate] = []
+        for candidate in files:
+            if self.processes is None or candidate.size >= store.PIPELINE_MIN:
+                if batch:
+                    yield batch
+                    batch = []
+                yield [candidate]
+                continue
+            batch.append(candidate)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def submit(self, batch: list[Candidate], objects: Path, tz: Any, options: AddOptions,
+               progress: Progress | None) -> Future[Staging]:
+        if self.processes is not None and batch[0].size < store.PIPELINE_MIN:
+            # A small file reports no progress while it is copied: the bar moves once it is staged.
+            try:
+                return self.processes.submit(stage_batch, batch, objects, tz, options)  # type: ignore[no-any-return]
+            except BrokenExecutor as err:
+                raise _lost(err) from None
+        return self.threads.submit(stage_batch, batch, objects, tz, options, progress)
+
+    def __enter__(self) -> Stagers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.threads.shutdown(wait=True, cancel_futures=True)
+        if self.processes is not None:
+            self.processes.shutdown(wait=True, cancel_futures=True)
+
+
+def _stager_started() -> None:
+    """A stager process: Ctrl-C is for the add to handle (the terminal sends it to every process
+    of the group); the objects it was forked with are left out of its garbage collections."""
+    import gc
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
+
+
+def stage_batch(batch: list[Candidate], objects: Path, tz: Any, options: AddOptions,
+                progress: Progress | None = None) -> Staging:
+    """stage_one for each file, in order, up to the first that fails (a full disk): the files
+    before it are recorded, as they would have been had each been staged on its own."""
+    done: list[StagedFile] = []
+    try:
+        for candidate in batch:
+            done.append(stage_one(candidate, objects, tz, options, progress))
+    except Exception as err:
+        return done, err
+    except BaseException:
+        discard_items(done)
+        raise
+    return done, None
+
+
+def staged_batch(future: Future[Staging]) -> Staging:
+    """The batch's staged files. A stager process that died (killed, out of memory, a crash in a
+    native library) fails its files with a WorkerLost, which the add reports like a disk error."""
+    try:
+        return future.result()
+    except BrokenExecutor as err:
+        raise _lost(err) from None
+
+
+def _lost(err: BrokenExecutor) -> WorkerLost:
+    return WorkerLost(_("a process staging the files ended unexpectedly ({reason})").format(reason=err))
