@@ -35,6 +35,11 @@ LAUNCHER = textwrap.dedent("""
             f.write(f"{os.getpid()}\\n")
         return real_stage(*args, **kw)
     stage.stage_one = stage_one
+    if os.environ.get("T_NO_FORK"):  # the kernel refuses a new process (EAGAIN: a limit on processes)
+        import errno
+        def fork():
+            raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        os.fork = fork
     after = os.environ.get("T_AFTER_FIRST_GROUP")
     if after:
         real_commit, killed = ingest._commit, []
@@ -114,6 +119,17 @@ def test_files_staged_in_processes_are_read_as_on_threads(cli, home, tmp_path) -
     chat = str(next(a["exhibit"] for a in in_processes if a["original_name"] == "WhatsApp Chat with Shop.txt"))
     messages = [cli("show", slug, chat, "--json").json.get("messages") for slug in (t_slug, p_slug)]
     assert messages[0] and messages[0] == messages[1]
+
+
+def test_no_process_can_be_started_so_threads_stage_everything(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    folder = tmp_path / "in"
+    _many(folder, 70)
+    pids = tmp_path / "pids"
+    ran = _add(home, dispute, folder, pids, processes_min=1, T_NO_FORK="1")
+    assert ran.returncode == 0, ran.stderr
+    assert len(json.loads(ran.stdout)["added"]) == 70
+    assert len(set(pids.read_text().split())) == 1
+    assert cli("verify", dispute).code == 0
 
 
 def _temps(home: Path, slug: str) -> list[Path]:

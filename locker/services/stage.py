@@ -205,9 +205,14 @@ class Stagers:
             from .. import media
 
             media.warm()  # once, here, rather than in each process (60 ms of imports and libmagic's database)
-            self.processes = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork"),
-                                                 initializer=_stager_started)
-            self.processes.submit(int)  # forks them all now: a pool of forked processes starts all at once
+            pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_stager_started)
+            try:
+                pool.submit(int)  # forks them all now: a pool of forked processes starts all at once
+            except OSError:  # no process can be started (a limit on processes): the threads do it all
+                pool.shutdown(wait=False)
+            else:
+                self.processes = pool
 
     def batches(self, files: Iterator[Candidate]) -> Iterator[list[Candidate]]:
         """The files in order, in the batches they are staged in: one file for a thread, up to
