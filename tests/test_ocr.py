@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests import ocr_samples, samples
-from tests.conftest import REPO, run_locker
+from tests.conftest import REPO, shared_home
 from tests.test_contract import check
 
 pytestmark = pytest.mark.slow
@@ -44,11 +44,12 @@ class Shared:
         self.long = ocr_samples.long_screenshot(src / "Screenshot_20250503-150000.png", seed=2, screens=2)
         self.scan = ocr_samples.scanned_pdf(src / "scan.pdf", seed=3)[0]
         chat = samples.make_plain_chat(src / "chat.txt")
-        ran = run_locker("new", "耳机退款", "--slug", SLUG, home=self.home)
-        assert ran.returncode == 0, ran.stderr
-        ran = run_locker("add", SLUG, src / "Screenshot_20250503-142210.png", src / "Screenshot_20250503-150000.png",
-                         src / "scan.pdf", chat, "--json", home=self.home)
-        assert ran.returncode == 0, ran.stderr
+        with shared_home(self.home) as cli:  # in this process: only the OCR runs need children of their own
+            ran = cli("new", "耳机退款", "--slug", SLUG)
+            assert ran.code == 0, ran.err
+            ran = cli("add", SLUG, src / "Screenshot_20250503-142210.png", src / "Screenshot_20250503-150000.png",
+                      src / "scan.pdf", chat, "--json")
+            assert ran.code == 0, ran.err
         self.derived_after_add = sorted(p.name for p in (self.home / "disputes" / SLUG / "derived").rglob("ocr-*"))
         started = time.perf_counter()
         self.first = _locker(self.home, "ocr", SLUG, "--json")
