@@ -399,12 +399,14 @@ def _killed_at(home: Path, point: str, *args: object) -> subprocess.Popen[str]:
     return proc
 
 
-def _small_dispute(cli, home: Path, tmp_path: Path) -> Path:  # noqa: ANN001
+def _small_dispute(cli, home: Path, tmp_path: Path, *, scale: float = 1.0) -> Path:  # noqa: ANN001
+    """Three long screenshots, a photo and a chat. ``scale`` < 1 where the pictures' size does not matter
+    (a kill at a hooked point): less to derive and draw; the same renditions, slices and pack."""
     folder = tmp_path / "few"
-    samples.make_long_screenshot(folder / "long.png", 1080, 4000, seed=3)
-    samples.make_long_screenshot(folder / "long2.png", 1080, 4400, seed=4)
-    samples.make_long_screenshot(folder / "long3.png", 1080, 4800, seed=5)
-    samples.make_jpeg(folder / "photo.jpg", 1200, 900, seed=1)
+    for n, (height, seed) in enumerate(((4000, 3), (4400, 4), (4800, 5))):
+        samples.make_long_screenshot(folder / f"long{n + 1 if n else ''}.png", round(1080 * scale),
+                                     round(height * scale), seed=seed)
+    samples.make_jpeg(folder / "photo.jpg", round(1200 * scale), round(900 * scale), seed=1)
     samples.make_plain_chat(folder / "chat.txt")
     assert cli("new", "耳机退款", "--slug", "few", "--json").code == 0
     assert cli("add", "few", folder, "--json").code == 0
@@ -424,7 +426,7 @@ def _after_kill_next_export_is_clean(cli, ddir: Path, seen: dict[str, str]) -> N
 def test_export_killed_as_the_pack_reaches_its_name_leaves_it_recorded(cli, home, tmp_path) -> None:  # noqa: ANN001
     """The window between placing the pack and recording it: the pack is recorded before it is renamed
     into place, so a kill right after the rename leaves a recorded pack, and one right before leaves none."""
-    ddir = _small_dispute(cli, home, tmp_path)
+    ddir = _small_dispute(cli, home, tmp_path, scale=0.5)
     seen: dict[str, str] = {}
     _killed_at(home, "after_rename", "export", "few", "--json")
     assert _check_packs(cli, "few", ddir, seen) == 1
@@ -438,7 +440,7 @@ def test_export_killed_as_the_pack_reaches_its_name_leaves_it_recorded(cli, home
 
 
 def test_a_derivation_killed_half_way_is_never_trusted_and_is_cleaned(cli, home, tmp_path) -> None:  # noqa: ANN001
-    ddir = _small_dispute(cli, home, tmp_path)
+    ddir = _small_dispute(cli, home, tmp_path, scale=0.5)
     _killed_at(home, "mid_derivation", "export", "few", "--json")
     half = [p for p in (ddir / "derived").rglob("*.jpg") if any(part.startswith(".tmp-") for part in p.parts)]
     assert half, "the hook left no half-written rendition"
@@ -448,7 +450,7 @@ def test_a_derivation_killed_half_way_is_never_trusted_and_is_cleaned(cli, home,
 
 
 def test_killed_export_leaves_no_worker_running(cli, home, tmp_path) -> None:  # noqa: ANN001
-    ddir = _small_dispute(cli, home, tmp_path)
+    ddir = _small_dispute(cli, home, tmp_path)  # full size: the workers are still busy when the main process dies
     proc = _killed_at(home, "workers_busy", "export", "few", "--json")
     assert _left_running(proc, wait=3.0) == 0
     _after_kill_next_export_is_clean(cli, ddir, {})
