@@ -306,7 +306,9 @@ EXHIBIT_PARAMS = ("number", "numbers", "exhibit", "exhibits")
 
 def prepare(group: Any) -> Any:
     """Translate the help of every command and parameter, give options a metavar people
-    understand (never a Python type), and complete disputes and exhibit numbers."""
+    understand (never a Python type), and complete disputes and exhibit numbers. The same group may
+    be prepared again for another run's language (a process running several commands builds it once):
+    the texts are translated from the ones the code wrote, kept at the first call."""
     values = help_values()
     click.exceptions.UsageError.show = _show_usage_error  # type: ignore[method-assign]
     typer.core._ = _  # type: ignore[attr-defined]  # typer's "[default: …]", "[required]", "Options", "Commands"
@@ -314,12 +316,12 @@ def prepare(group: Any) -> Any:
     for command in commands:  # groups within the group (locker remote …) too, as the list grows
         commands += [c for c in getattr(command, "commands", {}).values() if c not in commands]
         command.context_class = LockerContext
-        command.help = translate(command.help, values)
-        command.short_help = translate(command.short_help, values) or _short(command.help)
-        command.epilog = translate(command.epilog, values)
+        command.help = translate(_written(command, "help"), values)
+        command.short_help = translate(_written(command, "short_help"), values) or _short(command.help)
+        command.epilog = translate(_written(command, "epilog"), values)
         for param in command.params:
-            if getattr(param, "help", None):
-                param.help = translate(param.help, values)
+            if _written(param, "help"):
+                param.help = translate(_written(param, "help"), values)
             if isinstance(param, typer.core.TyperOption) and not param.is_flag and param.metavar is None:
                 param.metavar = (param.name or "value").upper()
             elif isinstance(param, typer.core.TyperArgument) and param.metavar is None:
@@ -333,8 +335,17 @@ def prepare(group: Any) -> Any:
         names = (command.context_settings or {}).get("help_option_names") or ["-h", "--help"]
         help_option = command.get_help_option(click.Context(command, help_option_names=names))
         if help_option is not None:
-            help_option.help = _(help_option.help or "")
+            help_option.help = _(_written(help_option, "help") or "")
     return group
+
+
+def _written(obj: Any, field: str) -> Any:
+    """A command's or parameter's text ``field`` as the code wrote it (untranslated): read at the first
+    :func:`prepare`, kept on the object."""
+    kept = obj.__dict__.setdefault("_locker_written", {})
+    if field not in kept:
+        kept[field] = getattr(obj, field, None)
+    return kept[field]
 
 
 def _short(text: str | None) -> str | None:

@@ -806,17 +806,33 @@ def make_pdf_broken_xref(path: Path | str) -> Path:
 
 def make_zip_bomb_chat(path: Path | str, member_size: int = 1 << 30, members: int = 4) -> Path:
     """A WhatsApp-style export ZIP whose ``_chat.txt`` and other members each inflate to
-    ``member_size`` bytes (of zeros) from a few kB; written in streaming fashion."""
+    ``member_size`` bytes (of zeros, whole MiB) from a few hundred kB.
+
+    Deflating that many zeros takes seconds, so one MiB is deflated once and its output repeated: a
+    full flush ends it on a byte boundary with nothing carried over, and an empty final block ends the
+    stream. The ZIP around it is written here (zipfile compresses what it is given itself)."""
     path = _prepare(path)
-    block = b"\x00" * (1 << 20)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+    block = 1 << 20
+    assert member_size % block == 0, "whole MiB"
+    squeeze = zlib.compressobj(6, zlib.DEFLATED, -15)
+    piece = squeeze.compress(bytes(block)) + squeeze.flush(zlib.Z_FULL_FLUSH)
+    data = piece * (member_size // block) + zlib.compressobj(6, zlib.DEFLATED, -15).flush()
+    crc = 0
+    for _ in range(member_size // block):
+        crc = zlib.crc32(bytes(block), crc)
+    dos_time, dos_date = (14 << 11) | (22 << 5) | (10 // 2), ((2025 - 1980) << 9) | (5 << 5) | 3
+    central = []
+    with path.open("wb") as out:
         for n in range(members):
-            name = "_chat.txt" if n == 0 else f"0000{n}-PHOTO-2025-05-03-14-22-10.jpg"
-            info = zipfile.ZipInfo(name, (2025, 5, 3, 14, 22, 10))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as out:
-                for _ in range(member_size // len(block)):
-                    out.write(block)
+            name = ("_chat.txt" if n == 0 else f"0000{n}-PHOTO-2025-05-03-14-22-10.jpg").encode()
+            fields = struct.pack("<HHHHHIIIHH", 20, 0, zipfile.ZIP_DEFLATED, dos_time, dos_date, crc, len(data),
+                                 member_size, len(name), 0)
+            central.append(struct.pack("<IH", 0x02014B50, 20) + fields + struct.pack("<HHHII", 0, 0, 0, 0, out.tell())
+                           + name)
+            out.write(struct.pack("<I", 0x04034B50) + fields + name + data)
+        start = out.tell()
+        out.write(b"".join(central))
+        out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, members, members, out.tell() - start, start, 0))
     return path
 
 

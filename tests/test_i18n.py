@@ -230,10 +230,11 @@ ZH = {"LANG": "zh_CN.UTF-8"}
 
 
 @pytest.fixture
-def lockerhome(tmp_path: Path) -> Path:
+def lockerhome(tmp_path: Path, cli) -> Path:  # noqa: ANN001
+    """A home with one dispute, made in this process (the tests' own runs are the children)."""
     lockerhome = tmp_path / "home"
-    ran = _locker("new", "小红书无线耳机退款", "--slug", "earbuds", "--amount", "199.00", home=lockerhome, LANG="C")
-    assert ran.returncode == 0, ran.stderr
+    ran = cli("--home", lockerhome, "new", "小红书无线耳机退款", "--slug", "earbuds", "--amount", "199.00")
+    assert ran.code == 0, ran.err
     return lockerhome
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests import ocr_samples, samples
-from tests.conftest import REPO, run_locker
+from tests.conftest import REPO, Ran, shared_home
 from tests.test_contract import check
 
 pytestmark = pytest.mark.slow
@@ -44,11 +44,12 @@ class Shared:
         self.long = ocr_samples.long_screenshot(src / "Screenshot_20250503-150000.png", seed=2, screens=2)
         self.scan = ocr_samples.scanned_pdf(src / "scan.pdf", seed=3)[0]
         chat = samples.make_plain_chat(src / "chat.txt")
-        ran = run_locker("new", "耳机退款", "--slug", SLUG, home=self.home)
-        assert ran.returncode == 0, ran.stderr
-        ran = run_locker("add", SLUG, src / "Screenshot_20250503-142210.png", src / "Screenshot_20250503-150000.png",
-                         src / "scan.pdf", chat, "--json", home=self.home)
-        assert ran.returncode == 0, ran.stderr
+        with shared_home(self.home) as cli:  # in this process: only the OCR runs need children of their own
+            ran = cli("new", "耳机退款", "--slug", SLUG)
+            assert ran.code == 0, ran.err
+            ran = cli("add", SLUG, src / "Screenshot_20250503-142210.png", src / "Screenshot_20250503-150000.png",
+                      src / "scan.pdf", chat, "--json")
+            assert ran.code == 0, ran.err
         self.derived_after_add = sorted(p.name for p in (self.home / "disputes" / SLUG / "derived").rglob("ocr-*"))
         started = time.perf_counter()
         self.first = _locker(self.home, "ocr", SLUG, "--json")
@@ -61,10 +62,15 @@ class Shared:
     def manifest_paths(self) -> list[Path]:
         return sorted((self.home / "disputes" / SLUG / "derived").glob("*/*/ocr-*/manifest.json"))
 
+    def run(self, *args: object) -> Ran:
+        """``locker ARGS`` on this home, in this process (what the tests read needs no child)."""
+        with shared_home(self.home) as cli:
+            return cli(*args)
+
     def reading(self, number: int) -> dict:
-        ran = _locker(self.home, "show", SLUG, number, "--json")
-        assert ran.returncode == 0, ran.stderr
-        return json.loads(ran.stdout)
+        ran = self.run("show", SLUG, number, "--json")
+        assert ran.code == 0, ran.err
+        return json.loads(ran.out)
 
 
 @pytest.fixture(scope="module")
@@ -140,10 +146,10 @@ def test_show_gives_the_reading_marked_as_machine_read(shared: Shared) -> None:
     assert doc["ocr"]["engine"].startswith("rapidocr")
     line = doc["ocr"]["lines"][0]
     assert set(line) == {"text", "box", "score"} and len(line["box"]) == 4 and 0 < line["score"] <= 1
-    ran = _locker(shared.home, "show", SLUG, "1")
-    assert ran.returncode == 0 and "机器识别" in ran.stdout and "machine-read" in ran.stdout
-    assert ocr_samples.order_number(1) in ran.stdout
-    chat = json.loads(_locker(shared.home, "show", SLUG, "4", "--json").stdout)
+    ran = shared.run("show", SLUG, "1")
+    assert ran.code == 0 and "机器识别" in ran.out and "machine-read" in ran.out
+    assert ocr_samples.order_number(1) in ran.out
+    chat = json.loads(shared.run("show", SLUG, "4", "--json").out)
     assert chat["ocr"] is None
 
 
@@ -151,22 +157,22 @@ def test_show_gives_the_reading_marked_as_machine_read(shared: Shared) -> None:
 def test_search_finds_two_chinese_characters_and_part_of_an_order_number(shared: Shared, where: str) -> None:
     extra = ("--dispute", SLUG) if where == "dispute" else ()
     number = ocr_samples.order_number(1)
-    ran = _locker(shared.home, "search", number[5:14], *extra, "--json")
-    assert ran.returncode == 0, ran.stderr
-    doc = json.loads(ran.stdout)
+    ran = shared.run("search", number[5:14], *extra, "--json")
+    assert ran.code == 0, ran.err
+    doc = json.loads(ran.out)
     check(doc, "search")
     # A picture read as a chat is found through its machine-read messages (its raw lines are then the
     # same text again: services.search shows them once).
     hits = [h for h in doc["hits"] if h["field"] in ("ocr", "ocr_message")]
     assert [h["exhibit"] for h in hits] == [1], doc
     assert all(h.get("slice") == 1 for h in hits if h["field"] == "ocr"), doc
-    ran = _locker(shared.home, "search", "实付", *extra, "--json", "--limit", "50")
-    hits = [h for h in json.loads(ran.stdout)["hits"] if h["field"] in ("ocr", "ocr_message")]
+    ran = shared.run("search", "实付", *extra, "--json", "--limit", "50")
+    hits = [h for h in json.loads(ran.out)["hits"] if h["field"] in ("ocr", "ocr_message")]
     assert {h["exhibit"] for h in hits} == {1, 2, 3}
     assert any(h.get("page") == 1 for h in hits if h["exhibit"] == 3)
     assert all("slice" in h for h in hits if h["exhibit"] in (1, 2) and h["field"] == "ocr")
-    ran = _locker(shared.home, "search", "实付", *extra)
-    assert "machine-read text (OCR)" in ran.stdout
+    ran = shared.run("search", "实付", *extra)
+    assert "machine-read text (OCR)" in ran.out
 
 
 def test_without_the_extra_everything_else_works_and_ocr_says_how_to_get_it(shared: Shared, tmp_path: Path) -> None:
