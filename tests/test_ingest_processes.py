@@ -141,11 +141,17 @@ def _many(folder: Path, count: int) -> None:
         samples.make_png(folder / f"p{i:03}.png", 60, 120, seed=i)
 
 
-def test_ctrl_c_during_an_add_in_processes_leaves_nothing_partial(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+def _stopped_after_first_group(home: Path, slug: str, tmp_path: Path, what: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """An add of 120 small files in stager processes, groups of 8, and ``what`` happens once the
+    first group is recorded: ``ctrl-c`` or ``kill-stager`` (see LAUNCHER)."""
     folder = tmp_path / "in"
     _many(folder, 120)
-    ran = _add(home, dispute, folder, tmp_path / "pids", processes_min=1, T_GROUP_FILES="8",
-               T_AFTER_FIRST_GROUP="ctrl-c")
+    return folder, _add(home, slug, folder, tmp_path / "pids", processes_min=1, T_GROUP_FILES="8",
+                        T_AFTER_FIRST_GROUP=what)
+
+
+def test_ctrl_c_during_an_add_in_processes_leaves_nothing_partial(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    folder, ran = _stopped_after_first_group(home, dispute, tmp_path, "ctrl-c")
     assert ran.returncode == 130, ran.stderr
     assert "Traceback" not in ran.stderr, "a stager process printed a traceback"
     assert ran.stderr.strip().splitlines()[-1] == "locker: interrupted", ran.stderr
@@ -161,10 +167,7 @@ def test_ctrl_c_during_an_add_in_processes_leaves_nothing_partial(cli, dispute, 
 
 
 def test_a_stager_process_that_dies_is_a_clear_error(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
-    folder = tmp_path / "in"
-    _many(folder, 120)
-    ran = _add(home, dispute, folder, tmp_path / "pids", processes_min=1, T_GROUP_FILES="8",
-               T_AFTER_FIRST_GROUP="kill-stager")
+    folder, ran = _stopped_after_first_group(home, dispute, tmp_path, "kill-stager")
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr
     doc = json.loads(ran.stdout)
