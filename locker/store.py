@@ -52,9 +52,14 @@ class Staged:
     changed: bool = False  # the source's size or modification time moved while it was read
 
 
-def _buffer() -> mmap.mmap:
-    # Page-aligned: a plain bytearray makes readinto() pay 3.5x the kernel time.
-    return mmap.mmap(-1, CHUNK)
+def _buffer(size: int = CHUNK) -> mmap.mmap:
+    """Page-aligned memory (a plain bytearray makes readinto() pay 3.5x the kernel time), private to
+    this process. Python maps anonymous memory shared unless told otherwise, and a shared mapping
+    stays shared across fork: a thread's kept buffer (_thread_buffer), inherited by two stager
+    processes (services.stage.Stagers), was one buffer for both, and a copy got the other's bytes
+    under its own hash."""
+    private = getattr(mmap, "MAP_PRIVATE", None)  # Windows has no flags
+    return mmap.mmap(-1, size) if private is None else mmap.mmap(-1, size, flags=private)
 
 
 _THREAD = threading.local()
@@ -232,7 +237,7 @@ def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path,
     """
     import queue
 
-    buffers = [mmap.mmap(-1, PIPE_CHUNK) for _ in range(PIPE_BUFFERS)]
+    buffers = [_buffer(PIPE_CHUNK) for _ in range(PIPE_BUFFERS)]
     free: queue.SimpleQueue[int] = queue.SimpleQueue()
     filled: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
     for i in range(PIPE_BUFFERS):

@@ -219,3 +219,52 @@ def test_disk_full_in_a_stager_process_reports_what_was_recorded(cli, dispute, h
     assert "not added, nor the 1 file(s) after it" in error["error"] and "file too large" in error["error"]
     assert _temps(home, dispute) == []
     assert cli("verify", dispute).code == 0
+
+
+def test_a_stager_copies_through_memory_of_its_own(tmp_path) -> None:  # noqa: ANN001
+    """A thread keeps its copy buffer from file to file. A process forked from that thread (a stager)
+    must copy through memory of its own: with one buffer shared by two stagers, each copied the
+    other's bytes under its own file's hash (seen as ``verify``'s hash_mismatch)."""
+    from locker import store
+
+    objects = tmp_path / "objects"
+    objects.mkdir()
+    mine = samples.make_random(tmp_path / "mine.bin", 4096, seed=1)
+    theirs = samples.make_random(tmp_path / "theirs.bin", 4096, seed=2)
+    store.discard(store.stage(mine, objects, sync=False))  # this thread's buffer now holds mine's bytes
+    pid = os.fork()
+    if pid == 0:  # the child copies another file through its buffer, then goes
+        try:
+            store.discard(store.stage(theirs, objects, sync=False))
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert bytes(store._thread_buffer()[:4096]) == mine.read_bytes()
+
+
+def test_an_add_in_processes_forked_from_a_thread_that_copied_before(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    """The case above as a user meets it: a process that staged a file on its main thread (the
+    test process here: an import, an earlier add) runs an add of many files in stager processes.
+    Every stored object is the file it came from, and verify says so."""
+    from locker import store
+    from locker.services import stage
+
+    first = samples.make_random(tmp_path / "first.bin", 300_000, seed=3)
+    (tmp_path / "objects").mkdir()
+    store.discard(store.stage(first, tmp_path / "objects", sync=False))
+    folder = tmp_path / "in"
+    for i in range(160):
+        samples.make_random(folder / f"f{i:03}.bin", 200_000 + 997 * i, seed=10 + i)
+    saved = stage.PROCESSES_MIN
+    stage.PROCESSES_MIN = 1
+    try:
+        ran = cli("add", dispute, folder, "--json")
+    finally:
+        stage.PROCESSES_MIN = saved
+    assert ran.code == 0, ran.out
+    for shown in cli("show", dispute, "--json").json["exhibits"]:
+        sha = shown["sha256"]
+        stored = home / "disputes" / dispute / "objects" / sha[:2] / sha[2:]
+        assert stored.read_bytes() == (folder / shown["original_name"]).read_bytes(), shown["original_name"]
+    assert cli("verify", dispute).code == 0
+
