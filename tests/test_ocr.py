@@ -359,3 +359,30 @@ def test_a_reading_by_another_engine_replaces_the_indexed_text(cli, dispute: str
         assert [h["field"] for h in cli("search", "第二片", *extra, "--json").json["hits"]] == []
         hits = cli("search", "01998877", *extra, "--json").json["hits"]
         assert [(h["field"], h["exhibit"], h.get("slice")) for h in hits] == [("ocr", 1, 1)]
+
+
+NUMPY_BEFORE_THREADS = """
+import sys, threading
+real_start = threading.Thread.start
+seen = []
+def start(self):
+    if self.name == "ocr-sessions":  # the thread that makes the onnxruntime sessions, which imports numpy
+        numpy = sys.modules.get("numpy")
+        seen.append(numpy is not None and hasattr(numpy, "ndarray"))
+    return real_start(self)
+threading.Thread.start = start
+from locker.ocr import engine
+engine._get_engine()
+print(seen)
+"""
+
+
+def test_numpy_is_imported_whole_before_the_engine_loads_on_two_threads() -> None:
+    """Two threads importing numpy through different modules at once (onnxruntime on one, rapidocr on
+    the other) can each meet the other's half-made module; one ``locker ocr`` in a dozen test runs
+    failed so ("cannot import name '__cpu_features__' from partially initialized module"). The
+    engine imports numpy whole, on one thread, before it starts the other."""
+    ran = subprocess.run([sys.executable, "-c", NUMPY_BEFORE_THREADS], capture_output=True, text=True, cwd=REPO,
+                         timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "[True]", ran.stdout

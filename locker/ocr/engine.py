@@ -287,6 +287,11 @@ def _make_engine() -> Any:
         except BaseException as exc:  # noqa: BLE001 - rapidocr then makes its own (and says what fails)
             errors.append(exc)
 
+    # numpy first, on this thread alone: onnxruntime (on the maker) and rapidocr (here) both import it,
+    # and two threads importing numpy through different modules at once can each meet the other's
+    # half-made module ("cannot import name '__cpu_features__' from partially initialized module").
+    import numpy  # noqa: F401
+
     maker = threading.Thread(target=make, name="ocr-sessions", daemon=True) if paths else None
     if maker is not None:
         maker.start()
@@ -410,11 +415,12 @@ def preload() -> None:
 
 def read(image: Any) -> Reading:
     """Read one picture (a PIL image; it is converted to RGB here)."""
+    made = _get_engine()  # first: it waits for a preload, which imports numpy (see _make_engine)
     import numpy as np
 
     rgb = image.convert("RGB") if image.mode != "RGB" else image
     array = np.asarray(rgb)[:, :, ::-1]  # the engine expects OpenCV's BGR order
-    out = _get_engine()(array)
+    out = made(array)
     lines: list[Line] = []
     boxes = out.boxes if out.boxes is not None else []
     texts = out.txts or ()
