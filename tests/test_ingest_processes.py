@@ -40,6 +40,11 @@ LAUNCHER = textwrap.dedent("""
         def fork():
             raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
         os.fork = fork
+    if os.environ.get("T_COPY_FIRST"):  # this thread copies a file first, keeping its copy buffer
+        from locker import store
+        from pathlib import Path
+        first = Path(os.environ["T_COPY_FIRST"])
+        store.discard(store.stage(first, first.parent, sync=False))
     after = os.environ.get("T_AFTER_FIRST_GROUP")
     if after:
         real_commit, killed = ingest._commit, []
@@ -243,28 +248,52 @@ def test_a_stager_copies_through_memory_of_its_own(tmp_path) -> None:  # noqa: A
 
 
 def test_an_add_in_processes_forked_from_a_thread_that_copied_before(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
-    """The case above as a user meets it: a process that staged a file on its main thread (the
-    test process here: an import, an earlier add) runs an add of many files in stager processes.
-    Every stored object is the file it came from, and verify says so."""
-    from locker import store
-    from locker.services import stage
-
-    first = samples.make_random(tmp_path / "first.bin", 300_000, seed=3)
-    (tmp_path / "objects").mkdir()
-    store.discard(store.stage(first, tmp_path / "objects", sync=False))
+    """The case above as a user meets it: a process whose main thread copied a file (an import, an
+    earlier add) runs an add of many files in stager processes. Every stored object is the file it
+    came from, and verify says so."""
+    first = samples.make_random(tmp_path / "first" / "first.bin", 300_000, seed=3)
     folder = tmp_path / "in"
     for i in range(160):
         samples.make_random(folder / f"f{i:03}.bin", 200_000 + 997 * i, seed=10 + i)
-    saved = stage.PROCESSES_MIN
-    stage.PROCESSES_MIN = 1
-    try:
-        ran = cli("add", dispute, folder, "--json")
-    finally:
-        stage.PROCESSES_MIN = saved
-    assert ran.code == 0, ran.out
+    pids = tmp_path / "pids"
+    ran = _add(home, dispute, folder, pids, processes_min=1, T_COPY_FIRST=str(first))
+    assert ran.returncode == 0, ran.stderr
+    assert len(set(pids.read_text().split())) == 2, "the two stager processes copied every file"
     for shown in cli("show", dispute, "--json").json["exhibits"]:
         sha = shown["sha256"]
         stored = home / "disputes" / dispute / "objects" / sha[:2] / sha[2:]
         assert stored.read_bytes() == (folder / shown["original_name"]).read_bytes(), shown["original_name"]
     assert cli("verify", dispute).code == 0
 
+
+def test_an_add_called_where_another_thread_runs_stages_on_threads(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    """Forking a process while another thread may hold a lock (the probe's, an import's) could copy
+    that lock, held, into the child. An add called where another thread runs stages on threads."""
+    import threading
+
+    from locker.services import stage
+
+    folder = tmp_path / "in"
+    _many(folder, 70)
+    started = []
+    real = stage.Stagers.__init__
+
+    def init(self, files):  # noqa: ANN001, ANN202
+        real(self, files)
+        started.append(self.processes is not None)
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, name="another thread")
+    other.start()
+    stage.Stagers.__init__, saved = init, stage.PROCESSES_MIN
+    stage.PROCESSES_MIN = 1
+    try:
+        ran = cli("add", dispute, folder, "--json")
+    finally:
+        stage.Stagers.__init__, stage.PROCESSES_MIN = real, saved
+        stop.set()
+        other.join()
+    assert ran.code == 0, ran.err
+    assert started == [False]
+    assert len(ran.json["added"]) == 70
+    assert cli("verify", dispute).code == 0

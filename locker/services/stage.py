@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -189,7 +190,9 @@ class Stagers:
     progress and pipelines its own reading and writing.
 
     The processes are forked when this is made, before the opening thread or a progress bar
-    starts a thread, so that no lock another thread holds is copied into a child. They ignore
+    starts a thread, so that no lock another thread holds is copied into a child; in a process
+    where another thread runs already (a program that calls add from a thread of its own), the
+    files are staged on threads. They ignore
     Ctrl-C, which the terminal sends to each of them: the add stops, and what they staged is
     discarded as it would have been on a thread (see ingest._discard).
     """
@@ -198,7 +201,7 @@ class Stagers:
         self.threads = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="locker-ingest")
         self.processes: Any = None
         small = sum(1 for c in files if c.size < store.PIPELINE_MIN)
-        if small >= PROCESSES_MIN and sys.platform == "linux":
+        if small >= PROCESSES_MIN and sys.platform == "linux" and threading.active_count() == 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
