@@ -320,8 +320,9 @@ def prepare(group: Any) -> Any:
         command.short_help = translate(_written(command, "short_help"), values) or _short(command.help)
         command.epilog = translate(_written(command, "epilog"), values)
         for param in command.params:
-            if _written(param, "help"):
-                param.help = translate(_written(param, "help"), values)
+            written = _written(param, "help")
+            if written:
+                param.help = translate(written, values)
             if isinstance(param, typer.core.TyperOption) and not param.is_flag and param.metavar is None:
                 param.metavar = (param.name or "value").upper()
             elif isinstance(param, typer.core.TyperArgument) and param.metavar is None:

@@ -25,15 +25,19 @@ from tests.conftest import REPO
 LIMIT = 1024 * 1024  # RLIMIT_FSIZE in the child: no file it writes may grow past this
 
 
-def _run_limited(home: Path, args: list[str], group_files: int | None = None) -> subprocess.CompletedProcess[str]:
-    """``locker ARGS`` in a child whose files cannot grow past LIMIT (writes get EFBIG, like a full disk)."""
+def run_limited(home: Path, args: list[str], group_files: int | None = None,
+                processes_min: int | None = None) -> subprocess.CompletedProcess[str]:
+    """``locker ARGS`` in a child whose files cannot grow past LIMIT (writes get EFBIG, like a full disk;
+    stager processes inherit the limit), with add's GROUP_FILES and stage.PROCESSES_MIN if given."""
     code = textwrap.dedent(f"""
         import resource, signal, sys
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, ({LIMIT}, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+        from locker.services import ingest, stage
         if {group_files!r} is not None:
-            from locker.services import ingest
             ingest.GROUP_FILES = {group_files!r}
+        if {processes_min!r} is not None:
+            stage.PROCESSES_MIN = {processes_min!r}
         from locker.cli import main
         sys.exit(main(sys.argv[1:]))
     """)
@@ -57,7 +61,7 @@ def test_disk_full_with_nothing_recorded_is_one_clear_line(cli, dispute, home, t
     for i in range(3):
         samples.make_png(folder / f"a{i}.png", 60, 80, seed=i)
     samples.make_random(folder / "b_big.bin", 3 * LIMIT, seed=1)
-    ran = _run_limited(home, ["add", dispute, str(folder), "--json"])
+    ran = run_limited(home, ["add", dispute, str(folder), "--json"])
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr
     lines = ran.stderr.strip().splitlines()
@@ -76,7 +80,7 @@ def test_disk_full_after_a_committed_group_reports_what_was_recorded(cli, disput
     good = [samples.make_png(folder / f"a{i}.png", 60, 80, seed=i) for i in range(4)]
     samples.make_random(folder / "b_big.bin", 3 * LIMIT, seed=2)
     samples.make_png(folder / "c_after.png", 60, 80, seed=9)
-    ran = _run_limited(home, ["add", dispute, str(folder), "--json"], group_files=2)
+    ran = run_limited(home, ["add", dispute, str(folder), "--json"], group_files=2)
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr
     doc = json.loads(ran.stdout)

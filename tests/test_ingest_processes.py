@@ -21,6 +21,7 @@ import pytest
 
 from tests import samples
 from tests.conftest import REPO
+from tests.test_faults import LIMIT, run_limited
 
 # A child running the CLI with the stager settings given; each file staged writes the staging
 # process's id to PIDS (the wrapper is in place before the fork, so the children run it too).
@@ -191,9 +192,6 @@ def test_a_stager_process_that_dies_is_a_clear_error(cli, dispute, home, tmp_pat
     assert cli("verify", dispute).code == 0
 
 
-LIMIT = 1024 * 1024
-
-
 @pytest.mark.parametrize("processes_min", [1, 10 ** 9], ids=["processes", "threads"])
 def test_disk_full_in_a_stager_process_reports_what_was_recorded(cli, dispute, home, tmp_path,
                                                                  processes_min) -> None:  # noqa: ANN001
@@ -203,18 +201,7 @@ def test_disk_full_in_a_stager_process_reports_what_was_recorded(cli, dispute, h
     _many(folder, 12)
     samples.make_random(folder / "p100_big.bin", 3 * LIMIT, seed=2)  # under PIPELINE_MIN: a small file
     samples.make_png(folder / "p101_after.png", 60, 80, seed=9)
-    code = textwrap.dedent(f"""
-        import resource, signal, sys
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, ({LIMIT}, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-        from locker.services import ingest, stage
-        stage.PROCESSES_MIN, ingest.GROUP_FILES = {processes_min}, 4
-        from locker.cli import main
-        sys.exit(main(sys.argv[1:]))
-    """)
-    env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC"}
-    ran = subprocess.run([sys.executable, "-c", code, "add", dispute, str(folder), "--json"], capture_output=True,
-                         text=True, env=env, cwd=REPO, timeout=120)
+    ran = run_limited(home, ["add", dispute, str(folder), "--json"], group_files=4, processes_min=processes_min)
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr
     doc = json.loads(ran.stdout)

@@ -248,8 +248,12 @@ class _LazyOpened:
     dir: DisputeDir
     future: Future[sqlite3.Connection] = field(default_factory=Future)
 
+    def _idle(self) -> bool:
+        """Neither opening nor given a connection already (as add_read gives it)."""
+        return not (self.future.running() or self.future.done())
+
     def start(self) -> None:
-        if not (self.future.running() or self.future.done()) and self.future.set_running_or_notify_cancel():
+        if self._idle() and self.future.set_running_or_notify_cancel():
             threading.Thread(target=self._opening, name="locker-open", daemon=True).start()
 
     def _opening(self) -> None:
@@ -266,7 +270,7 @@ class _LazyOpened:
     def close(self) -> None:
         """Close the connection once it is open (waiting for it); an opening that failed is
         reported where the connection is used, not here."""
-        if not (self.future.running() or self.future.done()):
+        if self._idle():
             return  # never started
         try:
             con = self.future.result()

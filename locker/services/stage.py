@@ -192,9 +192,9 @@ class Stagers:
     The processes are forked when this is made, before the opening thread or a progress bar
     starts a thread, so that no lock another thread holds is copied into a child; in a process
     where another thread runs already (a program that calls add from a thread of its own), the
-    files are staged on threads. They ignore
-    Ctrl-C, which the terminal sends to each of them: the add stops, and what they staged is
-    discarded as it would have been on a thread (see ingest._discard).
+    files are staged on threads. They ignore Ctrl-C, which the terminal sends to each of them:
+    the add stops, and what they staged is discarded as it would have been on a thread (see
+    ingest._discard).
     """
 
     def __init__(self, files: Sequence[Candidate]) -> None:
