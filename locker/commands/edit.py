@@ -46,53 +46,69 @@ def edit(
                 "`locker ocr`): each filled field is printed, a field that holds a value is kept, a value typed here wins.")),
     json_out: bool = JsonOpt,
 ) -> None:
-    from ..errors import UsageError
-    from ..services import edit as editing
-
     facts = {"platform": platform, "merchant": merchant, "merchant_address": merchant_address,
              "order_id": order_id, "item": item, "amount": amount, "currency": currency,
              "purchased_on": purchased_on, "claim": claim, "summary": summary}
     described = {"source": source, "purpose": purpose, "note": note, "captured_at": captured_at}
     if number is None:
-        wrong = [k for k, v in {**described, "tz": tz, "message": message, "text": text}.items() if v is not None]
-        if wrong:
-            raise UsageError(_("{options}: only with an exhibit's number (locker edit DISPUTE N …)").format(
-                options=_options(wrong)))
-        proposal = None
-        if from_exhibit is not None:
-            proposal = _fill_from_exhibit(dispute, from_exhibit, facts, json_out)
-        if proposal is not None and title is None and all(v is None for v in facts.values()):
-            result = editing.Edited(proposal.slug, None, None, (), None)  # nothing empty it could fill
-        else:
-            result = editing.edit_dispute(_home(), dispute, title=title, **facts)
-        if json_out:
-            from ..render import emit_json
-
-            doc = edit_doc(result)
-            if proposal is not None:
-                doc["from_exhibit"] = {
-                    "exhibit": proposal.exhibit,
-                    "filled": {f: dict(p) for f, p in proposal.fill.items() if facts.get(f) == p["value"]},
-                    "kept": {f: {"current": now, "read": read} for f, (now, read) in proposal.skipped.items()},
-                }
-            emit_json(doc)
-        else:
-            print_edited(result)
-        return
+        _edit_dispute(dispute, title, facts, {**described, "tz": tz, "message": message, "text": text},
+                      from_exhibit, json_out)
     else:
-        if from_exhibit is not None:
-            raise UsageError(_("--from-exhibit fills the dispute's own fields: give no exhibit number before it"))
-        wrong = [k for k, v in facts.items() if v is not None]
-        if wrong:
-            raise UsageError(_("{options}: a fact of the dispute, not of an exhibit (locker edit DISPUTE …)").format(
-                options=_options(wrong)))
-        if message is not None or text is not None:
-            others = [k for k, v in {"title": title, **described}.items() if v is not None]
-            if message is None or text is None or others:
-                raise UsageError(_("correct a message with --message K --text TEXT, and nothing else in the same call"))
-            result = editing.edit_message(_home(), dispute, number, message, text)
-        else:
-            result = editing.edit_exhibit(_home(), dispute, number, tz=tz, title=title, **described)
+        _edit_exhibit(dispute, number, title, facts, described, tz, message, text, from_exhibit, json_out)
+
+
+def _edit_dispute(dispute: str, title: Optional[str], facts: dict[str, Optional[str]],
+                  exhibit_only: dict[str, Any], from_exhibit: Optional[int], json_out: bool) -> None:
+    """``locker edit DISPUTE …``: the dispute's own facts, perhaps filled from an exhibit's OCR."""
+    from ..errors import UsageError
+    from ..services import edit as editing
+
+    wrong = [k for k, v in exhibit_only.items() if v is not None]
+    if wrong:
+        raise UsageError(_("{options}: only with an exhibit's number (locker edit DISPUTE N …)").format(
+            options=_options(wrong)))
+    proposal = None
+    if from_exhibit is not None:
+        proposal = _fill_from_exhibit(dispute, from_exhibit, facts, json_out)
+    if proposal is not None and title is None and all(v is None for v in facts.values()):
+        result = editing.Edited(proposal.slug, None, None, (), None)  # nothing empty it could fill
+    else:
+        result = editing.edit_dispute(_home(), dispute, title=title, **facts)
+    if not json_out:
+        print_edited(result)
+        return
+    from ..render import emit_json
+
+    doc = edit_doc(result)
+    if proposal is not None:
+        doc["from_exhibit"] = {
+            "exhibit": proposal.exhibit,
+            "filled": {f: dict(p) for f, p in proposal.fill.items() if facts.get(f) == p["value"]},
+            "kept": {f: {"current": now, "read": read} for f, (now, read) in proposal.skipped.items()},
+        }
+    emit_json(doc)
+
+
+def _edit_exhibit(dispute: str, number: int, title: Optional[str], facts: dict[str, Optional[str]],
+                  described: dict[str, Optional[str]], tz: Optional[str], message: Optional[int],
+                  text: Optional[str], from_exhibit: Optional[int], json_out: bool) -> None:
+    """``locker edit DISPUTE N …``: what was typed about exhibit N, or one of its chat messages."""
+    from ..errors import UsageError
+    from ..services import edit as editing
+
+    if from_exhibit is not None:
+        raise UsageError(_("--from-exhibit fills the dispute's own fields: give no exhibit number before it"))
+    wrong = [k for k, v in facts.items() if v is not None]
+    if wrong:
+        raise UsageError(_("{options}: a fact of the dispute, not of an exhibit (locker edit DISPUTE …)").format(
+            options=_options(wrong)))
+    if message is not None or text is not None:
+        others = [k for k, v in {"title": title, **described}.items() if v is not None]
+        if message is None or text is None or others:
+            raise UsageError(_("correct a message with --message K --text TEXT, and nothing else in the same call"))
+        result = editing.edit_message(_home(), dispute, number, message, text)
+    else:
+        result = editing.edit_exhibit(_home(), dispute, number, tz=tz, title=title, **described)
     if json_out:
         from ..render import emit_json
 
