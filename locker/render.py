@@ -1,5 +1,11 @@
 """Human output (rich), and the face of the ``--json`` documents of DESIGN.md
-(built in :mod:`locker.documents`, re-exported here for the command line)."""
+(built in :mod:`locker.documents`, re-exported here for the command line).
+
+Why it is long: it holds one printer per command of the first wave (add, list, show, an
+exhibit, verify, rebuild, export, the log, reread, the profile, search, reindex, gc), each 10 to
+50 lines, around the console helpers they share (a terminal or a plain pipe, tables, times with
+their source). The second wave's commands print from their own modules in locker/commands/.
+"""
 
 from __future__ import annotations
 
