@@ -1,7 +1,7 @@
 """``locker kit``: an upload kit for a phone form — evidence cards (JPEG), an overview card, the
 description cut to the form's limit, ``kit.json``, and a ZIP of the folder.
 
-1. Read the dispute as the pack does (:func:`locker.services.export._read` and ``_snapshot``): the same
+1. Read the dispute as the pack does (:mod:`locker.services.export_snapshot`): the same
    frozen snapshot, the same derived files (slice plans, key frames), the same re-hash of every
    original (a damaged original refuses the kit, as it refuses the pack).
 2. Choose the exhibits the form has room for (:mod:`locker.kit.select`), or take ``--exhibits``.
@@ -99,7 +99,8 @@ def make(home: Home, ref: str, options: KitOptions = KitOptions(), progress: Any
             choices=", ".join(LANGS), lang=lang))
     opened = disputes.resolve(home, ref)
     tz_name = prof.tz or zone_name(local_zone())
-    from .export import ExportOptions, _read
+    from .export import ExportOptions
+    from .export_snapshot import _read
 
     rows = _read(opened, ExportOptions())
     form = formlib.pick(home.profile_path, options.form, rows.dispute.platform)
@@ -152,7 +153,8 @@ def _make(opened: Any, rows: Any, form: Any, lang: str, tz_name: str, prof: Any,
     from ..kit.labels import Labels
     from ..report.images import default_workers
     from ..report.pack import plan_exhibits
-    from .export import ExportOptions, _Job, _snapshot, _Work
+    from .export import ExportOptions, _Job
+    from .export_snapshot import _snapshot, _Work
 
     ddir = opened.dir
     every = _every_exhibit(opened)
@@ -199,7 +201,7 @@ def _every_exhibit(opened: Any) -> list[Any]:
 
 def _candidates_from(every: list[Any], wanted: tuple[str, ...], slug: str
                      ) -> tuple[list[Any], list[tuple[int, str, str]]]:
-    from .export import parse_numbers
+    from .export_snapshot import parse_numbers
 
     known = {e.number for e in every}
     asked = parse_numbers(wanted, "--exhibits") if wanted else None
