@@ -136,8 +136,8 @@ def _mark(event):
 
 from locker.report import pack
 from locker.search import catalog, catalog_files, catalog_sync
-from locker.services import export
-_traced(export, "_derive", "derive")
+from locker.services import export_snapshot
+_traced(export_snapshot, "_derive", "derive")
 _traced(pack, "build", "build")
 _traced(catalog_sync, "_write", "write")
 _traced(catalog_files, "publish", "publish")

@@ -1,6 +1,6 @@
 """The read-only snapshot the evidence pack is made from.
 
-Plain frozen dataclasses, filled by :mod:`locker.services.export` from one read
+Plain frozen dataclasses, filled by :mod:`locker.services.export_snapshot` from one read
 transaction (plus the derived files it made sure of). The report package never
 opens the database: everything it prints is here. Times are ISO 8601 text with
 an offset, as stored; amounts are decimal text.

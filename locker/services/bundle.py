@@ -30,7 +30,7 @@ from ..errors import DamagedOriginal, LockerError, UsageError
 from ..i18n import _
 from ..paths import DisputeDir, Home
 from ..values import now_utc, resolve_tz
-from . import disputes
+from . import disputes, export_snapshot
 from . import export as exporting
 from . import export_output as output
 from .export_check import Check
@@ -86,7 +86,7 @@ def bundle(home: Home, ref: str, options: BundleOptions = BundleOptions(), *,
 
         stamp.tsa_urls(home, options.tsa)  # no TSA to ask: refused before anything is made
     final = target(home, ddir, options.output, prof.tz, force=options.force)
-    rows = exporting._read(opened, exporting.ExportOptions(include=options.include, exclude=options.exclude))
+    rows = export_snapshot._read(opened, exporting.ExportOptions(include=options.include, exclude=options.exclude))
     chosen = list(rows.chosen)
     if final.parent == ddir.exports:
         output.clean_stale(ddir.exports)

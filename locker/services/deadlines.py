@@ -9,10 +9,12 @@ one custody entry written in the same transaction as the row (``deadline.added``
 checks the rows with.
 
 The escalation ladder and the general time limits are data, not code:
-``locker/data/escalation.toml`` holds them with their sources. :func:`next_step` only reads the
-dispute's status and timeline and looks them up there.
+``locker/data/escalation.toml`` holds them with their sources (read by
+:mod:`locker.services.escalation`). :func:`next_step` only reads the dispute's status and
+timeline and looks them up there.
 
-:func:`ics` writes an iCalendar file (RFC 5545) of deadlines for a phone's calendar.
+:mod:`locker.services.deadlines_ics` writes an iCalendar file (RFC 5545) of deadlines for a
+phone's calendar.
 """
 
 from __future__ import annotations
@@ -21,17 +23,20 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import cache
-from pathlib import Path
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
-from .. import custody, db, domain, durable
+from .. import custody, db, domain
 from ..errors import LockerError, NotFound, UsageError
 from ..i18n import _
 from ..paths import Home
 from ..values import iso, now_utc, parse_date, parse_datetime, resolve_tz, zone_name
 from . import disputes
+from .deadlines_ics import fold as fold
+from .deadlines_ics import ics_escape as ics_escape
+from .deadlines_ics import write_ics as write_ics  # locker due --ics
+from .escalation import Rule, Step, Texts, add_period, escalation
+from .escalation import parse_rules as parse_rules
 from .exhibits import require_linked
 
 DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
@@ -314,196 +319,7 @@ def _stored_list(text: object) -> object:
     return tuple(value) if isinstance(value, list) else value
 
 
-# --------------------------------------------------------------------------- iCalendar (RFC 5545)
-
-PRODID = "-//Evidence Locker//locker due//EN"
-LINE_OCTETS = 75  # RFC 5545 §3.1: content lines are folded at 75 octets (the CRLF not counted)
-
-
-def ics_escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545 §3.3.11): backslash, semicolon, comma, newline."""
-    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
-
-
-def fold(line: str) -> bytes:
-    """One content line as UTF-8, folded so that no physical line exceeds 75 octets; a fold never
-    splits a character; continuation lines begin with one space; every line ends in CRLF."""
-    out: list[bytes] = []
-    current = b""
-    limit = LINE_OCTETS
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > limit:
-            out.append(current)
-            current = b" "
-            limit = LINE_OCTETS
-        current += encoded
-    out.append(current)
-    return b"".join(part + b"\r\n" for part in out)
-
-
-def _utc_stamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def ics(deadlines: Sequence[DeadlineView], now: datetime, *, calendar_name: str) -> bytes:
-    """An iCalendar file with one VEVENT per deadline (phone calendars import events; most ignore
-    VTODO). A timed deadline is an event at that instant (UTC); a date-only one an all-day event on
-    its day. Each has a UID stable across exports, so that importing a newer file updates the events
-    instead of doubling them, and a reminder the day before unless it is done. A calendar holds at
-    least one component (RFC 5545 §3.6): the caller writes none without deadlines."""
-    if not deadlines:
-        raise ValueError("a calendar needs at least one event")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             f"X-WR-CALNAME:{ics_escape(calendar_name)}"]
-    stamp = _utc_stamp(now)
-    for d in deadlines:
-        lines += ["BEGIN:VEVENT", f"UID:{d.dispute_id}-deadline-{d.id}@locker", f"DTSTAMP:{stamp}"]
-        if d.date_only:
-            day = d.day()
-            lines += [f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}"]
-            trigger = "-PT15H"  # 09:00 the day before
-        else:
-            lines += [f"DTSTART:{_utc_stamp(d.instant())}"]
-            trigger = "-P1D"
-        summary = _("{text} · {title}").format(text=d.text, title=d.dispute_title)
-        if d.done:  # listed with --all: shown as done, without a reminder (not CANCELLED: it was met)
-            summary = _("(done) {summary}").format(summary=summary)
-        description = _("Deadline {n} of the dispute {slug} ({title}), recorded with locker.").format(
-            n=d.id, slug=d.dispute, title=d.dispute_title)
-        if d.exhibits:
-            description += " " + _("Exhibits: {numbers}.").format(numbers=", ".join(map(str, d.exhibits)))
-        category = _("deadline")
-        lines += [f"SUMMARY:{ics_escape(summary)}", f"DESCRIPTION:{ics_escape(description)}",
-                  "TRANSP:TRANSPARENT", "STATUS:CONFIRMED", f"CATEGORIES:{ics_escape(category)}"]
-        if not d.done:
-            lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{ics_escape(summary)}", f"TRIGGER:{trigger}",
-                      "END:VALARM"]
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return b"".join(fold(line) for line in lines)
-
-
-def write_ics(path: str | Path, deadlines: Sequence[DeadlineView], now: datetime, *, calendar_name: str) -> Path:
-    """Write :func:`ics` to ``path`` atomically (a reader sees the old file or the new one)."""
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise UsageError(_("--ics names a folder, not a file: {path}").format(path=target))
-    if not target.parent.is_dir():
-        raise UsageError(_("no such folder: {path}").format(path=target.parent))
-    try:
-        durable.write_atomic(target, ics(deadlines, now, calendar_name=calendar_name), mode=0o600)
-    except OSError as err:
-        raise durable.os_error(err, target) from None
-    return target
-
-
-# --------------------------------------------------------------------------- the escalation rules
-
-
-Texts = Mapping[str, str]  # {"en": …, "zh": …}
-
-
-@dataclass(frozen=True)
-class Step:
-    id: str
-    title: Texts
-    what: Texts
-    statuses: tuple[str, ...]
-    events: tuple[str, ...]
-    documents: tuple[tuple[tuple[str, ...], Texts], ...]  # (export's extra arguments, what it makes)
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    title: Texts
-    text: Texts
-    counted_from: Texts
-    source: str
-    period: int
-    unit: str  # days | working_days | years
-    from_events: tuple[str, ...]
-    from_field: str | None
-    steps: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Escalation:
-    steps: tuple[Step, ...]
-    rules: tuple[Rule, ...]
-    finished: tuple[str, ...]
-    platform_note: Texts
-    disclaimer: Texts
-
-
-def _texts(value: object, where: str) -> Texts:
-    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("en", "zh")):
-        raise LockerError(_("escalation.toml: {where} needs an en and a zh text").format(where=where))
-    return {"en": value["en"].strip(), "zh": value["zh"].strip()}
-
-
-UNITS = ("days", "working_days", "years")
-
-
-def parse_rules(data: Mapping[str, Any]) -> Escalation:
-    """The escalation data, checked: a mistake in the file is one clear error, not a crash later."""
-    steps = []
-    for s in data.get("step", []):
-        docs = tuple((tuple(str(a) for a in d.get("args", [])), _texts(d, f"a document of step {s['id']}"))
-                     for d in s.get("documents", []))
-        steps.append(Step(str(s["id"]), _texts(s.get("title"), f"step {s['id']} title"),
-                          _texts(s.get("what"), f"step {s['id']} what"), tuple(s.get("statuses", [])),
-                          tuple(s.get("events", [])), docs))
-    rules = []
-    known = {s.id for s in steps}
-    for r in data.get("rule", []):
-        if r.get("unit") not in UNITS or type(r.get("period")) is not int or not r.get("source"):
-            raise LockerError(_("escalation.toml: rule {rule} needs a period, a unit of {units} and a source").format(
-                rule=r.get("id"), units=UNITS))
-        if not set(r.get("steps", [])) <= known:
-            raise LockerError(_("escalation.toml: rule {rule} names an unknown step").format(rule=r["id"]))
-        rules.append(Rule(str(r["id"]), _texts(r.get("title"), f"rule {r['id']} title"),
-                          _texts(r.get("text"), f"rule {r['id']} text"),
-                          _texts(r.get("from"), f"rule {r['id']} from"), str(r["source"]), r["period"], r["unit"],
-                          tuple(r.get("from_events", [])), r.get("from_field"), tuple(r.get("steps", []))))
-    finished = data.get("finished")
-    if not isinstance(finished, list) or not steps:
-        raise LockerError(_("escalation.toml: needs its steps and a top-level finished = [statuses]"))
-    return Escalation(tuple(steps), tuple(rules), tuple(finished),
-                      _texts(data.get("platform_note"), "platform_note"), _texts(data.get("disclaimer"), "disclaimer"))
-
-
-@cache
-def escalation() -> Escalation:
-    """The rules shipped in ``locker/data/escalation.toml``."""
-    import tomllib
-    from importlib.resources import files
-
-    text = files("locker").joinpath("data", "escalation.toml").read_text(encoding="utf-8")
-    return parse_rules(tomllib.loads(text))
-
-
-def add_period(start: date, period: int, unit: str) -> date:
-    """The last day of a period of ``period`` ``unit`` counted from ``start``: the start day itself
-    is not counted (《民法典》第二百零一条); a period in years ends on the same day of the month, or
-    the month's last day when it has none (第二百零二条). Working days skip Saturdays and Sundays only."""
-    if unit == "days":
-        return start + timedelta(days=period)
-    if unit == "working_days":
-        day, left = start, period
-        while left:
-            day += timedelta(days=1)
-            if day.weekday() < 5:
-                left -= 1
-        return day
-    if unit == "years":
-        try:
-            return start.replace(year=start.year + period)
-        except ValueError:  # 29 February, in a year without one
-            return start.replace(year=start.year + period, day=28)
-    raise ValueError(unit)
+# --------------------------------------------------------------------------- the usual next step
 
 
 @dataclass(frozen=True)
