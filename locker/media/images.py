@@ -335,6 +335,8 @@ def _read_exif(img: Any, fmt: str, png_exif: bytes | None, Image: Any) -> Any:
 
 
 def _apply_exif(info: ImageInfo, exif: Any) -> None:
+    if not len(exif):  # no tags at all (most screenshots): nothing below could find one (35 µs a file)
+        return
     fields: dict[str, Any] = {}
     for tag, name in _BASE_TAGS.items():
         value = exif.get(tag)
