@@ -23,7 +23,7 @@ from .pages import render_page
 from .security import CSRF_FIELD, CSRF_HEADER, DESKTOP_COOKIE, Guard
 
 if TYPE_CHECKING:
-    from .app import Job
+    from .jobs import Job
 
 FORM_MAX = 64 * 1024  # bytes of a form (the facts of a dispute are short)
 
