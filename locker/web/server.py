@@ -69,6 +69,6 @@ def server(settings: Any, *, port: int | None = None) -> Any:
 
 
 def pairing_url(settings: Any, token: str) -> str:
-    from .app import pairing_url as url
+    from .phone import pairing_url as url
 
     return url(settings, token)
