@@ -1,10 +1,13 @@
-"""The web app's routes: parse the request, call one service (the same ones the command line
-calls), render a template with what it returned (the ``--json`` documents of
-:mod:`locker.documents` are the pages' models).
+"""The web app: its routes, what wraps every request (:class:`Shell`), the error pages, and
+:func:`create_app`. Each route parses the request, calls one service (the same ones the command
+line calls), and renders a template with what it returned (the ``--json`` documents of
+:mod:`locker.documents` are the pages' models). The routes live by what they serve:
 
-Disputes and exhibits are named by slug and number only; a slug must be the name of an
-existing dispute folder exactly (no prefix or title matching here), so no request can name
-a path. Every state-changing request goes through :func:`_changing` (session + CSRF).
+    common    the settings of a run; session, CSRF, form and page helpers
+    disputes  the desktop's pages of disputes and exhibits, and the language
+    uploads   files sent from a browser (PUT, multipart)
+    jobs      export (on a thread), download, search, verify
+    phone     pairing and the phone's pages (--lan)
 """
 
 from __future__ import annotations
@@ -24,11 +27,7 @@ from ..errors import LockerError
 from ..i18n import _, set_language
 from ..paths import Home
 from . import security
-from .common import (
-    Settings,
-    _allowed_hosts,
-    _page,
-)
+from .common import Settings, _allowed_hosts, _page
 from .disputes import (
     dispute_page,
     disputes_page,
@@ -55,9 +54,6 @@ from .phone import (
 from .uploads import add_page, upload, upload_batch, upload_form
 
 HERE = Path(__file__).parent
-
-
-# --------------------------------------------------------------------------- the app
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

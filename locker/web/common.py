@@ -1,7 +1,9 @@
 """What every route of the web app uses: the settings of one run, and the helpers that check a
 request (the dispute it names, the desktop session, the form and its CSRF token) and render a page.
 
-Every state-changing desktop request goes through :func:`_changing` (session + CSRF).
+Disputes and exhibits are named by slug and number only; a slug must be the name of an
+existing dispute folder exactly (no prefix or title matching here), so no request can name
+a path. Every state-changing desktop request goes through :func:`_changing` (session + CSRF).
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
 """The desktop's pages of disputes and exhibits: signing in, the list of disputes and a new one,
 a dispute's page and its facts, an exhibit's page with its pictures and original, the language.
-
-Disputes and exhibits are named by slug and number only; a slug must be the name of an
-existing dispute folder exactly (no prefix or title matching here), so no request can name
-a path.
 """
 
 from __future__ import annotations
