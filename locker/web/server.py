@@ -31,7 +31,7 @@ def lan_address() -> str | None:
 def prepare(home: Home, *, host: str | None = None, port: int = DEFAULT_PORT, lan: bool = False,
             limit: int | None = None, guard: Guard | None = None) -> Any:
     """The settings of one run: refuses a non-loopback address without ``lan``."""
-    from .app import Settings
+    from .common import Settings
 
     if host is None:
         host = "0.0.0.0" if lan else "127.0.0.1"
@@ -69,6 +69,6 @@ def server(settings: Any, *, port: int | None = None) -> Any:
 
 
 def pairing_url(settings: Any, token: str) -> str:
-    from .app import pairing_url as url
+    from .phone import pairing_url as url
 
     return url(settings, token)
