@@ -59,7 +59,11 @@ __all__ = ["AddOptions", "AddResult", "Added", "Progress", "Reading", "Refused",
 GROUP_FILES = 256
 GROUP_BYTES = 256 * 1024 * 1024
 GROUP_SECONDS = 2.0
-AHEAD = 16  # files being staged beyond the one being committed (at least one batch)
+# Files staged or queued beyond the one being taken: a group's worth, so that while the main
+# thread commits a group (its sync, renames and transaction: 70-110 ms a group of 256 small files)
+# the stagers still have files to copy. With 16, they stood idle through every commit: a 2,000-file
+# add took 2.92, 2.91, 3.06, 3.06 s against 2.46, 2.64, 2.98, 2.84 s with 256, run in pairs.
+AHEAD = GROUP_FILES
 
 
 @dataclass(frozen=True)
