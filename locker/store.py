@@ -309,17 +309,19 @@ def make_durable(staged: Sequence[Staged], folder: Path) -> None:
             raise _os_error(err, item.tmp) from None
 
 
-def publish(staged: Staged, final: Path) -> bool:
+def publish(staged: Staged, final: Path, *, parent_made: bool = False) -> bool:
     """Move a durable staged object to its content address, read-only.
 
     Returns False when an intact object is already there (the staged copy is
     dropped, the stored one never rewritten). A stored copy that no longer
-    matches its name is left alone for ``verify`` to report.
+    matches its name is left alone for ``verify`` to report. ``parent_made``:
+    the caller saw the shard folder exist (see :func:`shards`).
     """
     parent = final.parent
     try:
-        parent.mkdir(mode=0o700, exist_ok=True)
-        if final.exists():
+        if not parent_made:
+            parent.mkdir(mode=0o700, exist_ok=True)
+        if os.path.exists(final):
             staged.tmp.unlink(missing_ok=True)
             return False
         os.chmod(staged.tmp, 0o444)
@@ -328,6 +330,15 @@ def publish(staged: Staged, final: Path) -> bool:
         staged.tmp.unlink(missing_ok=True)
         raise _os_error(err, final) from None
     return True
+
+
+def shards(objects: Path) -> frozenset[str]:
+    """The names of the shard folders ``objects`` holds (nothing if it cannot be listed)."""
+    try:
+        with os.scandir(objects) as entries:
+            return frozenset(e.name for e in entries if e.is_dir(follow_symlinks=False))
+    except OSError:
+        return frozenset()
 
 
 def discard(staged: Staged) -> None:
