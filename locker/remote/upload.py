@@ -135,79 +135,123 @@ def put_multipart(s3: S3, item: Item, lock: dict[str, Any], progress: Any = None
     part, and the object's retention is brought to this run's date (extending is always allowed). An
     upload cut off by the network is left for the next run to resume; one whose file changed is aborted.
     """
-    import base64
-
     part = layout.part_size(item.size)
     assert part is not None
-    held: dict[int, tuple[int, str]] = {}
     if resume is not None:
-        def listed() -> None:
-            for page in s3.client.get_paginator("list_parts").paginate(Bucket=s3.bucket, Key=item.key, UploadId=resume):
-                for p in page.get("Parts") or ():
-                    held[int(p["PartNumber"])] = (int(p.get("Size") or 0), str(p.get("ETag") or "").strip('"').lower())
-        s3.guard(listed)
+        held = _held_parts(s3, item.key, resume)
         upload_id = resume
     else:
+        held = {}
         upload_id = s3.call("create_multipart_upload", Key=item.key, ChecksumAlgorithm="SHA256", **lock)["UploadId"]
-    slots = threading.BoundedSemaphore(PART_THREADS + 1)
-    whole = hashlib.sha256()
-    reused = 0
-
-    def send(number: int, chunk: bytes) -> dict[str, Any]:
-        nonlocal reused
-        try:
-            checksum = layout.b64(hashlib.sha256(chunk).digest())
-            have = held.get(number)
-            if have and have[0] == len(chunk) and have[1] == hashlib.md5(chunk, usedforsecurity=False).hexdigest():
-                reused += 1
-                etag = f'"{have[1]}"'
-            else:
-                etag = s3.call("upload_part", Key=item.key, UploadId=upload_id, PartNumber=number, Body=chunk,
-                               ChecksumSHA256=checksum)["ETag"]
-            if progress:
-                progress.advance(len(chunk), item.name)
-            return {"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum}
-        finally:
-            slots.release()
-
+    sender = _PartSender(s3, item, upload_id, held, progress)
     try:
-        futures: list[Future[dict[str, Any]]] = []
-        with ThreadPoolExecutor(max_workers=PART_THREADS, thread_name_prefix="locker-part") as pool, \
-                open(item.path, "rb", buffering=0) as f:
-            number = 0
-            while True:
-                slots.acquire()
-                if any(fut.done() and fut.exception() for fut in futures):
-                    slots.release()
-                    break
-                chunk = f.read(part)
-                if not chunk:
-                    slots.release()
-                    break
-                whole.update(chunk)
-                number += 1
-                futures.append(pool.submit(send, number, chunk))
-        parts = [fut.result() for fut in futures]  # the first failure is raised here
-        if whole.hexdigest() != item.sha256:
-            raise _changed(item)
+        parts = _send_parts(sender, part)
     except LockerError as err:
         if not isinstance(err, RemoteError) or err.reason == "checksum":
             _abort_quietly(s3, item.key, upload_id)
         raise
-    answer = s3.call("complete_multipart_upload", Key=item.key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+    answer = _complete(s3, item, upload_id, parts)
+    if resume is not None and answer.get("VersionId"):
+        _extend_retention(s3, item.key, answer["VersionId"], lock)
+    return Uploaded(item.key, answer.get("VersionId"), item.size, answer.get("ChecksumSHA256"), sender.reused)
+
+
+def _held_parts(s3: S3, key: str, upload_id: str) -> dict[int, tuple[int, str]]:
+    """The parts the storage holds of an upload a cut-off run left: number -> (size, MD5 hex, the ETag
+    it lists)."""
+    held: dict[int, tuple[int, str]] = {}
+
+    def listed() -> None:
+        for page in s3.client.get_paginator("list_parts").paginate(Bucket=s3.bucket, Key=key, UploadId=upload_id):
+            for p in page.get("Parts") or ():
+                held[int(p["PartNumber"])] = (int(p.get("Size") or 0), str(p.get("ETag") or "").strip('"').lower())
+    s3.guard(listed)
+    return held
+
+
+class _PartSender:
+    """Sends the parts of one multipart upload, each on a worker thread with its SHA-256 for the storage to
+    check; a part a cut-off run sent already (same size, same MD5) is named, not sent again. ``slots``
+    bounds the parts in memory: one is taken before a part is read and given back once it is sent."""
+
+    def __init__(self, s3: S3, item: Item, upload_id: str, held: dict[int, tuple[int, str]],
+                 progress: Any) -> None:
+        self.s3 = s3
+        self.item = item
+        self.upload_id = upload_id
+        self.held = held
+        self.progress = progress
+        self.slots = threading.BoundedSemaphore(PART_THREADS + 1)
+        self.reused = 0  # parts not sent again
+
+    def send(self, number: int, chunk: bytes) -> dict[str, Any]:
+        try:
+            checksum = layout.b64(hashlib.sha256(chunk).digest())
+            have = self.held.get(number)
+            if have and have[0] == len(chunk) and have[1] == hashlib.md5(chunk, usedforsecurity=False).hexdigest():
+                self.reused += 1
+                etag = f'"{have[1]}"'
+            else:
+                etag = self.s3.call("upload_part", Key=self.item.key, UploadId=self.upload_id, PartNumber=number,
+                                    Body=chunk, ChecksumSHA256=checksum)["ETag"]
+            if self.progress:
+                self.progress.advance(len(chunk), self.item.name)
+            return {"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum}
+        finally:
+            self.slots.release()
+
+
+def _send_parts(sender: _PartSender, part: int) -> list[dict[str, Any]]:
+    """The file read in order, ``part`` bytes at a time (its SHA-256 computed on the way), each part handed
+    to a worker; the parts as CompleteMultipartUpload lists them. Reading stops at the first failure,
+    which is raised; a file that is no longer the one its SHA-256 names raises too."""
+    item = sender.item
+    whole = hashlib.sha256()
+    futures: list[Future[dict[str, Any]]] = []
+    with ThreadPoolExecutor(max_workers=PART_THREADS, thread_name_prefix="locker-part") as pool, \
+            open(item.path, "rb", buffering=0) as f:
+        number = 0
+        while True:
+            sender.slots.acquire()
+            if any(fut.done() and fut.exception() for fut in futures):
+                sender.slots.release()
+                break
+            chunk = f.read(part)
+            if not chunk:
+                sender.slots.release()
+                break
+            whole.update(chunk)
+            number += 1
+            futures.append(pool.submit(sender.send, number, chunk))
+    parts = [fut.result() for fut in futures]  # the first failure is raised here
+    if whole.hexdigest() != item.sha256:
+        raise _changed(item)
+    return parts
+
+
+def _complete(s3: S3, item: Item, upload_id: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """CompleteMultipartUpload, the storage's composite SHA-256 of the object checked against the one of
+    the local parts; the storage's answer."""
+    import base64
+
+    answer: dict[str, Any] = s3.call("complete_multipart_upload", Key=item.key, UploadId=upload_id,
+                                     MultipartUpload={"Parts": parts})
     said = answer.get("ChecksumSHA256")
     want = layout.composite_checksum([base64.b64decode(p["ChecksumSHA256"]) for p in parts])
     if said and said != want:
         raise RemoteError(_("{name}: the storage's checksum of the uploaded object is {said}, the local file "
                             "gives {want}").format(name=item.name, said=said, want=want), reason="checksum")
-    if resume is not None and answer.get("VersionId"):
-        try:  # the upload was started by an earlier run, with its (earlier) date
-            s3.call("put_object_retention", Key=item.key, VersionId=answer["VersionId"],
-                    Retention={"Mode": lock["ObjectLockMode"], "RetainUntilDate": lock["ObjectLockRetainUntilDate"]})
-        except RemoteError as err:
-            if err.reason != "denied":  # denied: it is locked longer already
-                raise
-    return Uploaded(item.key, answer.get("VersionId"), item.size, said, reused)
+    return answer
+
+
+def _extend_retention(s3: S3, key: str, version_id: str, lock: dict[str, Any]) -> None:
+    """An object's retention brought to this run's date (extending is always allowed)."""
+    try:  # the upload was started by an earlier run, with its (earlier) date
+        s3.call("put_object_retention", Key=key, VersionId=version_id,
+                Retention={"Mode": lock["ObjectLockMode"], "RetainUntilDate": lock["ObjectLockRetainUntilDate"]})
+    except RemoteError as err:
+        if err.reason != "denied":  # denied: it is locked longer already
+            raise
 
 
 def _abort_quietly(s3: S3, key: str, upload_id: str) -> None:
