@@ -7,7 +7,7 @@ ECDSA; anything else raises :class:`_Unsupported`, for openssl to check).
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..i18n import _
 from .der import _children, _read_tlv, _token_of
@@ -61,59 +61,105 @@ def _signed_by_carried_certificate(response: bytes, decoded: Any) -> str | None:
     timeStamping extended key usage, valid at the token's time); else what is wrong."""
     import hashlib as _hashlib
 
-    import cryptography.x509
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-
     try:
         token = _token_of(response)
-        _t, s, e = _read_tlv(token, 0)  # ContentInfo
-        parts = _children(token, s, e)
-        _t, s, e = _read_tlv(token, parts[1][2])  # [0] EXPLICIT → SignedData
-        signed = _children(token, s, e)
-        encap = _children(token, signed[2][2], signed[2][3])
-        _t, es, ee = _read_tlv(token, encap[1][2])  # eContent [0] EXPLICIT OCTET STRING
-        content = token[es:ee]
-        infos = [c for c in signed if c[0] == 0x31][-1]
-        signer_infos = _children(token, infos[2], infos[3])
-        if len(signer_infos) != 1:
-            raise _Unsupported
-        fields = _children(token, signer_infos[0][2], signer_infos[0][3])
-        digest_oid = _children(token, fields[2][2], fields[2][3])[0]
-        attrs = next(f for f in fields if f[0] == 0xA0)
-        sig_alg = _children(token, fields[4][2], fields[4][3])[0] if fields[3][0] == 0xA0 else None
-        signature_field = fields[5] if fields[3][0] == 0xA0 else fields[4]
+        cms = _cms_parts(token)
     except (ValueError, IndexError, StopIteration):
         return _("unreadable token: its signature is not where CMS puts it")
-    name = _DIGESTS.get(token[digest_oid[2]:digest_oid[3]])
-    try:  # the digest algorithm the signer used must be among those SignedData declares
+    name = _DIGESTS.get(token[cms.digest_oid[2]:cms.digest_oid[3]])
+    if not _declares(token, cms.signed, cms.digest_oid):
+        return _("unreadable token: its digest algorithms do not agree")
+    if name is None or (cms.sig_alg is not None and token[cms.sig_alg[2]:cms.sig_alg[3]] == _RSA_PSS_OID):
+        raise _Unsupported
+    signed_attrs = b"\x31" + token[cms.attrs[1] + 1:cms.attrs[3]]  # signed as a SET OF (RFC 5652 §5.4)
+    if _message_digest(token, cms.attrs) != _hashlib.new(name, cms.content).digest():
+        return _("the token's signature does not match its content: it was altered")
+    signature = token[cms.signature[2]:cms.signature[3]]
+    signer = _carried_signer(decoded)
+    if signer is None:
+        return _("the token does not carry the certificate that signed it")
+    if not _ess_binds(token, cms.attrs, signer):
+        return _("the token's signing certificate is not the one it names: it was altered")
+    problem = _certificate_problem(signer, decoded)
+    if problem is not None:
+        return problem
+    return _signature_problem(signer, signature, signed_attrs, name)
+
+
+_Element = tuple[int, int, int, int]  # tag, element start, content start, content end (as _children gives them)
+
+
+class _Cms(NamedTuple):
+    """Where the parts a token's signature covers lie in its DER."""
+
+    content: bytes  # the encapsulated TSTInfo, which the signed message digest covers
+    signed: list[_Element]  # the fields of SignedData
+    digest_oid: _Element  # the digest algorithm the signer used
+    attrs: _Element  # the signed attributes, [0] IMPLICIT
+    sig_alg: _Element | None  # the signature algorithm's OID
+    signature: _Element
+
+
+def _cms_parts(token: bytes) -> _Cms:
+    """The parts of a TimeStampToken (ContentInfo → SignedData, one SignerInfo) the signature check
+    reads. ValueError, IndexError or StopIteration when they are not where CMS puts them;
+    _Unsupported when the token has more than one signer."""
+    _t, s, e = _read_tlv(token, 0)  # ContentInfo
+    parts = _children(token, s, e)
+    _t, s, e = _read_tlv(token, parts[1][2])  # [0] EXPLICIT → SignedData
+    signed = _children(token, s, e)
+    encap = _children(token, signed[2][2], signed[2][3])
+    _t, es, ee = _read_tlv(token, encap[1][2])  # eContent [0] EXPLICIT OCTET STRING
+    content = token[es:ee]
+    infos = [c for c in signed if c[0] == 0x31][-1]
+    signer_infos = _children(token, infos[2], infos[3])
+    if len(signer_infos) != 1:
+        raise _Unsupported
+    fields = _children(token, signer_infos[0][2], signer_infos[0][3])
+    digest_oid = _children(token, fields[2][2], fields[2][3])[0]
+    attrs = next(f for f in fields if f[0] == 0xA0)
+    sig_alg = _children(token, fields[4][2], fields[4][3])[0] if fields[3][0] == 0xA0 else None
+    signature_field = fields[5] if fields[3][0] == 0xA0 else fields[4]
+    return _Cms(content, signed, digest_oid, attrs, sig_alg, signature_field)
+
+
+def _declares(token: bytes, signed: list[_Element], digest_oid: _Element) -> bool:
+    """The digest algorithm the signer used is among those SignedData declares."""
+    try:
         declared = {token[a[2]:a[3]] for d in _children(token, signed[1][2], signed[1][3])
                     for a in _children(token, d[2], d[3])[:1]}
     except ValueError:
         declared = set()
-    if token[digest_oid[2]:digest_oid[3]] not in declared:
-        return _("unreadable token: its digest algorithms do not agree")
-    if name is None or (sig_alg is not None and token[sig_alg[2]:sig_alg[3]] == _RSA_PSS_OID):
-        raise _Unsupported
-    signed_attrs = b"\x31" + token[attrs[1] + 1:attrs[3]]  # signed as a SET OF (RFC 5652 §5.4)
+    return token[digest_oid[2]:digest_oid[3]] in declared
+
+
+def _message_digest(token: bytes, attrs: _Element) -> bytes | None:
+    """The value of the signed message-digest attribute (the last one); None when there is none."""
     recorded = None
     for attr in _children(token, attrs[2], attrs[3]):
         inner = _children(token, attr[2], attr[3])
         if token[inner[0][2]:inner[0][3]] == _MESSAGE_DIGEST_OID:
             value = _children(token, inner[1][2], inner[1][3])[0]
             recorded = token[value[2]:value[3]]
-    if recorded != _hashlib.new(name, content).digest():
-        return _("the token's signature does not match its content: it was altered")
-    signature = token[signature_field[2]:signature_field[3]]
+    return recorded
+
+
+def _carried_signer(decoded: Any) -> Any:
+    """The certificate the token carries that its SignerInfo names (issuer and serial number); None when
+    it does not carry it."""
+    import cryptography.x509
+
     infos_parsed = list(decoded.signed_data.signer_infos)
     certs = [cryptography.x509.load_der_x509_certificate(c) for c in decoded.signed_data.certificates]
-    signer = next((c for c in certs if c.issuer == infos_parsed[0].issuer
-                   and c.serial_number == infos_parsed[0].serial_number), None)
-    if signer is None:
-        return _("the token does not carry the certificate that signed it")
-    if not _ess_binds(token, attrs, signer):
-        return _("the token's signing certificate is not the one it names: it was altered")
+    return next((c for c in certs if c.issuer == infos_parsed[0].issuer
+                 and c.serial_number == infos_parsed[0].serial_number), None)
+
+
+def _certificate_problem(signer: Any, decoded: Any) -> str | None:
+    """What makes the signing certificate unfit to sign this token (no critical timeStamping extended
+    key usage, or not valid at the token's time); None when it is fit."""
+    import cryptography.x509
+
     try:
         eku = signer.extensions.get_extension_for_class(cryptography.x509.ExtendedKeyUsage)
     except cryptography.x509.ExtensionNotFound:
@@ -124,6 +170,16 @@ def _signed_by_carried_certificate(response: bytes, decoded: Any) -> str | None:
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if not signer.not_valid_before_utc <= when <= signer.not_valid_after_utc:
         return _("the certificate that signed the token was not valid at the token's time")
+    return None
+
+
+def _signature_problem(signer: Any, signature: bytes, signed_attrs: bytes, name: str) -> str | None:
+    """None when ``signature`` over the signed attributes holds under the signer's key (RSA PKCS#1 v1.5
+    or ECDSA, hashed with ``name``); else what is wrong. _Unsupported for another kind of key."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
     algorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512(),
                  "sha1": hashes.SHA1()}[name]
     key = signer.public_key()
