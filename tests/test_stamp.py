@@ -48,7 +48,7 @@ def _openssl_verify(folder: Path, command: str) -> subprocess.CompletedProcess[s
     return subprocess.run(command.split(), cwd=folder, capture_output=True, text=True, check=False)
 
 
-# --------------------------------------------------------------------------- locker/tsa.py
+# --------------------------------------------------------------------------- locker/tsa/
 
 
 def test_request_sends_a_nonce_and_the_token_checks_with_both_tools(local_tsa, tmp_path) -> None:  # noqa: ANN001, F811
