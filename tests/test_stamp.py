@@ -343,3 +343,18 @@ def test_stamp_digest_is_what_bundle_calls(home, stamped_dispute, local_tsa) -> 
     with pytest.raises(Exception, match="subject"):
         stamp.stamp_digest(open_home(str(home)), stamped_dispute, digest_hex=DIGEST, subject="whatever",
                            urls=[local_tsa.url])
+
+
+def test_a_token_whose_serial_reads_negative_fails_its_check_without_an_error(local_tsa, tsa_chain) -> None:  # noqa: ANN001, F811
+    """A damaged token can carry a negative serial number, which openssl prints as ``0x-…``: the
+    check says the token does not check; it must not fail with an error of its own. (The chain
+    TSA's tokens are read by openssl, see the certs line trap above.)"""
+    for server in (local_tsa, tsa_chain):
+        token = tsa.request([server.url], DIGEST)
+        serial = bytes.fromhex(token.serial[2:])
+        at = token.der.index(bytes([0x02, len(serial)]) + serial) + 2
+        flipped = bytearray(token.der)
+        flipped[at] ^= 0x80  # the serial's sign bit: the same digits, read as a negative number
+        for roots in ((), (server.ca.read_bytes(),)):
+            bad = tsa.check(bytes(flipped), DIGEST, roots=roots)
+            assert not bad.ok and bad.problem, bad

@@ -105,7 +105,7 @@ def _fields(text: str) -> dict[str, str]:
             continue
         key, value = key.strip(), value.strip()
         if key == "Serial number":
-            found["serial"] = _hex(int(value, 16)) if value.lower().startswith("0x") else value
+            found["serial"] = _serial(value)
         elif key == "Time stamp":
             squeezed = " ".join(value.split())
             for fmt in _TIME_FORMATS:
@@ -119,6 +119,18 @@ def _fields(text: str) -> dict[str, str]:
         elif key == "TSA":
             found["tsa"] = _common_name(value)
     return found
+
+
+def _serial(value: str) -> str:
+    """A serial as openssl prints it, in the form the other checker gives (``0x`` and even hex
+    digits). A damaged token can hold a negative serial, which openssl prints as ``0x-7E``: that
+    is kept as printed (the token fails its check for its damage, not for this line)."""
+    if not value.lower().startswith("0x"):
+        return value
+    try:
+        return _hex(int(value, 16))
+    except ValueError:
+        return value
 
 
 def _common_name(value: str) -> str:
