@@ -82,15 +82,26 @@ _OPENSSL_PROBLEMS = (
 )
 
 
+# One line of openssl's error queue: "<thread id>:error:<code>:<library>:<function>:<reason>:<file>:<line>:<data>".
+_ERROR_LINE = re.compile(r"^[0-9A-Fa-f]+:error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+):[^:]*:\d+:(.*)$")
+
+
 def _first_error(stderr: bytes) -> str:
-    """What openssl's complaint means, in a few words (else its last line)."""
+    """What openssl's complaint means, in a few words: a known one in locker's words, else the
+    reason of the last error openssl queued (with its detail), else its last line. Never the
+    thread id openssl starts each error line with, which differs from run to run."""
     text = stderr.decode("utf-8", "replace")
     low = text.lower()
     for known, meaning in _OPENSSL_PROBLEMS:
         if known in low:
             return _(meaning)
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("Using configuration")]
-    return lines[-1].rsplit(":", 1)[-1] or lines[-1] if lines else "openssl failed"
+    for line in reversed(lines):
+        queued = _ERROR_LINE.match(line)
+        if queued:
+            reason, detail = queued.group(1).strip(), queued.group(2).strip()
+            return f"{reason} ({detail})" if detail else reason
+    return lines[-1].rsplit(":", 1)[-1].strip() or lines[-1] if lines else "openssl failed"
 
 
 _TIME_FORMATS = ("%b %d %H:%M:%S %Y GMT", "%b %d %H:%M:%S.%f %Y GMT")
