@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import store
 from ..errors import READ_ONLY, LockerError, StoreError, UsageError, WorkerLost
@@ -42,9 +42,6 @@ from . import exhibit_rows, profile
 from .collect import Candidate, Refused, collect
 from .exhibit_rows import Added as Added
 from .stage import AddOptions, Progress, StagedFile, Stagers, Staging, discard_items, read_staged, staged_batch
-
-if TYPE_CHECKING:
-    pass
 
 # What an add needs only once its first files are copied (the database, the custody log, the
 # probe) is imported on the opening thread while they are: see _open. Measured (loaded machine):
@@ -62,7 +59,8 @@ GROUP_SECONDS = 2.0
 # Files staged or queued beyond the one being taken: a group's worth, so that while the main
 # thread commits a group (its sync, renames and transaction: 70-110 ms a group of 256 small files)
 # the stagers still have files to copy. With 16, they stood idle through every commit: a 2,000-file
-# add took 2.92, 2.91, 3.06, 3.06 s against 2.46, 2.64, 2.98, 2.84 s with 256, run in pairs.
+# add took 2.92, 2.91, 3.06, 3.06 s against 2.46, 2.64, 2.98, 2.84 s with 256, run in pairs on a
+# loaded machine (benchmarks/README.md, session 10, has the quiet figures).
 AHEAD = GROUP_FILES
 
 
