@@ -187,6 +187,8 @@ RUN_FIRST = (
     "test_ocr.py",
     "test_ocr_chat.py",
     "test_web_browser.py",
+    "test_remote.py",  # a real S3 server and three trials of 7-12 s: late in the order, they ran last
+    "test_search.py::test_killed_processes_never_leave_search_wrong",
     "test_no_internal_errors.py::test_a_read_only_home_is_read_and_never_written",
     "test_crash_export_search.py",
     "test_concurrency.py",
