@@ -61,6 +61,7 @@ def test_two_processes_adding_at_once(cli, dispute, home, tmp_path) -> None:  # 
 
 STRESS = os.environ.get("LOCKER_STRESS") == "1"
 ROUNDS = 5 if STRESS else 1
+RACE_TRIES = 3  # rounds run, at most, to see the race at least once (see the test)
 ADDERS = 4
 FILES_EACH = 100
 CHUNKS = (1, 1, 2, 1, 3, 1, 1, 5)  # files per `locker add` call, cycled: single-row and multi-row transactions
@@ -209,7 +210,9 @@ def _hits_in(out: str, slug: str) -> int:
     return sum(h["dispute"] == slug for h in json.loads(out)["hits"])
 
 
-def _check_scenario(cli, home: Path, slug: str, did: dict[str, Any]) -> None:  # noqa: ANN001
+def _check_scenario(cli, home: Path, slug: str, did: dict[str, Any]) -> bool:  # noqa: ANN001
+    """Every check of one scenario; True when its race was real (a pack was recorded while the
+    adders were still appending to the chain, and a search ran while the exhibits came in)."""
     total = ADDERS * FILES_EACH
     for n, (code, out, err) in enumerate(did["adders"]):
         assert code == 0, f"adder {n}: {err}"
@@ -257,10 +260,10 @@ def _check_scenario(cli, home: Path, slug: str, did: dict[str, Any]) -> None:  #
                    if e["action"] == "exhibit.added" and e["payload"]["exhibit"] in seen), entry
     sizes = [len(e["payload"]["exhibits"]) for e in created]
     assert sizes == sorted(sizes), sizes
-    # The race was real: a pack was recorded while the adders were still appending to the chain,
-    # and searches ran while the exhibits were coming in.
-    assert created[0]["seq"] < max(e["seq"] for e in log if e["action"] == "exhibit.added"), sizes
-    assert any(0 < _hits_in(run.stdout, slug) < did["chats"] for runs in did["searches"] for run in runs)
+    # Was the race real? A pack recorded while the adders were still appending to the chain, and
+    # searches that ran while the exhibits were coming in (the caller asks for one such round).
+    raced = (created[0]["seq"] < max(e["seq"] for e in log if e["action"] == "exhibit.added")
+             and any(0 < _hits_in(run.stdout, slug) < did["chats"] for runs in did["searches"] for run in runs))
     recorded = {e["payload"]["sha256"] for e in created}
     exports_dir = home / "disputes" / slug / "exports"
     pdfs = sorted(exports_dir.iterdir())
@@ -288,14 +291,23 @@ def _check_scenario(cli, home: Path, slug: str, did: dict[str, Any]) -> None:  #
     unique = cli("search", "a2n005", "--json")
     assert [h["exhibit"] for h in unique.json["hits"] if h["dispute"] == slug] == [
         e["exhibit"] for e in exhibits if e["original_name"] == "a2-005.txt"]
+    return raced
 
 
 def test_four_adders_an_exporter_and_a_searcher(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
     """Issue #6: 4 processes adding 100 files each while a 5th exports and a 6th searches."""
-    for round_ in range(ROUNDS):
+    raced = []
+    round_ = 0
+    # Each round is checked whole. Whether its race was real (a pack recorded between the adders'
+    # entries) depends on how the machine schedules six processes: once in six CI runs the four
+    # adders finished before the first pack was recorded. So a round that did not race is followed
+    # by another, up to RACE_TRIES, and at least one must have raced.
+    while round_ < ROUNDS or (not any(raced) and round_ < ROUNDS + RACE_TRIES - 1):
         slug = dispute if round_ == 0 else cli("new", f"round {round_}", "--json").json["slug"]
         did = _scenario(home, slug, tmp_path / f"round{round_}", round_)
-        _check_scenario(cli, home, slug, did)
+        raced.append(_check_scenario(cli, home, slug, did))
+        round_ += 1
+    assert any(raced), f"in {len(raced)} rounds, no pack was recorded while the adders were adding"
 
 
 # --------------------------------------------------------------------------- the catalog, refreshed by two searches at once
