@@ -30,7 +30,6 @@ LAUNCHER = textwrap.dedent("""
     from locker.services import ingest, stage
     stage.PROCESSES_MIN = int(os.environ["T_PROCESSES_MIN"])
     ingest.GROUP_FILES = int(os.environ.get("T_GROUP_FILES", ingest.GROUP_FILES))
-    ingest.AHEAD = int(os.environ.get("T_AHEAD", ingest.AHEAD))
     real_stage = stage.stage_one
     def stage_one(*args, **kw):
         with open(os.environ["T_PIDS"], "a") as f:
@@ -150,13 +149,13 @@ def _many(folder: Path, count: int) -> None:
 
 def _stopped_after_first_group(home: Path, slug: str, tmp_path: Path, what: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """An add of 120 small files in stager processes, groups of 8, and ``what`` happens once the
-    first group is recorded: ``ctrl-c`` or ``kill-stager`` (see LAUNCHER). At most 16 files are
-    staged ahead, so that most of them are still to be staged then (with a real add's window of
-    a group of 256, all 120 would be queued at once, and could be staged before it happens)."""
+    first group is recorded: ``ctrl-c`` or ``kill-stager`` (see LAUNCHER). An add stages a group's
+    worth ahead, so with groups of 8 most files are still to be staged then (with a real add's
+    groups of 256, all 120 would be queued at once, and could be staged before it happens)."""
     folder = tmp_path / "in"
     _many(folder, 120)
     return folder, _add(home, slug, folder, tmp_path / "pids", processes_min=1, T_GROUP_FILES="8",
-                        T_AHEAD="16", T_AFTER_FIRST_GROUP=what)
+                        T_AFTER_FIRST_GROUP=what)
 
 
 def test_ctrl_c_during_an_add_in_processes_leaves_nothing_partial(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001

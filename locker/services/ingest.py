@@ -56,12 +56,6 @@ __all__ = ["AddOptions", "AddResult", "Added", "Progress", "Reading", "Refused",
 GROUP_FILES = 256
 GROUP_BYTES = 256 * 1024 * 1024
 GROUP_SECONDS = 2.0
-# Files staged or queued beyond the one being taken: a group's worth, so that while the main
-# thread commits a group (its sync, renames and transaction: 70-110 ms a group of 256 small files)
-# the stagers still have files to copy. With 16, they stood idle through every commit: a 2,000-file
-# add took 2.92, 2.91, 3.06, 3.06 s against 2.46, 2.64, 2.98, 2.84 s with 256, run in pairs on a
-# loaded machine (benchmarks/README.md, session 10, has the quiet figures).
-AHEAD = GROUP_FILES
 
 
 @dataclass(frozen=True)
@@ -292,8 +286,13 @@ class _Run:
 
 
 def _stream(run: _Run, stagers: Stagers, files: list[Candidate], tz: Any, progress: Progress | None) -> None:
-    """Stage the files (see Stagers) AHEAD of the one being committed, and commit them in
-    groups, in order. On any exception, the staged files not recorded are discarded first."""
+    """Stage the files (see Stagers) up to a group's worth ahead of the one being taken, and commit
+    them in groups, in order. On any exception, the staged files not recorded are discarded first.
+
+    A group ahead, so that while this thread commits a group (its sync, renames and transaction:
+    70-110 ms for 256 small files) the stagers still have files to copy. With 16 ahead they stood
+    idle through every commit: a 2,000-file add took 2.92, 2.91, 3.06, 3.06 s against 2.46, 2.64,
+    2.98, 2.84 s, run in pairs on a loaded machine (benchmarks/README.md, session 10)."""
     objects = run.opened.dir.objects
     pending: deque[Future[Staging]] = deque()
     todo = stagers.batches(iter(files))
@@ -301,7 +300,7 @@ def _stream(run: _Run, stagers: Stagers, files: list[Candidate], tz: Any, progre
 
     def submit() -> None:
         nonlocal ahead
-        while ahead < AHEAD:
+        while ahead < GROUP_FILES:  # at least one batch is submitted, whatever its size
             batch = next(todo, None)
             if batch is None:
                 return
