@@ -99,7 +99,7 @@ PROGRESS_EVERY = 16 * 1024 * 1024
 PIPE_SWITCH = 0.0005  # seconds: the GIL switch interval while a large file is copied (the default is 5 ms)
 
 
-class _PromptSwitch:
+class PromptSwitch:
     """While any large copy runs, the interpreter hands the GIL on every PIPE_SWITCH seconds, not every 5 ms.
 
     A thread running Python code (``locker add`` imports SQLAlchemy on one while the first file is
@@ -127,7 +127,7 @@ class _PromptSwitch:
                 sys.setswitchinterval(self.saved)
 
 
-_PROMPT_SWITCH = _PromptSwitch()
+PROMPT_SWITCH = PromptSwitch()
 
 
 def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int], None] | None = None) -> Staged:
@@ -156,7 +156,7 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
         except OSError as err:
             raise _os_error(err, objects) from None
         pipelined = info.st_size >= PIPELINE_MIN
-        switch: AbstractContextManager[None] = _PROMPT_SWITCH if pipelined else nullcontext()
+        switch: AbstractContextManager[None] = PROMPT_SWITCH if pipelined else nullcontext()
         with switch:
             copy = _copy_pipelined if pipelined else _copy_simple
             sha256, size = copy(src_fd, dst_fd, source, objects, on_progress)

@@ -176,8 +176,8 @@ def test_a_large_copy_hands_the_gil_on_promptly_and_restores_the_interval(tmp_pa
 
     before = sys.getswitchinterval()
     seen: list[float] = []
-    with store._PROMPT_SWITCH:
-        with store._PROMPT_SWITCH:  # two copies at once: the first to finish must not restore it
+    with store.PROMPT_SWITCH:
+        with store.PROMPT_SWITCH:  # two copies at once: the first to finish must not restore it
             seen.append(sys.getswitchinterval())
         seen.append(sys.getswitchinterval())
     assert seen == [min(before, store.PIPE_SWITCH)] * 2 and sys.getswitchinterval() == before

@@ -219,6 +219,31 @@ def test_pieces_of_any_size_are_stored_byte_for_byte(home: Path, cli) -> None:  
     assert cli("verify", "pieces").code == 0
 
 
+def test_a_large_upload_hands_the_interpreter_on_promptly_while_it_arrives(home: Path, cli) -> None:  # noqa: ANN001
+    """As add's copy of a large file does (store.PromptSwitch): from PIPELINE_MIN bytes on, until
+    the upload is closed or dropped, and then the interval is what it was."""
+    import os
+    import sys
+
+    from locker import store
+    from locker.paths import open_home
+    from locker.services import upload
+
+    assert cli("new", "big").code == 0
+    before = sys.getswitchinterval()
+    for ending in ("finish", "abort"):
+        receiver = upload.Receiver(open_home(str(home)), "big", f"{ending}.bin")
+        receiver.write(os.urandom(store.PIPELINE_MIN - 1))
+        assert sys.getswitchinterval() == before
+        receiver.write(os.urandom(2))
+        assert sys.getswitchinterval() == store.PIPE_SWITCH
+        if ending == "finish":
+            assert receiver.finish().ok
+        else:
+            receiver.abort()
+        assert sys.getswitchinterval() == before
+
+
 def test_the_form_without_javascript_streams_its_files_too(signed_in, tmp_path: Path) -> None:  # noqa: ANN001
     settings, c, token = signed_in
     slug = _new(c, token)

@@ -65,6 +65,7 @@ class Receiver:
         self.digest = hashlib.sha256()
         self.size = 0
         self.closed = False
+        self.prompt = False  # holding store.PROMPT_SWITCH (a large upload)
         self.writeback = Writeback(self.fd)  # as add does: the disk works while the upload arrives
 
     def write(self, chunk: bytes | memoryview) -> None:
@@ -84,14 +85,27 @@ class Receiver:
             self.abort()
             raise store.os_error(err, self.tmp.parent) from None
         self.size += len(chunk)
+        if not self.prompt and self.size >= store.PIPELINE_MIN:
+            self._prompt(True)
         try:
             self.writeback.wrote(len(chunk))
         except OSError as err:
             self.abort()
             raise store.os_error(err, self.tmp.parent) from None
 
+    def _prompt(self, on: bool) -> None:
+        """A large upload, like a large file's copy in add, has the interpreter hand the GIL on
+        every 0.5 ms instead of 5 (store.PromptSwitch): this thread, back from each hash and
+        write, would otherwise wait out the event loop's turns, which it takes back to back while
+        the socket has bytes. Measured, 1 GiB over loopback, 6 runs each: 1.06-1.20x add with it;
+        without, 1.31-1.76x, the writes alone taking 0.84-0.94 s in two of the runs instead of 0.26-0.32."""
+        if on != self.prompt:
+            self.prompt = on
+            (store.PROMPT_SWITCH.__enter__ if on else store.PROMPT_SWITCH.__exit__)()
+
     def abort(self) -> None:
         """Drop what was received (a broken connection, a refused upload)."""
+        self._prompt(False)
         if not self.closed:
             self.closed = True
             os.close(self.fd)
@@ -99,6 +113,7 @@ class Receiver:
 
     def close(self) -> store.Staged | None:
         """The received copy, complete (None for an empty upload, which is dropped)."""
+        self._prompt(False)
         if self.size == 0:
             self.abort()
             return None
