@@ -219,6 +219,95 @@ def test_pieces_of_any_size_are_stored_byte_for_byte(home: Path, cli) -> None:  
     assert cli("verify", "pieces").code == 0
 
 
+def test_the_real_server_stores_bodies_byte_for_byte_however_they_arrive(home: Path) -> None:
+    """uvicorn itself, as ``locker serve`` runs it (its protocol keeps a body as the pieces it read,
+    see web.server.Pieces): bodies sent in uneven writes, some in a burst the server reads as
+    several pieces before the application takes them, others one byte at a time, are stored as
+    sent, one file by PUT and three in one multipart request."""
+    import http.client
+    import os
+    import socket
+    import threading
+    import time
+
+    from locker.paths import open_home
+    from locker.web import protocol, server
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    settings = server.prepare(open_home(str(home), may_create=True).ensure(), host="127.0.0.1", port=port)
+    running = server.server(settings)
+    assert isinstance(running.config.http, type) and issubclass(running.config.http, protocol.Reader)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.02)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", f"/login/{settings.guard.login_key}")
+        answer = conn.getresponse()
+        answer.read()
+        cookie = answer.getheader("set-cookie", "").split(";", 1)[0]
+        conn.request("GET", "/", headers={"Cookie": cookie})
+        token = csrf_of(conn.getresponse().read().decode())
+        conn.request("POST", "/disputes", body=f"csrf={token}&title=pieces",
+                     headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        answer = conn.getresponse()
+        answer.read()
+        slug = answer.getheader("location", "").rsplit("/", 1)[-1]
+
+        def send(method: str, url: str, body: bytes, ctype: str) -> dict:
+            conn.putrequest(method, url)
+            for name, value in (("Cookie", cookie), ("X-CSRF-Token", token), ("Content-Type", ctype),
+                                ("Content-Length", str(len(body)))):
+                conn.putheader(name, value)
+            conn.endheaders()
+            at, n = 0, 0
+            sizes = [1, 7, 65536, 300_000, 3, 1 << 20, 4095]
+            while at < len(body):
+                size = sizes[n % len(sizes)]
+                conn.send(body[at:at + size])  # the tiny ones: each its own segment
+                at, n = at + size, n + 1
+                if n % 11 == 0:
+                    time.sleep(0.002)
+            answer = conn.getresponse()
+            doc = json.loads(answer.read())
+            assert answer.status == 200, doc
+            return doc
+
+        one = os.urandom(5 * 1024 * 1024 + 13)
+        doc = send("PUT", f"/d/{slug}/upload?name=one.bin", one, "application/octet-stream")
+        assert doc["added"][0]["sha256"] == hashlib.sha256(one).hexdigest()
+        files = [os.urandom(n) for n in (300_001, 1, 2 * 1024 * 1024 + 5)]
+        boundary = "locker-test-" + os.urandom(6).hex()
+        body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="f{i}.bin"\r\n'
+                        "Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+                        for i, data in enumerate(files)) + f"--{boundary}--\r\n".encode()
+        doc = send("POST", f"/d/{slug}/upload-batch", body, f"multipart/form-data; boundary={boundary}")
+        assert [f["added"][0]["sha256"] for f in doc["files"]] == [hashlib.sha256(d).hexdigest() for d in files]
+        conn.close()
+    finally:
+        running.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+    objects = home / "disputes" / slug / "objects"
+    for data in (one, *files):
+        digest = hashlib.sha256(data).hexdigest()
+        assert (objects / digest[:2] / digest[2:]).read_bytes() == data
+
+
+def test_the_web_server_keeps_freed_memory_for_the_next_pieces() -> None:
+    """The allocator's thresholds are set where the platform has them (glibc on Linux)."""
+    import platform
+    import sys
+
+    from locker.web import protocol
+
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert protocol.keep_freed_memory() is expected
+
+
 def test_a_large_upload_hands_the_interpreter_on_promptly_while_it_arrives(home: Path, cli) -> None:  # noqa: ANN001
     """As add's copy of a large file does (store.PromptSwitch): from PIPELINE_MIN bytes on, until
     the upload is closed or dropped, and then the interval is what it was."""
@@ -242,6 +331,18 @@ def test_a_large_upload_hands_the_interpreter_on_promptly_while_it_arrives(home:
         else:
             receiver.abort()
         assert sys.getswitchinterval() == before
+
+
+def test_pieces_hand_over_what_was_appended() -> None:
+    from locker.web.protocol import Pieces
+
+    body = Pieces()
+    assert len(body) == 0 and bytes(body) == b""
+    first = b"abc" * 1000
+    body += first
+    assert len(body) == 3000 and bytes(body) is first  # one piece: handed over as it is
+    body += b"de"
+    assert len(body) == 3002 and bytes(body) == first + b"de"
 
 
 def test_the_form_without_javascript_streams_its_files_too(signed_in, tmp_path: Path) -> None:  # noqa: ANN001

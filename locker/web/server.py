@@ -60,11 +60,13 @@ def server(settings: Any, *, port: int | None = None) -> Any:
     """A uvicorn server for these settings (not started)."""
     import uvicorn
 
-    # http="auto": httptools (the web extra) parses requests in C; uvicorn falls back to h11 without it.
+    from .protocol import http_protocol, keep_freed_memory
+
+    keep_freed_memory()
     # loop="auto": uvloop (the web extra, not on Windows) runs the event loop in C; else asyncio's.
     config = uvicorn.Config(app_for(settings), host=settings.bind, port=settings.port if port is None else port,
-                            log_level="warning", access_log=False, lifespan="off", server_header=False,
-                            date_header=False)
+                            http=http_protocol(), log_level="warning", access_log=False, lifespan="off",
+                            server_header=False, date_header=False)
     return uvicorn.Server(config)
 
 
