@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.samples import make_heic, make_jpeg, make_mp4
-from tests.web_helpers import client, csrf_of, desktop, make_app
+from tests.web_helpers import client, csrf_of, desktop, make_app, real_server
 
 HOSTILE = "<img src=x onerror=alert(1)>\u202egpj.exe"
 
@@ -221,30 +221,18 @@ def test_pieces_of_any_size_are_stored_byte_for_byte(home: Path, cli) -> None:  
 
 def test_the_real_server_stores_bodies_byte_for_byte_however_they_arrive(home: Path) -> None:
     """uvicorn itself, as ``locker serve`` runs it (its protocol keeps a body as the pieces it read,
-    see web.server.Pieces): bodies sent in uneven writes, some in a burst the server reads as
+    see web.protocol): bodies sent in uneven writes, some in a burst the server reads as
     several pieces before the application takes them, others one byte at a time, are stored as
     sent, one file by PUT and three in one multipart request."""
     import http.client
     import os
-    import socket
-    import threading
     import time
 
-    from locker.paths import open_home
-    from locker.web import protocol, server
+    from locker.web import protocol
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = server.prepare(open_home(str(home), may_create=True).ensure(), host="127.0.0.1", port=port)
-    running = server.server(settings)
-    assert isinstance(running.config.http, type) and issubclass(running.config.http, protocol.Reader)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.02)
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    with real_server(home) as (settings, running):
+        assert isinstance(running.config.http, type) and issubclass(running.config.http, protocol.Reader)
+        conn = http.client.HTTPConnection("127.0.0.1", running.config.port, timeout=60)
         conn.request("GET", f"/login/{settings.guard.login_key}")
         answer = conn.getresponse()
         answer.read()
@@ -287,10 +275,6 @@ def test_the_real_server_stores_bodies_byte_for_byte_however_they_arrive(home: P
         doc = send("POST", f"/d/{slug}/upload-batch", body, f"multipart/form-data; boundary={boundary}")
         assert [f["added"][0]["sha256"] for f in doc["files"]] == [hashlib.sha256(d).hexdigest() for d in files]
         conn.close()
-    finally:
-        running.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
     objects = home / "disputes" / slug / "objects"
     for data in (one, *files):
         digest = hashlib.sha256(data).hexdigest()

@@ -17,10 +17,7 @@ import hashlib
 import json
 import re
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ import pytest
 
 from tests.conftest import REPO, run_locker
 from tests.samples import make_heic, make_jpeg, make_mp4, make_pdf, make_png
+from tests.web_helpers import real_server
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = REPO / "build" / "screenshots"
@@ -42,26 +40,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def served(home: Path) -> Iterator[Any]:
     """The web app with --lan settings, served by uvicorn on a free port of 127.0.0.1."""
-    from locker.paths import open_home
-    from locker.web import server
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = server.prepare(open_home(str(home), may_create=True).ensure(), host="127.0.0.1", port=port, lan=True)
-    settings.lan_address = "127.0.0.1"  # the "phone" reaches this machine over loopback
-    running = server.server(settings)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.05)
-    settings.base = f"http://127.0.0.1:{port}"
-    try:
+    with real_server(home, lan=True, lan_address="127.0.0.1") as (settings, _running):  # the "phone" reaches it over loopback
         yield settings
-    finally:
-        running.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 @pytest.fixture

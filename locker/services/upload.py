@@ -95,13 +95,19 @@ class Receiver:
 
     def _prompt(self, on: bool) -> None:
         """A large upload, like a large file's copy in add, has the interpreter hand the GIL on
-        every 0.5 ms instead of 5 (store.PromptSwitch): this thread, back from each hash and
-        write, would otherwise wait out the event loop's turns, which it takes back to back while
-        the socket has bytes. Measured, 1 GiB over loopback, 6 runs each: 1.06-1.20x add with it;
-        without, 1.31-1.76x, the writes alone taking 0.84-0.94 s in two of the runs instead of 0.26-0.32."""
-        if on != self.prompt:
-            self.prompt = on
-            (store.PROMPT_SWITCH.__enter__ if on else store.PROMPT_SWITCH.__exit__)()
+        every 0.5 ms instead of 5 (store.PromptSwitch), held from PIPELINE_MIN bytes received until
+        the upload is closed or dropped: the thread that hashes and writes, back from each call,
+        would otherwise wait out the event loop's turns, which it takes back to back while the
+        socket has bytes. Measured, 1 GiB over loopback, 6 runs each: 1.06-1.20x add with it;
+        without, 1.11-1.76x (median 1.40), the writes alone taking 0.84-0.94 s in two of the runs
+        instead of 0.26-0.32 s."""
+        if on == self.prompt:
+            return
+        self.prompt = on
+        if on:
+            store.PROMPT_SWITCH.__enter__()
+        else:
+            store.PROMPT_SWITCH.__exit__()
 
     def abort(self) -> None:
         """Drop what was received (a broken connection, a refused upload)."""

@@ -123,10 +123,12 @@ def keep_freed_memory() -> bool:
     project's VM a fresh page costs a fault in the guest and one in the host. Measured by
     receiving 626 MiB in two requests through uvicorn and dropping the bytes: 0.75 CPU-s and
     0.76 s, and with thresholds of 32 MiB, 256 MiB and 64 MiB 0.27 CPU-s and 0.33 s. In the
-    server, 200 files: 1.47x ``locker add`` against 1.50x without; with :class:`Pieces` too,
-    1.33x. Thresholds of 4, 32 and 8 MiB did as well (1.41x against 1.47x in one session); the
-    values here lie between the two sets, all with peak RSS 110-140 MB (benchmarks/README.md has
-    the runs with them). (Linux with glibc; elsewhere nothing is changed.)"""
+    server, 200 files (bench_serve.py, one run of five each): 1.47x ``locker add`` against 1.50x
+    without, and with :class:`Pieces` too 1.46x (1.33x in the short bench, ``--big-mib 1
+    --page-exhibits 10``). Thresholds of 4, 32 and 8 MiB did as well in a harness of three runs
+    (1.41x against 1.47x); the values here lie between the two sets, all with peak RSS 110-140
+    MB (benchmarks/README.md has the full runs with them). (Linux with glibc; elsewhere nothing
+    is changed.)"""
     import sys
 
     if not sys.platform.startswith("linux"):
