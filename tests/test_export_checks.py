@@ -178,6 +178,96 @@ def test_the_check_reads_every_packed_object(cli, pictures, monkeypatch) -> None
     assert sorted(n for n in seen if n in objects) == sorted(objects)
 
 
+# ----------------------------------------------- the check in a process, renditions started in the first pass
+
+
+@pytest.fixture
+def photos(cli, dispute, tmp_path: Path, home: Path, monkeypatch) -> dict:  # noqa: ANN001
+    """Six photos (enough for the rendition workers), none exported yet; every export checks its originals
+    in a process of its own (the size from which it does is lowered to nothing)."""
+    from locker.services import export_check
+
+    monkeypatch.setattr(export_check, "FORK_MIN_BYTES", 0)
+    forked: list[object] = []
+    real = export_check.Forked
+
+    def counted(*args: object) -> object:
+        forked.append(real(*args))
+        return forked[-1]
+
+    monkeypatch.setattr(export_check, "Forked", counted)
+    paths = [samples.make_jpeg_with_exif(tmp_path / "ev" / f"IMG_2025050{n}_150102.jpg", 640, 480, seed=n)
+             for n in range(1, 7)]
+    assert cli("add", dispute, *paths).code == 0
+    exhibits = cli("show", dispute, "--json").json["exhibits"]
+    return {"slug": dispute, "home": home, "tmp": tmp_path, "exhibits": exhibits, "forked": forked}
+
+
+def _renditions(home: Path, slug: str) -> dict[str, bytes]:
+    derived = home / "disputes" / slug / "derived"
+    return {str(p.relative_to(derived)): p.read_bytes() for p in sorted(derived.rglob("*.jpg"))}
+
+
+def test_renditions_start_in_the_first_pass_and_are_those_made_after_it(cli, photos, monkeypatch) -> None:  # noqa: ANN001
+    from locker.report import images, pack
+
+    slug, home, tmp = photos["slug"], photos["home"], photos["tmp"]
+    handed: list[int] = []  # how many renditions the first pass had started when the whole list was made
+    real = images.start_all
+
+    def start_all(*args: object, started: dict | None = None, **kwargs: object) -> object:
+        handed.append(len(started or {}))
+        return real(*args, started=started, **kwargs)
+
+    monkeypatch.setattr(images, "start_all", start_all)
+    ran = cli("export", slug, "-o", tmp / "early.pdf", "--json")
+    assert ran.code == 0, ran.err
+    assert handed[0] == 6 and len(photos["forked"]) == 1  # all six, once the check (in its process) passed
+    early = _renditions(home, slug)
+    assert len(early) == 6  # one each: none made twice, none at a size the pack did not use
+    flat = "".join(pdftotext(tmp / "early.pdf").split())
+    assert all(e["sha256"] in flat for e in photos["exhibits"])
+
+    # The same export with nothing started in the first pass makes the same renditions, byte for byte.
+    (home / "disputes" / slug / "derived").rename(tmp / "derived-early")
+    monkeypatch.setattr(pack, "_early", lambda *args: None)
+    handed.clear()
+    assert cli("export", slug, "-o", tmp / "late.pdf").code == 0
+    assert handed[0] == 0
+    assert _renditions(home, slug) == early
+    assert len(pages_of(tmp / "late.pdf")) == len(pages_of(tmp / "early.pdf"))
+
+
+def test_the_check_in_its_own_process_refuses_a_flipped_byte(cli, photos) -> None:  # noqa: ANN001
+    slug, home, tmp = photos["slug"], photos["home"], photos["tmp"]
+    third = photos["exhibits"][2]
+    flip_byte(object_of(home, slug, third["sha256"]))
+    ran = cli("export", slug, "-o", tmp / "pack.pdf")
+    assert ran.code == 1 and len(photos["forked"]) == 1
+    assert f"exhibit {third['exhibit']} ({third['original_name']})" in ran.err and "Traceback" not in ran.err
+    assert not (tmp / "pack.pdf").exists()
+    assert _renditions(home, slug) == {}  # nothing was made from the originals before the check had passed
+    stamped = cli("export", slug, "-o", tmp / "stamped.pdf", "--allow-damaged")
+    assert stamped.code == 0, stamped.err
+    assert "原件校验失败" in pdftotext(tmp / "stamped.pdf")
+
+
+def test_a_check_process_that_ends_without_an_answer_is_made_here(cli, photos, monkeypatch) -> None:  # noqa: ANN001
+    from locker.services import export_check
+
+    def dies(*args: object) -> None:
+        os._exit(3)
+
+    monkeypatch.setattr(export_check, "_forked_check", dies)
+    slug, home, tmp = photos["slug"], photos["home"], photos["tmp"]
+    assert cli("export", slug, "-o", tmp / "pack.pdf").code == 0
+    first = photos["exhibits"][0]
+    flip_byte(object_of(home, slug, first["sha256"]))
+    ran = cli("export", slug, "-o", tmp / "again.pdf")
+    assert ran.code == 1 and f"exhibit {first['exhibit']} ({first['original_name']})" in ran.err
+    assert len(photos["forked"]) == 2
+
+
 # --------------------------------------------------------------------------- point 3: -o never destroys
 
 

@@ -29,8 +29,15 @@ def marker(action: Callable[[Any], None]) -> Any:
     return Marker()
 
 
+def _laid_out(state: State) -> None:
+    """At the mark after an exhibit: in a pass without pictures, that exhibit's pictures are placed."""
+    if state.on_exhibit is not None and state.exhibit is not None and not state.draw_images:
+        state.on_exhibit(state.exhibit)
+
+
 def section_mark(lay: Layout, state: State, key: str, title: str) -> Any:
     def act(canv: Any) -> None:
+        _laid_out(state)
         page = canv.getPageNumber()
         state.map.sections.setdefault(key, page)
         state.exhibit = None
@@ -46,6 +53,7 @@ def exhibit_mark(lay: Layout, state: State, e: ExhibitInfo) -> Any:
     title = f"{lay.L.f('exhibit_n', n=e.number)}  {lay.text.plain(e.name)}"
 
     def act(canv: Any) -> None:
+        _laid_out(state)
         page = canv.getPageNumber()
         state.exhibit = e.number
         state.map.exhibits[e.number] = [page, page]

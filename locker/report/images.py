@@ -277,15 +277,48 @@ class Pending:
         return self.results
 
 
+class Early:
+    """Renditions started while the first pass lays the pack out, each exhibit's as soon as that pass has
+    placed its pictures (see pack._early): the workers make them while the pass goes on, instead of
+    standing idle until it ends (1.5 s of a first export of 200 pictures, measured in session 12).
+    Nothing is made from an original before ``ready()`` says the export's check of the originals has
+    passed; the jobs placed until then wait for the next call. :func:`start_all` takes over the jobs
+    started here that the whole pass asks for again, unchanged (``started``)."""
+
+    def __init__(self, pool: Callable[[], Any], cache_dir: Path | None, scratch: Path,
+                 ready: Callable[[], bool]) -> None:
+        self.pool = pool
+        self.cache_dir = cache_dir
+        self.scratch = scratch
+        self.ready = ready
+        self.started: dict[Job, Any] = {}
+        self.waiting: list[Job] = []
+
+    def start(self, jobs: Iterable[Job]) -> None:
+        for job in jobs:
+            cached = _cache_path(self.cache_dir, job)
+            if cached is None or not cached.is_file():  # found in the cache: start_all reads it
+                self.waiting.append(job)
+        if not self.waiting or not self.ready():
+            return
+        executor = self.pool()
+        for job in self.waiting:
+            self.started[job] = executor.submit(make_one, job, self.cache_dir, self.scratch)
+        self.waiting = []
+
+
 def start_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, pool: Callable[[], Any] | None,
               on_done: Callable[[Made], None] | None = None, before_making: Callable[[], None] | None = None,
-              known: dict[str, Made] | None = None) -> Pending:
+              known: dict[str, Made] | None = None, started: dict[Job, Any] | None = None) -> Pending:
     """Every rendition: found in the cache, else submitted to ``pool()`` (a process pool opened on first use)
     when there is enough work to pay for it, else made here. ``before_making`` is called once before the
     first one not found in the cache is made. ``known``: renditions of an earlier pass, kept unless a job
-    replaces them."""
+    replaces them. ``started``: jobs already submitted (:class:`Early`); the same job is not made twice, and
+    those no job asks for any more are cancelled (their results, if made, are not used)."""
     results: dict[str, Made] = dict(known or {})
     pending = []
+    futures: dict[str, Any] = {}
+    started = started if started is not None else {}
     for job in jobs:
         results.pop(job.key, None)
         made = _cached(job, _cache_path(cache_dir, job))
@@ -293,12 +326,16 @@ def start_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, poo
             results[job.key] = made
             if on_done:
                 on_done(made)
+        elif job in started:
+            futures[job.key] = started.pop(job)
         else:
             pending.append(job)
+    for future in started.values():
+        future.cancel()
+    started.clear()
     if pending and before_making is not None:
         before_making()
-    futures: dict[str, Any] = {}
-    if pool is not None and len(pending) >= 4:
+    if pool is not None and (len(pending) >= 4 or futures):
         executor = pool()
         for job in pending:
             futures[job.key] = executor.submit(make_one, job, cache_dir, scratch)

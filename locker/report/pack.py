@@ -61,6 +61,9 @@ class PackOptions:
     workers: int = 2
     version: str = ""
     before_making: Any = None  # called before a rendition is made from an original (not found in the cache)
+    # Has what before_making waits for passed already (True or False, without waiting)? Renditions are
+    # started during the first pass only once it has (see _early); with before_making and no check_passed, never.
+    check_passed: Any = None
 
 
 @dataclass(frozen=True)
@@ -237,15 +240,20 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
     layout.state.meter = meter
     metadata = _metadata(snap, labels, options.version)
 
-    page_map = layout.render(io.BytesIO(), None, draw_images=False)
-    if options.letter and layout.letter_missing:
-        warnings.append("the letter of complaint lacks: " + ", ".join(_english_fields(layout.letter_missing, labels))
-                        + " (the claimant's details come from `locker profile`, the rest from `locker edit`)")
     scratch = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-export-", dir=out.parent))
     try:
         with ExitStack() as stack:  # the rendition workers end before the scratch folder is removed
             pool = images.Pool(stack, options.workers) if options.workers > 1 else None
-            result = _write(layout, plans, page_map, out, scratch, options, metadata, meter, pool, labels)
+            early = _early(layout, plans, options, scratch, pool)
+            try:
+                page_map = layout.render(io.BytesIO(), None, draw_images=False)
+            finally:
+                layout.state.on_exhibit = None
+            if options.letter and layout.letter_missing:
+                warnings.append("the letter of complaint lacks: "
+                                + ", ".join(_english_fields(layout.letter_missing, labels))
+                                + " (the claimant's details come from `locker profile`, the rest from `locker edit`)")
+            result = _write(layout, plans, page_map, out, scratch, options, metadata, meter, pool, labels, early)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if meter is not progress:
@@ -255,9 +263,35 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
                       attachments=result[3], warnings=tuple(warnings + result[4]), font=options.font.describe())
 
 
+def _early(layout: Layout, plans: list[Plan], options: PackOptions, scratch: Path,
+           pool: images.Pool | None) -> images.Early | None:
+    """Have the first pass (no pictures drawn: it finds where everything falls) start each exhibit's
+    renditions as soon as it has placed them (see images.Early), when there are pictures enough to pay
+    for the workers (as in images.start_all); None otherwise."""
+    pictures = {p.exhibit.number: p for p in plans if not p.problem and p.shape in ("image", "long", "video")}
+    if pool is None or len(pictures) < 4:
+        return None
+    if options.before_making is None:
+        ready: Any = lambda: True
+    elif options.check_passed is not None:
+        ready = options.check_passed
+    else:
+        return None
+    early = images.Early(pool, options.cache_dir, scratch, ready)
+    step = images.STEPS[0]  # the first quality tried, with or without max_size (see _write)
+
+    def laid_out(number: int) -> None:
+        plan = pictures.get(number)
+        if plan is not None:
+            early.start(_jobs([plan], layout.state.map.placements, step))
+
+    layout.state.on_exhibit = laid_out
+    return early
+
+
 def _write(layout: Layout, plans: list[Plan], page_map: PageMap, out: Path, scratch: Path, options: PackOptions,
-           metadata: dict[str, str], meter: Meter, pool: images.Pool | None, labels: Labels
-           ) -> tuple[PageMap, int, images.Step, tuple[str, ...], list[str]]:
+           metadata: dict[str, str], meter: Meter, pool: images.Pool | None, labels: Labels,
+           early: images.Early | None = None) -> tuple[PageMap, int, images.Step, tuple[str, ...], list[str]]:
     """Draw the pack with its pictures at the first image quality, or with ``max_size`` at the first that
     fits; (page map, size, quality step, attachments, warnings)."""
     steps = images.STEPS if options.max_size else images.STEPS[:1]
@@ -268,7 +302,8 @@ def _write(layout: Layout, plans: list[Plan], page_map: PageMap, out: Path, scra
     rest: int | None = None  # bytes of the pack that are not pictures
     smallest: tuple[int, images.Step] | None = None
     for i, step in enumerate(steps):
-        pending = _renditions(plans, page_map, step, scratch, options, meter if i == 0 else None, pool)
+        pending = _renditions(plans, page_map, step, scratch, options, meter if i == 0 else None, pool,
+                              started=early.started if early is not None and i == 0 else None)
         last = i == len(steps) - 1
         if rest is not None and options.max_size and not last \
                 and rest + _image_bytes(pending.wait()) > options.max_size:
@@ -306,8 +341,8 @@ def _chinese_line_breaking() -> None:
 
 
 def _renditions(plans: list[Plan], page_map: PageMap, step: images.Step, scratch: Path, options: PackOptions,
-                meter: Meter | None, pool: images.Pool | None,
-                known: dict[str, images.Made] | None = None) -> images.Pending:
+                meter: Meter | None, pool: images.Pool | None, known: dict[str, images.Made] | None = None,
+                started: dict[images.Job, Any] | None = None) -> images.Pending:
     jobs = _jobs(plans, page_map.placements, step)
     on_done = None
     if meter is not None and jobs:
@@ -322,7 +357,7 @@ def _renditions(plans: list[Plan], page_map: PageMap, step: images.Step, scratch
             meter.advance("pictures", n, 1 / per[n])
 
     return images.start_all(jobs, options.cache_dir, scratch, pool=pool, on_done=on_done,
-                            before_making=options.before_making, known=known)
+                            before_making=options.before_making, known=known, started=started)
 
 
 def _draw(layout: Layout, plans: list[Plan], page_map: PageMap, pending: images.Pending, step: images.Step,

@@ -105,6 +105,7 @@ class State:
 
     def __init__(self, previous: PageMap | None, draw_images: bool, renditions: Any) -> None:
         self.meter: Any = None  # a report.progress.Meter: told when an exhibit is laid out, and drawn
+        self.on_exhibit: Any = None  # called with an exhibit's number once a pass without pictures has laid it out
         self.begin(previous, draw_images, renditions)
 
     def begin(self, previous: PageMap | None, draw_images: bool, renditions: Any) -> None:

@@ -228,7 +228,8 @@ def _make_pack(opened: Any, rows: _Rows, job: _Job, font: Any, temp: Path, final
             continue
         pack_options = PackOptions(font=font, lang=job.lang, letter=options.letter, max_size=job.max_size,
                                    attach_originals=options.attach_originals, cache_dir=opened.dir.derived,
-                                   workers=default_workers(), version=__version__, before_making=checker.ensure)
+                                   workers=default_workers(), version=__version__, before_making=checker.ensure,
+                                   check_passed=checker.passed)
         try:
             result = build(snap, temp, pack_options, progress=meter)
             checker.ensure()

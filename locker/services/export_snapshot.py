@@ -134,7 +134,7 @@ def _snapshot(opened: Any, rows: _Rows, job: _Job, work: _Work,
     from ..report.images import default_workers
 
     checker = checking.Checker(opened.dir, chosen, default_workers(), known=known, allow_damaged=options.allow_damaged,
-                               source=options.checked if known is None else None)
+                               source=options.checked if known is None else None, fork=True)
     try:
         derived = _derive(opened.dir, chosen, checker, work)
     except BaseException:
