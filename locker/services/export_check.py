@@ -93,12 +93,13 @@ class Forked:
 
 def _forked_check(ddir: DisputeDir, pairs: list[tuple[int, str]], send: Any) -> None:
     """In the forked process: the checks, sent back; it ends at once, running none of the parent's exit
-    handlers, and prints nothing (another thread of the parent may have held the output's lock)."""
+    handlers, and prints nothing (another thread of the parent may have held the output's lock). As the
+    rendition workers do, it leaves Ctrl-C to the export and ends as soon as the export is gone."""
     import os
-    import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    from ..report.images import exit_with_parent
+
+    exit_with_parent()
     code = 1
     try:
         send.send({number: _check_sha(ddir, sha) for number, sha in pairs})
