@@ -381,21 +381,31 @@ def worker_pool(workers: int) -> Iterator[Any]:
     is left running. With fork (Linux) every worker starts at the first submit, which is made
     here with SIGINT held back, so that none can receive it before it ignores it.
     """
-    import signal
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=exit_with_parent)
     try:
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            pool.submit(int)  # starts the workers; a Ctrl-C meanwhile waits until the mask is restored
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        with sigint_held():
+            pool.submit(int)  # starts the workers
         yield pool
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+@contextmanager
+def sigint_held() -> Iterator[None]:
+    """SIGINT held back on this thread: a process forked meanwhile starts with it blocked (and
+    :func:`exit_with_parent` ignores it, then unblocks it); a Ctrl-C meanwhile waits until the
+    mask is restored."""
+    import signal
+
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def exit_with_parent() -> None:

@@ -23,11 +23,8 @@ class Check:
     reason: str | None = None  # missing or unreadable: why
 
 
-def check_one(ddir: DisputeDir, e: Any) -> Check:
-    return _check_sha(ddir, e.sha256)
-
-
-def _check_sha(ddir: DisputeDir, sha256: str) -> Check:
+def check_one(ddir: DisputeDir, sha256: str) -> Check:
+    """Re-hash the object recorded as ``sha256``."""
     path = ddir.object_path(sha256)
     try:
         digest, _size = store.hash_file(path)
@@ -54,9 +51,10 @@ class Forked:
 
     def __init__(self, ddir: DisputeDir, pairs: list[tuple[int, str]]) -> None:
         import multiprocessing
-        import signal
         import threading
         from concurrent.futures import Future
+
+        from ..report.images import sigint_held
 
         self.ddir, self.pairs = ddir, pairs
         self.future: Future[dict[int, Check]] = Future()
@@ -65,11 +63,10 @@ class Forked:
         self._recv, send = context.Pipe(duplex=False)
         self._proc = context.Process(target=_forked_check, args=(ddir, pairs, send), daemon=True,
                                      name="locker-export-check")
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # the child ignores it first
         try:
-            self._proc.start()
+            with sigint_held():  # the child ignores it first (report.images.exit_with_parent)
+                self._proc.start()
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             send.close()
         threading.Thread(target=self._wait, name="locker-export-check-wait", daemon=True).start()
 
@@ -78,7 +75,7 @@ class Forked:
             try:
                 found = self._recv.recv()
             except (EOFError, OSError):  # it ended without an answer (killed, out of memory)
-                found = {number: _check_sha(self.ddir, sha) for number, sha in self.pairs}
+                found = {number: check_one(self.ddir, sha) for number, sha in self.pairs}
             self.future.set_result(found)
         except BaseException as exc:
             self.future.set_exception(exc)
@@ -102,7 +99,7 @@ def _forked_check(ddir: DisputeDir, pairs: list[tuple[int, str]], send: Any) -> 
     exit_with_parent()
     code = 1
     try:
-        send.send({number: _check_sha(ddir, sha) for number, sha in pairs})
+        send.send({number: check_one(ddir, sha) for number, sha in pairs})
         send.close()
         code = 0
     finally:
@@ -171,7 +168,7 @@ class Checker:
                         if not todo:
                             break
                         e = todo.pop()
-                    self._results[e.number] = check_one(ddir, e)
+                    self._results[e.number] = check_one(ddir, e.sha256)
             except BaseException as exc:  # handed to the thread that waits
                 self._error = exc
             finally:
@@ -196,7 +193,7 @@ class Checker:
         if self.known is not None:
             return
         checks = self.result()
-        if all(c.state == "ok" for c in checks.values()):
+        if _whole(checks):
             return
         if self.allow_damaged:
             raise Damaged(checks)
@@ -214,7 +211,7 @@ class Checker:
             checks = self.result()
         except BaseException:
             return False  # ensure() raises it where the pack is made
-        return all(c.state == "ok" for c in checks.values())
+        return _whole(checks)
 
     def state(self, number: int) -> Check:
         """What is known of an exhibit now: the check's result, or ``ok`` while it runs (the pack is not
@@ -227,6 +224,10 @@ class Checker:
         self._stop = True
         if self._forked is not None:
             self._forked.stop()
+
+
+def _whole(checks: dict[int, Check]) -> bool:
+    return all(c.state == "ok" for c in checks.values())
 
 
 def refusal(exhibits: list[Any], checks: dict[int, Check]) -> str:
