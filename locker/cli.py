@@ -7,8 +7,10 @@ the core (SQLModel, Pillow, PyAV, reportlab) is imported inside the commands.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any, Optional
 
 import typer
@@ -16,75 +18,83 @@ import typer
 from .i18n import N_, _
 
 
-class _Locker(typer.Typer):
-    """The app, building only what the arguments need.
+class LazyCommands(dict[str, Any]):
+    """A click group's commands, name → command, each built from its typer registration the first time it
+    is asked for, and kept. typer builds every command of an app (signature, type hints, options) before
+    it parses anything: 29 commands, 13 ms of each start, for the one a run uses. Reading one name builds
+    that command; listing them all (the group's help, an unknown command's suggestions, completion of
+    command names) builds them all, in the order they were registered."""
 
-    typer turns every registered command into a click command (signature, type hints, options)
-    before it parses anything: for the ~20 commands that is ~20 ms of each start, and it grows
-    with every command added. So when the arguments name a command plainly (after the global
-    options), only that command is built; the group, its callback and the command's own parsing,
-    help and errors are the same. The group's own help (``locker``, ``locker --help``) lists
-    each command's name and first help line only, so there the commands are built without
-    their parameters. Anything else (an unknown option or command, shell completion, ...)
-    builds them all, as typer does. A global option added to ``_global`` must be added to
-    ``_GLOBAL_FLAGS`` or ``_GLOBAL_VALUED`` too (else its commands are built in full: slower,
-    not wrong).
-    """
+    def __init__(self, makers: dict[str, Callable[[], Any]], made: Callable[[Any], None]) -> None:
+        super().__init__()
+        self._makers = makers
+        self._made = made  # called with each command as it is built
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        every = self.registered_commands
-        # Shell completion reads its words from the environment, not the arguments: build all.
-        completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
-        wanted = None if completing else _command_named(kwargs.get("args"))
-        if wanted == "":
-            self.registered_commands = [_outline(c) for c in every]
-        elif wanted is not None:
-            self.registered_commands = [c for c in every if _name_of(c) == wanted] or every
-        try:
-            return super().__call__(*args, **kwargs)
-        finally:
-            self.registered_commands = every
+    def __missing__(self, name: str) -> Any:
+        if name not in self._makers:
+            raise KeyError(name)
+        command = self[name] = self._makers[name]()
+        self._made(command)
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._makers or super().__contains__(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._makers, *(n for n in super().__iter__() if n not in self._makers)])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return list(iter(self))
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [self[name] for name in self]
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return [(name, self[name]) for name in self]
+
+    def built(self) -> list[Any]:
+        """The commands built so far (none is built by asking)."""
+        return list(super().values())
 
 
-_GLOBAL_FLAGS = {"--debug", "--version"}
-_GLOBAL_VALUED = {"--home", "--lang"}
-_HELP = {"-h", "--help"}
-
-
-def _name_of(info: Any) -> str:
-    return str(info.name or info.callback.__name__.lower().replace("_", "-"))
-
-
-def _outline(info: Any) -> Any:
-    """A command as the group's help shows it: same name, help and settings, no parameters."""
+def lazy_group(app: typer.Typer) -> Any:
+    """The click group of ``app`` as typer makes it (its callback, its options, completion), whose commands
+    are a :class:`LazyCommands`: each is made by typer's own functions when first asked for, and set up by
+    :func:`shell.prepare` in the language of the run."""
     import copy
 
-    def stand_in() -> None:  # never run: the group's help exits before any command
-        raise AssertionError("only the group's help uses this")
+    import typer.main
 
-    stand_in.__name__, stand_in.__doc__ = info.callback.__name__, info.callback.__doc__
-    outline = copy.copy(info)
-    outline.callback = stand_in
-    return outline
+    from . import shell
+
+    shell_only = copy.copy(app)  # the group itself: typer makes a group of an app with a callback
+    shell_only.registered_commands, shell_only.registered_groups = [], []
+    group = typer.main.get_command(shell_only)
+    makers: dict[str, Callable[[], Any]] = {}
+    for info in app.registered_commands:
+        assert info.callback is not None
+        name = info.name or typer.main.get_command_name(info.callback.__name__)
+        makers[name] = functools.partial(typer.main.get_command_from_info, info,
+                                         pretty_exceptions_short=app.pretty_exceptions_short,
+                                         rich_markup_mode=app.rich_markup_mode)
+    for sub in app.registered_groups:
+        group_name = sub.name or (sub.typer_instance.info.name if sub.typer_instance else None)
+        assert isinstance(group_name, str), "a sub-app of locker is added with its name"
+        makers[group_name] = functools.partial(typer.main.get_group_from_info, sub,
+                                         pretty_exceptions_short=app.pretty_exceptions_short,
+                                         suggest_commands=app.suggest_commands, rich_markup_mode=app.rich_markup_mode)
+    group.commands = LazyCommands(  # type: ignore[attr-defined]  # a click Group: get_command(app with a callback)
+        makers, lambda command: shell.prepare_commands([command], shell.help_values()))
+    return group
 
 
-def _command_named(args: Any) -> str | None:
-    """The command named by ``args`` after the global options; "" when they ask for the group's
-    help (or nothing at all); None when it is not plain."""
-    if args is None:
-        return None
-    rest = iter(args)
-    for arg in rest:
-        if arg in _GLOBAL_VALUED:
-            next(rest, None)  # its value
-        elif arg in _HELP:
-            return "" if all(a in _HELP or a in _GLOBAL_FLAGS for a in rest) else None
-        elif not (arg in _GLOBAL_FLAGS or arg.split("=", 1)[0] in _GLOBAL_VALUED):
-            return None if arg.startswith("-") else str(arg)
-    return ""
-
-
-app = _Locker(
+app = typer.Typer(
     name="locker",
     help=N_("Evidence Locker: keep every piece of a refund dispute hashed, dated and provably unaltered."),
     no_args_is_help=False,  # bare `locker` prints an overview and exits 0 (see _global)
@@ -214,12 +224,13 @@ _GROUP: Any = None
 
 
 def _group() -> Any:
-    """The click group of the typer app, built at the first run in this process and kept (:func:`shell.prepare`
-    sets it up for each run's language). A process runs one command; one that runs many (the test suite's
-    in-process runs) spent 12 ms of each building the group again."""
+    """The click group of the typer app, made at the first run in this process and kept (:func:`shell.prepare`
+    sets it up for each run's language); each command in it is built when first asked for
+    (:func:`lazy_group`). A process that runs many commands (the test suite's in-process runs) spent
+    12 ms of each building the group again."""
     global _GROUP
     if _GROUP is None:
-        _GROUP = typer.main.get_command(app)
+        _GROUP = lazy_group(app)
     return _GROUP
 
 

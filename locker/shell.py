@@ -1,7 +1,8 @@
 """What the command line does around its commands: global options wherever they are typed,
 the language of the run, help in that language, completion of disputes and exhibit numbers.
 
-``locker.cli.main`` builds the click command tree once per run, hands it to :func:`prepare`
+``locker.cli.main`` makes the click group once per process (each command is built when first
+asked for: ``locker.cli.LazyCommands``), hands it to :func:`prepare` at every run
 (which translates every ``help=N_(...)``, gives options readable metavars and hooks the
 completion callbacks), moves ``--home``/``--lang``/``--debug`` typed after the command in
 front of it with :func:`hoist_globals`, and picks the language with :func:`language_of`.
@@ -308,13 +309,25 @@ def prepare(group: Any) -> Any:
     """Translate the help of every command and parameter, give options a metavar people
     understand (never a Python type), and complete disputes and exhibit numbers. The same group may
     be prepared again for another run's language (a process running several commands builds it once):
-    the texts are translated from the ones the code wrote, kept at the first call."""
-    values = help_values()
+    the texts are translated from the ones the code wrote, kept at the first call. Commands not built
+    yet (``locker.cli.LazyCommands``) are prepared as they are built."""
     click.exceptions.UsageError.show = _show_usage_error  # type: ignore[method-assign]
     typer.core._ = _  # type: ignore[attr-defined]  # typer's "[default: …]", "[required]", "Options", "Commands"
-    commands = [group]
+    prepare_commands([group], help_values())
+    return group
+
+
+def _subcommands(command: Any) -> list[Any]:
+    """The commands of a group built so far (a lazy group's, see locker.cli.LazyCommands, or any other)."""
+    found = getattr(command, "commands", None) or {}
+    built = getattr(found, "built", None)
+    return built() if built is not None else list(found.values())
+
+
+def prepare_commands(commands: list[Any], values: Mapping[str, str]) -> None:
+    """What :func:`prepare` does, for ``commands`` and the commands built in them."""
     for command in commands:  # groups within the group (locker remote …) too, as the list grows
-        commands += [c for c in getattr(command, "commands", {}).values() if c not in commands]
+        commands += [c for c in _subcommands(command) if c not in commands]
         command.context_class = LockerContext
         command.help = translate(_written(command, "help"), values)
         command.short_help = translate(_written(command, "short_help"), values) or _short(command.help)
@@ -337,7 +350,6 @@ def prepare(group: Any) -> Any:
         help_option = command.get_help_option(click.Context(command, help_option_names=names))
         if help_option is not None:
             help_option.help = _(_written(help_option, "help") or "")
-    return group
 
 
 def _written(obj: Any, field: str) -> Any:
