@@ -47,6 +47,8 @@ class Step:
         return f"{self.dpi} dpi, JPEG quality {self.quality}"
 
 
+# Below this many renditions to make, they are made in this process: starting the workers costs more.
+POOL_MIN_JOBS = 4
 STEPS = (Step(200, 80), Step(170, 70), Step(144, 60), Step(120, 50), Step(96, 42), Step(72, 35), Step(60, 28))
 
 
@@ -335,7 +337,7 @@ def start_all(jobs: Iterable[Job], cache_dir: Path | None, scratch: Path, *, poo
     started.clear()
     if pending and before_making is not None:
         before_making()
-    if pool is not None and (len(pending) >= 4 or futures):
+    if pool is not None and (len(pending) >= POOL_MIN_JOBS or futures):
         executor = pool()
         for job in pending:
             futures[job.key] = executor.submit(make_one, job, cache_dir, scratch)

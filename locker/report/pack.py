@@ -267,9 +267,9 @@ def _early(layout: Layout, plans: list[Plan], options: PackOptions, scratch: Pat
            pool: images.Pool | None) -> images.Early | None:
     """Have the first pass (no pictures drawn: it finds where everything falls) start each exhibit's
     renditions as soon as it has placed them (see images.Early), when there are pictures enough to pay
-    for the workers (as in images.start_all); None otherwise."""
+    for the workers (images.POOL_MIN_JOBS, as start_all); None otherwise."""
     pictures = {p.exhibit.number: p for p in plans if not p.problem and p.shape in ("image", "long", "video")}
-    if pool is None or len(pictures) < 4:
+    if pool is None or len(pictures) < images.POOL_MIN_JOBS:
         return None
     if options.before_making is None:
         ready: Any = lambda: True
