@@ -94,8 +94,7 @@ def on_terminal(home: Path, out: Path) -> dict:
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=_env(), cwd=REPO)
     os.close(slave)
     frames: list[tuple[float, float, float]] = []  # (seconds since start, done, total)
-    first_byte = None
-    pending = ""
+    carried = ""  # the end of the last read: a figure split across two reads is whole in the next
     while True:
         ready, _, _ = select.select([master], [], [], 0.5)
         if not ready:
@@ -109,13 +108,13 @@ def on_terminal(home: Path, out: Path) -> dict:
         if not data:
             break
         now = time.monotonic() - started
-        first_byte = now if first_byte is None else first_byte
-        pending += data.decode("utf-8", errors="replace")
-        text = ANSI.sub("\n", pending)
+        raw = carried + data.decode("utf-8", errors="replace")
+        text, seen = ANSI.sub("\n", raw), len(ANSI.sub("\n", carried))
         for match in FIGURE.finditer(text):
-            done, total = (float(match.group(n)) * UNITS[match.group(3)] for n in (1, 2))
-            frames.append((now, done, total))
-        pending = pending[-200:]  # a figure split across two reads is found in the next one
+            if match.end() > seen:  # a figure wholly in the last read's text was counted then
+                done, total = (float(match.group(n)) * UNITS[match.group(3)] for n in (1, 2))
+                frames.append((now, done, total))
+        carried = raw[-200:]
     proc.wait()
     ended = time.monotonic() - started
     os.close(master)
@@ -125,7 +124,7 @@ def on_terminal(home: Path, out: Path) -> dict:
         raise SystemExit("bench: no progress bar was drawn on the terminal")
     first_move = next((t for t, done, _total in frames if done > 0), None)
     full = next((t for t, done, total in frames if total and done >= total), None)
-    return {"first_byte": first_byte, "first_frame": frames[0][0], "first_move": first_move, "full": full,
+    return {"first_frame": frames[0][0], "first_move": first_move, "full": full,
             "end": ended, "at_full": ended - full if full is not None else 0.0, "frames": len(frames)}
 
 
@@ -144,10 +143,9 @@ def by_phase(home: Path, out: Path) -> dict:
     for t, kind, n, label in calls:
         if kind != "advance":
             continue
-        phase = phases.setdefault(label.split(":")[0], {"from": t, "to": t, "moves": 0, "gap": 0.0, "last": t,
-                                                        "units": 0})
-        phase["gap"] = max(phase["gap"], t - phase["last"])
-        phase.update(to=t, last=t, moves=phase["moves"] + 1, units=phase["units"] + n)
+        phase = phases.setdefault(label.split(":")[0], {"from": t, "to": t, "moves": 0, "gap": 0.0, "units": 0})
+        phase["gap"] = max(phase["gap"], t - phase["to"])  # "to": the phase's last move so far
+        phase.update(to=t, moves=phase["moves"] + 1, units=phase["units"] + n)
     total = next(n for _t, kind, n, _label in calls if kind == "start")
     write = phases.get("write")
     return {"start": calls[0][0], "end": end, "total": total, "phases": phases,
