@@ -56,3 +56,10 @@ def test_the_bar_moves_through_every_phase_and_during_the_final_write(cli, dispu
         assert len(drawn) == 6, advances
         done_before_last = sum(n for n, _label in advances[:writes[-1]])
         assert done_before_last < bar.total
+        # the closing moves it too: each page after the last exhibit's (the appendix) as it is drawn,
+        # then the file written; only what is left of the write comes at the end
+        closing = [(i, n) for i, (n, label) in enumerate(advances) if label == "write: closing"]
+        assert len(closing) >= 3, advances
+        assert closing[0][0] > max(i for i, (_n, label) in enumerate(advances[:closing[0][0]])
+                                   if label.startswith("write: exhibit"))
+        assert sum(n for _i, n in closing) > 0.6 * (bar.total - sum(n for n, _label in advances[:closing[0][0]]))

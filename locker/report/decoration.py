@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from .page import GREY, MARGIN_X, MM, PAGE_W, RULE, STAMP, State
+from .progress import CLOSING_PAGES
 
 if TYPE_CHECKING:
     from .builder import Layout
@@ -15,6 +16,11 @@ if TYPE_CHECKING:
 def page_end(lay: Layout, state: State) -> Callable[[Any, Any], None]:
     L = lay.L
     short = L.f("fingerprint_short", short=lay.fingerprint[:16]) if lay.fingerprint else L["fingerprint_none_short"]
+    # The pages after the last exhibit's (the previous pass's count) move the bar on: a 300-exhibit
+    # pack's appendix takes most of a second to draw.
+    before = state.previous
+    total = before.total if before is not None else 0
+    closing_from = max((last for _first, last in before.exhibits.values()), default=0) if before else total
 
     def decorate(canv: Any, doc: Any) -> None:
         page = canv.getPageNumber()
@@ -24,6 +30,8 @@ def page_end(lay: Layout, state: State) -> Callable[[Any, Any], None]:
         inserted = state.map.inserted.get(page)
         if not state.draw_images:
             return  # a pass that only finds where things fall: its pages are thrown away
+        if state.meter is not None and page > closing_from:
+            state.meter.closing(CLOSING_PAGES * (page - closing_from) / max(1, total - closing_from))
         canv.saveState()
         if inserted is not None:
             _n, _i, (bx, by, bw, bh) = inserted
@@ -37,7 +45,6 @@ def page_end(lay: Layout, state: State) -> Callable[[Any, Any], None]:
             canv.setStrokeColor(lay.color(RULE))
             canv.setLineWidth(0.6)
             canv.rect(bx, by, bw, bh, stroke=1, fill=0)
-        total = state.previous.total if state.previous is not None else 0
         canv.setFont(lay.fonts.regular, 8.5)
         canv.setFillColor(lay.color(GREY))
         canv.drawCentredString(width / 2, 8 * MM, L.f("page_of", page=page, total=total or "—"))

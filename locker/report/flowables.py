@@ -8,6 +8,7 @@ import math
 from typing import TYPE_CHECKING, Any, Callable
 
 from .page import GREY, INK, MAX_PT_PER_PX, RULE, SHADE, WARN, PdfPage, Plan, State, insert_box
+from .progress import DRAWN
 from .snapshot import ExhibitInfo
 
 if TYPE_CHECKING:
@@ -64,8 +65,8 @@ def exhibit_mark(lay: Layout, state: State, e: ExhibitInfo) -> Any:
             canv.addOutlineEntry(lay.L["exhibits"], "s-exhibits", level=0)
         canv.bookmarkPage(f"e-{e.number}")
         canv.addOutlineEntry(title, f"e-{e.number}", level=1)
-        if state.meter is not None:  # the rest of the write phase comes when the file is finished
-            state.meter.advance("write" if state.draw_images else "layout", e.number, 0.75 if state.draw_images else 1)
+        if state.meter is not None:  # the rest of the write phase is the closing (progress.Meter.closing)
+            state.meter.advance("write" if state.draw_images else "layout", e.number, DRAWN if state.draw_images else 1)
 
     return marker(act)
 

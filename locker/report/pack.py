@@ -40,7 +40,7 @@ from .builder import Fonts, Layout, PageMap, PdfPage, Plan
 from .fonts import FontChoice, register
 from .labels import Labels
 from .pdfpost import Attachment, PackError, attach_files, open_document, place_documents, shown_size
-from .progress import Meter
+from .progress import CLOSING_WRITTEN, Meter
 from .snapshot import ExhibitInfo, Snapshot
 
 MAX_PASSES = 4
@@ -311,6 +311,7 @@ def _write(layout: Layout, plans: list[Plan], page_map: PageMap, out: Path, scra
         page_map, made = _draw(layout, plans, page_map, pending, step, scratch, options, metadata, out, pool)
         meter.complete("pictures")
         _post(out, scratch, page_map, documents, files)
+        meter.closing(CLOSING_WRITTEN)
         size = out.stat().st_size
         rest = size - _image_bytes(made)
         if smallest is None or size < smallest[0]:

@@ -5,8 +5,10 @@ The bar counts the exhibits' bytes. Each exhibit's share moves in three phases:
 * ``layout`` (a fifth): the first pass has laid the exhibit out;
 * ``pictures`` (two fifths): its renditions are made or found in the cache (an exhibit without
   pictures completes this share as soon as the pictures start);
-* ``write`` (two fifths): the pass that writes the PDF has drawn the exhibit; the last part of
-  the phase completes when the file is written out and finished.
+* ``write`` (two fifths): the pass that writes the PDF has drawn the exhibit (``DRAWN`` of the
+  phase); the rest is the closing, shared by all exhibits: the pages after the last exhibit (the
+  appendix: manifest, fingerprint, custody log), then the file written out and checked. A
+  300-exhibit pack spends about a second there, which the bar now shows instead of standing still.
 
 A phase that runs again (a layout pass repeated because a page number moved a line) never moves the
 bar back nor beyond its share, so the total reached is exactly the total announced.
@@ -18,6 +20,9 @@ from typing import Any, Iterable
 
 PHASES = (("layout", 1), ("pictures", 2), ("write", 2))  # (phase, fifths of each exhibit's share)
 _FIFTHS = sum(weight for _name, weight in PHASES)
+DRAWN = 0.75  # of an exhibit's write share: its pages drawn; the rest is the closing (see closing())
+CLOSING_PAGES = 0.8  # of the closing: the pages after the exhibits (report.decoration moves it page by page)
+CLOSING_WRITTEN = 0.9  # the file written out (and its inserted pages placed); then checked and recorded
 
 
 class Meter:
@@ -57,6 +62,26 @@ class Meter:
             return
         self._done[(phase, number)] = done + step
         self.progress.advance(step, f"{phase}: exhibit {number}")
+
+    def closing(self, fraction: float) -> None:
+        """The closing of the write (the pages after the exhibits, the file written and checked) is
+        ``fraction`` done: one move of the bar, never back."""
+        self.reach("write", DRAWN + (1 - DRAWN) * min(1.0, max(0.0, fraction)), "write: closing")
+
+    def reach(self, phase: str, fraction: float, label: str) -> None:
+        """Every exhibit has done at least ``fraction`` of ``phase``, reported as one move."""
+        if self.progress is None:
+            return
+        moved = 0
+        for number in self.sizes:
+            whole = self.share(phase, number)
+            done = self._done.get((phase, number), 0)
+            step = min(whole, round(whole * fraction)) - done
+            if step > 0:
+                self._done[(phase, number)] = done + step
+                moved += step
+        if moved:
+            self.progress.advance(moved, label)
 
     def complete(self, phase: str) -> None:
         """Every exhibit has done ``phase``."""
