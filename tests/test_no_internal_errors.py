@@ -276,6 +276,75 @@ def test_ctrl_c_during_export_leaves_nothing_behind(cli, dispute, home, tmp_path
     assert [e["action"] for e in cli("log", dispute, "--json").json].count("export.created") == 0
 
 
+# A Ctrl-C that lands inside library code which catches everything, made to land there for sure: the
+# launcher raises SIGINT in the process (Python's handler runs at once, inside the library's try).
+SWALLOWED_LAUNCHER = textwrap.dedent("""
+    import signal, sys
+    from importlib.abc import MetaPathFinder
+    class CtrlCAtPyphen(MetaPathFinder):  # reportlab's paragraph module: try: import pyphen / except: None
+        def find_spec(self, name, path=None, target=None):
+            if name == "pyphen":
+                signal.raise_signal(signal.SIGINT)
+            return None
+    sys.meta_path.insert(0, CtrlCAtPyphen())
+    from locker.cli import main
+    sys.exit(main())
+""")
+CONVERTED_LAUNCHER = textwrap.dedent("""
+    import signal, sys
+    from reportlab.lib import colors
+    real = colors.HexColor
+    def HexColor(*args, **kw):
+        caller = sys._getframe(1)
+        if caller.f_code.co_name == "__call__" and caller.f_globals is vars(colors):  # toColor, which
+            colors.HexColor = real  # answers any exception with ValueError("Invalid color value")
+            signal.raise_signal(signal.SIGINT)
+        return real(*args, **kw)
+    colors.HexColor = HexColor
+    from locker.cli import main
+    sys.exit(main())
+""")
+
+
+@pytest.mark.parametrize("launcher", [SWALLOWED_LAUNCHER, CONVERTED_LAUNCHER], ids=["swallowed", "converted"])
+def test_ctrl_c_inside_a_library_that_catches_everything_still_stops_the_export(cli, dispute, home, tmp_path,
+                                                                                 launcher) -> None:  # noqa: ANN001
+    """reportlab swallows an exception while it imports (its optional hyphenation) and turns any exception in
+    its colour parser into ValueError: a Ctrl-C there must still stop the export, said as a Ctrl-C."""
+    for i in range(3):
+        samples.make_jpeg(tmp_path / "in" / f"p{i}.jpg", 800, 600, seed=i)
+    assert cli("add", dispute, tmp_path / "in").code == 0
+    env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC"}
+    proc = subprocess.run([sys.executable, "-c", launcher, "export", dispute, "--json"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120, preexec_fn=_as_at_a_terminal)
+    assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    assert proc.stderr.strip().splitlines() == ["locker: interrupted"], proc.stderr
+    assert json.loads(proc.stdout)["error"]["code"] == "interrupted"
+    assert list((home / "disputes" / dispute / "exports").iterdir()) == []
+    assert [e["action"] for e in cli("log", dispute, "--json").json].count("export.created") == 0
+
+
+def test_ctrl_c_through_code_run_by_exec_still_ends_with_130(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
+    """CPython marks a KeyboardInterrupt that leaves code exec() ran from a string (dataclasses and
+    namedtuples are made so, while modules import) as never handled, whoever catches it later; run as
+    `python -m`, the process then killed itself with SIGINT after deciding on 130 (return code -2)."""
+    (tmp_path / "ctrl_c_in_exec.py").write_text(textwrap.dedent("""
+        import sys
+        from locker.services import export
+        def interrupted(*args, **kw):
+            exec("import signal; signal.raise_signal(signal.SIGINT)")
+        export.export = interrupted
+        from locker.cli import main
+        sys.exit(main())
+    """))
+    env = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC", "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    for json_out in ([], ["--json"]):
+        proc = subprocess.run([sys.executable, "-m", "ctrl_c_in_exec", "export", dispute, *json_out], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=120, preexec_fn=_as_at_a_terminal)
+        assert proc.returncode == 130, (proc.returncode, proc.stderr)
+        assert proc.stderr.strip().splitlines()[-1] == "locker: interrupted", proc.stderr
+
+
 ADD_LAUNCHER = textwrap.dedent("""
     import os, signal, sys
     from locker.services import ingest

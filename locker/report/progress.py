@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .. import interrupts
+
 PHASES = (("layout", 1), ("pictures", 2), ("write", 2))  # (phase, fifths of each exhibit's share)
 _FIFTHS = sum(weight for _name, weight in PHASES)
 DRAWN = 0.75  # of an exhibit's write share: its pages drawn; the rest is the closing (see closing())
@@ -53,6 +55,7 @@ class Meter:
 
     def advance(self, phase: str, number: int, fraction: float = 1.0) -> None:
         """Exhibit ``number`` has done ``fraction`` more of ``phase`` (capped at the whole of it)."""
+        interrupts.check()  # a Ctrl-C swallowed on its way up (reportlab's imports) stops the export here
         if self.progress is None or number not in self.sizes:
             return
         whole = self.share(phase, number)

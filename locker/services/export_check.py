@@ -209,7 +209,7 @@ class Checker:
             return False
         try:
             checks = self.result()
-        except BaseException:
+        except Exception:  # not a Ctrl-C: that one is the export's to stop on, here as anywhere
             return False  # ensure() raises it where the pack is made
         return _whole(checks)
 
