@@ -63,3 +63,7 @@ def test_the_bar_moves_through_every_phase_and_during_the_final_write(cli, dispu
         assert closing[0][0] > max(i for i, (_n, label) in enumerate(advances[:closing[0][0]])
                                    if label.startswith("write: exhibit"))
         assert sum(n for _i, n in closing) > 0.6 * (bar.total - sum(n for n, _label in advances[:closing[0][0]]))
+        # and the first pass's appendix, laid out after the last exhibit, moves the layout's share on
+        laid = [i for i, (_n, label) in enumerate(advances) if label == "layout: closing"]
+        marks = [i for i, (_n, label) in enumerate(advances) if label.startswith("layout: exhibit")][:6]
+        assert laid and laid[0] > marks[-1], advances

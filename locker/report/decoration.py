@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 def page_end(lay: Layout, state: State) -> Callable[[Any, Any], None]:
     L = lay.L
     short = L.f("fingerprint_short", short=lay.fingerprint[:16]) if lay.fingerprint else L["fingerprint_none_short"]
-    # The pages after the last exhibit's (the previous pass's count) move the bar on: a 300-exhibit
-    # pack's appendix takes most of a second to draw.
+    # The pages after the last exhibit's move the bar on: a 300-exhibit pack's appendix takes most of a
+    # second to lay out in the first pass, and again to draw in the last (whose page count is known).
     before = state.previous
     total = before.total if before is not None else 0
     closing_from = max((last for _first, last in before.exhibits.values()), default=0) if before else total
@@ -29,6 +29,9 @@ def page_end(lay: Layout, state: State) -> Callable[[Any, Any], None]:
             state.map.exhibits[state.exhibit][1] = page
         inserted = state.map.inserted.get(page)
         if not state.draw_images:
+            appendix = state.map.sections.get("appendix")
+            if state.meter is not None and before is None and appendix is not None and page >= appendix:
+                state.meter.closing(1 - 0.8 ** (page - appendix + 1), "layout")
             return  # a pass that only finds where things fall: its pages are thrown away
         if state.meter is not None and page > closing_from:
             state.meter.closing(CLOSING_PAGES * (page - closing_from) / max(1, total - closing_from))

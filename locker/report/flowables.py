@@ -65,8 +65,8 @@ def exhibit_mark(lay: Layout, state: State, e: ExhibitInfo) -> Any:
             canv.addOutlineEntry(lay.L["exhibits"], "s-exhibits", level=0)
         canv.bookmarkPage(f"e-{e.number}")
         canv.addOutlineEntry(title, f"e-{e.number}", level=1)
-        if state.meter is not None:  # the rest of the write phase is the closing (progress.Meter.closing)
-            state.meter.advance("write" if state.draw_images else "layout", e.number, DRAWN if state.draw_images else 1)
+        if state.meter is not None:  # the rest of the phase is the closing (progress.Meter.closing)
+            state.meter.advance("write" if state.draw_images else "layout", e.number, DRAWN)
 
     return marker(act)
 

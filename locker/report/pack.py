@@ -249,6 +249,7 @@ def build(snap: Snapshot, out: Path, options: PackOptions, progress: Any = None)
                 page_map = layout.render(io.BytesIO(), None, draw_images=False)
             finally:
                 layout.state.on_exhibit = None
+            meter.complete("layout")
             if options.letter and layout.letter_missing:
                 warnings.append("the letter of complaint lacks: "
                                 + ", ".join(_english_fields(layout.letter_missing, labels))

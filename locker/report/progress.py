@@ -2,7 +2,9 @@
 
 The bar counts the exhibits' bytes. Each exhibit's share moves in three phases:
 
-* ``layout`` (a fifth): the first pass has laid the exhibit out;
+* ``layout`` (a fifth): the first pass has laid the exhibit out (``DRAWN`` of the phase); the rest
+  moves with that pass's pages after the exhibits (the appendix, whose length is not known yet: each
+  page moves a fifth of what is left), and completes when the pass ends;
 * ``pictures`` (two fifths): its renditions are made or found in the cache (an exhibit without
   pictures completes this share as soon as the pictures start);
 * ``write`` (two fifths): the pass that writes the PDF has drawn the exhibit (``DRAWN`` of the
@@ -22,7 +24,7 @@ from .. import interrupts
 
 PHASES = (("layout", 1), ("pictures", 2), ("write", 2))  # (phase, fifths of each exhibit's share)
 _FIFTHS = sum(weight for _name, weight in PHASES)
-DRAWN = 0.75  # of an exhibit's write share: its pages drawn; the rest is the closing (see closing())
+DRAWN = 0.75  # of an exhibit's layout or write share: its pages done; the rest is the closing (see closing())
 CLOSING_PAGES = 0.8  # of the closing: the pages after the exhibits (report.decoration moves it page by page)
 CLOSING_WRITTEN = 0.9  # the file written out (and its inserted pages placed); then checked and recorded
 
@@ -66,10 +68,11 @@ class Meter:
         self._done[(phase, number)] = done + step
         self.progress.advance(step, f"{phase}: exhibit {number}")
 
-    def closing(self, fraction: float) -> None:
-        """The closing of the write (the pages after the exhibits, the file written and checked) is
-        ``fraction`` done: one move of the bar, never back."""
-        self.reach("write", DRAWN + (1 - DRAWN) * min(1.0, max(0.0, fraction)), "write: closing")
+    def closing(self, fraction: float, phase: str = "write") -> None:
+        """The closing of ``phase`` is ``fraction`` done: one move of the bar, never back. The write's
+        closing is the pages after the exhibits, then the file written and checked; the layout's, the
+        first pass's pages after the exhibits (the appendix)."""
+        self.reach(phase, DRAWN + (1 - DRAWN) * min(1.0, max(0.0, fraction)), f"{phase}: closing")
 
     def reach(self, phase: str, fraction: float, label: str) -> None:
         """Every exhibit has done at least ``fraction`` of ``phase``, reported as one move."""
