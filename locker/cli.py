@@ -6,6 +6,7 @@ the core (SQLModel, Pillow, PyAV, reportlab) is imported inside the commands.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -16,6 +17,7 @@ from typing import Any, Optional
 import typer
 
 from .i18n import N_, _
+from .interrupts import watched
 
 
 class LazyCommands(dict[str, Any]):
@@ -213,12 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     language = set_language(shell.language_of(args))
     try:
         shell.prepare(group)  # help, metavars and completion in that language
-        if argv is None:  # the program's own run: a Ctrl-C that a library swallows still stops it
-            from .interrupts import watched
-
-            with watched():
-                return _run(group, args, debug=debug, json_out=json_out)
-        return _run(group, args, debug=debug, json_out=json_out)
+        # The program's own run: a Ctrl-C that a library swallows still stops it (locker.interrupts).
+        with watched() if argv is None else contextlib.nullcontext():
+            return _run(group, args, debug=debug, json_out=json_out)
     finally:
         language.var.reset(language)
         if argv is None:  # the program's own run (not a caller's): the process ends next

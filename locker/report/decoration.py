@@ -18,9 +18,9 @@ def page_end(lay: Layout, state: State) -> Callable[[Any, Any], None]:
     short = L.f("fingerprint_short", short=lay.fingerprint[:16]) if lay.fingerprint else L["fingerprint_none_short"]
     # The pages after the last exhibit's move the bar on: a 300-exhibit pack's appendix takes most of a
     # second to lay out in the first pass, and again to draw in the last (whose page count is known).
-    before = state.previous
+    before = state.previous  # the pass before this one: its page count, and where its exhibits ended
     total = before.total if before is not None else 0
-    closing_from = max((last for _first, last in before.exhibits.values()), default=0) if before else total
+    closing_from = None if before is None else max((last for _first, last in before.exhibits.values()), default=0)
 
     def decorate(canv: Any, doc: Any) -> None:
         page = canv.getPageNumber()
@@ -33,7 +33,7 @@ def page_end(lay: Layout, state: State) -> Callable[[Any, Any], None]:
             if state.meter is not None and before is None and appendix is not None and page >= appendix:
                 state.meter.closing(1 - 0.8 ** (page - appendix + 1), "layout")
             return  # a pass that only finds where things fall: its pages are thrown away
-        if state.meter is not None and page > closing_from:
+        if state.meter is not None and closing_from is not None and page > closing_from:
             state.meter.closing(CLOSING_PAGES * (page - closing_from) / max(1, total - closing_from))
         canv.saveState()
         if inserted is not None:

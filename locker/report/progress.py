@@ -60,13 +60,10 @@ class Meter:
         interrupts.check()  # a Ctrl-C swallowed on its way up (reportlab's imports) stops the export here
         if self.progress is None or number not in self.sizes:
             return
-        whole = self.share(phase, number)
         done = self._done.get((phase, number), 0)
-        step = min(whole - done, max(0, round(whole * fraction)))
-        if step <= 0:
-            return
-        self._done[(phase, number)] = done + step
-        self.progress.advance(step, f"{phase}: exhibit {number}")
+        step = self._raise(phase, number, done + max(0, round(self.share(phase, number) * fraction)))
+        if step:
+            self.progress.advance(step, f"{phase}: exhibit {number}")
 
     def closing(self, fraction: float, phase: str = "write") -> None:
         """The closing of ``phase`` is ``fraction`` done: one move of the bar, never back. The write's
@@ -78,16 +75,19 @@ class Meter:
         """Every exhibit has done at least ``fraction`` of ``phase``, reported as one move."""
         if self.progress is None:
             return
-        moved = 0
-        for number in self.sizes:
-            whole = self.share(phase, number)
-            done = self._done.get((phase, number), 0)
-            step = min(whole, round(whole * fraction)) - done
-            if step > 0:
-                self._done[(phase, number)] = done + step
-                moved += step
+        moved = sum(self._raise(phase, number, round(self.share(phase, number) * fraction)) for number in self.sizes)
         if moved:
             self.progress.advance(moved, label)
+
+    def _raise(self, phase: str, number: int, done: int) -> int:
+        """Record that exhibit ``number`` has done ``done`` bytes of ``phase`` (never more than its share,
+        never less than before); the bytes it moved by."""
+        before = self._done.get((phase, number), 0)
+        step = min(done, self.share(phase, number)) - before
+        if step <= 0:
+            return 0
+        self._done[(phase, number)] = before + step
+        return step
 
     def complete(self, phase: str) -> None:
         """Every exhibit has done ``phase``."""
