@@ -88,7 +88,7 @@ def test_add_reads_nothing_and_ocr_reads_pictures_and_scanned_pages(shared: Shar
     check(doc, "ocr")
     assert [r["exhibit"] for r in doc["read"]] == [1, 2, 3]  # the chat export (4) is no picture
     assert all(r["read_now"] and r["lines"] > 0 for r in doc["read"])
-    assert doc["workers"] == 2  # several pictures: read by two worker processes
+    assert doc["workers"] == 1  # a few pictures: read in the command's own process (one engine load)
     assert doc["engine"].startswith("rapidocr ") and "onnxruntime " in doc["engine"]
     assert len(shared.manifest_paths()) == 3
 
@@ -252,8 +252,10 @@ def test_with_the_network_blocked_it_still_reads_and_rebuild_reads_again(tmp_pat
     shim.mkdir()
     (shim / "sitecustomize.py").write_text(NO_SOCKETS, encoding="utf-8")
     log = tmp_path / "net.log"
+    # Two worker processes, as five pictures or more would get: they load the engine too, and must not
+    # reach the network either.
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(shim), os.environ.get("PYTHONPATH")])),
-           "LOCKER_NET_LOG": str(log)}
+           "LOCKER_NET_LOG": str(log), "LOCKER_OCR_WORKERS": "2"}
     probe = subprocess.run([sys.executable, "-c", "import socket; socket.socket()"], capture_output=True,
                            text=True, env={**os.environ, **env})
     assert probe.returncode != 0 and "network blocked" in probe.stderr
@@ -290,6 +292,18 @@ def test_with_the_network_blocked_it_still_reads_and_rebuild_reads_again(tmp_pat
     # called) probes at import whether the machine has IPv6; refused, it reads on.
     attempts = log.read_text().splitlines() if log.exists() else []
     assert all("_has_ipv6" in attempt for attempt in attempts), attempts
+
+
+def test_a_few_objects_are_read_in_this_process_and_more_by_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from locker.services import ocr
+
+    monkeypatch.delenv("LOCKER_OCR_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert [ocr._workers(n) for n in (0, 1, ocr.ONE_PROCESS_MAX, ocr.ONE_PROCESS_MAX + 1, 40)] == [1, 1, 1, 2, 2]
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert ocr._workers(40) == 1
+    monkeypatch.setenv("LOCKER_OCR_WORKERS", "2")
+    assert ocr._workers(2) == 2 and ocr._workers(1) == 1  # as asked, never more than there are objects
 
 
 def test_ctrl_c_leaves_every_reading_whole_or_absent(tmp_path: Path) -> None:

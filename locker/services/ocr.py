@@ -17,8 +17,9 @@ is filed; the table ``ocr_indexed`` (migration m007_ocr) says which engine's rea
 that a reading found in ``derived/`` but not yet indexed (a run interrupted in between) is indexed by
 the next run without being read again. No custody entry: nothing the user recorded changes.
 
-**Both cores.** Several objects are read by worker processes (two on a two-core machine), each running
-onnxruntime with one thread; a single object is read in this process with onnxruntime's own threads.
+**Both cores.** Five objects or more are read by worker processes (two on a two-core machine), each
+running onnxruntime with one thread; up to four are read in this process with onnxruntime's own threads
+(see ONE_PROCESS_MAX).
 Measured in ``benchmarks/bench_ocr.py`` (see the README's OCR section). ``LOCKER_OCR_WORKERS=N``
 overrides the number of processes (1: everything in this process). ``LOCKER_OCR=off`` keeps ``rebuild``
 and ``export`` from reading (``locker ocr`` still reads when asked): for a slow machine, and for the test
@@ -173,10 +174,22 @@ def read_target(source: str, sha256: str, mime: str, work: str) -> tuple[str, An
     return "ok", reading, time.perf_counter() - started
 
 
+# Up to this many objects are read in the command's own process. Each worker process loads the engine
+# anew (about 1.5 CPU-s) while this process loads it once and recognises text lines on both cores: on
+# 2 cores (benchmarks/bench_ocr.py --only layout, drawn 1170×2532 screenshots, median of 5) one process
+# read 2 screenshots in 3.0 s / 4.4 CPU-s against two workers' 3.2 s / 5.6, 3 in 3.4 s / 5.1 against
+# 4.2 s / 6.6, 4 in 4.2 s / 6.5 against 4.0 s / 7.2 (and 340 MB in all instead of 610); from 6 on,
+# two workers are ahead (5.8 s against 6.2).
+ONE_PROCESS_MAX = 4
+
+
 def _workers(count: int) -> int:
+    """How many worker processes read ``count`` objects (1: none, this process reads them)."""
     wanted = os.environ.get("LOCKER_OCR_WORKERS", "").strip()
     if wanted.isdigit() and int(wanted) >= 1:
         return min(int(wanted), count)
+    if count <= ONE_PROCESS_MAX:
+        return 1
     return max(1, min(os.cpu_count() or 1, 2, count))
 
 
