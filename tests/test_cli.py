@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -87,6 +88,34 @@ def test_help_is_fast_to_import(home) -> None:  # noqa: ANN001
             "print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_reading_commands_never_import_the_orm(home, tmp_path) -> None:  # noqa: ANN001
+    """``list``, ``show`` (a dispute, an exhibit) and ``log`` read on plain sqlite3 (db.snapshot): SQLAlchemy
+    and SQLModel were most of each one's 0.5-0.7 s. What they print is the contract tests' business."""
+    from tests import samples
+
+    chat = samples.make_plain_chat(tmp_path / "chat.txt")
+    for args in (("new", "耳机退款", "--slug", "e"), ("add", "e", str(chat))):
+        assert run_locker(*args, home=home).returncode == 0
+    for args in (["list"], ["show", "e"], ["show", "e", "1", "--json"], ["log", "e"]):
+        code = ("import sys; from locker.cli import main; rc = main(sys.argv[1:]);"
+                "print([m for m in ('sqlmodel', 'sqlalchemy') if m in sys.modules], rc)")
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO,
+                              env={**os.environ, "LOCKER_HOME": str(home)})
+        assert proc.stdout.strip().splitlines()[-1] == "[] 0", (args, proc.stdout[-300:], proc.stderr)
+
+
+def test_rows_read_without_the_orm_give_bool_columns_as_bool() -> None:
+    """db.BOOLEAN_COLUMNS is every bool column of the models, and no other column shares a name with one."""
+    from locker import db, models
+
+    tables = [models.Dispute, models.Exhibit, models.ChatMessage, models.OcrFacts, models.Event,
+              models.CustodyEntry, models.Export, models.Deadline]
+    assert {t.__table__.name for t in tables} == set(models.SQLModel.metadata.tables)  # type: ignore[attr-defined]
+    booleans = {c.name for t in tables for c in t.__table__.columns if c.type.python_type is bool}  # type: ignore[attr-defined]
+    others = {c.name for t in tables for c in t.__table__.columns if c.type.python_type is not bool}  # type: ignore[attr-defined]
+    assert booleans == db.BOOLEAN_COLUMNS and not booleans & others
 
 
 def test_add_starts_copying_before_the_rest_is_imported(home) -> None:  # noqa: ANN001

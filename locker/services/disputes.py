@@ -167,6 +167,14 @@ def resolve(home: Home, ref: str) -> Opened:
     return Opened(ddir, db.engine_for(ddir.db))
 
 
+def dispute_row(con: Any) -> Any:
+    """The dispute's row, read on a plain connection (:func:`locker.db.snapshot`)."""
+    found = db.rows(con, "SELECT * FROM dispute LIMIT 1")
+    if not found:
+        raise LockerError(_("the dispute database has no dispute row"))
+    return found[0]
+
+
 def _one_dispute(session: Any) -> Any:
     from sqlmodel import select
 
@@ -178,20 +186,18 @@ def _one_dispute(session: Any) -> Any:
     return dispute
 
 
+EXHIBIT_ROWS = "SELECT *, metadata AS meta FROM exhibit"  # the model's attribute for the column "metadata"
+
+
 def detail(home: Home, ref: str) -> Detail:
-    from sqlmodel import col, select
-
-    from ..models import Event, Exhibit
-
-    opened = resolve(home, ref)
-    with db.reading(opened.engine) as session:
-        dispute = _one_dispute(session)
-        exhibits = session.exec(select(Exhibit).order_by(col(Exhibit.number))).all()
-        events = session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all()
-        view = DisputeView.of(dispute)
-        return Detail(replace(view, slug=opened.slug), tuple(ExhibitView.of(e) for e in exhibits),
-                      tuple(EventView.of(ev) for ev in events), history.of_dispute(session.connection()),
-                      view.slug if view.slug != opened.slug else None)
+    ddir = home.locate(ref)
+    with db.snapshot(ddir.db) as con:
+        view = DisputeView.of(dispute_row(con))
+        exhibits = db.rows(con, f"{EXHIBIT_ROWS} ORDER BY number")
+        events = db.rows(con, "SELECT * FROM event ORDER BY at, id")
+        return Detail(replace(view, slug=ddir.slug), tuple(ExhibitView.of(e) for e in exhibits),
+                      tuple(EventView.of(ev) for ev in events), history.of_dispute(con),
+                      view.slug if view.slug != ddir.slug else None)
 
 
 @dataclass(frozen=True)
@@ -207,26 +213,19 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
     may not open) is reported beside the others, never in their place."""
     import sqlite3
 
-    from sqlalchemy import func
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlmodel import select
-
-    from ..models import Exhibit
-
     if status and status not in STATUSES:
         raise UsageError(_("status must be one of {choices}").format(choices=', '.join(STATUSES)))
     out = []
     unreadable = []
     for slug in home.slugs():
         try:
-            opened = Opened(home.dispute(slug), db.engine_for(home.dispute(slug).db))
-            with db.reading(opened.engine) as session:
-                dispute = _one_dispute(session)
-                count = session.exec(select(func.count()).select_from(Exhibit)).one()
+            with db.snapshot(home.dispute(slug).db) as con:
+                dispute = dispute_row(con)
+                (count,) = con.execute("SELECT count(*) FROM exhibit").fetchone()
         except LockerError as err:
             unreadable.append((slug, err.message))
             continue
-        except (sqlite3.Error, SQLAlchemyError, OSError) as err:
+        except (sqlite3.Error, OSError) as err:
             reason = str(getattr(err, "orig", None) or err).splitlines()[0]
             unreadable.append((slug, f"cannot read the dispute database: {reason}"))
             continue

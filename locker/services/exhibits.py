@@ -50,21 +50,22 @@ class ExhibitDetail:
 
 def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
     """One exhibit for ``locker show DISPUTE N``: with its messages if a chat, and its derived files."""
-    from . import chat, derivatives, ocr, ocrchat
+    from . import derivatives, ocr, ocrchat
 
-    opened = disputes.resolve(home, ref)
-    with db.reading(opened.engine) as session:
-        dispute = DisputeView.of(disputes._one_dispute(session))
-        found = get_exhibit(session, number)
-        if found is None:
-            raise NotFound(_("{slug} has no exhibit {number}").format(slug=opened.slug, number=number))
-        exhibit = ExhibitView.of(found)
-        messages = chat.load(session, number)  # a chat's, or those OCR read from a screenshot
-        facts = ocrchat.stored_facts(session.connection(), number)
-        changes = history.of_exhibit(session.connection(), number)
-    reading = ocr.latest(opened.dir, exhibit.sha256) if ocr.readable(exhibit.mime, exhibit.kind) else None
+    ddir = home.locate(ref)
+    with db.snapshot(ddir.db) as con:
+        dispute = DisputeView.of(disputes.dispute_row(con))
+        found = db.rows(con, f"{disputes.EXHIBIT_ROWS} WHERE number = ?", (number,)) if 1 <= number <= MAX_NUMBER else []
+        if not found:
+            raise NotFound(_("{slug} has no exhibit {number}").format(slug=ddir.slug, number=number))
+        exhibit = ExhibitView.of(found[0])
+        # a chat's messages, or those OCR read from a screenshot
+        messages = db.rows(con, "SELECT * FROM chat_message WHERE exhibit = ? ORDER BY position", (number,))
+        facts = ocrchat.stored_facts(con, number)
+        changes = history.of_exhibit(con, number)
+    reading = ocr.latest(ddir, exhibit.sha256) if ocr.readable(exhibit.mime, exhibit.kind) else None
     return ExhibitDetail(dispute, exhibit, tuple(MessageView.of(m) for m in messages),
-                         derivatives.existing(opened.dir, exhibit), changes, facts, reading)
+                         derivatives.existing(ddir, exhibit), changes, facts, reading)
 
 
 def withdraw(home: Home, ref: str, number: int, reason: str) -> ExhibitView:

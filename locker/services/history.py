@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import domain
+from ..search.index import dbapi
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Change:
 
 def _entries(conn: Any, actions: tuple[str, ...]) -> list[tuple[int, str, str, domain.Reading]]:
     marks = ", ".join("?" * len(actions))
-    rows = conn.exec_driver_sql(
+    rows = dbapi(conn).execute(
         f"SELECT seq, at, action, payload FROM custody WHERE action IN ({marks}) ORDER BY seq", actions).fetchall()
     out = []
     for seq, at, action, payload in rows:
@@ -45,7 +46,7 @@ def _entries(conn: Any, actions: tuple[str, ...]) -> list[tuple[int, str, str, d
 
 
 def of_dispute(conn: Any) -> tuple[Change, ...]:
-    """Every correction of the dispute's own facts, oldest first (``conn``: a SQLAlchemy connection)."""
+    """Every correction of the dispute's own facts, oldest first (``conn``: a SQLAlchemy or sqlite3 connection)."""
     out = []
     for seq, at, action, r in _entries(conn, (domain.DISPUTE_EDITED,)):
         if isinstance(r, domain.DisputeEdited):

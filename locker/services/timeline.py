@@ -49,10 +49,5 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
 
 def log(home: Home, ref: str) -> list[LogEntry]:
     """The dispute's custody log, oldest first."""
-    from sqlmodel import col, select
-
-    from ..models import CustodyEntry
-
-    opened = disputes.resolve(home, ref)
-    with db.reading(opened.engine) as session:
-        return [LogEntry.of(e) for e in session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all()]
+    with db.snapshot(home.locate(ref).db) as con:
+        return [LogEntry.of(e) for e in db.rows(con, "SELECT * FROM custody ORDER BY seq")]
