@@ -98,7 +98,8 @@ def stored_digests(conn: Any) -> dict[int, tuple[int, str]]:
     """(count, digest) of the stored messages of every chat exhibit, as verify recomputes them."""
     from itertools import groupby
 
-    result = conn.exec_driver_sql(
+    con = conn.connection.driver_connection if hasattr(conn, "exec_driver_sql") else conn  # a SQLAlchemy one unwrapped
+    result = con.execute(
         "SELECT exhibit, position, at, sender, text, me, kind FROM chat_message ORDER BY exhibit, position"
     )
     out = {}

@@ -30,6 +30,7 @@ from .. import custody, db, domain
 from ..errors import LockerError, NotFound, UsageError
 from ..i18n import _
 from ..paths import Home
+from ..search import index as search_index
 from ..values import iso, now_utc, parse_date, parse_datetime, resolve_tz, zone_name
 from . import disputes
 from .deadlines_ics import fold as fold
@@ -274,7 +275,8 @@ class StoredRow:
 
 def stored_rows(connection: Any) -> list[StoredRow]:
     """Every deadline row of the dispute, raw, for :func:`problems_against_chain`."""
-    cursor = connection.exec_driver_sql("SELECT id, due, date_only, text, exhibits, done_at FROM deadline ORDER BY id")
+    con = search_index.dbapi(connection)
+    cursor = con.execute("SELECT id, due, date_only, text, exhibits, done_at FROM deadline ORDER BY id")
     return [StoredRow(*row) for row in cursor.fetchall()]
 
 

@@ -60,32 +60,34 @@ class VerifyReport:
 
 
 def verify(home: Home, ref: str | None = None, progress: Any = None) -> VerifyReport:
-    slugs = [disputes.resolve(home, ref).slug] if ref else home.slugs()
+    if ref:
+        ddir = home.locate(ref)
+        db.connect(ddir.db).close()  # a database that cannot be opened is an error of its own, as for show
+        slugs = [ddir.slug]
+    else:
+        slugs = home.slugs()
     return VerifyReport(tuple(check_dispute(home, slug, progress) for slug in slugs))
 
 
 def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
-    from sqlmodel import col, select
-
-    from ..models import CustodyEntry, Dispute, Event, Exhibit, Export
-
     ddir = home.dispute(slug)
     try:
-        engine = db.engine_for(ddir.db)
-        with db.reading(engine) as session:
-            dispute = session.exec(select(Dispute)).first()
-            exhibits = list(session.exec(select(Exhibit).order_by(col(Exhibit.number))).all())
-            events = list(session.exec(select(Event).order_by(col(Event.id))).all())
-            exports = list(session.exec(select(Export).order_by(col(Export.id))).all())
-            chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
-            messages = chat.stored_digests(session.connection())
-            kept_since = session.connection().exec_driver_sql("SELECT since_seq FROM custody_head_kept").scalar()
-            deadline_rows = deadlines.stored_rows(session.connection())
-            machine_read = ocrchat.check(session.connection(), [r for _e, r in _payloads(chain)])
-            kits = kit.check(session.connection(), ddir, [r for _e, r in _payloads(chain)])
+        with db.snapshot(ddir.db) as con:  # plain sqlite3: verify never imports SQLAlchemy
+            found = db.rows(con, "SELECT * FROM dispute LIMIT 1")
+            dispute = found[0] if found else None
+            exhibits = db.rows(con, f"{disputes.EXHIBIT_ROWS} ORDER BY number")
+            events = db.rows(con, "SELECT * FROM event ORDER BY id")
+            exports = db.rows(con, "SELECT * FROM export ORDER BY id")
+            chain = db.rows(con, "SELECT * FROM custody ORDER BY seq")
+            messages = chat.stored_digests(con)
+            kept = con.execute("SELECT since_seq FROM custody_head_kept").fetchone()
+            kept_since = kept[0] if kept else None
+            deadline_rows = deadlines.stored_rows(con)
+            machine_read = ocrchat.check(con, [r for _e, r in _payloads(chain)])
+            kits = kit.check(con, ddir, [r for _e, r in _payloads(chain)])
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
-    except Exception as err:  # a damaged file surfaces as assorted SQLAlchemy errors
+    except Exception as err:  # a damaged file surfaces as assorted sqlite3 errors
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", str(err).splitlines()[0]),))
 
     problems: list[Problem] = []
