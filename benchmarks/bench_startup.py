@@ -9,6 +9,9 @@ measured is start-up and imports, not the search itself (see bench_search.py for
     python benchmarks/bench_startup.py               # 3 disputes, 11 runs each
     python benchmarks/bench_startup.py --importtime  # also: where a search's import time goes
 
+The commands that read one dispute (``list``, ``show``, ``log``, ``verify``) are timed too, for
+context (no target): they read on plain sqlite3, without importing SQLAlchemy or SQLModel.
+
 Exit status 0 when both targets are met, 1 otherwise.
 """
 
@@ -77,6 +80,10 @@ def main() -> int:
             "locker --help": [sys.executable, "-m", "locker", "--help"],
             "locker search 退款": [sys.executable, "-m", "locker", "search", "退款"],
             "locker search 退款 --json": [sys.executable, "-m", "locker", "search", "退款", "--json"],
+            "locker list": [sys.executable, "-m", "locker", "list"],
+            "locker show d0": [sys.executable, "-m", "locker", "show", "d0"],
+            "locker log d0": [sys.executable, "-m", "locker", "log", "d0"],
+            "locker verify d0": [sys.executable, "-m", "locker", "verify", "d0"],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for cmd in commands.values():  # warm the page cache and the .pyc files
