@@ -126,6 +126,13 @@ def insert(conn: Any, exhibit: int, messages: list[Any]) -> None:
         )
 
 
+def stored_messages(con: Any, exhibit: int) -> list[Any]:
+    """:func:`load` on a plain sqlite3 connection (``db.snapshot``): rows with the model's attributes."""
+    from .. import db
+
+    return db.rows(con, "SELECT * FROM chat_message WHERE exhibit = ? ORDER BY position", (exhibit,))
+
+
 def load(session: Any, exhibit: int) -> list[Any]:
     from sqlmodel import col, select
 

@@ -208,19 +208,9 @@ def remove(home: Home, ref: str, number: int, reason: str | None = None) -> Dead
 # --------------------------------------------------------------------------- reading
 
 
-def _read(session: Any) -> list[DeadlineView]:
-    from sqlmodel import col, select
-
-    from ..models import Deadline
-
-    dispute = disputes._one_dispute(session)
-    rows = session.exec(select(Deadline).order_by(col(Deadline.id))).all()
-    return [DeadlineView.of(r, dispute) for r in rows]
-
-
-def of_dispute(session: Any) -> list[DeadlineView]:
-    """The deadlines of the dispute open in ``session``, soonest first (for the pack and ``next``)."""
-    return sort(_read(session))
+def stored(con: Any, dispute: Any) -> list[DeadlineView]:
+    """The deadlines of the dispute read on ``con`` (``db.snapshot``), soonest first (for the pack, ``due`` and ``next``)."""
+    return sort(DeadlineView.of(r, dispute) for r in db.rows(con, "SELECT * FROM deadline ORDER BY id"))
 
 
 def sort(deadlines: Iterable[DeadlineView]) -> list[DeadlineView]:
@@ -234,22 +224,19 @@ def list_due(home: Home, ref: str | None = None, *, include_done: bool = False,
     A dispute that cannot be read is reported beside the others, never in their place."""
     import sqlite3
 
-    from sqlalchemy.exc import SQLAlchemyError
-
     now = now or datetime.now(UTC)
     found: list[DeadlineView] = []
     unreadable: list[tuple[str, str]] = []
     slugs = [disputes.resolve(home, ref).slug] if ref else home.slugs()
     for slug in slugs:
         try:
-            engine = db.engine_for(home.dispute(slug).db)
-            with db.reading(engine) as session:
-                found += _read(session)
+            with db.snapshot(home.dispute(slug).db) as con:
+                found += stored(con, disputes.dispute_row(con))
         except LockerError as err:
             if ref:
                 raise
             unreadable.append((slug, err.message))
-        except (sqlite3.Error, SQLAlchemyError, OSError) as err:
+        except (sqlite3.Error, OSError) as err:
             reason = str(getattr(err, "orig", None) or err).splitlines()[0]
             if ref:
                 raise LockerError(_("cannot read the dispute database: {reason}").format(reason=reason)) from None
@@ -373,9 +360,6 @@ class NextStep:
 def next_step(home: Home, ref: str, *, now: datetime | None = None) -> NextStep:
     """Where the dispute stands on the ladder (merchant → platform → 12315 → court), the usual next
     step with what the locker can make for it, and the general time limits counted for it."""
-    from sqlmodel import col, select
-
-    from ..models import Event
     from . import profile
 
     rules = escalation()
@@ -383,10 +367,10 @@ def next_step(home: Home, ref: str, *, now: datetime | None = None) -> NextStep:
     now = now or datetime.now(UTC)
     today = now.astimezone(tz).date()
     opened = disputes.resolve(home, ref)
-    with db.reading(opened.engine) as session:
-        dispute = disputes._one_dispute(session)
-        events = list(session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all())
-        deadlines = [d for d in of_dispute(session) if not d.done]
+    with db.snapshot(opened.dir.db) as con:
+        dispute = disputes.dispute_row(con)
+        events = db.rows(con, "SELECT * FROM event ORDER BY at, id")
+        deadlines = [d for d in stored(con, dispute) if not d.done]
         facts = {"slug": dispute.slug, "title": dispute.title, "status": dispute.status,
                  "purchased_on": dispute.purchased_on}
 

@@ -50,7 +50,7 @@ class ExhibitDetail:
 
 def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
     """One exhibit for ``locker show DISPUTE N``: with its messages if a chat, and its derived files."""
-    from . import derivatives, ocr, ocrchat
+    from . import chat, derivatives, ocr, ocrchat
 
     ddir = home.locate(ref)
     with db.snapshot(ddir.db) as con:
@@ -60,7 +60,7 @@ def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
             raise NotFound(_("{slug} has no exhibit {number}").format(slug=ddir.slug, number=number))
         exhibit = ExhibitView.of(found[0])
         # a chat's messages, or those OCR read from a screenshot
-        messages = db.rows(con, "SELECT * FROM chat_message WHERE exhibit = ? ORDER BY position", (number,))
+        messages = chat.stored_messages(con, number)
         facts = ocrchat.stored_facts(con, number)
         changes = history.of_exhibit(con, number)
     reading = ocr.latest(ddir, exhibit.sha256) if ocr.readable(exhibit.mime, exhibit.kind) else None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, custody, domain, store
+from .. import __version__, custody, db, domain, store
 from ..domain import LANGS
 from ..errors import UsageError
 from ..i18n import _
@@ -259,17 +259,19 @@ def _make_pack(opened: Any, rows: _Rows, job: _Job, font: Any, temp: Path, final
 
 def _record(opened: Any, snap: Any, result: Any, final: Path, sha256: str, size: int, lang: str,
             numbers: tuple[int, ...]) -> None:
-    """The Export row and its export.created custody entry, in one transaction."""
-    from ..models import Export
-
+    """The Export row and its export.created custody entry, in one transaction (on plain sqlite3, as
+    ``add`` writes: the pack never needs SQLAlchemy); then the custody head moves on."""
     now = now_utc()
-    with disputes.recording(opened) as session:
-        row = Export(at=now, path=str(final), sha256=sha256, pages=result.pages, lang=lang,
-                     exhibits=json.dumps(list(numbers)))
-        session.add(row)
-        session.flush()
-        assert row.id is not None  # given by the flush
-        custody.append(session.connection(), now, [domain.export_created(
-            row.id, path=str(final), sha256=sha256, size=size, pages=result.pages, lang=lang,
-            exhibits=numbers, fingerprint=result.fingerprint, attachments=len(result.attachments),
-            failed_verification=[e.number for e in snap.exhibits if e.failed])])
+    con = db.connect_writer(opened.dir.db)
+    try:
+        with db.writing_dbapi(con, opened.dir.db):
+            cursor = con.execute("INSERT INTO export (at, path, sha256, pages, lang, exhibits) VALUES (?, ?, ?, ?, ?, ?)",
+                                 (now, str(final), sha256, result.pages, lang, json.dumps(list(numbers))))
+            assert cursor.lastrowid is not None
+            custody.append(con, now, [domain.export_created(
+                cursor.lastrowid, path=str(final), sha256=sha256, size=size, pages=result.pages, lang=lang,
+                exhibits=numbers, fingerprint=result.fingerprint, attachments=len(result.attachments),
+                failed_verification=[e.number for e in snap.exhibits if e.failed])])
+        custody.publish_head(opened.dir.root, con)  # as disputes.recording does after its commit
+    finally:
+        con.close()

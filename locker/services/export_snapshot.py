@@ -91,21 +91,18 @@ class _Rows:
 
 
 def _read(opened: Any, options: ExportOptions) -> _Rows:
-    from sqlmodel import col, select
-
-    from ..models import CustodyEntry, Event, Exhibit
     from . import chat, deadlines, ocrchat
 
-    with db.reading(opened.engine) as session:
-        dispute = disputes._one_dispute(session)
-        rows = list(session.exec(select(Exhibit).order_by(col(Exhibit.number))).all())
+    with db.snapshot(opened.dir.db) as con:  # plain sqlite3: the pack never needs SQLAlchemy
+        dispute = disputes.dispute_row(con)
+        rows = db.rows(con, f"{disputes.EXHIBIT_ROWS} ORDER BY number")
         chosen, left_out = _choose(rows, options, opened.slug)
-        events = list(session.exec(select(Event).order_by(col(Event.at), col(Event.id))).all())
-        chain = list(session.exec(select(CustodyEntry).order_by(col(CustodyEntry.seq))).all())
-        messages = {e.number: chat.load(session, e.number) for e in chosen}  # a chat's, or machine-read ones
+        events = db.rows(con, "SELECT * FROM event ORDER BY at, id")
+        chain = db.rows(con, "SELECT * FROM custody ORDER BY seq")
+        messages = {e.number: chat.stored_messages(con, e.number) for e in chosen}  # a chat's, or machine-read ones
         messages = {n: found for n, found in messages.items() if found}
-        due = deadlines.of_dispute(session)
-        ocr_facts = {e.number: ocrchat.stored_facts(session.connection(), e.number) for e in chosen}
+        due = deadlines.stored(con, dispute)
+        ocr_facts = {e.number: ocrchat.stored_facts(con, e.number) for e in chosen}
     return _Rows(dispute, chosen, left_out, events, chain, messages, due, ocr_facts)
 
 

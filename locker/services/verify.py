@@ -60,12 +60,7 @@ class VerifyReport:
 
 
 def verify(home: Home, ref: str | None = None, progress: Any = None) -> VerifyReport:
-    if ref:
-        ddir = home.locate(ref)
-        db.connect(ddir.db).close()  # a database that cannot be opened is an error of its own, as for show
-        slugs = [ddir.slug]
-    else:
-        slugs = home.slugs()
+    slugs = [disputes.resolve(home, ref).slug] if ref else home.slugs()
     return VerifyReport(tuple(check_dispute(home, slug, progress) for slug in slugs))
 
 
