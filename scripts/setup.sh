@@ -74,6 +74,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -
   .venv/bin/python scripts/check_pins.py constraints.txt || {
     say "the installed versions differ from constraints.txt; see above"; exit 1; }
   echo "$want" > "$stamp"
+  # Written back now, while setting up: a fresh .venv is 1.3 GB, which the kernel would otherwise
+  # flush during the first minute of whatever runs next (the test suite, on a clean clone).
+  sync
 fi
 # The gettext catalogs: the editable install compiled them (setup.py); a .po changed since
 # (a pull, a merge) is compiled again here. Cheap: a few hundred messages.
