@@ -121,16 +121,22 @@ def connect(path: Path, *, create: bool = False, migrations: Any = None) -> sqli
     return con
 
 
-def connect_writer(path: Path) -> sqlite3.Connection:
+def connect_writer(path: Path, *, create: bool = False) -> sqlite3.Connection:
     """:func:`connect`, set up as :func:`engine_for`'s connections are (WAL, ``synchronous = FULL``,
-    foreign keys): for a writer that needs no SQLAlchemy. ``locker add`` writes with it, so that
-    it never imports SQLAlchemy or SQLModel (~0.8 CPU-s, about a third of a 1 GiB add)."""
-    con = connect(path)
+    foreign keys; a database it creates readable by its owner only): for a writer that needs no
+    SQLAlchemy. ``locker add`` writes with it, so that it never imports SQLAlchemy or SQLModel
+    (~0.8 CPU-s, about a third of a 1 GiB add); so do ``new`` and ``export``."""
+    con = connect(path, create=create)
     try:
         _on_connect(con, None)
+        if create:
+            path.chmod(0o600)
     except sqlite3.DatabaseError as err:
         con.close()
         raise LockerError(_("cannot open the dispute database: {error}").format(error=err), path=str(path)) from None
+    except BaseException:
+        con.close()
+        raise
     return con
 
 

@@ -116,26 +116,27 @@ def new(home: Home, title: str, *, slug: str | None = None, **fields: str | None
         raise UsageError(_("a dispute name uses a-z, 0-9 and '-': {slug!r}").format(slug=slug))
     home.require_writable().ensure()
 
-    from ..models import Dispute
-
     now = now_utc()
     final = _reserve_name(home, slug or slugify(title, values.get("platform")), exact=slug is not None)
     staging = DisputeDir(home.disputes / f".new-{secrets.token_hex(6)}")
     try:
         for folder in (staging.root, staging.objects, staging.derived, staging.exports):
             folder.mkdir(mode=0o700)
-        dispute = Dispute(id=str(uuid.uuid4()), slug=final.slug, title=title, status="open",
-                          created_at=now, updated_at=now, **values)
-        engine = db.engine_for(staging.db, create=True)
-        with db.writing(engine) as session:
-            session.add(dispute)
-            session.flush()
-            facts = {k: getattr(dispute, k) for k in domain.DISPUTE_RECORDED}
-            custody.append(session.connection(), now, [domain.dispute_created(facts)])
-            search_index.index_dispute(session.connection(), dispute)
-            made = DisputeView.of(dispute)
-        custody.publish_head(staging.root, engine)
-        db.dispose(staging.db)
+        # The dispute row: every column (the view's fields), the model's defaults, then what was given.
+        row: dict[str, Any] = {**dict.fromkeys(DisputeView.__dataclass_fields__), "currency": "CNY", **values,
+                               "id": str(uuid.uuid4()), "slug": final.slug, "title": title, "status": "open",
+                               "created_at": now, "updated_at": now}
+        con = db.connect_writer(staging.db, create=True)  # plain sqlite3, as add writes: no SQLAlchemy
+        try:
+            with db.writing_dbapi(con, staging.db):
+                con.execute(f"INSERT INTO dispute ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                            tuple(row.values()))
+                custody.append(con, now, [domain.dispute_created({k: row[k] for k in domain.DISPUTE_RECORDED})])
+                search_index.index_dispute(con, row)
+            made = DisputeView(**row)
+            custody.publish_head(staging.root, con)
+        finally:
+            con.close()
         # The finished folder replaces the empty reserved one in one rename.
         os.replace(staging.root, final.root)
     except BaseException as exc:
