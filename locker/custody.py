@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .db import dbapi
 from .domain import Entry
 from .i18n import _
 
@@ -64,7 +65,7 @@ def append(conn: Any, at: str, entries: Iterable[Entry]) -> list[dict[str, Any]]
     one of the builders in :mod:`locker.domain` (``domain.exhibit_added(...)`` and so on)."""
     # Through the DB-API connection (a SQLAlchemy one is unwrapped: same connection, same
     # transaction), so that a writer on plain sqlite3 (``locker add``) never imports SQLAlchemy.
-    con = conn.connection.driver_connection if hasattr(conn, "exec_driver_sql") else conn
+    con = dbapi(conn)
     last = con.execute("SELECT seq, hash FROM custody ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     who = actor()

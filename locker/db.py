@@ -41,6 +41,18 @@ def read_only_error(err: BaseException) -> bool:
     return code is not None and code & 0xFF == SQLITE_READONLY
 
 
+def dbapi(conn: Any) -> sqlite3.Connection:
+    """The sqlite3 connection behind a SQLAlchemy connection, a cursor, or the connection itself:
+    code that reads or writes in the caller's transaction takes any of them."""
+    if hasattr(conn, "exec_driver_sql"):  # a SQLAlchemy Connection: same connection, same transaction
+        found: sqlite3.Connection = conn.connection.driver_connection
+        return found
+    if isinstance(conn, sqlite3.Cursor):
+        return conn.connection
+    same: sqlite3.Connection = conn
+    return same
+
+
 def writable(path: Path) -> bool:
     """Can this process change the database at ``path`` (and create its -wal and -shm beside it)?
     False on a read-only mount, or a copy of a home made read-only with chmod."""
@@ -158,7 +170,7 @@ def writing_dbapi(con: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Conne
 
 
 # The columns the models declare as bool (SQLite stores 0 and 1; SQLModel hands out False and True):
-# rows read without SQLAlchemy (:func:`rows`) give the same. tests/test_db_rows.py holds this to the models.
+# rows read without SQLAlchemy (:func:`rows`) give the same. tests/test_cli.py holds this to the models.
 BOOLEAN_COLUMNS = frozenset({"withdrawn", "me", "date_only"})
 
 
@@ -198,8 +210,9 @@ def rows(con: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> lis
 @contextmanager
 def snapshot(path: Path) -> Iterator[sqlite3.Connection]:
     """A consistent read of the database at ``path`` (one read transaction) on a plain sqlite3
-    connection from :func:`connect`, read with :func:`rows`: what ``list``, ``show`` and ``log``
-    read. They never import SQLAlchemy or SQLModel, which were 0.3 CPU-s of a 0.5 s ``show``."""
+    connection from :func:`connect`, read with :func:`rows`: how ``list``, ``show``, ``log``,
+    ``verify``, ``due``, ``next`` and ``export`` read, never importing SQLAlchemy or SQLModel
+    (0.3 CPU-s of a 0.5 s ``show``)."""
     con = connect(path)
     try:
         con.execute("BEGIN")

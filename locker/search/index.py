@@ -43,6 +43,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..db import dbapi as dbapi  # the index's callers hand it either kind of connection
 from ..words import DISPUTE_TEXT_FIELDS, EXHIBIT_TEXT_FIELDS, PDF_MIME
 from .text import TOKENIZER_VERSION, index_text
 
@@ -52,17 +53,6 @@ DISPUTE_MASK = (1 << (TIER_SHIFT - DISPUTE_SHIFT)) - 1
 
 TIER_DISPUTE, TIER_EXHIBIT, TIER_EVENT, TIER_MESSAGE = 3, 2, 1, 0
 
-
-
-def dbapi(conn: Any) -> sqlite3.Connection:
-    """The sqlite3 connection behind a SQLAlchemy connection, a cursor, or the connection itself."""
-    if hasattr(conn, "exec_driver_sql"):  # a SQLAlchemy Connection: same connection, same transaction
-        found: sqlite3.Connection = conn.connection.driver_connection
-        return found
-    if isinstance(conn, sqlite3.Cursor):
-        return conn.connection
-    same: sqlite3.Connection = conn
-    return same
 
 
 def _get(obj: Any, key: str) -> Any:

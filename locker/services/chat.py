@@ -98,8 +98,9 @@ def stored_digests(conn: Any) -> dict[int, tuple[int, str]]:
     """(count, digest) of the stored messages of every chat exhibit, as verify recomputes them."""
     from itertools import groupby
 
-    con = conn.connection.driver_connection if hasattr(conn, "exec_driver_sql") else conn  # a SQLAlchemy one unwrapped
-    result = con.execute(
+    from ..db import dbapi
+
+    result = dbapi(conn).execute(
         "SELECT exhibit, position, at, sender, text, me, kind FROM chat_message ORDER BY exhibit, position"
     )
     out = {}
@@ -119,8 +120,9 @@ def stored_digests_of(con: Any, exhibit: int) -> str:
 def insert(conn: Any, exhibit: int, messages: list[Any]) -> None:
     """Bulk insert inside the caller's transaction (executemany: ORM objects are ~10x slower)."""
     if messages:  # on the DB-API connection (a SQLAlchemy one unwrapped): same transaction
-        con = conn.connection.driver_connection if hasattr(conn, "exec_driver_sql") else conn
-        con.executemany(
+        from ..db import dbapi
+
+        dbapi(conn).executemany(
             "INSERT INTO chat_message (exhibit, position, at, sender, text, me, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(exhibit, m.position, m.at, m.sender, m.text, m.me, m.kind) for m in messages],
         )
@@ -128,9 +130,9 @@ def insert(conn: Any, exhibit: int, messages: list[Any]) -> None:
 
 def stored_messages(con: Any, exhibit: int) -> list[Any]:
     """:func:`load` on a plain sqlite3 connection (``db.snapshot``): rows with the model's attributes."""
-    from .. import db
+    from ..db import rows
 
-    return db.rows(con, "SELECT * FROM chat_message WHERE exhibit = ? ORDER BY position", (exhibit,))
+    return rows(con, "SELECT * FROM chat_message WHERE exhibit = ? ORDER BY position", (exhibit,))
 
 
 def load(session: Any, exhibit: int) -> list[Any]:

@@ -30,7 +30,6 @@ from .. import custody, db, domain
 from ..errors import LockerError, NotFound, UsageError
 from ..i18n import _
 from ..paths import Home
-from ..search import index as search_index
 from ..values import iso, now_utc, parse_date, parse_datetime, resolve_tz, zone_name
 from . import disputes
 from .deadlines_ics import fold as fold
@@ -227,7 +226,7 @@ def list_due(home: Home, ref: str | None = None, *, include_done: bool = False,
     now = now or datetime.now(UTC)
     found: list[DeadlineView] = []
     unreadable: list[tuple[str, str]] = []
-    slugs = [disputes.resolve(home, ref).slug] if ref else home.slugs()
+    slugs = [home.locate(ref).slug] if ref else home.slugs()  # one that cannot be opened: raised below
     for slug in slugs:
         try:
             with db.snapshot(home.dispute(slug).db) as con:
@@ -237,7 +236,7 @@ def list_due(home: Home, ref: str | None = None, *, include_done: bool = False,
                 raise
             unreadable.append((slug, err.message))
         except (sqlite3.Error, OSError) as err:
-            reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+            reason = str(err).splitlines()[0]
             if ref:
                 raise LockerError(_("cannot read the dispute database: {reason}").format(reason=reason)) from None
             unreadable.append((slug, _("cannot read the dispute database: {reason}").format(reason=reason)))
@@ -262,8 +261,7 @@ class StoredRow:
 
 def stored_rows(connection: Any) -> list[StoredRow]:
     """Every deadline row of the dispute, raw, for :func:`problems_against_chain`."""
-    con = search_index.dbapi(connection)
-    cursor = con.execute("SELECT id, due, date_only, text, exhibits, done_at FROM deadline ORDER BY id")
+    cursor = db.dbapi(connection).execute("SELECT id, due, date_only, text, exhibits, done_at FROM deadline ORDER BY id")
     return [StoredRow(*row) for row in cursor.fetchall()]
 
 
@@ -366,10 +364,9 @@ def next_step(home: Home, ref: str, *, now: datetime | None = None) -> NextStep:
     tz = resolve_tz(profile.load(home).tz)
     now = now or datetime.now(UTC)
     today = now.astimezone(tz).date()
-    opened = disputes.resolve(home, ref)
-    with db.snapshot(opened.dir.db) as con:
+    with db.snapshot(home.locate(ref).db) as con:  # opened and migrated here, its errors in words
         dispute = disputes.dispute_row(con)
-        events = db.rows(con, "SELECT * FROM event ORDER BY at, id")
+        events = disputes.event_rows(con)
         deadlines = [d for d in stored(con, dispute) if not d.done]
         facts = {"slug": dispute.slug, "title": dispute.title, "status": dispute.status,
                  "purchased_on": dispute.purchased_on}

@@ -176,12 +176,32 @@ def resolve(home: Home, ref: str) -> Opened:
     return Opened(ddir)
 
 
-def dispute_row(con: Any) -> Any:
-    """The dispute's row, read on a plain connection (:func:`locker.db.snapshot`)."""
+# A dispute's rows read on a plain connection (:func:`locker.db.snapshot`), with the models' attributes.
+
+def dispute_row(con: Any, *, required: bool = True) -> Any:
+    """The dispute's row (None, when not ``required``, for a database that has none: verify reports it)."""
     found = db.rows(con, "SELECT * FROM dispute LIMIT 1")
-    if not found:
+    if not found and required:
         raise LockerError(_("the dispute database has no dispute row"))
-    return found[0]
+    return found[0] if found else None
+
+
+EXHIBITS = "SELECT *, metadata AS meta FROM exhibit"  # meta: the model's attribute for the column "metadata"
+
+
+def exhibit_rows(con: Any) -> list[Any]:
+    """Every exhibit, by number."""
+    return db.rows(con, f"{EXHIBITS} ORDER BY number")
+
+
+def event_rows(con: Any) -> list[Any]:
+    """The timeline, in time order (the older record first at the same time)."""
+    return db.rows(con, "SELECT * FROM event ORDER BY at, id")
+
+
+def custody_rows(con: Any) -> list[Any]:
+    """The custody log, oldest first."""
+    return db.rows(con, "SELECT * FROM custody ORDER BY seq")
 
 
 def _one_dispute(session: Any) -> Any:
@@ -195,17 +215,12 @@ def _one_dispute(session: Any) -> Any:
     return dispute
 
 
-EXHIBIT_ROWS = "SELECT *, metadata AS meta FROM exhibit"  # the model's attribute for the column "metadata"
-
-
 def detail(home: Home, ref: str) -> Detail:
     ddir = home.locate(ref)
     with db.snapshot(ddir.db) as con:
         view = DisputeView.of(dispute_row(con))
-        exhibits = db.rows(con, f"{EXHIBIT_ROWS} ORDER BY number")
-        events = db.rows(con, "SELECT * FROM event ORDER BY at, id")
-        return Detail(replace(view, slug=ddir.slug), tuple(ExhibitView.of(e) for e in exhibits),
-                      tuple(EventView.of(ev) for ev in events), history.of_dispute(con),
+        return Detail(replace(view, slug=ddir.slug), tuple(ExhibitView.of(e) for e in exhibit_rows(con)),
+                      tuple(EventView.of(ev) for ev in event_rows(con)), history.of_dispute(con),
                       view.slug if view.slug != ddir.slug else None)
 
 
@@ -235,7 +250,7 @@ def list_all(home: Home, *, status: str | None = None, platform: str | None = No
             unreadable.append((slug, err.message))
             continue
         except (sqlite3.Error, OSError) as err:
-            reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+            reason = str(err).splitlines()[0]
             unreadable.append((slug, f"cannot read the dispute database: {reason}"))
             continue
         if status and dispute.status != status:

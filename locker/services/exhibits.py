@@ -30,6 +30,14 @@ def get_exhibit(session: Any, number: int) -> Any:
     return session.get(Exhibit, number)
 
 
+def exhibit_row(con: Any, number: int) -> Any:
+    """:func:`get_exhibit` on a plain connection (``db.snapshot``): the row, or None."""
+    if not 1 <= number <= MAX_NUMBER:
+        return None
+    found = db.rows(con, f"{disputes.EXHIBITS} WHERE number = ?", (number,))
+    return found[0] if found else None
+
+
 def require_linked(session: Any, slug: str, numbers: Sequence[int]) -> None:
     """Every exhibit an event or a deadline links to must exist (NotFound names the first that does not)."""
     for n in numbers:
@@ -55,12 +63,11 @@ def detail(home: Home, ref: str, number: int) -> ExhibitDetail:
     ddir = home.locate(ref)
     with db.snapshot(ddir.db) as con:
         dispute = DisputeView.of(disputes.dispute_row(con))
-        found = db.rows(con, f"{disputes.EXHIBIT_ROWS} WHERE number = ?", (number,)) if 1 <= number <= MAX_NUMBER else []
-        if not found:
+        found = exhibit_row(con, number)
+        if found is None:
             raise NotFound(_("{slug} has no exhibit {number}").format(slug=ddir.slug, number=number))
-        exhibit = ExhibitView.of(found[0])
-        # a chat's messages, or those OCR read from a screenshot
-        messages = chat.stored_messages(con, number)
+        exhibit = ExhibitView.of(found)
+        messages = chat.stored_messages(con, number)  # a chat's, or those OCR read from a screenshot
         facts = ocrchat.stored_facts(con, number)
         changes = history.of_exhibit(con, number)
     reading = ocr.latest(ddir, exhibit.sha256) if ocr.readable(exhibit.mime, exhibit.kind) else None

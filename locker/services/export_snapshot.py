@@ -95,10 +95,9 @@ def _read(opened: Any, options: ExportOptions) -> _Rows:
 
     with db.snapshot(opened.dir.db) as con:  # plain sqlite3: the pack never needs SQLAlchemy
         dispute = disputes.dispute_row(con)
-        rows = db.rows(con, f"{disputes.EXHIBIT_ROWS} ORDER BY number")
-        chosen, left_out = _choose(rows, options, opened.slug)
-        events = db.rows(con, "SELECT * FROM event ORDER BY at, id")
-        chain = db.rows(con, "SELECT * FROM custody ORDER BY seq")
+        chosen, left_out = _choose(disputes.exhibit_rows(con), options, opened.slug)
+        events = disputes.event_rows(con)
+        chain = disputes.custody_rows(con)
         messages = {e.number: chat.stored_messages(con, e.number) for e in chosen}  # a chat's, or machine-read ones
         messages = {n: found for n, found in messages.items() if found}
         due = deadlines.stored(con, dispute)

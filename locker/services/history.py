@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import domain
-from ..search.index import dbapi
+from ..db import dbapi
 
 
 @dataclass(frozen=True)

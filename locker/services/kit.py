@@ -35,7 +35,6 @@ from ..domain import LANGS
 from ..errors import NotFound, UsageError
 from ..i18n import _
 from ..paths import Home
-from ..search import index as search_index
 from ..values import local_zone, now_utc, resolve_tz, zone_name
 from . import disputes
 from .kit_cards import MANIFEST, Card, _build, _Made
@@ -276,7 +275,7 @@ def check(conn: Any, ddir: Any, recorded: Sequence[Any]) -> list[tuple[int | Non
     * where the kit's folder and ZIP still are, kit.json, every card and the ZIP must have the hashes
       recorded (a kit moved or deleted is a warning: it is the user's copy, not evidence)."""
     try:
-        rows = search_index.dbapi(conn).execute(
+        rows = db.dbapi(conn).execute(
             "SELECT id, path, zip_path, form, lang, manifest_sha256, zip_sha256, manifest FROM kit ORDER BY id"
         ).fetchall()
     except Exception:  # a database from before m012_kits

@@ -50,4 +50,4 @@ def add_event(home: Home, ref: str, description: str, *, at: str, type: str = "n
 def log(home: Home, ref: str) -> list[LogEntry]:
     """The dispute's custody log, oldest first."""
     with db.snapshot(home.locate(ref).db) as con:
-        return [LogEntry.of(e) for e in db.rows(con, "SELECT * FROM custody ORDER BY seq")]
+        return [LogEntry.of(e) for e in disputes.custody_rows(con)]

@@ -68,12 +68,11 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     ddir = home.dispute(slug)
     try:
         with db.snapshot(ddir.db) as con:  # plain sqlite3: verify never imports SQLAlchemy
-            found = db.rows(con, "SELECT * FROM dispute LIMIT 1")
-            dispute = found[0] if found else None
-            exhibits = db.rows(con, f"{disputes.EXHIBIT_ROWS} ORDER BY number")
-            events = db.rows(con, "SELECT * FROM event ORDER BY id")
+            dispute = disputes.dispute_row(con, required=False)
+            exhibits = disputes.exhibit_rows(con)
+            events = db.rows(con, "SELECT * FROM event ORDER BY id")  # in the order they were recorded
             exports = db.rows(con, "SELECT * FROM export ORDER BY id")
-            chain = db.rows(con, "SELECT * FROM custody ORDER BY seq")
+            chain = disputes.custody_rows(con)
             messages = chat.stored_digests(con)
             kept = con.execute("SELECT since_seq FROM custody_head_kept").fetchone()
             kept_since = kept[0] if kept else None
