@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # durable.py holds the fsync and atomic-write helpers; the `X as X` names are the store's face for them.
@@ -50,6 +50,7 @@ class Staged:
     sha256: str
     size: int
     changed: bool = False  # the source's size or modification time moved while it was read
+    head: bytes = field(default=b"", repr=False)  # the first bytes copied, when asked for (see stage)
 
 
 def _buffer(size: int = CHUNK) -> mmap.mmap:
@@ -130,7 +131,8 @@ class PromptSwitch:
 PROMPT_SWITCH = PromptSwitch()
 
 
-def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int], None] | None = None) -> Staged:
+def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int], None] | None = None,
+          head: int = 0) -> Staged:
     """Copy ``source`` into a temp file under ``objects`` while hashing it.
 
     ``sync=True`` fsyncs the temp file before returning; otherwise its
@@ -139,7 +141,9 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
     A read error on the source is an :class:`InputRefused`; a write error a
     :class:`StoreError`. Either way no temp file is left behind. A large file
     reports its progress (bytes copied since the last call) to ``on_progress``
-    every PROGRESS_EVERY bytes, from this thread.
+    every PROGRESS_EVERY bytes, from this thread. The first ``head`` bytes copied (all of a
+    shorter file) come back as ``Staged.head``: the bytes the copy holds, so that whoever looks at
+    its start (the probe) need not open and read the copy again.
     """
     tmp = temp_path(objects)
     try:
@@ -159,7 +163,7 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
         switch: AbstractContextManager[None] = PROMPT_SWITCH if pipelined else nullcontext()
         with switch:
             copy = _copy_pipelined if pipelined else _copy_simple
-            sha256, size = copy(src_fd, dst_fd, source, objects, on_progress)
+            sha256, size, start = copy(src_fd, dst_fd, source, objects, on_progress, head)
         changed = _moved(info, os.fstat(src_fd), size)
         if size == 0:
             raise InputRefused(_("empty file"), path=str(source))
@@ -177,7 +181,7 @@ def stage(source: Path, objects: Path, *, sync: bool, on_progress: Callable[[int
         os.close(src_fd)
         if dst_fd >= 0:
             os.close(dst_fd)
-    return Staged(tmp=tmp, sha256=sha256, size=size, changed=changed)
+    return Staged(tmp=tmp, sha256=sha256, size=size, changed=changed, head=start)
 
 
 def _moved(before: os.stat_result, after: os.stat_result, copied: int) -> bool:
@@ -208,25 +212,28 @@ def _write_all(dst_fd: int, chunk: memoryview, objects: Path) -> None:
 
 
 def _copy_simple(src_fd: int, dst_fd: int, source: Path, objects: Path,
-                 on_progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+                 on_progress: Callable[[int], None] | None = None, head: int = 0) -> tuple[str, int, bytes]:
     """Read, hash, write: one thread, one buffer. Right for the many small files of a phone
     (too small to report progress within a file: ``on_progress`` is not called)."""
     digest = hashlib.sha256()
     size = 0
+    start = b""
     view = memoryview(_thread_buffer())
     try:
         while n := _read(src_fd, view, source, size):
             with view[:n] as chunk:
                 digest.update(chunk)
                 _write_all(dst_fd, chunk, objects)
+                if size < head:
+                    start += chunk[:head - size]
             size += n
     finally:
         view.release()
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, start
 
 
 def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path,
-                    on_progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+                    on_progress: Callable[[int], None] | None = None, head: int = 0) -> tuple[str, int, bytes]:
     """Read and hash on this thread while a writer thread writes the previous chunks.
 
     hashlib, read and write all release the GIL, so on two cores hashing and
@@ -263,6 +270,7 @@ def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path,
     thread.start()
     digest = hashlib.sha256()
     size = reported = 0
+    start = b""
     try:
         while not failure:
             index = free.get()
@@ -275,6 +283,8 @@ def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path,
                 with view[:n] as chunk:
                     filled.put((index, n))
                     digest.update(chunk)
+                    if size < head:
+                        start += chunk[:head - size]
             finally:
                 view.release()
             size += n
@@ -288,7 +298,7 @@ def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path,
             buf.close()
     if failure:
         raise failure[0]
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, start
 
 
 def make_durable(staged: Sequence[Staged], folder: Path) -> None:

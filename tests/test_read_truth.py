@@ -49,6 +49,38 @@ def test_stage_notices_a_file_that_grows_while_it_is_copied(tmp_path: Path) -> N
     store.discard(quiet)
 
 
+def test_the_start_the_copy_keeps_for_the_probe_is_the_start_of_what_was_stored(tmp_path: Path) -> None:
+    """The probe looks at the first bytes the copy kept rather than reading the stored copy again:
+    they must be the stored copy's first bytes, for a file shorter than them, a small file copied
+    in one buffer and a large one copied on two threads, and the probe must say the same of them."""
+    import random
+    from datetime import UTC
+
+    from PIL import Image
+
+    from locker import media
+    from locker.media.sniff import HEAD_SIZE, read_head
+    from locker.services import stage
+    from locker.services.collect import Candidate
+
+    objects = tmp_path / "objects"
+    objects.mkdir()
+    noisy = tmp_path / "Screenshot_20250301-101500.png"  # pixels that do not compress: 720 KB
+    Image.frombytes("RGB", (400, 600), random.Random(7).randbytes(400 * 600 * 3)).save(noisy)
+    sources = [samples.make_png(tmp_path / "short.png", 8, 8), noisy,
+               samples.make_random(tmp_path / "tiny.bin", size=HEAD_SIZE - 1, seed=5),
+               samples.make_random(tmp_path / "big.bin", size=store.PIPELINE_MIN + 3, seed=6)]
+    assert os.path.getsize(sources[1]) > store.CHUNK  # more than one read
+    for source in sources:
+        staged = store.stage(source, objects, sync=False, head=HEAD_SIZE)
+        assert staged.head == read_head(staged.tmp) == staged.tmp.read_bytes()[:HEAD_SIZE], source.name
+        assert media.probe(staged.tmp, source.name, UTC, staged.head) == media.probe(staged.tmp, source.name, UTC)
+        item = stage.read_staged(Candidate(source, staged.size), staged, UTC, stage.AddOptions())
+        assert item.staged is not None and item.staged.head == b""  # not sent back with the rest
+        store.discard(item.staged)
+    assert store.stage(sources[0], objects, sync=False).head == b""  # kept only when asked for
+
+
 def test_add_of_a_file_being_appended_to_stores_what_was_read(cli, dispute, home, tmp_path) -> None:  # noqa: ANN001
     """A writer appends to the file in a loop for the whole of `locker add`."""
     source = samples.make_random(tmp_path / "recording.bin", size=64 * MIB, seed=7)

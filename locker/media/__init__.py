@@ -384,14 +384,17 @@ def warm() -> None:
     Image.preinit()
 
 
-def probe(path: Path, original_name: str, tz: tzinfo) -> Probe:
+def probe(path: Path, original_name: str, tz: tzinfo, head: bytes | None = None) -> Probe:
     """Look at a stored file (read-only) and say what it is. Never raises for bad content:
-    damaged/odd files give warnings. Only MissingDependency may escape."""
+    damaged/odd files give warnings. Only MissingDependency may escape. ``head``: the file's first
+    HEAD_SIZE bytes (all of a shorter file), where the caller holds them already (``add``, from
+    its copy); else they are read from the file."""
     path = Path(path)
     warnings: list[str] = []
     metadata: dict[str, Any] = {}
     try:
-        head = read_head(path)
+        if head is None:
+            head = read_head(path)
     except OSError as exc:
         require_libmagic()  # a missing libmagic is reported whatever the file
         return Probe("application/octet-stream", "other", None, None, {},

@@ -72,8 +72,10 @@ def stage_one(candidate: Candidate, objects: Path, tz: Any, options: AddOptions,
         if progress is not None:
             progress.advance(nbytes, candidate.path.name)
 
+    from ..media.sniff import HEAD_SIZE  # the start of the file the probe looks at: kept from the copy
+
     try:
-        staged = store.stage(candidate.path, objects, sync=False, on_progress=advance)
+        staged = store.stage(candidate.path, objects, sync=False, on_progress=advance, head=HEAD_SIZE)
     except InputRefused as err:
         return StagedFile(candidate, error=err.message, reported=shown[0])
     return read_staged(candidate, staged, tz, options, reported=shown[0])
@@ -83,11 +85,15 @@ def read_staged(candidate: Candidate, staged: store.Staged, tz: Any, options: Ad
                 reported: int = 0) -> StagedFile:
     """Read what a copied file is (``stage_one``'s second half; the web app's upload arrives
     already copied, see services.upload). A file that cannot be read comes back with ``error``
-    set and its copy removed."""
+    set and its copy removed. The start of the file the copy kept (``staged.head``) is probed,
+    and left out of what is handed on (a stager process sends it back to the add)."""
     from .. import media
 
+    head = staged.head or None
+    if head is not None:
+        staged = dataclasses.replace(staged, head=b"")
     try:
-        found = media.probe(staged.tmp, clean_text(candidate.path.name), tz)
+        found = media.probe(staged.tmp, clean_text(candidate.path.name), tz, head)
         found, body = _email(staged.tmp, found, candidate.path.name)
         warnings = _read_warnings(candidate, staged) + tuple(found.warnings)
         item = StagedFile(candidate, staged=staged, probe=found, warnings=warnings, reported=reported)
