@@ -54,3 +54,11 @@ EXHIBIT_FIELDS: Final = (
 EXHIBIT_TEXT_FIELDS: Final = ("original_name", "title", "source", "purpose", "note")
 
 PDF_MIME: Final = "application/pdf"  # a PDF's text layer is read for search (search.index.pdf_pages)
+
+# Types read as text (a chat export may be any of them) besides text/*.
+TEXT_MIMES: Final = frozenset({"application/json", "application/csv", "application/x-csv", "application/x-ndjson"})
+
+
+def is_text_mime(mime: str) -> bool:
+    """Could a file of this sniffed type be a chat export in text (or a text that looks like one)?"""
+    return mime.startswith("text/") or mime in TEXT_MIMES

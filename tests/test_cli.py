@@ -137,6 +137,25 @@ def test_add_starts_copying_before_the_rest_is_imported(home) -> None:  # noqa: 
     assert proc.stdout.strip().splitlines() == ["[]", "True"], proc.stdout + proc.stderr
 
 
+def test_adding_pictures_never_loads_the_chat_readers(home, tmp_path) -> None:  # noqa: ANN001
+    """The chat readers (30 ms of imports) are for text files: an add of pictures, whose set-up runs
+    serially before its stager processes fork, does without them; a text file still gets them."""
+    from tests import samples
+
+    pictures = [samples.make_png(tmp_path / "a.png", 60, 120), samples.make_jpeg(tmp_path / "b.jpg", 80, 60)]
+    code = ("import sys; from locker.cli import main; rc = main(sys.argv[1:]);"
+            "print('locker.chats' in sys.modules, rc)")
+
+    def chats_loaded(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO,
+                              env={**os.environ, "LOCKER_HOME": str(home)})
+        return proc.stdout.strip().splitlines()[-1]
+
+    assert chats_loaded("new", "耳机退款", "--slug", "e") == "False 0"
+    assert chats_loaded("add", "e", *map(str, pictures)) == "False 0"
+    assert chats_loaded("add", "e", str(samples.make_plain_chat(tmp_path / "chat.txt"))) == "True 0"
+
+
 def test_console_script_and_module_entry(home) -> None:  # noqa: ANN001
     proc = run_locker("--help", home=home)
     assert proc.returncode == 0 and "verify" in proc.stdout

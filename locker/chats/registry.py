@@ -12,6 +12,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
+from locker import words
 from locker.chats.lines import clean_name
 from locker.chats.models import DATE_ORDERS, FORMATS, ChatError, ChatParse, Options
 from locker.chats.source import Sample, Source
@@ -257,7 +258,7 @@ _CHAT_LIKE = re.compile(
 )
 CHAT_LIKE_MIN = 5
 #: MIME types (besides text/*) whose content may be a chat export.
-TEXT_MIMES = frozenset({"application/json", "application/csv", "application/x-csv", "application/x-ndjson"})
+TEXT_MIMES = words.TEXT_MIMES
 
 
 def chat_like(path: Path, mime: str) -> tuple[int, int] | None:
@@ -265,7 +266,7 @@ def chat_like(path: Path, mime: str) -> tuple[int, int] | None:
     reads like a chat export of no format we know: at least 5 such lines and a third of them;
     else None. Reads at most 64 KiB. Never raises."""
     try:
-        if not (mime.startswith("text/") or mime in TEXT_MIMES):
+        if not words.is_text_mime(mime):
             return None
         from locker.chats.plain import LOG_LEVELS
 

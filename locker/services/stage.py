@@ -18,7 +18,7 @@ from .. import store, warncodes
 from ..errors import InputRefused, WorkerLost
 from ..i18n import _
 from ..values import clean_text
-from ..words import PDF_MIME
+from ..words import PDF_MIME, is_text_mime
 from .collect import Candidate
 
 WORKERS = 2
@@ -138,6 +138,8 @@ def _email(path: Path, found: Any, name: str) -> tuple[Any, str]:
 
 def _chat_like_warning(path: Path, mime: str) -> tuple[str, ...]:
     """A text file whose lines start like chat messages but that no chat format reads: say so."""
+    if not is_text_mime(mime):  # a picture or a video need not load the chat readers
+        return ()
     from ..chats import FORMATS, chat_like
 
     found = chat_like(path, mime)
