@@ -302,7 +302,6 @@ def _stream(run: _Run, stagers: Stagers, files: list[Candidate], tz: Any, progre
     pending: deque[Future[Staging]] = deque()
     todo = stagers.batches(iter(files))
     ahead = 0  # files submitted and not yet taken
-
     handed_out = False  # every file is submitted: what is left is staging
 
     def submit() -> None:
