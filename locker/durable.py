@@ -103,11 +103,20 @@ class Writeback:
     most that much left, and the dirty pages stay few whatever the file size.
     Where there is no ``sync_file_range``, an ``fdatasync`` every WRITEBACK_LAG
     bytes does the same job (this runs on the writer thread, not the hasher).
+    ``drop_behind``: each range once on disk is dropped from the page cache too (see
+    store.BULK_BYTES), so that the next megabytes are written into the pages just freed.
     """
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, drop_behind: bool = False) -> None:
         self.fd = fd
+        self.drop_behind = drop_behind and hasattr(os, "posix_fadvise")
         self.written = self.started = self.waited = 0
+
+    def _done(self, upto: int) -> None:
+        """Everything before ``upto`` is on disk."""
+        if self.drop_behind:
+            os.posix_fadvise(self.fd, self.waited, upto - self.waited, os.POSIX_FADV_DONTNEED)
+        self.waited = upto
 
     def wrote(self, n: int) -> None:
         self.written += n
@@ -116,14 +125,14 @@ class Writeback:
         if not sync_range(self.fd, self.started, self.written - self.started, SFR_WRITE):
             if self.written - self.waited >= WRITEBACK_LAG:
                 getattr(os, "fdatasync", os.fsync)(self.fd)  # macOS has no fdatasync
-                self.waited = self.written
+                self._done(self.written)
             self.started = self.written
             return
         self.started = self.written
         behind = self.started - WRITEBACK_LAG
         if behind > self.waited:
             sync_range(self.fd, self.waited, behind - self.waited, SFR_WAIT_BEFORE | SFR_WRITE | SFR_WAIT_AFTER)
-            self.waited = behind
+            self._done(behind)
 
 
 def fsync_file(path: Path) -> None:
@@ -131,6 +140,24 @@ def fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def drop_cached(path: Path) -> None:
+    """Ask the kernel to drop a durable file's pages from the page cache. Advice only: a file that
+    cannot be opened, or a system without ``posix_fadvise``, is left as it is."""
+    fadvise = getattr(os, "posix_fadvise", None)
+    if fadvise is None:
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return
+    try:
+        fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 

@@ -26,6 +26,7 @@ from .durable import SFR_WRITE, Writeback, remove_quietly, sync_range
 from .durable import TMP_PREFIX as TMP_PREFIX
 from .durable import atomic_file as atomic_file
 from .durable import atomic_path as atomic_path
+from .durable import drop_cached as drop_cached
 from .durable import fsync_dir as fsync_dir
 from .durable import fsync_dirs as fsync_dirs
 from .durable import fsync_file as fsync_file
@@ -40,6 +41,9 @@ from .i18n import _
 
 _os_error = os_error  # its older name, still used by services
 CHUNK = 256 * 1024  # measured best for read+hash+write here (FIELD-NOTES)
+# An add, or a file, this large leaves the page cache about as it found it: a file is dropped from it
+# behind its copy's writeback, an add's objects once committed (services.ingest._commit says why).
+BULK_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -251,8 +255,10 @@ def _copy_pipelined(src_fd: int, dst_fd: int, source: Path, objects: Path,
         free.put(i)
     failure: list[BaseException] = []
 
+    drop_behind = os.fstat(src_fd).st_size >= BULK_BYTES
+
     def writer() -> None:
-        flush = Writeback(dst_fd)
+        flush = Writeback(dst_fd, drop_behind)
         while (item := filled.get()) is not None:
             index, n = item
             if not failure:

@@ -37,6 +37,61 @@ def test_bytes_stored_equal_bytes_given(cli, dispute, home, tmp_path) -> None:  
     assert leftovers == []
 
 
+def test_a_bulk_add_leaves_its_objects_out_of_the_page_cache(cli, dispute, home, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """An add of store.BULK_BYTES or more drops each object from the page cache once it is durable
+    (here the bound is lowered to 2 MiB); a smaller add leaves them there. `fincore` (util-linux)
+    says how much of each file is cached. The bytes stored are the bytes given either way."""
+    from locker import store
+
+    def cached(entries: list[dict]) -> int:
+        paths = [str(stored(home, dispute, e["sha256"])) for e in entries]
+        out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", *paths],
+                             capture_output=True, text=True, check=True).stdout
+        return sum(int(line) for line in out.split())
+
+    fs = subprocess.run(["stat", "-f", "-c", "%T", str(home.parent)], capture_output=True, text=True).stdout
+    assert "tmpfs" not in fs and "ramfs" not in fs, f"{fs}: memory is the storage here, nothing can be dropped"
+    monkeypatch.setattr(store, "BULK_BYTES", 2 * 1024 * 1024)
+    small = [samples.make_random(tmp_path / "small" / f"{i}.bin", size=512 * 1024, seed=i) for i in range(3)]
+    bulk = [samples.make_random(tmp_path / "bulk" / f"{i}.bin", size=1024 * 1024, seed=10 + i) for i in range(3)]
+    kept = cli("add", dispute, tmp_path / "small", "--json")
+    dropped = cli("add", dispute, tmp_path / "bulk", "--json")
+    assert kept.code == 0 and dropped.code == 0, kept.err + dropped.err
+    assert cached(kept.json["added"]) == 3 * 512 * 1024  # under the bound: all of it still cached
+    assert cached(dropped.json["added"]) == 0
+    for entry, source in zip(kept.json["added"] + dropped.json["added"], small + bulk):
+        assert stored(home, dispute, entry["sha256"]).read_bytes() == source.read_bytes()
+
+
+def test_a_file_of_bulk_size_is_dropped_from_the_page_cache_behind_its_writeback(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """While a file of store.BULK_BYTES or more is copied, each range once on disk leaves the page
+    cache, so the copy writes into pages just freed (bounds lowered here: 4 MiB, writeback every
+    1 MiB, waited for 2 MiB behind); a smaller file stays cached. The copy is whole either way."""
+    from locker import durable, store
+
+    def cached(path: Path) -> int:
+        out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+                             capture_output=True, text=True, check=True).stdout
+        return int(out.strip())
+
+    monkeypatch.setattr(store, "BULK_BYTES", 4 * 1024 * 1024)
+    monkeypatch.setattr(durable, "WRITEBACK_STEP", 1024 * 1024)
+    monkeypatch.setattr(durable, "WRITEBACK_LAG", 2 * 1024 * 1024)
+    objects = tmp_path / "objects"
+    objects.mkdir()
+    source = samples.make_random(tmp_path / "video.bin", size=store.PIPELINE_MIN + 4 * 1024 * 1024, seed=9)
+    staged = store.stage(source, objects, sync=True)
+    assert staged.tmp.read_bytes() == source.read_bytes() and staged.size == source.stat().st_size
+    store.discard(staged)
+    staged = store.stage(source, objects, sync=True)  # read back above: measure a fresh copy
+    assert cached(staged.tmp) <= 4 * 1024 * 1024  # what is still within the lag and the last steps
+    store.discard(staged)
+    monkeypatch.setattr(store, "BULK_BYTES", 64 * 1024 * 1024)
+    staged = store.stage(source, objects, sync=True)
+    assert cached(staged.tmp) == staged.size
+    store.discard(staged)
+
+
 def test_same_content_twice_is_one_exhibit(cli, dispute, tmp_path) -> None:  # noqa: ANN001
     a = samples.make_png(tmp_path / "a.png", 300, 600)
     b = tmp_path / "copy-of-a.png"

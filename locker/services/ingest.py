@@ -197,7 +197,8 @@ def _add(home: Home, ddir: DisputeDir, opened: _LazyOpened, paths: Sequence[str 
         raise StoreError(_(READ_ONLY), path=str(ddir.root))
     ddir.objects.mkdir(mode=0o700, exist_ok=True)
     store.clean_stale_temps(ddir.objects)
-    run = _Run(opened, options, user_time, errors=list(collected.errors))
+    run = _Run(opened, options, user_time, errors=list(collected.errors),
+               bulk=sum(c.size for c in collected.files) >= store.BULK_BYTES)
     stopped: LockerError | None = None
     try:
         with Stagers(collected.files) as stagers:  # forks its processes, if any, before a thread starts
@@ -271,6 +272,7 @@ class _Run:
     group: list[StagedFile] = field(default_factory=list)
     group_bytes: int = 0
     group_started: float = field(default_factory=time.monotonic)
+    bulk: bool = False  # drop each group's objects from the page cache once committed (see _commit)
 
     def take(self, item: StagedFile) -> None:
         """One staged file into the group; the group is committed once it is big or old enough."""
@@ -282,7 +284,7 @@ class _Run:
 
     def flush(self) -> None:
         if self.group:
-            _commit(self.opened, self.group, self.options, self.user_time, self.added)
+            _commit(self.opened, self.group, self.options, self.user_time, self.added, self.bulk)
         self.group, self.group_bytes, self.group_started = [], 0, time.monotonic()
 
 
@@ -374,9 +376,17 @@ def _not_added(files: list[Candidate], added: list[Added], errors: list[Refused]
 
 
 def _commit(opened: Any, group: list[StagedFile], options: AddOptions, user_time: str | None,
-            added: list[Added]) -> None:
+            added: list[Added], bulk: bool = False) -> None:
     """Make a group durable, publish its objects, then record them in one transaction; once it
-    has committed, the group goes onto ``added`` (so that a Ctrl-C right after still reports it)."""
+    has committed, the group goes onto ``added`` (so that a Ctrl-C right after still reports it).
+
+    ``bulk`` (an add of store.BULK_BYTES or more, a phone's camera roll): the group's objects are
+    then dropped from the page cache, as ``cp`` with ``nocache`` would. The add does not fill the
+    memory with gigabytes nobody reads next, and the stagers write into pages just freed rather
+    than into memory the system has not touched lately, which on a VM whose host takes unused
+    memory back costs the host a fault per page: 2,000 files (1.4 GB) took 3.03-3.25 s without
+    and 2.10-2.38 s with, in three alternating pairs (session 16). A small add keeps its objects
+    cached for the export that usually follows."""
     from .. import custody, db
     _publish(opened.dir, group)
     now = now_utc()
@@ -385,6 +395,10 @@ def _commit(opened: Any, group: list[StagedFile], options: AddOptions, user_time
         results = exhibit_rows.record(con, opened.dir.slug, group, options, user_time, now)
     custody.publish_head(opened.dir.root, con)  # as disputes.recording does after its commit
     added.extend(results)
+    if bulk:
+        for item in group:
+            assert item.staged is not None
+            store.drop_cached(opened.dir.object_path(item.staged.sha256))
 
 
 def _publish(ddir: DisputeDir, group: list[StagedFile]) -> None:
