@@ -380,12 +380,12 @@ def _commit(opened: Any, group: list[StagedFile], options: AddOptions, user_time
     """Make a group durable, publish its objects, then record them in one transaction; once it
     has committed, the group goes onto ``added`` (so that a Ctrl-C right after still reports it).
 
-    ``bulk`` (an add of store.BULK_BYTES or more, a phone's camera roll): the group's objects are
+    ``bulk`` (an add of store.BULK_BYTES or more: a camera roll, a long video): the group's objects are
     then dropped from the page cache, as ``cp`` with ``nocache`` would. The add does not fill the
     memory with gigabytes nobody reads next, and the stagers write into pages just freed rather
     than into memory the system has not touched lately, which on a VM whose host takes unused
     memory back costs the host a fault per page: 2,000 files (1.4 GB) took 3.03-3.25 s without
-    and 2.10-2.38 s with, in three alternating pairs (session 16). A small add keeps its objects
+    and 2.10-2.38 s with, in three alternating pairs (session 16). A smaller add keeps its objects
     cached for the export that usually follows."""
     from .. import custody, db
     _publish(opened.dir, group)
