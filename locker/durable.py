@@ -109,13 +109,13 @@ class Writeback:
 
     def __init__(self, fd: int, drop_behind: bool = False) -> None:
         self.fd = fd
-        self.drop_behind = drop_behind and hasattr(os, "posix_fadvise")
+        self.drop_behind = drop_behind
         self.written = self.started = self.waited = 0
 
     def _done(self, upto: int) -> None:
         """Everything before ``upto`` is on disk."""
         if self.drop_behind:
-            os.posix_fadvise(self.fd, self.waited, upto - self.waited, os.POSIX_FADV_DONTNEED)
+            _dont_need(self.fd, self.waited, upto - self.waited)
         self.waited = upto
 
     def wrote(self, n: int) -> None:
@@ -145,21 +145,28 @@ def fsync_file(path: Path) -> None:
 
 
 def drop_cached(path: Path) -> None:
-    """Ask the kernel to drop a durable file's pages from the page cache. Advice only: a file that
-    cannot be opened, or a system without ``posix_fadvise``, is left as it is."""
-    fadvise = getattr(os, "posix_fadvise", None)
-    if fadvise is None:
-        return
+    """Ask the kernel to drop a durable file's pages from the page cache (see _dont_need); a file
+    that cannot be opened is left as it is."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return
     try:
-        fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    except OSError:
-        pass
+        _dont_need(fd, 0, 0)
     finally:
         os.close(fd)
+
+
+def _dont_need(fd: int, offset: int, length: int) -> None:
+    """``posix_fadvise(POSIX_FADV_DONTNEED)`` on written-back pages (length 0: to the end). Advice
+    only: where the system has none or refuses it, nothing happens, and nothing fails."""
+    fadvise = getattr(os, "posix_fadvise", None)
+    if fadvise is None:
+        return
+    try:
+        fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass
 
 
 def fsync_dirs(folders: Sequence[Path]) -> None:
