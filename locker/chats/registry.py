@@ -18,7 +18,7 @@ from locker.chats.models import DATE_ORDERS, FORMATS, ChatError, ChatParse, Opti
 from locker.chats.source import Sample, Source
 
 __all__ = [
-    "CHAT_LIKE_MIN", "DETECT_THRESHOLD", "TEXT_MIMES", "ChatParser", "chat_like", "detect_format", "detect_text", "parse_bytes", "parse_chat", "parsers",
+    "CHAT_LIKE_MIN", "DETECT_THRESHOLD", "ChatParser", "chat_like", "detect_format", "detect_text", "parse_bytes", "parse_chat", "parsers",
     "register", "to_document", "unregister",
 ]
 
@@ -257,8 +257,6 @@ _CHAT_LIKE = re.compile(
     r"(?P<name>[^\s\d:：>\[\]()][^:：>\n]{0,40}?)\s*[:：>]"
 )
 CHAT_LIKE_MIN = 5
-#: MIME types (besides text/*) whose content may be a chat export.
-TEXT_MIMES = words.TEXT_MIMES
 
 
 def chat_like(path: Path, mime: str) -> tuple[int, int] | None:

@@ -298,7 +298,7 @@ def _read_records(opened: Any, chosen: list[Any]) -> tuple[list[dict[str, Any]],
         ]
         messages: dict[int, dict[str, Any]] = {}
         for e in chosen:
-            found = chat.load(session, e.number)
+            found = chat.stored_messages(session.connection(), e.number)
             if not found:
                 continue
             meta = json.loads(e.meta or "{}")

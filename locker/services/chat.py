@@ -128,21 +128,12 @@ def insert(conn: Any, exhibit: int, messages: list[Any]) -> None:
         )
 
 
-def stored_messages(con: Any, exhibit: int) -> list[Any]:
-    """:func:`load` on a plain sqlite3 connection (``db.snapshot``): rows with the model's attributes."""
-    from ..db import rows
+def stored_messages(conn: Any, exhibit: int) -> list[Any]:
+    """An exhibit's stored messages in order, as rows with the model's attributes, on a plain sqlite3
+    connection (``db.snapshot``) or a SQLAlchemy one (unwrapped: same transaction)."""
+    from ..db import dbapi, rows
 
-    return rows(con, "SELECT * FROM chat_message WHERE exhibit = ? ORDER BY position", (exhibit,))
-
-
-def load(session: Any, exhibit: int) -> list[Any]:
-    from sqlmodel import col, select
-
-    from ..models import ChatMessage
-
-    return list(session.exec(
-        select(ChatMessage).where(ChatMessage.exhibit == exhibit).order_by(col(ChatMessage.position))
-    ).all())
+    return rows(dbapi(conn), "SELECT * FROM chat_message WHERE exhibit = ? ORDER BY position", (exhibit,))
 
 
 # --------------------------------------------------------------------------- reread

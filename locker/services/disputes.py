@@ -18,7 +18,7 @@ from typing import Any
 from .. import custody, db, domain, names, store
 from ..domain import DISPUTE_FIELDS, STATUSES, TITLE_MAX  # STATUSES: also read as disputes.STATUSES by services.search
 from ..errors import LockerError, UsageError
-from ..i18n import _
+from ..i18n import N_, _
 from ..names import SLUG_MAX
 from ..paths import SLUG_RE, DisputeDir, Home
 from ..search import index as search_index
@@ -178,11 +178,13 @@ def resolve(home: Home, ref: str) -> Opened:
 
 # A dispute's rows read on a plain connection (:func:`locker.db.snapshot`), with the models' attributes.
 
+NO_DISPUTE_ROW = N_("the dispute database has no dispute row")
+
 def dispute_row(con: Any, *, required: bool = True) -> Any:
     """The dispute's row (None, when not ``required``, for a database that has none: verify reports it)."""
     found = db.rows(con, "SELECT * FROM dispute LIMIT 1")
     if not found and required:
-        raise LockerError(_("the dispute database has no dispute row"))
+        raise LockerError(_(NO_DISPUTE_ROW))
     return found[0] if found else None
 
 
@@ -211,7 +213,7 @@ def _one_dispute(session: Any) -> Any:
 
     dispute = session.exec(select(Dispute)).first()
     if dispute is None:
-        raise LockerError(_("the dispute database has no dispute row"))
+        raise LockerError(_(NO_DISPUTE_ROW))
     return dispute
 
 

@@ -89,7 +89,7 @@ def edit_dispute(home: Home, ref: str, **fields: str | None) -> Edited:
         names = ", ".join(DISPUTE_EDITABLE)
         row = con.execute(f"SELECT {names}, created_at FROM dispute").fetchone()
         if row is None:
-            raise NotFound(_("the dispute database has no dispute row"))
+            raise NotFound(_(disputes.NO_DISPUTE_ROW))
         current = dict(zip(DISPUTE_EDITABLE, row))
         changes = _changes(current, wanted)
         if not changes:

@@ -388,7 +388,7 @@ def _commit(opened: Any, group: list[StagedFile], options: AddOptions, user_time
     and 2.10-2.38 s with, in three alternating pairs (session 16). A smaller add keeps its objects
     cached for the export that usually follows."""
     from .. import custody, db
-    _publish(opened.dir, group)
+    published = _publish(opened.dir, group)
     now = now_utc()
     con = opened.con
     with db.writing_dbapi(con, opened.dir.db):
@@ -396,15 +396,16 @@ def _commit(opened: Any, group: list[StagedFile], options: AddOptions, user_time
     custody.publish_head(opened.dir.root, con)  # as disputes.recording does after its commit
     added.extend(results)
     if bulk:
-        for item in group:
-            assert item.staged is not None
-            store.drop_cached(opened.dir.object_path(item.staged.sha256))
+        for final in published:
+            store.drop_cached(final)
 
 
-def _publish(ddir: DisputeDir, group: list[StagedFile]) -> None:
-    """One file-system sync for the whole group, then each object renamed to its content address."""
+def _publish(ddir: DisputeDir, group: list[StagedFile]) -> list[Path]:
+    """One file-system sync for the whole group, then each object renamed to its content address;
+    the group's objects' paths (each file's, whether it was new or held already)."""
     store.make_durable([item.staged for item in group if item.staged], ddir.objects)
     shards = set()
+    finals: list[Path] = []
     # One listing, not a mkdir per file (they lock objects/ as the stagers do); a shard made for one
     # file of the group is not made again for the next (145 of a 2,000-file add's 401 mkdirs were).
     made = set(store.shards(ddir.objects))
@@ -413,6 +414,7 @@ def _publish(ddir: DisputeDir, group: list[StagedFile]) -> None:
             assert item.staged is not None
             final = ddir.object_path(item.staged.sha256)
             store.publish(item.staged, final, parent_made=final.parent.name in made)
+            finals.append(final)
             made.add(final.parent.name)
             shards.add(final.parent)
     except BaseException:
@@ -421,3 +423,4 @@ def _publish(ddir: DisputeDir, group: list[StagedFile]) -> None:
                 store.discard(item.staged)
         raise
     store.fsync_dirs([*sorted(shards), ddir.objects])
+    return finals

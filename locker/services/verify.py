@@ -77,8 +77,10 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
             kept = con.execute("SELECT since_seq FROM custody_head_kept").fetchone()
             kept_since = kept[0] if kept else None
             deadline_rows = deadlines.stored_rows(con)
-            machine_read = ocrchat.check(con, [r for _e, r in _payloads(chain)])
-            kits = kit.check(con, ddir, [r for _e, r in _payloads(chain)])
+            recorded = _payloads(chain)
+            readings = [r for _e, r in recorded]
+            machine_read = ocrchat.check(con, readings)
+            kits = kit.check(con, ddir, readings)
     except LockerError as err:
         return DisputeCheck(slug, 0, (Problem(None, "database_unreadable", err.message),))
     except Exception as err:  # a damaged file surfaces as assorted sqlite3 errors
@@ -87,15 +89,14 @@ def check_dispute(home: Home, slug: str, progress: Any = None) -> DisputeCheck:
     problems: list[Problem] = []
     problems += [Problem(None, p.problem, p.detail) for p in custody.check_chain(chain)]
     problems += _check_head(ddir, chain, kept_since)
-    recorded = _payloads(chain)
     problems += _rows_against_chain(dispute, exhibits, recorded, messages)
     problems += _records_against_chain(dispute, events, exports, recorded)
-    problems += [Problem(None, p, d) for p, d in deadlines.problems_against_chain(deadline_rows, [r for _e, r in recorded])]
+    problems += [Problem(None, p, d) for p, d in deadlines.problems_against_chain(deadline_rows, readings)]
     if dispute is not None and dispute.slug != slug:  # a folder copied or moved by hand: said, not an error
         problems.append(Problem(None, "folder_renamed", disputes.folder_note(slug, dispute.slug), severity="warning"))
     problems += [Problem(*found) for found in machine_read]
     problems += [Problem(None, code, detail, severity) for code, detail, severity
-                 in stamp.problems(ddir.root, [r for _e, r in recorded], chain)]  # RFC 3161 tokens, offline
+                 in stamp.problems(ddir.root, readings, chain)]  # RFC 3161 tokens, offline
     problems += [Problem(n, p, d, severity=s) for n, p, d, s in kits]
     objects_checked, object_problems = _check_objects(ddir, exhibits, progress, _not_imported(recorded))
     problems += object_problems
