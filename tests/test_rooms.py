@@ -65,3 +65,46 @@ def test_the_rule_sees_a_long_function(tmp_path: Path) -> None:
     node = ast.parse(explained).body[0]
     assert isinstance(node, ast.FunctionDef)
     assert _function_reason(explained.splitlines(), node)
+
+
+def _architecture_tree() -> str:
+    """The tree in the README's Architecture section (the first fenced block after its heading)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Architecture"):]
+    start = section.index("```\n") + 4
+    return section[start:section.index("```", start)]
+
+
+def _unlisted(tree: str, modules: list[Path]) -> list[str]:
+    """Modules the tree does not name: each package as ``name/``, each module's file name somewhere
+    after its package's line (a name like check.py is in two packages: it must follow each)."""
+    missing = []
+    for path in modules:
+        rel = path.relative_to(REPO / "locker")
+        if rel.name in ("__init__.py", "__main__.py"):
+            continue
+        after = 0
+        for package in rel.parts[:-1]:
+            found = tree.find(f" {package}/", after)
+            if found < 0:
+                break
+            after = found
+        else:
+            if tree.find(rel.name, after) >= 0:
+                continue
+        missing.append(str(rel))
+    return missing
+
+
+def test_the_readme_tree_names_every_module() -> None:
+    """Done-when of issue 10: the README shows the layout with a line for each module."""
+    missing = _unlisted(_architecture_tree(), _sources())
+    assert not missing, f"modules not in README.md's Architecture tree: {missing}"
+
+
+def test_the_tree_check_sees_a_module_left_out() -> None:
+    tree = "locker/\n  cli.py  the app\n  media/\n    sniff.py  types\n"
+    root = REPO / "locker"
+    assert _unlisted(tree, [root / "cli.py", root / "media" / "sniff.py"]) == []
+    assert _unlisted(tree, [root / "media" / "probe.py", root / "web" / "cli.py"]) == [
+        "media/probe.py", "web/cli.py"]
