@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv strace openssl chromium)  # strace: the test that no run writes outside the home; openssl: ts -verify of timestamp tokens, and the tests' local TSA; chromium: the web app's browser tests
+APT_PACKAGES=(libmagic1 fonts-wqy-microhei fontconfig poppler-utils qpdf python3-venv strace openssl chromium fonts-dejavu-core fonts-dejavu-extra)  # strace: the test that no run writes outside the home; openssl: ts -verify of timestamp tokens, and the tests' local TSA; chromium: the web app's browser tests; fonts-dejavu-*: Latin TrueType faces whose character maps tests/test_ttfread.py reads both ways
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

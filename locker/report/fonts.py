@@ -94,13 +94,16 @@ _LOADED: dict[tuple[str, int], Any] = {}
 
 
 def _ttfont(name: str, path: Path, index: int) -> Any:
-    """A reportlab TTFont; each face is parsed once per process (≈ 0.2 s for a CJK font)."""
+    """A reportlab TTFont; each face is read once per process (see ttfread: ≈ 20 ms a face of a
+    CJK font, 55-70 ms as reportlab reads it)."""
     from reportlab.pdfbase.ttfonts import TTFont
+
+    from .ttfread import read_font
 
     key = (str(path), index)
     face = _LOADED.get(key)
     if face is None:
-        face = _LOADED[key] = TTFont(name, str(path), subfontIndex=index)
+        face = _LOADED[key] = read_font(name, str(path), index)
         return face
     font = TTFont.__new__(TTFont)
     font.__dict__.update(face.__dict__)
