@@ -30,6 +30,7 @@ LAYERS = {  # module or package prefix -> layer (higher may import lower)
     "locker.kit": 2,  # upload kits: form profiles, card drawing, the description (issue 16)
     "locker.db": 1, "locker.migrations": 1, "locker.models": 1, "locker.custody": 1,
     "locker.warncodes": 0,  # warnings as codes with parameters, put into words when shown
+    "locker.gcpause": 0,  # the garbage collector held back while a reader builds many objects
     "locker.interrupts": 0,  # a Ctrl-C that a library swallowed still stops the command
     "locker.tsa": 0,  # RFC 3161 (a package: asking, checking and their DER): asks a TSA for a token, checks one; bytes in, bytes out (no home)
     "locker.names": 0,  # readable slugs and "did you mean": plain functions over str (and pypinyin)

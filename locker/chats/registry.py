@@ -4,18 +4,17 @@ normalized document. A parser is any object with ``name``, ``detect`` and ``pars
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
-from contextlib import contextmanager
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 from locker import words
 from locker.chats.lines import clean_name
 from locker.chats.models import DATE_ORDERS, FORMATS, ChatError, ChatParse, Options
 from locker.chats.source import Sample, Source
+from locker.gcpause import collector_paused
 
 __all__ = [
     "CHAT_LIKE_MIN", "DETECT_THRESHOLD", "ChatParser", "chat_like", "detect_format", "detect_text", "parse_bytes", "parse_chat", "parsers",
@@ -127,19 +126,6 @@ def detect_format(path: Path) -> str | None:
         return None
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a parser builds its (acyclic) messages: with
-    100,000 messages its generation scans took a third of the parse time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def detect_text(text: str, complete: bool = True) -> str | None:
     """The chat format of ``text``, the decoded start of a file (``complete``: all of it); None
     if it is not a chat we know. Formats that need the bytes (the ZIPs) are not found this way."""
@@ -175,7 +161,7 @@ def _parse(source: Source, tz: tzinfo, me: str | None, fmt: str | None, date_ord
                     raise undecodable
                 raise ChatError("not a chat export this version can read (formats: "
                                 + ", ".join(FORMATS) + ")")
-        with _collector_paused():
+        with collector_paused():
             return _parser(fmt).parse(source, options)
     except ChatError:
         raise

@@ -2,7 +2,7 @@
 
 reportlab reads a face's character map, advance widths and glyph offsets one number at a time
 (a method call, a slice and an unpack for each): for WenQuanYi Micro Hei, 34,600 characters and
-49,531 glyphs, that is some 150,000 calls and 65-80 ms a face, and a pack registers two faces
+49,531 glyphs, that is some 150,000 calls and 57-73 ms a face, and a pack registers two faces
 (its text and its hashes) before its first page. :func:`read_face` lets reportlab read the
 font's header tables as usual (``charInfo=0``), then reads the ``cmap``, ``hmtx`` and ``loca``
 tables in bulk and builds from them the very attributes reportlab's ``extractInfo`` builds,
@@ -15,22 +15,21 @@ so that what reportlab would accept or refuse is decided by reportlab.
 
 from __future__ import annotations
 
-import gc
 import struct
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
+
+from ..gcpause import collector_paused
 
 
 def read_font(name: str, filename: str, index: int) -> Any:
     """``TTFont(name, filename, subfontIndex=index)``, its face read by :func:`read_face` where it
-    can be. The garbage collector is held back meanwhile: the face is some 170,000 new objects
-    and none of them garbage, yet each collection they set off walks every object the process
-    has (measured with a pack's modules loaded: two faces of WenQuanYi Micro Hei 113-139 ms with
+    can be. The garbage collector is held back meanwhile: a face is some 85,000 new lists and
+    tuples and none of them garbage, yet each collection they set off walks every object the
+    process has (measured with a pack's modules loaded: two faces of WenQuanYi Micro Hei 113-139 ms with
     reportlab's reader, 37-42 ms with this one and no collection)."""
     from reportlab.pdfbase.ttfonts import TTFont
 
-    with _collections_held():
+    with collector_paused():
         face = read_face(filename, index)
         if face is None:
             return TTFont(name, filename, subfontIndex=index)
@@ -55,15 +54,6 @@ def _font_around(name: str, face: Any) -> Any:
     return font
 
 
-@contextmanager
-def _collections_held() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_face(filename: str, index: int) -> Any | None:
