@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import reportlab
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 
 from locker.report import fonts, ttfread
@@ -46,7 +47,8 @@ def _same_face(theirs: TTFontFace, ours: TTFontFace) -> None:
 def test_a_face_read_in_bulk_is_the_face_reportlab_reads(path: Path, index: int) -> None:
     theirs = TTFontFace(str(path), subfontIndex=index)
     ours = ttfread.read_face(str(path), index)
-    assert ours is not None, f"{path}#{index}: a font of format 4 or 12 maps, left to reportlab"
+    assert ours is not None, (f"{path}#{index} was left to reportlab: a map other than format 4 or 12, or "
+                              f"reportlab {reportlab.Version} not in ttfread.CHECKED (compare, then add it)")
     _same_face(theirs, ours)
 
 

@@ -6,11 +6,13 @@ reportlab reads a face's character map, advance widths and glyph offsets one num
 (its text and its hashes) before its first page. :func:`read_face` lets reportlab read the
 font's header tables as usual (``charInfo=0``), then reads the ``cmap``, ``hmtx`` and ``loca``
 tables in bulk and builds from them the very attributes reportlab's ``extractInfo`` builds,
-the same values in the same order (tests/test_fonts.py compares every attribute of both, for
+the same values in the same order (tests/test_ttfread.py compares every attribute of both, for
 every face of the fonts the machine has). It knows the character maps of format 4 and 12,
 which TrueType fonts of Chinese and Latin scripts use; for any other layout, or anything it
 finds out of the ordinary, it returns None and the caller lets reportlab read the whole font,
-so that what reportlab would accept or refuse is decided by reportlab.
+so that what reportlab would accept or refuse is decided by reportlab. It builds reportlab's
+objects from their attributes, so it is used with the reportlab versions it was compared with
+(CHECKED) and leaves the others to reportlab.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from typing import Any
 
 from ..gcpause import collector_paused
 
+CHECKED = ("5.1.0",)  # reportlab versions whose faces tests/test_ttfread.py found the same both ways
+
 
 def read_font(name: str, filename: str, index: int) -> Any:
     """``TTFont(name, filename, subfontIndex=index)``, its face read by :func:`read_face` where it
     can be. The garbage collector is held back meanwhile: a face is some 85,000 new lists and
     tuples and none of them garbage, yet each collection they set off walks every object the
-    process has (measured with a pack's modules loaded: two faces of WenQuanYi Micro Hei 113-139 ms with
-    reportlab's reader, 37-42 ms with this one and no collection)."""
+    process has (measured with a pack's modules loaded: two faces of WenQuanYi Micro Hei took
+    113-139 ms with reportlab's reader, 37-42 ms with this one and no collection)."""
     from reportlab.pdfbase.ttfonts import TTFont
 
     with collector_paused():
@@ -54,14 +58,15 @@ def _font_around(name: str, face: Any) -> Any:
     return font
 
 
-
-
 def read_face(filename: str, index: int) -> Any | None:
     """The ``TTFontFace`` of face ``index`` of ``filename`` as ``TTFontFace(filename,
     subfontIndex=index)`` would make it, or None where reportlab should read it itself."""
+    import reportlab
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFontFace, TTFontFile
 
+    if reportlab.Version not in CHECKED:
+        return None
     face = TTFontFace.__new__(TTFontFace)
     pdfmetrics.TypeFace.__init__(face, None)  # as TTFontFace.__init__ does, before the file
     try:
