@@ -43,12 +43,25 @@ def _same_face(theirs: TTFontFace, ours: TTFontFace) -> None:
             assert mine == value and type(mine) is type(value), name
 
 
+# Faces every machine that ran scripts/setup.sh has, which the bulk reader must read: format 12 maps
+# (WenQuanYi Micro Hei, DejaVu Sans) and a format 4 map with deltas and a glyph id array (DejaVu Sans
+# ExtraLight: 145 segments, 40 of them through the array).
+REQUIRED = {("wqy-microhei.ttc", 0), ("wqy-microhei.ttc", 1), ("DejaVuSans.ttf", 0), ("DejaVuSans-ExtraLight.ttf", 0)}
+
+
 @pytest.mark.parametrize("path,index", _faces(), ids=lambda v: v.name if isinstance(v, Path) else str(v))
 def test_a_face_read_in_bulk_is_the_face_reportlab_reads(path: Path, index: int) -> None:
-    theirs = TTFontFace(str(path), subfontIndex=index)
+    try:
+        theirs = TTFontFace(str(path), subfontIndex=index)
+    except Exception:  # a face reportlab refuses is left to reportlab, which says why
+        assert ttfread.read_face(str(path), index) is None
+        return
     ours = ttfread.read_face(str(path), index)
-    assert ours is not None, (f"{path}#{index} was left to reportlab: a map other than format 4 or 12, or "
-                              f"reportlab {reportlab.Version} not in ttfread.CHECKED (compare, then add it)")
+    if ours is None:  # another kind of character map (some other machine's font): reportlab reads it
+        assert (path.name, index) not in REQUIRED, (
+            f"{path}#{index} was left to reportlab: reportlab {reportlab.Version} not in ttfread.CHECKED "
+            "(compare, then add it), or the reader lost its way")
+        return
     _same_face(theirs, ours)
 
 
@@ -104,10 +117,6 @@ def test_a_font_it_does_not_know_is_left_to_reportlab(tmp_path: Path) -> None:
 
 
 def test_the_faces_compared_cover_both_character_maps() -> None:
-    """Format 12 (WenQuanYi Micro Hei, DejaVu Sans) and format 4, with deltas and with a glyph id
-    array (DejaVu Sans ExtraLight: 145 segments, 40 of them through the array): scripts/setup.sh
-    installs them."""
     names = {(path.name, index) for path, index in _faces()}
-    for needed in (("wqy-microhei.ttc", 0), ("wqy-microhei.ttc", 1), ("DejaVuSans.ttf", 0),
-                   ("DejaVuSans-ExtraLight.ttf", 0)):
-        assert needed in names, f"{needed[0]} is missing: run scripts/setup.sh"
+    missing = sorted(REQUIRED - names)
+    assert not missing, f"{missing} not on this machine: run scripts/setup.sh"
