@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from locker.report import fonts, ttfread
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # scripts/setup.sh installs it
 
 
+@cache
 def _faces() -> list[tuple[Path, int]]:
     """Every face of every TrueType file fontconfig knows (the CJK font of the pack among them)."""
     found: set[Path] = {WQY}
@@ -26,7 +28,10 @@ def _faces() -> list[tuple[Path, int]]:
         found |= {Path(line.split(":")[0]) for line in listed.splitlines() if line.strip()}
     faces = []
     for path in sorted(p for p in found if p.suffix.lower() in (".ttf", ".ttc") and p.is_file()):
-        count = struct.unpack(">L", path.read_bytes()[8:12])[0] if path.suffix.lower() == ".ttc" else 1
+        count = 1
+        if path.suffix.lower() == ".ttc":  # a collection: its face count in the header
+            with path.open("rb") as f:
+                count = struct.unpack(">L", f.read(12)[8:12])[0]
         faces += [(path, i) for i in range(count)]
     return faces
 
@@ -80,12 +85,11 @@ def test_the_pack_font_is_the_ttfont_reportlab_makes() -> None:
     assert fonts.register(choice)  # the pack's own path goes through it
 
 
-def _dejavu() -> Path:
-    for path, _ in _faces():
-        if path.name == "DejaVuSans.ttf":
-            return path
-    pytest.skip("DejaVuSans.ttf is not on this machine")
-    raise AssertionError  # not reached
+def _dejavu() -> bytes:
+    """DejaVu Sans, one of the REQUIRED faces scripts/setup.sh installs."""
+    found = [path for path, _ in _faces() if path.name == "DejaVuSans.ttf"]
+    assert found, "DejaVuSans.ttf is missing: run scripts/setup.sh"
+    return found[0].read_bytes()
 
 
 def _reportlab_says(path: Path) -> str:
@@ -95,7 +99,8 @@ def _reportlab_says(path: Path) -> str:
 
 
 def test_a_font_it_does_not_know_is_left_to_reportlab(tmp_path: Path) -> None:
-    data = bytearray(_dejavu().read_bytes())
+    original = _dejavu()
+    data = bytearray(original)
     # The glyph data format in the head table set to one reportlab does not know: reportlab refuses it.
     count = struct.unpack_from(">H", data, 4)[0]
     head = next(struct.unpack_from(">L", data, 12 + 16 * n + 8)[0] for n in range(count)
@@ -109,7 +114,7 @@ def test_a_font_it_does_not_know_is_left_to_reportlab(tmp_path: Path) -> None:
     assert f"{type(caught.value).__name__}: {caught.value}" == _reportlab_says(odd)
     # Cut inside its tables: the same, whatever reportlab says of it.
     cut = tmp_path / "cut.ttf"
-    cut.write_bytes(_dejavu().read_bytes()[: len(data) // 3])
+    cut.write_bytes(original[: len(original) // 3])
     assert ttfread.read_face(str(cut), 0) is None
     with pytest.raises(Exception) as caught:
         ttfread.read_font("x", str(cut), 0)

@@ -118,11 +118,10 @@ def _char_info(face: Any) -> dict[str, Any] | None:
     if "loca" not in face.table or index_to_loc not in (0, 1):
         return None
     loca = face.table["loca"]["offset"]
-    if index_to_loc == 0:
-        glyph_pos = [p << 1 for p in struct.unpack_from(f">{glyph_count + 1}H", data, loca)]
-    else:
-        glyph_pos = list(struct.unpack_from(f">{glyph_count + 1}L", data, loca))
-    end = loca + (2 if index_to_loc == 0 else 4) * (glyph_count + 1)
+    short = index_to_loc == 0  # 16-bit offsets, stored halved
+    offsets = struct.unpack_from(f">{glyph_count + 1}{'H' if short else 'L'}", data, loca)
+    glyph_pos = [p << 1 for p in offsets] if short else list(offsets)
+    end = loca + (2 if short else 4) * (glyph_count + 1)
 
     if 0x20 in char_to_glyph:  # a no-break space drawn as a space, or the other way round
         char_to_glyph[0xA0] = char_to_glyph[0x20]
