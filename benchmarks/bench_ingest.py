@@ -16,8 +16,26 @@ on a shared machine the load drifts between repetitions more than within one.
 
 Warm cache, on purpose: every measurement starts from the same state: an
 untimed `sync` (no dirty pages left over from the previous step), the page cache
-dropped where the bench may (root: `--drop-caches auto`, see below), and a full
-read of the source files (so they are in the page cache).
+dropped where the bench may (root: `--drop-caches auto`, see below), a full
+read of the source files (so they are in the page cache), and a read of the files
+the command's own program consists of, so that they are cached too, as they are
+for someone who has used the command before.
+
+Why the programs are read back as well (since session 18): dropping the cache evicts
+them with everything else. For `cp` and `openssl` that is a binary and a few libraries;
+for `locker` it is the interpreter, some 250 modules, Pillow's and libmagic's libraries
+and libmagic's database (about 60 MB), read from the disk again while the add waits.
+Measured here, importing what an add imports before it stages a file and loading the
+probe's libraries took 221-244 ms with them evicted and 159-174 ms with them cached, and a
+whole 2,000-file add was faster with them cached in 5 of 8 alternating pairs (medians 1.80
+and 1.91 s). Until session 17
+every locker run in this bench paid that and no other command did; `--cold-program` leaves
+the programs evicted, as then. Which files: for `cp` and `openssl` the binary and what
+`ldd` lists; for `locker`, what an untimed add of 64 of the small files opened or mapped,
+found once at the start (an audit hook and /proc/self/maps). Reading them, rather than
+running the command once before the timed run, writes nothing: an untimed add of 64 files
+just before made the timed add no faster (its writes then went into memory the untimed one
+had taken: more system time in 7 of 8 pairs).
 
 Why drop the cache at all: on a VM whose host takes unused guest memory back
 (this project's 2-core VM: DAMON pages out memory idle for 60 s, free-page
@@ -75,6 +93,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -104,6 +123,29 @@ class Run:
 
 # The helper, run as `python -I -S -c`: the fewer modules, the lower its peak (~11 MB, a bare
 # interpreter is ~10.5 MB). Output goes to files, not pipes: wait4 must not block on a full pipe.
+# What a locker run opens or maps, found by running it under this (as `python -c RECORD OUT ARGS…`):
+# every file the interpreter opens (the audit hook sees modules and data files) and, at exit, every
+# file mapped into the process (the interpreter, extension modules, libraries). Written to OUT.
+RECORD = """
+import os, runpy, sys
+out, pid, seen = sys.argv[1], os.getpid(), set()
+def hook(event, args):
+    if event == "open" and isinstance(args[0], str):
+        seen.add(args[0])
+sys.addaudithook(hook)
+def dump():
+    if os.getpid() != pid:
+        return
+    with open("/proc/self/maps") as maps:
+        seen.update(parts[5].strip() for parts in (line.split(None, 5) for line in maps) if len(parts) == 6)
+    with open(out, "w") as f:
+        f.write("\\n".join(sorted(seen)))
+import atexit
+atexit.register(dump)
+sys.argv = ["locker", *sys.argv[2:]]
+runpy.run_module("locker", run_name="__main__", alter_sys=True)
+"""
+
 SERVE = """
 import json, os, subprocess, sys, time
 for line in sys.stdin:
@@ -237,6 +279,25 @@ def warm(paths: list[Path]) -> float:
     return total / 1e6 / max(time.perf_counter() - t0, 1e-9)
 
 
+def binary_files(name: str) -> list[Path]:
+    """A program on PATH and the shared libraries `ldd` says it loads."""
+    found = shutil.which(name)
+    if found is None:
+        return []
+    libs = subprocess.run(["ldd", found], capture_output=True, text=True).stdout.split()
+    return regular_files([found, *(w for w in libs if w.startswith("/"))])
+
+
+def regular_files(paths: Iterable[str], outside: Path | None = None) -> list[Path]:
+    """The paths that name regular files (not under ``outside``), each once, in order."""
+    out: dict[Path, None] = {}
+    for p in paths:
+        path = Path(p)
+        if path.is_file() and not str(path).startswith("/proc/") and (outside is None or outside not in path.parents):
+            out[path] = None
+    return list(out)
+
+
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
 
 
@@ -272,6 +333,7 @@ class Bench:
         self.keep_outputs = True  # moved into trash/, deleted at the end (see the module's docstring)
         self.results: dict[str, list[dict]] = {}
         self.drop = may_drop_caches(args.drop_caches)
+        self.programs: dict[str, list[Path]] = {}  # each command's own files, read back after the drop
         self.reference_hashes: dict[str, str] = {}
         cp_help = subprocess.run(["cp", "--help"], capture_output=True, text=True).stdout
         # GNU cp >= 9 reflinks by default where it can (btrfs, XFS): that writes no data
@@ -291,18 +353,38 @@ class Bench:
         self.kept += 1
         path.rename(self.trash / f"{self.kept}-{path.name}")
 
-    def prepare(self, sources: list[Path]) -> None:
+    def prepare(self, sources: list[Path], program: str) -> None:
         """Same cache state before every measurement: nothing dirty, the page cache dropped
-        (where the bench may: see the module's docstring), the sources read back into it."""
+        (where the bench may: see the module's docstring), the sources read back into it, and
+        the program's own files (unless --cold-program: then none were learnt)."""
         self.discard(self.dst)
         self.dst.mkdir()
         os.sync()
         if self.drop:
             DROP_CACHES.write_text("1\n")
         warm(sources)
+        warm(self.programs.get(program, []))
+
+    def learn_programs(self, sample: list[Path]) -> None:
+        """The files each measured command's program consists of (see the module's docstring)."""
+        self.programs["cp"] = binary_files(self.cp[0])
+        self.programs["openssl"] = binary_files("xargs") + binary_files("openssl")
+        home, listing = self.work / "warm-up", self.work / "program-files.txt"
+        self.discard(home)
+        try:
+            self.locker("--home", str(home), "new", "warm-up", "--json")
+            r = run([self.py, "-c", RECORD, str(listing), "--home", str(home), "add", "warm-up",
+                     *map(str, sample), "--json"], cwd=REPO)
+            if r.status or not listing.exists():
+                raise LockerFailed(f"the untimed add that finds the locker's files exited {r.status}: "
+                                   f"{r.stderr.decode(errors='replace').strip()[-300:]}")
+            self.programs["locker"] = regular_files(listing.read_text().splitlines(), outside=self.work)
+        finally:
+            self.discard(home)
+            listing.unlink(missing_ok=True)
 
     def cp_sync(self, case: str, src: Path, sources: list[Path]) -> None:
-        self.prepare(sources)
+        self.prepare(sources, "cp")
         r = run([*self.cp, "-r", str(src), str(self.dst / src.name)])
         if r.status:
             sys.exit(f"cp failed: {r.stderr.decode(errors='replace').strip()}")
@@ -310,7 +392,7 @@ class Bench:
         self.record(case, seconds=r.seconds + s, cp=r.seconds, sync=s, rss_kib=r.maxrss_kib, cpu=r.cpu)
 
     def openssl(self, case: str, sources: list[Path]) -> None:
-        self.prepare(sources)
+        self.prepare(sources, "openssl")
         listing = self.work / "files.list"
         listing.write_bytes(b"".join(bytes(p) + b"\0" for p in sources))
         r = run(["xargs", "-0", "openssl", "dgst", "-sha256"], stdin_path=listing)
@@ -338,7 +420,7 @@ class Bench:
         slug = self.locker("--home", str(home), "new", "bench", "--json").json.get("slug")
         if not slug:
             raise LockerFailed("`locker new --json` printed no slug")
-        self.prepare(sources)
+        self.prepare(sources, "locker")
         r = self.locker("--home", str(home), "add", slug, str(target), "--json")
         s = timed_sync()
         added, errors = r.json.get("added", []), r.json.get("errors", [])
@@ -466,6 +548,8 @@ def main() -> int:
                          "session 16 (to compare: see the docstring on deleted inodes)")
     ap.add_argument("--drop-caches", choices=("auto", "on", "off"), default="auto",
                     help="drop the page cache before each command (needs root; auto: where allowed)")
+    ap.add_argument("--cold-program", action="store_true",
+                    help="after the drop, leave each command's own program files uncached (as up to session 17)")
     args = ap.parse_args()
     global SPAWNER
     SPAWNER = Spawner()  # first, while this process is still small
@@ -487,7 +571,8 @@ def bench_main(args: argparse.Namespace) -> int:
           f"{subprocess.run(['openssl', 'version'], capture_output=True, text=True).stdout.strip()}")
     dropping = may_drop_caches(args.drop_caches)
     print(f"work dir {work} ({kind}); warm page cache, "
-          f"{'page cache dropped and sources read back before each command' if dropping else 'no caches dropped'}; "
+          f"{'page cache dropped and sources read back before each command' if dropping else 'no caches dropped'}, "
+          f"{'programs left uncached (--cold-program)' if args.cold_program else 'programs read back after each drop'}; "
           f"median of {args.repeat}")
     if not dropping:
         print("note: the page cache is not dropped between commands (not root, or --drop-caches off): on a VM "
@@ -523,6 +608,14 @@ def bench_main(args: argparse.Namespace) -> int:
         failure = (f"the locker CLI is not usable: `{args.python} -m locker --help` exited {probe.status}: "
                    f"{tail[0]}")
     bench.startup(with_locker=failure is None)
+    if failure is None and not args.cold_program:
+        try:
+            bench.learn_programs(small_files[:64])
+        except LockerFailed as e:
+            failure = str(e)
+        print(f"programs read back after each drop: locker {len(bench.programs.get('locker', []))} files "
+              f"({sum(p.stat().st_size for p in bench.programs.get('locker', [])) / 1e6:.0f} MB), "
+              f"cp {len(bench.programs['cp'])}, openssl {len(bench.programs['openssl'])}")
     floor = run(["true"]).maxrss_kib * 1024 / 1e6
     try:
         for i in range(args.repeat):
@@ -548,7 +641,7 @@ def bench_main(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps({
             "when": datetime.now().astimezone().isoformat(timespec="seconds"),
             "host": platform.node(), "cpus": os.cpu_count(), "python": args.python, "filesystem": kind,
-            "cache": "warm", "repeat": args.repeat, "big_mib": args.big_mib, "small_count": len(small_files),
+            "cache": "warm", "programs": "cold" if args.cold_program else "cached", "repeat": args.repeat, "big_mib": args.big_mib, "small_count": len(small_files),
             "small_bytes": small_bytes, "cp": bench.cp, "table": table, "notes": notes, "raw": bench.results,
             "rss_floor_mb": floor, "locker_failure": failure, "targets_met": ok and failure is None}, indent=2, ensure_ascii=False))
         print(f"figures written to {args.json}")
