@@ -365,10 +365,14 @@ class Bench:
         warm(sources)
         warm(self.programs.get(program, []))
 
-    def learn_programs(self, sample: list[Path]) -> None:
-        """The files each measured command's program consists of (see the module's docstring)."""
+    def learn_programs(self) -> None:
+        """The files cp's and openssl's programs consist of (see the module's docstring)."""
         self.programs["cp"] = binary_files(self.cp[0])
         self.programs["openssl"] = binary_files("xargs") + binary_files("openssl")
+
+    def learn_locker(self, sample: list[Path]) -> None:
+        """The files the locker's program consists of: what an untimed add of ``sample`` opened or
+        mapped (see the module's docstring)."""
         home, listing = self.work / "warm-up", self.work / "program-files.txt"
         self.discard(home)
         try:
@@ -608,13 +612,17 @@ def bench_main(args: argparse.Namespace) -> int:
         failure = (f"the locker CLI is not usable: `{args.python} -m locker --help` exited {probe.status}: "
                    f"{tail[0]}")
     bench.startup(with_locker=failure is None)
-    if failure is None and not args.cold_program:
-        try:
-            bench.learn_programs(small_files[:64])
-        except LockerFailed as e:
-            failure = str(e)
-        print(f"programs read back after each drop: locker {len(bench.programs.get('locker', []))} files "
-              f"({sum(p.stat().st_size for p in bench.programs.get('locker', [])) / 1e6:.0f} MB), "
+    if not args.cold_program:
+        bench.learn_programs()
+        if failure is None:
+            try:
+                # 64: as many small files as make an add stage in processes, as the timed add does
+                bench.learn_locker(small_files[:64])
+            except LockerFailed as e:
+                failure = str(e)
+        locker_files = bench.programs.get("locker", [])
+        print(f"programs read back after each drop: locker {len(locker_files)} files "
+              f"({sum(p.stat().st_size for p in locker_files) / 1e6:.0f} MB), "
               f"cp {len(bench.programs['cp'])}, openssl {len(bench.programs['openssl'])}")
     floor = run(["true"]).maxrss_kib * 1024 / 1e6
     try:
