@@ -23,8 +23,8 @@ for someone who has used the command before.
 
 Why the programs are read back as well (since session 18): dropping the cache evicts
 them with everything else. For `cp` and `openssl` that is a binary and a few libraries;
-for `locker` it is the interpreter, some 250 modules, Pillow's and libmagic's libraries
-and libmagic's database (about 60 MB), read from the disk again while the add waits.
+for `locker` some 250 files: the interpreter, its modules, Pillow's and libmagic's
+libraries and libmagic's database (about 60 MB), read from the disk again while the add waits.
 Measured here, importing what an add imports before it stages a file and loading the
 probe's libraries took 221-244 ms with them evicted and 159-174 ms with them cached, and a
 whole 2,000-file add was faster with them cached in 5 of 8 alternating pairs (medians 1.80

@@ -94,8 +94,7 @@ _LOADED: dict[tuple[str, int], Any] = {}
 
 
 def _ttfont(name: str, path: Path, index: int) -> Any:
-    """A reportlab TTFont; each face is read once per process (see ttfread: ≈ 20 ms a face of a
-    CJK font, 55-70 ms as reportlab reads it)."""
+    """A reportlab TTFont; each face is read once per process (by ttfread, which says what it costs)."""
     from reportlab.pdfbase.ttfonts import TTFont
 
     from .ttfread import read_font

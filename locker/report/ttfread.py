@@ -84,8 +84,8 @@ def _char_info(face: Any) -> dict[str, Any] | None:
     """What ``extractInfo`` sets after its ``charInfo`` test, read from the face's bytes."""
     data = face._ttf_data
     index_to_loc, glyph_format = struct.unpack_from(">HH", data, face.table["head"]["offset"] + 50)
-    if glyph_format != 0:
-        return None
+    if glyph_format != 0 or "loca" not in face.table or index_to_loc not in (0, 1):
+        return None  # before the character map is read: a face reportlab must read gets no work here
     (hmetric_count,) = struct.unpack_from(">H", data, face.table["hhea"]["offset"] + 34)
     glyph_count = face.numGlyphs
     mapped = _cmap(data, face.table["cmap"]["offset"])
@@ -115,8 +115,6 @@ def _char_info(face: Any) -> dict[str, Any] | None:
             for char in chars:
                 char_widths[char] = width
 
-    if "loca" not in face.table or index_to_loc not in (0, 1):
-        return None
     loca = face.table["loca"]["offset"]
     short = index_to_loc == 0  # 16-bit offsets, stored halved
     offsets = struct.unpack_from(f">{glyph_count + 1}{'H' if short else 'L'}", data, loca)
@@ -165,7 +163,7 @@ def _format4(data: bytes, table: int) -> tuple[dict[int, int], dict[int, list[in
     (length,) = struct.unpack_from(">H", data, table + 2)
     limit = table + length
     (doubled,) = struct.unpack_from(">H", data, table + 6)
-    segments = int(doubled / 2.0)
+    segments = doubled // 2
     at = table + 14
     ends = struct.unpack_from(f">{segments}H", data, at)
     starts = struct.unpack_from(f">{segments}H", data, at + 2 * segments + 2)
