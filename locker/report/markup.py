@@ -33,6 +33,7 @@ class Text:
     def __init__(self, has_glyph: Callable[[int], bool]) -> None:
         self._has = has_glyph
         self._cache: dict[str, bool] = {}
+        self._good = set("\n\t")  # characters printed as they are
 
     def _ok(self, ch: str) -> bool:
         hit = self._cache.get(ch)
@@ -44,6 +45,8 @@ class Text:
         """Text the font can draw, not yet escaped (for canvas.drawString)."""
         text = clean_text("" if value is None else str(value))
         text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+        if self._drawable(text):  # the usual case, a set operation instead of a step per character
+            return text
         out = []
         i = 0
         while i < len(text):
@@ -62,6 +65,14 @@ class Text:
             else:
                 out.append(_named(ch))
         return "".join(out)
+
+    def _drawable(self, text: str) -> bool:
+        """Does the font draw every character of ``text``, so that plain() keeps it as it is?"""
+        for ch in set(text) - self._good:
+            if not self._ok(ch):
+                return False
+            self._good.add(ch)
+        return True
 
     def __call__(self, value: Any) -> str:
         """Paragraph markup that prints ``value`` literally; line breaks kept."""
