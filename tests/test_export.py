@@ -214,6 +214,9 @@ def test_pack_reads_as_a_clerk_would_read_it(cli, case) -> None:  # noqa: ANN001
     manifest = "".join(f"{n} {exhibits[n]['sha256']}\n" for n in included)
     fingerprint = hashlib.sha256(manifest.encode()).hexdigest()
     assert fingerprint in text
+    lines = text.splitlines()  # the manifest printed as it is hashed: each "N sha256" line whole, in order
+    at = [lines.index(line) for line in manifest.splitlines()]
+    assert at == sorted(at) and at[-1] - at[0] == len(at) - 1, at
     assert "sha256sum" in text and "shasum -a 256" in text and "certutil -hashfile" in text
     assert "未被改动" in text and "时间戳" in text
 
@@ -446,6 +449,8 @@ def test_user_text_escaping() -> None:
     assert text("笑😀\u200d") == "笑(grinning face)"
     assert text("🎧👍🏽🇨🇳\U000f0000") == "(headphone)(thumbs up sign)(flag CN)[U+F0000]"
     assert text("a\x1bb") == "a\\x1bb"
+    # characters once found drawable are taken as they are; one the font lacks is still replaced after them
+    assert text.plain("笑 ok") == "笑 ok" and text.plain("笑 ok😀") == "笑 ok(grinning face)"
 
 
 def test_the_json_document(cli, case, tmp_path) -> None:  # noqa: ANN001
