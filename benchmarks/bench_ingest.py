@@ -28,9 +28,8 @@ libraries and libmagic's database (about 60 MB), read from the disk again while 
 Measured here, importing what an add imports before it stages a file and loading the
 probe's libraries took 221-244 ms with them evicted and 159-174 ms with them cached, and a
 whole 2,000-file add was faster with them cached in 5 of 8 alternating pairs (medians 1.80
-and 1.91 s). Until session 17
-every locker run in this bench paid that and no other command did; `--cold-program` leaves
-the programs evicted, as then. Which files: for `cp` and `openssl` the binary and what
+and 1.91 s). Until session 17 every locker run in this bench paid that and no other command
+did; `--cold-program` leaves the programs evicted, as then. Which files: for `cp` and `openssl` the binary and what
 `ldd` lists; for `locker`, what an untimed add of 64 of the small files opened or mapped,
 found once at the start (an audit hook and /proc/self/maps). Reading them, rather than
 running the command once before the timed run, writes nothing: an untimed add of 64 files

@@ -32,14 +32,16 @@ class Text:
 
     def __init__(self, has_glyph: Callable[[int], bool]) -> None:
         self._has = has_glyph
-        self._cache: dict[str, bool] = {}
-        self._good = set("\n\t")  # characters printed as they are
+        self._good = set("\n\t")  # printed as they are: what the font draws, and line breaks and tabs
+        self._lacking: set[str] = set()
 
     def _ok(self, ch: str) -> bool:
-        hit = self._cache.get(ch)
-        if hit is None:
-            hit = self._cache[ch] = self._has(ord(ch))
-        return hit
+        if ch in self._good:
+            return True
+        if ch in self._lacking:
+            return False
+        (self._good if self._has(ord(ch)) else self._lacking).add(ch)
+        return ch in self._good
 
     def plain(self, value: Any) -> str:
         """Text the font can draw, not yet escaped (for canvas.drawString)."""
@@ -52,7 +54,7 @@ class Text:
         while i < len(text):
             ch = text[i]
             i += 1
-            if ch in "\n\t" or self._ok(ch):
+            if self._ok(ch):
                 out.append(ch)
             elif ord(ch) in _INVISIBLE:
                 continue
@@ -68,11 +70,7 @@ class Text:
 
     def _drawable(self, text: str) -> bool:
         """Does the font draw every character of ``text``, so that plain() keeps it as it is?"""
-        for ch in set(text) - self._good:
-            if not self._ok(ch):
-                return False
-            self._good.add(ch)
-        return True
+        return all(self._ok(ch) for ch in set(text) - self._good)
 
     def __call__(self, value: Any) -> str:
         """Paragraph markup that prints ``value`` literally; line breaks kept."""

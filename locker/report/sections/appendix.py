@@ -37,11 +37,10 @@ def appendix(lay: Layout, state: State) -> list[Any]:
         out += [lay.P(lay.mono(lay.fingerprint, 9), "body"), Spacer(1, 2 * MM),
                 lay.P(lay.text(L["fingerprint_how"]), "small")]
         lines = lay.manifest_text.splitlines()
-        # A paragraph a line ("N sha256": digits and hex, never wrapped), without CJK breaking. One
-        # paragraph of all the lines joined by <br/> was broken by the CJK rules a Chinese pack uses
-        # (an object per character) again on every page it ran over: 0.56 s of the main process
-        # for 200 exhibits. Ordinary breaking of that one paragraph would begin each page it
-        # continues on with an empty line.
+        # A paragraph a line ("N sha256": never wrapped), without CJK breaking. As one paragraph
+        # joined by <br/>, the CJK rules broke it per character again on every page it ran over
+        # (0.56 s for 200 exhibits); ordinary breaking of it began each continued page with an
+        # empty line.
         out += [lay.P(lay.mono(line, 7.5), "mono", cjk=False) for line in lines]
         out += [Spacer(1, 2 * MM), lay.P(lay.text(L["fingerprint_check"]), "small"),
                 lay.P(lay.mono(lay.fingerprint, 8), "mono")]
