@@ -286,3 +286,54 @@ def test_an_add_called_where_another_thread_runs_stages_on_threads(cli, dispute,
     assert started == [False]
     assert len(ran.json["added"]) == 70
     assert cli("verify", dispute).code == 0
+
+
+# A child that adds a folder in stager processes and reports whether the cyclic collector was on
+# where each file was staged, where each group was recorded, and once the add was over.
+COLLECTOR = textwrap.dedent("""
+    import gc, json, os, sys
+    from locker.services import ingest, stage
+    stage.PROCESSES_MIN = 1
+    ingest.GROUP_FILES = 8
+    real_stage, real_commit = stage.stage_one, ingest._commit
+    def stage_one(*args, **kw):
+        with open(os.environ["T_SEEN"], "a") as f:
+            f.write(f"stage {os.getpid()} {gc.isenabled()}\\n")
+        return real_stage(*args, **kw)
+    def _commit(*args, **kw):
+        with open(os.environ["T_SEEN"], "a") as f:
+            f.write(f"commit {os.getpid()} {gc.isenabled()}\\n")
+        return real_commit(*args, **kw)
+    stage.stage_one, ingest._commit = stage_one, _commit
+    if os.environ.get("T_OFF"):
+        gc.disable()
+    from locker.cli import main
+    code = main(sys.argv[1:])
+    with open(os.environ["T_SEEN"], "a") as f:
+        f.write(f"after {os.getpid()} {gc.isenabled()}\\n")
+    sys.exit(code)
+""")
+
+
+@pytest.mark.parametrize("collector", ["on", "off"])
+def test_the_add_holds_its_collector_back_and_leaves_it_as_it_was(cli, dispute, home, tmp_path, collector) -> None:  # noqa: ANN001
+    """While files are staged in processes, the add's own process records them with the cyclic
+    collector held back (it builds thousands of objects that are not garbage); the stagers keep
+    theirs, and the add leaves it as it found it."""
+    folder, seen = tmp_path / "in", tmp_path / "seen.txt"
+    _many(folder, 40)
+    environ = {**os.environ, "LOCKER_HOME": str(home), "TZ": "UTC", "T_SEEN": str(seen),
+               **({"T_OFF": "1"} if collector == "off" else {})}
+    ran = subprocess.run([sys.executable, "-c", COLLECTOR, "add", dispute, str(folder), "--json"], cwd=REPO,
+                         env=environ, capture_output=True, text=True, timeout=180)
+    assert ran.returncode == 0, ran.stderr
+    assert len(json.loads(ran.stdout)["added"]) == 40
+    rows = [line.split() for line in seen.read_text().splitlines()]
+    add_pid = next(pid for what, pid, _ in rows if what == "after")
+    staged = [(pid, on) for what, pid, on in rows if what == "stage"]
+    assert len(staged) == 40 and all(pid != add_pid for pid, _ in staged), "every file went through a stager"
+    assert {on for _, on in staged} == {"True"}, "a stager collects its own cycles"
+    commits = [on for what, pid, on in rows if what == "commit"]
+    assert len(commits) >= 5 and set(commits) == {"False"}
+    assert [on for what, _, on in rows if what == "after"] == [str(collector == "on")]
+    assert cli("verify", dispute).code == 0

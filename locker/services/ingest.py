@@ -27,12 +27,14 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import store
 from ..errors import READ_ONLY, LockerError, StoreError, UsageError, WorkerLost
+from ..gcpause import collector_paused
 from ..i18n import _
 from ..paths import DisputeDir, Home
 from ..values import clean_text, now_utc, parse_capture_time, resolve_tz
@@ -205,7 +207,12 @@ def _add(home: Home, ddir: DisputeDir, opened: _LazyOpened, paths: Sequence[str 
             opened.start()
             if progress:
                 progress.start(len(collected.files), sum(c.size for c in collected.files))
-            _stream(run, stagers, collected.files, tz, progress)
+            # With processes staging, this process only records what they send back: objects that
+            # live until the add returns. The collector, held back meanwhile, ran 125 times in a
+            # 2,000-file add (34-39 ms), the last over every object of the process while the result
+            # was printed (10-13 ms); held back, 73 times (11 ms), at start-up and printing.
+            with collector_paused() if stagers.processes is not None else nullcontext():
+                _stream(run, stagers, collected.files, tz, progress)
     except KeyboardInterrupt:  # report what was recorded before the Ctrl-C; the rest was not added
         return AddResult(ddir.slug, tuple(run.added), tuple(run.errors), tuple(collected.notices), interrupted=True)
     except (StoreError, WorkerLost) as err:

@@ -264,12 +264,14 @@ class Stagers:
 
 def _stager_started() -> None:
     """A stager process: Ctrl-C is for the add to handle (the terminal sends it to every process
-    of the group); the objects it was forked with are left out of its garbage collections."""
+    of the group); the objects it was forked with are left out of its garbage collections, which
+    run whatever the process it was forked from had chosen (it stages for as long as the add lasts)."""
     import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.freeze()
+    gc.enable()
 
 
 def stage_batch(batch: list[Candidate], objects: Path, tz: Any, options: AddOptions,
