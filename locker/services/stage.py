@@ -264,8 +264,9 @@ class Stagers:
 
 def _stager_started() -> None:
     """A stager process: Ctrl-C is for the add to handle (the terminal sends it to every process
-    of the group); the objects it was forked with are left out of its garbage collections, which
-    run whatever the process it was forked from had chosen (it stages for as long as the add lasts)."""
+    of the group); the objects it was forked with are left out of its garbage collections, and its
+    collector runs even though the add's process holds its own back (see ingest._add): a stager
+    stages for as long as the add lasts."""
     import gc
     import signal
 
