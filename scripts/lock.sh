@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON="${PYTHON:-python3}"
+# shellcheck source=scripts/python.sh
+source scripts/python.sh  # PYTHON: the interpreter setup.sh makes .venv with
 EXTRAS="${LOCKER_EXTRAS:-test,ocr,c2pa,web,webtest,s3}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

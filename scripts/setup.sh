@@ -48,19 +48,8 @@ else
   say "unknown system: install libmagic, a CJK TrueType font (WenQuanYi Micro Hei), poppler-utils and qpdf yourself"
 fi
 
-# The interpreter: $PYTHON if set; else the system's own /usr/bin/python3 when it is 3.11 or newer
-# and can make a venv; else the first python3 on PATH. Debian's build (optimised with a profile,
-# libpython linked into the program) started in 10 ms where a pyenv build of 3.11.7 (a shared
-# libpython, no profile) took 30-50 ms on this project's VM, and ran Python code 15-20 % faster:
-# a 2,000-file `locker add` took 0.06 s and 0.2 user CPU-s less (medians of six alternating pairs;
-# benchmarks/README.md, session 20).
-usable() { "$1" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
-if [ -z "${PYTHON:-}" ]; then
-  PYTHON=python3
-  if [ -x /usr/bin/python3 ] && usable /usr/bin/python3; then
-    PYTHON=/usr/bin/python3
-  fi
-fi
+# shellcheck source=scripts/python.sh
+source scripts/python.sh  # PYTHON: the interpreter .venv is made with (it says why that one)
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   say "locker needs Python 3.11 or newer; found: $("$PYTHON" --version 2>&1 || echo none)"
   say "set PYTHON=/path/to/python3.11 and run me again"

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null   # the system packages; .venv itself is left as it is
-PYTHON="${PYTHON:-python3}"
+# shellcheck source=scripts/python.sh
+source scripts/python.sh  # PYTHON: the interpreter setup.sh makes .venv with
 [ -x .venv-latest/bin/python ] || "$PYTHON" -m venv .venv-latest
 .venv-latest/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv-latest/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e '.[test]' 2>&1 \
