@@ -291,7 +291,7 @@ def test_an_add_called_where_another_thread_runs_stages_on_threads(cli, dispute,
 # A child that adds a folder in stager processes and reports whether the cyclic collector was on
 # where each file was staged, where each group was recorded, and once the add was over.
 COLLECTOR = textwrap.dedent("""
-    import gc, json, os, sys
+    import gc, os, sys
     from locker.services import ingest, stage
     stage.PROCESSES_MIN = 1
     ingest.GROUP_FILES = 8
@@ -333,7 +333,7 @@ def test_the_add_holds_its_collector_back_and_leaves_it_as_it_was(cli, dispute, 
     staged = [(pid, on) for what, pid, on in rows if what == "stage"]
     assert len(staged) == 40 and all(pid != add_pid for pid, _ in staged), "every file went through a stager"
     assert {on for _, on in staged} == {"True"}, "a stager collects its own cycles"
-    commits = [on for what, pid, on in rows if what == "commit"]
+    commits = [on for what, _, on in rows if what == "commit"]
     assert len(commits) >= 5 and set(commits) == {"False"}
     assert [on for what, _, on in rows if what == "after"] == [str(collector == "on")]
     assert cli("verify", dispute).code == 0
