@@ -56,7 +56,8 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   exit 1
 fi
 
-# A .venv made by another interpreter than the one chosen above is made again.
+# A .venv made by another interpreter than the one chosen above is made again (by the default choice
+# only when no PYTHON= of the user's made it: see scripts/python.sh).
 base() { "$1" -c 'import sys; print(sys.base_prefix, sys.version)' 2>/dev/null; }
 if [ -x .venv/bin/python ] && [ "$(base .venv/bin/python)" != "$(base "$PYTHON")" ]; then
   say "making .venv again with $PYTHON ($("$PYTHON" --version 2>&1))"
@@ -65,6 +66,9 @@ fi
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv with $PYTHON ($("$PYTHON" --version 2>&1))"
   "$PYTHON" -m venv .venv
+fi
+if [ -n "$LOCKER_PYTHON_GIVEN" ]; then  # the user's choice holds for the next runs too
+  printf '%s\n' "$PYTHON" > "$LOCKER_PYTHON_CHOSEN"
 fi
 
 # Exact versions from constraints.txt (scripts/lock.sh writes it), so every machine gets the
