@@ -67,3 +67,30 @@ def test_the_bar_moves_through_every_phase_and_during_the_final_write(cli, dispu
         laid = [i for i, (_n, label) in enumerate(advances) if label == "layout: closing"]
         marks = [i for i, (_n, label) in enumerate(advances) if label.startswith("layout: exhibit")][:6]
         assert laid and laid[0] > marks[-1], advances
+
+
+def test_the_file_written_out_moves_the_bar_slice_by_slice(cli, dispute, home, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """reportlab hands the whole PDF to one write: it goes to the disk in slices, each moving the bar,
+    and the pack is the same whole file."""
+    import subprocess
+
+    from locker.report import progress
+
+    files = [samples.make_jpeg(tmp_path / f"IMG_{i}.jpg", 1600, 1200, seed=i) for i in range(3)]
+    assert cli("add", dispute, *files).code == 0
+    whole = _export(home, tmp_path, "whole.pdf")
+    monkeypatch.setattr(progress, "WRITE_SLICE", 16 * 1024)
+    sliced = _export(home, tmp_path, "sliced.pdf")
+
+    def closings(bar: Recorder) -> int:
+        return sum(1 for kind, _n, label in bar.events if kind == "advance" and label == "write: closing")
+
+    size = (tmp_path / "sliced.pdf").stat().st_size
+    assert size > 10 * 16 * 1024
+    assert closings(sliced) >= closings(whole) + size // (16 * 1024) - 2, (closings(whole), closings(sliced), size)
+    assert sum(n for kind, n, _label in sliced.events if kind == "advance") == sliced.total
+    shown = cli("show", dispute, "--json").json["exhibits"]
+    for name in ("whole.pdf", "sliced.pdf"):
+        text = subprocess.run(["pdftotext", str(tmp_path / name), "-"], capture_output=True, text=True, check=True).stdout
+        assert all(e["sha256"] in text for e in shown), name
+        assert subprocess.run(["qpdf", "--check", str(tmp_path / name)], capture_output=True).returncode == 0, name

@@ -17,7 +17,7 @@ page numbering counts them like any other page.
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Any, BinaryIO, Callable
+from typing import Any, Callable, Protocol
 from xml.sax.saxutils import unescape
 
 from ..values import zone_assumed
@@ -51,6 +51,12 @@ from .page import (
 from .snapshot import ExhibitInfo, Snapshot
 
 __all__ = ["Fonts", "Layout", "MonoText", "PageMap", "PdfPage", "Plan", "insert_box"]
+
+
+class Sink(Protocol):
+    """Where a pass writes its PDF, when not to a path: reportlab hands it the whole file in one write."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class Layout:
@@ -272,7 +278,7 @@ class Layout:
         story += once("appendix", lambda: appendix.appendix(self, state))
         return story
 
-    def render(self, out: str | BinaryIO, prev: PageMap | None, *, draw_images: bool,
+    def render(self, out: str | Sink, prev: PageMap | None, *, draw_images: bool,
                renditions: Any = None, metadata: dict[str, str] | None = None) -> PageMap:
         from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 

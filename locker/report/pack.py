@@ -40,7 +40,7 @@ from .builder import Fonts, Layout, PageMap, PdfPage, Plan
 from .fonts import FontChoice, register
 from .labels import Labels
 from .pdfpost import Attachment, PackError, attach_files, open_document, place_documents, shown_size
-from .progress import CLOSING_WRITTEN, Meter
+from .progress import CLOSING_WRITTEN, Meter, WrittenOut
 from .snapshot import ExhibitInfo, Snapshot
 
 MAX_PASSES = 4
@@ -309,7 +309,7 @@ def _write(layout: Layout, plans: list[Plan], page_map: PageMap, out: Path, scra
         if rest is not None and options.max_size and not last \
                 and rest + _image_bytes(pending.wait()) > options.max_size:
             continue  # predicted too large: the next step
-        page_map, made = _draw(layout, plans, page_map, pending, step, scratch, options, metadata, out, pool)
+        page_map, made = _draw(layout, plans, page_map, pending, step, scratch, options, metadata, out, pool, meter)
         meter.complete("pictures")
         _post(out, scratch, page_map, documents, files)
         meter.closing(CLOSING_WRITTEN)
@@ -363,13 +363,19 @@ def _renditions(plans: list[Plan], page_map: PageMap, step: images.Step, scratch
 
 
 def _draw(layout: Layout, plans: list[Plan], page_map: PageMap, pending: images.Pending, step: images.Step,
-          scratch: Path, options: PackOptions, metadata: dict[str, str], out: Path, pool: images.Pool | None
-          ) -> tuple[PageMap, dict[str, images.Made]]:
+          scratch: Path, options: PackOptions, metadata: dict[str, str], out: Path, pool: images.Pool | None,
+          meter: Meter) -> tuple[PageMap, dict[str, images.Made]]:
     """The pass with pictures, drawn as the workers make them; repeated (after text-only passes) until its
-    page map is the one it printed, and every picture is laid out the way round it came out."""
+    page map is the one it printed, and every picture is laid out the way round it came out. The file is
+    written out in slices that move the bar (progress.WrittenOut)."""
     target = scratch / "reportlab.pdf"
     for _attempt in range(MAX_PASSES):
-        drawn = layout.render(str(target), page_map, draw_images=True, renditions=pending, metadata=metadata)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            drawn = layout.render(WrittenOut(fd, meter), page_map, draw_images=True, renditions=pending,
+                                  metadata=metadata)
+        finally:
+            os.close(fd)
         made = pending.wait()
         turned = _fix_aspects(plans, made)
         if not turned and drawn.same_pages(page_map):
