@@ -5,8 +5,8 @@
 # In order: $PYTHON if set (LOCKER_PYTHON_GIVEN is then 1, and setup.sh remembers it in
 # .venv/.locker-python); the interpreter remembered so, when .venv was made with a PYTHON= of the
 # user's; the system's own /usr/bin/python3 when it is 3.11 or newer and can make a venv; the first
-# python3 on PATH. Debian's build (optimised with a profile, libpython linked into the program)
-# started in 10 ms where a pyenv build of 3.11.7 (a shared libpython, no profile) took 30-50 ms on
+# python3 on PATH. Debian's build (libpython linked into the program) started in 10 ms where a
+# pyenv build of 3.11.7 (a shared libpython, without --enable-optimizations) took 30-50 ms on
 # this project's VM, and ran Python code 15-20 % faster: a 2,000-file `locker add` took 0.06 s and
 # 0.2 user CPU-s less (medians of six alternating pairs; benchmarks/README.md, session 20).
 LOCKER_PYTHON_CHOSEN=.venv/.locker-python
